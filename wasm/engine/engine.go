@@ -1,0 +1,99 @@
+// Package engine is Latch's session engine: users, magic links, passwords,
+// sessions and their JWTs behind an http.Handler that speaks the Stytch
+// consumer API (see API.md). It is plain Go with no platform imports; each
+// host (the Worker, the wazero harness, native tests) passes in its store,
+// signer, clock and randomness through Config.
+package engine
+
+import (
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Config is what a host gives the engine. ProjectID, Secret, DB and Signer
+// are required; the rest have safe defaults.
+type Config struct {
+	// ProjectID names the project, e.g. "project-test-<uuid>". A project id
+	// starting with "project-live-" makes every id the engine mints a live
+	// one; anything else is test.
+	ProjectID string
+	// Secret is the project secret clients present with Basic auth.
+	Secret string
+	// DB is the store: SQLite dialect, schema from wasm/migrations. The
+	// engine never opens transactions (D1 has none); see RATIONALE.md.
+	DB *sql.DB
+	// Signer signs session JWTs and lists the keys published in the JWKS.
+	Signer Signer
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Rand is the source of token and id randomness; crypto/rand when nil.
+	Rand io.Reader
+	// Logger receives one line per failed request, never a secret;
+	// discarded when nil.
+	Logger *slog.Logger
+	// PasswordHasher hashes and checks passwords; DefaultPasswordHasher when nil.
+	PasswordHasher PasswordHasher
+}
+
+// Engine serves the Latch API. It holds no global state: any number of
+// engines may live in one process.
+type Engine struct {
+	cfg    Config
+	env    string
+	mux    *http.ServeMux
+	hasher PasswordHasher
+}
+
+// ErrConfig is wrapped by every error New returns.
+var ErrConfig = errors.New("engine: invalid config")
+
+// New checks cfg and returns an engine ready to serve.
+func New(cfg Config) (*Engine, error) {
+	switch {
+	case cfg.ProjectID == "":
+		return nil, fmt.Errorf("%w: missing ProjectID", ErrConfig)
+	case cfg.Secret == "":
+		return nil, fmt.Errorf("%w: missing Secret", ErrConfig)
+	case cfg.DB == nil:
+		return nil, fmt.Errorf("%w: missing DB", ErrConfig)
+	case cfg.Signer == nil:
+		return nil, fmt.Errorf("%w: missing Signer", ErrConfig)
+	case len(cfg.Signer.PublicKeys()) == 0:
+		return nil, fmt.Errorf("%w: signer has no keys", ErrConfig)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{cfg: cfg, env: EnvOf(cfg.ProjectID), hasher: cfg.PasswordHasher}
+	if e.hasher == nil {
+		e.hasher = DefaultPasswordHasher()
+	}
+	e.mux = e.routes()
+	return e, nil
+}
+
+// EnvOf returns "live" for a live project id and "test" for any other.
+func EnvOf(projectID string) string {
+	if strings.HasPrefix(projectID, "project-live-") {
+		return "live"
+	}
+	return "test"
+}
+
+// ServeHTTP answers one API request.
+func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	e.mux.ServeHTTP(w, r)
+}

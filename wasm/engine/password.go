@@ -1,0 +1,19 @@
+package engine
+
+import (
+	"io"
+
+	"github.com/latchauth/latch/wasm/password"
+)
+
+// PasswordHasher hashes passwords and checks them against stored hashes.
+// The encoded form carries its algorithm and parameters so they can be
+// raised later; Verify reports when a stored hash should be redone.
+type PasswordHasher interface {
+	Hash(random io.Reader, plain string) (encoded string, err error)
+	Verify(plain, encoded string) (ok, rehash bool, err error)
+}
+
+// DefaultPasswordHasher returns the production hasher (see RATIONALE.md,
+// "Why these password hash parameters?").
+func DefaultPasswordHasher() PasswordHasher { return password.NewHasher(password.DefaultParams) }

@@ -1,0 +1,8 @@
+package engine
+
+import "net/http"
+
+func (e *Engine) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	return mux
+}

@@ -1,0 +1,194 @@
+// Package keys generates, encodes and loads Latch's RSA signing keys as a
+// JWK set, and signs with them in pure Go for hosts that have no signing
+// service of their own (native tests, the wazero host).
+package keys
+
+import (
+	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+
+	"github.com/google/uuid"
+
+	"github.com/latchauth/latch/wasm/engine"
+)
+
+// Bits is the size of generated keys.
+const Bits = 2048
+
+// Key is a private RSA signing key and its kid.
+type Key struct {
+	KID     string
+	Private *rsa.PrivateKey
+}
+
+// ErrNoKeys is returned for a key set that holds no usable key.
+var ErrNoKeys = errors.New("keys: no RSA signing key in set")
+
+// Generate makes a new key with a kid of the form jwk-<env>-<uuid>.
+func Generate(random io.Reader, env string) (Key, error) {
+	priv, err := rsa.GenerateKey(random, Bits)
+	if err != nil {
+		return Key{}, fmt.Errorf("keys: generate: %w", err)
+	}
+	id, err := uuid.NewRandomFromReader(random)
+	if err != nil {
+		return Key{}, fmt.Errorf("keys: kid: %w", err)
+	}
+	return Key{KID: "jwk-" + env + "-" + id.String(), Private: priv}, nil
+}
+
+type jwk struct {
+	Kty string `json:"kty"`
+	Use string `json:"use,omitempty"`
+	Alg string `json:"alg,omitempty"`
+	Kid string `json:"kid"`
+	N   string `json:"n"`
+	E   string `json:"e"`
+	D   string `json:"d,omitempty"`
+	P   string `json:"p,omitempty"`
+	Q   string `json:"q,omitempty"`
+	DP  string `json:"dp,omitempty"`
+	DQ  string `json:"dq,omitempty"`
+	QI  string `json:"qi,omitempty"`
+}
+
+type jwkSet struct {
+	Keys []jwk `json:"keys"`
+}
+
+var b64 = base64.RawURLEncoding
+
+func encInt(i *big.Int) string { return b64.EncodeToString(i.Bytes()) }
+
+func decInt(field, s string) (*big.Int, error) {
+	if s == "" {
+		return nil, fmt.Errorf("keys: missing %q", field)
+	}
+	b, err := b64.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("keys: %q: %w", field, err)
+	}
+	return new(big.Int).SetBytes(b), nil
+}
+
+// MarshalSet encodes keys as a JWK set with private members, the form the
+// Worker's LATCH_SIGNING_KEYS secret takes. The first key signs.
+func MarshalSet(keys []Key) ([]byte, error) {
+	set := jwkSet{Keys: make([]jwk, 0, len(keys))}
+	for _, k := range keys {
+		p := k.Private
+		p.Precompute()
+		set.Keys = append(set.Keys, jwk{
+			Kty: "RSA", Use: "sig", Alg: "RS256", Kid: k.KID,
+			N: encInt(p.N), E: encInt(big.NewInt(int64(p.E))), D: encInt(p.D),
+			P: encInt(p.Primes[0]), Q: encInt(p.Primes[1]),
+			DP: encInt(p.Precomputed.Dp), DQ: encInt(p.Precomputed.Dq), QI: encInt(p.Precomputed.Qinv),
+		})
+	}
+	return json.Marshal(set)
+}
+
+// ParseSet decodes a JWK set with private RSA members. Keys must be RSA,
+// have a kid, and pass rsa.PrivateKey.Validate.
+func ParseSet(data []byte) ([]Key, error) {
+	var set jwkSet
+	if err := json.Unmarshal(data, &set); err != nil {
+		return nil, fmt.Errorf("keys: parse set: %w", err)
+	}
+	out := make([]Key, 0, len(set.Keys))
+	for i, k := range set.Keys {
+		key, err := parseKey(k)
+		if err != nil {
+			return nil, fmt.Errorf("keys: key %d: %w", i, err)
+		}
+		out = append(out, key)
+	}
+	if len(out) == 0 {
+		return nil, ErrNoKeys
+	}
+	return out, nil
+}
+
+func parseKey(k jwk) (Key, error) {
+	if k.Kty != "RSA" {
+		return Key{}, fmt.Errorf("keys: kty %q is not RSA", k.Kty)
+	}
+	if k.Kid == "" {
+		return Key{}, errors.New("keys: missing kid")
+	}
+	fields := []struct{ name, val string }{{"n", k.N}, {"e", k.E}, {"d", k.D}, {"p", k.P}, {"q", k.Q}}
+	ints := make([]*big.Int, len(fields))
+	for i, f := range fields {
+		v, err := decInt(f.name, f.val)
+		if err != nil {
+			return Key{}, err
+		}
+		ints[i] = v
+	}
+	if !ints[1].IsInt64() || ints[1].Int64() > 1<<31-1 {
+		return Key{}, errors.New("keys: exponent too large")
+	}
+	priv := &rsa.PrivateKey{
+		PublicKey: rsa.PublicKey{N: ints[0], E: int(ints[1].Int64())},
+		D:         ints[2],
+		Primes:    []*big.Int{ints[3], ints[4]},
+	}
+	if err := priv.Validate(); err != nil {
+		return Key{}, fmt.Errorf("keys: %s: %w", k.Kid, err)
+	}
+	priv.Precompute()
+	return Key{KID: k.Kid, Private: priv}, nil
+}
+
+// Public returns the public half of k in the engine's form.
+func Public(k Key) engine.PublicKey {
+	return engine.PublicKey{
+		KID: k.KID,
+		N:   encInt(k.Private.N),
+		E:   encInt(big.NewInt(int64(k.Private.E))),
+	}
+}
+
+// Signer signs with the first of its keys and publishes all of them.
+type Signer struct {
+	keys   []Key
+	public []engine.PublicKey
+}
+
+var _ engine.Signer = (*Signer)(nil)
+
+// NewSigner returns a pure-Go RS256 signer over keys; the first key signs.
+func NewSigner(keys []Key) (*Signer, error) {
+	if len(keys) == 0 {
+		return nil, ErrNoKeys
+	}
+	s := &Signer{keys: keys}
+	for _, k := range keys {
+		s.public = append(s.public, Public(k))
+	}
+	return s, nil
+}
+
+// KeyID returns the kid of the signing key.
+func (s *Signer) KeyID() string { return s.keys[0].KID }
+
+// PublicKeys returns every key, the signing key first.
+func (s *Signer) PublicKeys() []engine.PublicKey { return s.public }
+
+// Sign signs input with the first key, RS256.
+func (s *Signer) Sign(_ context.Context, input []byte) ([]byte, error) {
+	sum := sha256.Sum256(input)
+	sig, err := rsa.SignPKCS1v15(nil, s.keys[0].Private, crypto.SHA256, sum[:])
+	if err != nil {
+		return nil, fmt.Errorf("keys: sign: %w", err)
+	}
+	return sig, nil
+}
