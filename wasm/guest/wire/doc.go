@@ -1,0 +1,58 @@
+// Package wire is the framing between the wazero host (testharness) and the
+// wasip1 build of the engine (wasm/guest). Both sides encode and decode with
+// this one package, so the format is written down once.
+//
+// # Frames
+//
+// A frame is one kind byte followed by fields. Integers are little-endian.
+// A byte string is a u32 length followed by that many bytes. Every length is
+// checked against the bytes that remain and against a per-field limit before
+// anything is allocated, so a malformed or hostile frame yields an error
+// wrapping ErrFrame, never a panic or an outsized allocation. Trailing bytes
+// after the last field are an error. No frame may exceed MaxFrame.
+//
+//	'C' Config    project_id, secret, key_id, u32 n, n × (kid, n, e)   host → guest
+//	'Q' Request   method, target, remote_addr, u32 n, n × (name, value), body
+//	'R' Response  u32 status, u32 n, n × (name, value), body              guest → host
+//	'S' Stmt      u8 op ('q' query | 'x' exec), sql, u32 n, n × value   guest → host
+//	'T' Result    u32 ncol, ncol × name, u32 nrow, nrow × ncol × value,
+//	              i64 rows_affected, i64 last_insert_id                 host → guest
+//	'G' Sign      key_id, input                                         guest → host
+//	'g' Signature signature                                             host → guest
+//	'K' OK        (no fields)                                           guest → host
+//	'E' Error     message                                               either way
+//
+// A value is a tag byte and its payload: 0 NULL, 1 int64 (8 bytes),
+// 2 float64 (IEEE 754 bits, 8 bytes), 3 text (byte string), 4 blob (byte
+// string). These are the SQLite storage classes.
+//
+// An 'E' frame may stand in for any answer. Parsers of an answer kind
+// return it as a *RemoteError, whose message is the peer's text verbatim
+// (SQLite's "UNIQUE constraint failed: …" reaches the engine unchanged).
+//
+// # Memory hand-over
+//
+// The guest exports three functions:
+//
+//	buffer(size u32) -> ptr u32     grow the guest's input buffer to size
+//	                                bytes (0 if size > MaxFrame) and return it
+//	configure(n u32) -> packed u64  read a Config frame from the first n
+//	                                bytes of the input buffer; answer 'K' or 'E'
+//	handle(n u32) -> packed u64     read a Request frame likewise; answer
+//	                                'R' or 'E'
+//
+// The host writes a frame into the buffer and passes only its length; the
+// guest never dereferences a pointer chosen by the host. An answer is packed
+// as ptr<<32 | len and stays valid until the next call into the guest.
+//
+// The guest imports two functions from module "latch":
+//
+//	call(in ptr, in len, out ptr, out cap u32) -> n u32
+//	result(out ptr, out cap u32) -> n u32
+//
+// call hands the host a Stmt or Sign frame and returns the length n of the
+// answer. When n <= cap the answer is already in out; otherwise the host
+// keeps it and the guest, after growing a buffer to n bytes, fetches it with
+// result. The host keeps at most one pending answer per guest instance and
+// drops it at the next call.
+package wire

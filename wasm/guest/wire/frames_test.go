@@ -1,0 +1,195 @@
+package wire
+
+import (
+	"errors"
+	"math"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func sampleRequest() *Request {
+	return &Request{
+		Method: "POST", Target: "/v1/sessions/authenticate?x=1", RemoteAddr: "127.0.0.1:5555",
+		Header: http.Header{"Authorization": {"Basic abc"}, "X-Multi": {"a", "b"}},
+		Body:   []byte(`{"session_token":"t"}`),
+	}
+}
+
+func sampleResult() *Result {
+	return &Result{
+		Columns:      []string{"id", "score", "name", "blob", "gone"},
+		Rows:         [][]any{{int64(-7), math.Pi, "ünï", []byte{0, 1, 2}, nil}, {int64(math.MaxInt64), -0.5, "", []byte{}, nil}},
+		RowsAffected: 3, LastInsertID: -1,
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	tests := []struct {
+		name  string
+		build func(t *testing.T) []byte
+		parse func(frame []byte) (any, error)
+		want  any
+	}{
+		{
+			name:  "config",
+			build: func(*testing.T) []byte { return AppendConfig(nil, sampleConfig()) },
+			parse: func(f []byte) (any, error) { return ParseConfig(f) },
+			want:  sampleConfig(),
+		},
+		{
+			name:  "request",
+			build: func(*testing.T) []byte { return AppendRequest(nil, sampleRequest()) },
+			parse: func(f []byte) (any, error) { return ParseRequest(f) },
+			want:  sampleRequest(),
+		},
+		{
+			name: "response",
+			build: func(*testing.T) []byte {
+				return AppendResponse(nil, &Response{Status: 404, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte("{}")})
+			},
+			parse: func(f []byte) (any, error) { return ParseResponse(f) },
+			want:  &Response{Status: 404, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte("{}")},
+		},
+		{
+			name: "stmt",
+			build: func(t *testing.T) []byte {
+				b, err := AppendStmt(nil, &Stmt{Query: true, SQL: "SELECT ?", Args: []any{nil, int64(1), 2.5, "s", []byte("b")}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return b
+			},
+			parse: func(f []byte) (any, error) { return ParseStmt(f) },
+			want:  &Stmt{Query: true, SQL: "SELECT ?", Args: []any{nil, int64(1), 2.5, "s", []byte("b")}},
+		},
+		{
+			name: "result",
+			build: func(t *testing.T) []byte {
+				b, err := AppendResult(nil, sampleResult())
+				if err != nil {
+					t.Fatal(err)
+				}
+				return b
+			},
+			parse: func(f []byte) (any, error) { return ParseResult(f) },
+			want:  sampleResult(),
+		},
+		{
+			name:  "signature",
+			build: func(*testing.T) []byte { return AppendSignature(nil, []byte{9, 8, 7}) },
+			parse: func(f []byte) (any, error) { return ParseSignature(f) },
+			want:  []byte{9, 8, 7},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.parse(tt.build(t))
+			if err != nil {
+				t.Fatalf("parse: %v", err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("got %#v\nwant %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+func sampleConfig() *Config {
+	return &Config{
+		ProjectID: "project-test-1", Secret: "secret-test-1", KeyID: "jwk-test-a",
+		PublicKeys: []PublicKey{{KID: "jwk-test-a", N: "nnn", E: "AQAB"}, {KID: "jwk-test-b", N: "mmm", E: "AQAB"}},
+	}
+}
+
+func TestSignRoundTrip(t *testing.T) {
+	kid, input, err := ParseSign(AppendSign(nil, "jwk-test-a", []byte("header.payload")))
+	if err != nil || kid != "jwk-test-a" || string(input) != "header.payload" {
+		t.Fatalf("ParseSign = %q, %q, %v", kid, input, err)
+	}
+	if err := ParseOK(AppendOK(nil)); err != nil {
+		t.Fatalf("ParseOK: %v", err)
+	}
+}
+
+func TestRemoteError(t *testing.T) {
+	frame := AppendError(nil, "UNIQUE constraint failed: users.email")
+	parsers := map[string]func([]byte) error{
+		"result":    func(f []byte) error { _, err := ParseResult(f); return err },
+		"response":  func(f []byte) error { _, err := ParseResponse(f); return err },
+		"signature": func(f []byte) error { _, err := ParseSignature(f); return err },
+		"ok":        ParseOK,
+	}
+	for name, parse := range parsers {
+		t.Run(name, func(t *testing.T) {
+			err := parse(frame)
+			var re *RemoteError
+			if !errors.As(err, &re) {
+				t.Fatalf("err = %v, want *RemoteError", err)
+			}
+			if re.Message != "UNIQUE constraint failed: users.email" {
+				t.Fatalf("message = %q", re.Message)
+			}
+			if !strings.Contains(err.Error(), "UNIQUE constraint failed") {
+				t.Fatalf("Error() = %q lost the message", err.Error())
+			}
+		})
+	}
+}
+
+func TestMalformed(t *testing.T) {
+	valid := AppendRequest(nil, sampleRequest())
+	huge := append([]byte{kindRequest}, appendU32(nil, math.MaxUint32)...)
+	manyHeaders := append([]byte{kindRequest}, make([]byte, 12)...)
+	manyHeaders = appendU32(manyHeaders, MaxHeaders+1)
+	tests := []struct {
+		name  string
+		frame []byte
+		want  error
+	}{
+		{name: "empty", frame: nil, want: ErrFrame},
+		{name: "wrong kind", frame: AppendOK(nil), want: ErrFrame},
+		{name: "truncated", frame: valid[:len(valid)-1], want: ErrFrame},
+		{name: "trailing", frame: append(append([]byte{}, valid...), 0), want: ErrFrame},
+		{name: "length past end", frame: huge, want: ErrTooLarge},
+		{name: "too many headers", frame: manyHeaders, want: ErrTooLarge},
+		{name: "over MaxFrame", frame: append([]byte{kindRequest}, make([]byte, MaxFrame)...), want: ErrTooLarge},
+		{name: "malformed error frame", frame: []byte{kindError, 1}, want: ErrFrame},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q, err := ParseRequest(tt.frame)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			if q != nil {
+				t.Fatalf("got request %+v with error", q)
+			}
+		})
+	}
+}
+
+func TestAppendRejects(t *testing.T) {
+	if _, err := AppendStmt(nil, &Stmt{SQL: "x", Args: []any{true}}); !errors.Is(err, ErrFrame) {
+		t.Fatalf("bool arg: err = %v, want ErrFrame", err)
+	}
+	if _, err := AppendResult(nil, &Result{Columns: []string{"a"}, Rows: [][]any{{}}}); !errors.Is(err, ErrFrame) {
+		t.Fatalf("short row: err = %v, want ErrFrame", err)
+	}
+	if _, err := AppendResult(nil, &Result{Rows: [][]any{{}}}); !errors.Is(err, ErrFrame) {
+		t.Fatalf("no columns: err = %v, want ErrFrame", err)
+	}
+	if _, err := ParseResponse(AppendResponse(nil, &Response{Status: 42})); !errors.Is(err, ErrFrame) {
+		t.Fatalf("status 42: err = %v, want ErrFrame", err)
+	}
+}
+
+func TestKind(t *testing.T) {
+	stmt, _ := AppendStmt(nil, &Stmt{SQL: "x"})
+	for frame, want := range map[string]string{string(stmt): "stmt", string(AppendSign(nil, "k", nil)): "sign", "": "", "Z": ""} {
+		if got := Kind([]byte(frame)); got != want {
+			t.Errorf("Kind(%q) = %q, want %q", frame, got, want)
+		}
+	}
+}

@@ -1,0 +1,22 @@
+package wire
+
+// Limits on frames and fields. They bound what either side allocates for a
+// frame it did not write.
+const (
+	// MaxFrame bounds every frame.
+	MaxFrame = 16 << 20
+	// MaxBody bounds request and response bodies. The engine answers 413
+	// to bodies over 1 MiB, so the host forwards at most one byte more.
+	MaxBody = 1<<20 + 1
+	// MaxHeaders bounds the number of header lines in a request or response.
+	MaxHeaders = 256
+	// MaxText bounds short strings: methods, targets, header names and
+	// values, ids, secrets, SQL text, key members.
+	MaxText = 64 << 10
+	// MaxArgs bounds the arguments of one SQL statement.
+	MaxArgs = 1024
+	// MaxColumns bounds the columns of one SQL result.
+	MaxColumns = 256
+	// MaxKeys bounds the public keys in a Config.
+	MaxKeys = 64
+)
