@@ -12,8 +12,11 @@ import (
 type PasswordHasher interface {
 	Hash(random io.Reader, plain string) (encoded string, err error)
 	Verify(plain, encoded string) (ok, rehash bool, err error)
+	// Equalize spends what a Verify costs, for logins that have no hash to
+	// check, so that response times do not tell which emails exist.
+	Equalize(plain string)
 }
 
 // DefaultPasswordHasher returns the production hasher (see RATIONALE.md,
 // "Why these password hash parameters?").
-func DefaultPasswordHasher() PasswordHasher { return password.NewHasher(password.DefaultParams) }
+func DefaultPasswordHasher() PasswordHasher { return password.NewHasher(password.DefaultParams()) }
