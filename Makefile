@@ -1,0 +1,72 @@
+# Latch: make dev | build | test | e2e | bench
+#
+# The Worker is built for GOOS=js into edge/build/ (gitignored) and run on
+# workerd by wrangler (pinned in package.json). Local D1 state persists under
+# .wrangler/ across `make dev` restarts.
+
+SHELL := /bin/bash
+export WRANGLER_SEND_METRICS := false
+# No request.cf lookup over the network: local runs need no internet.
+export CLOUDFLARE_CF_FETCH_ENABLED := false
+
+GO       ?= go
+NPM      ?= npm
+WRANGLER := node_modules/.bin/wrangler
+BUILD    := edge/build
+GOROOT_WASM_EXEC = $(shell $(GO) env GOROOT)/lib/wasm/wasm_exec.js
+GO_SOURCES := $(shell find edge wasm -name '*.go' -not -path '$(BUILD)/*' 2>/dev/null) go.mod go.sum
+DEV_IP   := 127.0.0.1
+DEV_PORT := 8787
+
+.PHONY: all dev build test vet e2e bench deps clean
+
+all: build
+
+build: $(BUILD)/latch.wasm $(BUILD)/wasm_exec.js $(BUILD)/worker.mjs
+
+$(BUILD)/latch.wasm: $(GO_SOURCES)
+	@mkdir -p $(BUILD)
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $@.tmp ./edge
+	@mv $@.tmp $@
+
+$(BUILD)/wasm_exec.js: go.mod
+	@mkdir -p $(BUILD)
+	cp "$(GOROOT_WASM_EXEC)" $@
+
+$(BUILD)/worker.mjs: edge/worker.mjs
+	@mkdir -p $(BUILD)
+	cp $< $@
+
+$(WRANGLER): package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund
+	@touch $@
+
+deps: $(WRANGLER)
+	$(GO) mod download
+
+.dev.vars:
+	$(GO) run ./edge/cmd/latch-devvars -file .dev.vars
+
+# dev: a fresh clone to a running Worker on http://127.0.0.1:8787.
+dev: deps build .dev.vars
+	$(WRANGLER) d1 migrations apply DB --local
+	@$(GO) run ./edge/cmd/latch-devvars -file .dev.vars -print -base-url http://$(DEV_IP):$(DEV_PORT)
+	$(WRANGLER) dev --ip $(DEV_IP) --port $(DEV_PORT)
+
+vet:
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./edge/...
+
+# test: vet, every Go test (the workerd end-to-end tests in edge/e2e
+# included: they build the Worker and start wrangler dev themselves).
+test: $(WRANGLER) vet
+	$(GO) test -count=1 -timeout 20m ./...
+
+e2e: $(WRANGLER)
+	$(GO) test -count=1 -timeout 20m -v ./edge/e2e/
+
+bench: $(WRANGLER) build
+	$(GO) run ./edge/bench
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/latchauth/latch/wasm/keys"
+)
+
+// Names of the settings in the file (see wrangler.toml).
+const (
+	keyProjectID = "LATCH_PROJECT_ID"
+	keySecret    = "LATCH_PROJECT_SECRET"
+	keySigning   = "LATCH_SIGNING_KEYS"
+)
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("latch-devvars", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	file := fl.String("file", ".dev.vars", "path of the file to create if missing")
+	show := fl.Bool("print", false, "print the project id, secret and base URL")
+	baseURL := fl.String("base-url", "http://127.0.0.1:8787", "base URL to print with -print")
+	printKeys := fl.Bool("print-keys", false, "print a fresh signing key set and touch no file")
+	if err := fl.Parse(args); err != nil {
+		return 2
+	}
+	if fl.NArg() != 0 {
+		fmt.Fprintf(stderr, "latch-devvars: unexpected argument %q\n", fl.Arg(0))
+		return 2
+	}
+	if *printKeys {
+		set, err := newKeySet(rand.Reader)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		fmt.Fprintln(stdout, string(set))
+		return 0
+	}
+	created, err := ensure(*file, rand.Reader)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if created {
+		fmt.Fprintf(stderr, "latch-devvars: created %s\n", *file)
+	}
+	if !*show {
+		return 0
+	}
+	vars, err := read(*file)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "Latch dev Worker\n  base URL:   %s\n  project id: %s\n  secret:     %s\n",
+		*baseURL, vars[keyProjectID], vars[keySecret])
+	return 0
+}
+
+// ensure creates path with fresh credentials unless it exists; it reports
+// whether it created it. The file is written with mode 0600 and O_EXCL, so
+// an existing file (or one created concurrently) is never overwritten.
+func ensure(path string, random io.Reader) (bool, error) {
+	if _, err := os.Stat(path); err == nil {
+		return false, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return false, fmt.Errorf("latch-devvars: %w", err)
+	}
+	content, err := generate(random)
+	if err != nil {
+		return false, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("latch-devvars: %w", err)
+	}
+	if _, err := f.Write(content); err != nil {
+		f.Close()
+		return false, fmt.Errorf("latch-devvars: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return false, fmt.Errorf("latch-devvars: %w", err)
+	}
+	return true, nil
+}
+
+// generate returns the content of a new .dev.vars file.
+func generate(random io.Reader) ([]byte, error) {
+	id, err := uuid.NewRandomFromReader(random)
+	if err != nil {
+		return nil, fmt.Errorf("latch-devvars: project id: %w", err)
+	}
+	secret := make([]byte, 32)
+	if _, err := io.ReadFull(random, secret); err != nil {
+		return nil, fmt.Errorf("latch-devvars: secret: %w", err)
+	}
+	set, err := newKeySet(random)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	b.WriteString("# Latch Worker settings for `wrangler dev`; made by latch-devvars. Keep private.\n")
+	fmt.Fprintf(&b, "%s=project-test-%s\n", keyProjectID, id)
+	fmt.Fprintf(&b, "%s=secret-test-%s\n", keySecret, base64.RawURLEncoding.EncodeToString(secret))
+	// Single quotes: dotenv takes the JSON verbatim.
+	fmt.Fprintf(&b, "%s='%s'\n", keySigning, set)
+	return b.Bytes(), nil
+}
+
+// newKeySet returns a JWK set holding one fresh test signing key.
+func newKeySet(random io.Reader) ([]byte, error) {
+	k, err := keys.Generate(random, "test")
+	if err != nil {
+		return nil, fmt.Errorf("latch-devvars: %w", err)
+	}
+	set, err := keys.MarshalSet([]keys.Key{k})
+	if err != nil {
+		return nil, fmt.Errorf("latch-devvars: %w", err)
+	}
+	return set, nil
+}
+
+// read parses the KEY=VALUE lines of a .dev.vars file, unquoting single- or
+// double-quoted values.
+func read(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("latch-devvars: %w", err)
+	}
+	defer f.Close()
+	vars := map[string]string{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		if len(v) >= 2 && (v[0] == '\'' || v[0] == '"') && v[len(v)-1] == v[0] {
+			v = v[1 : len(v)-1]
+		}
+		vars[strings.TrimSpace(k)] = v
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("latch-devvars: %s: %w", path, err)
+	}
+	return vars, nil
+}

@@ -1,0 +1,75 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"syscall/js"
+
+	"github.com/syumai/workers/cloudflare/d1"
+
+	"github.com/latchauth/latch/wasm/engine"
+)
+
+// Names of the Worker's bindings and settings (wrangler.toml, .dev.vars).
+const (
+	bindingDB     = "DB"
+	varProjectID  = "LATCH_PROJECT_ID"
+	secretProject = "LATCH_PROJECT_SECRET"
+)
+
+// handlerFromEnv builds the engine from the Worker environment, or, when a
+// setting is missing or broken, a handler that answers every request with a
+// 500 saying so. It never fails: a Worker that crashed on each request would
+// hide the cause. See RATIONALE.md, "How does the Worker read its config?".
+func handlerFromEnv(env, signerObj js.Value, logger *slog.Logger) http.Handler {
+	projectID := stringMember(env, varProjectID)
+	bad := func(reason string) http.Handler {
+		logger.Error("edge: worker misconfigured", "reason", reason)
+		return misconfigured{env: engine.EnvOf(projectID), reason: reason}
+	}
+	if projectID == "" {
+		return bad(varProjectID + " is not set")
+	}
+	secret := stringMember(env, secretProject)
+	if secret == "" {
+		return bad(secretProject + " is not set")
+	}
+	signer, err := newWebCryptoSigner(signerObj)
+	if err != nil {
+		return bad(err.Error())
+	}
+	if t := env.Get(bindingDB); t.Type() != js.TypeObject {
+		return bad(fmt.Sprintf("D1 binding %s is missing", bindingDB))
+	}
+	connector, err := d1.OpenConnector(bindingDB)
+	if err != nil {
+		return bad(fmt.Sprintf("D1 binding %s: %v", bindingDB, err))
+	}
+	e, err := engine.New(engine.Config{
+		ProjectID: projectID,
+		Secret:    secret,
+		DB:        sql.OpenDB(connector),
+		Signer:    signer,
+		Logger:    logger,
+	})
+	if err != nil {
+		return bad(err.Error())
+	}
+	return e
+}
+
+// stringMember returns obj[name] when it is a string, else "".
+func stringMember(obj js.Value, name string) string {
+	if obj.Type() != js.TypeObject {
+		return ""
+	}
+	v := obj.Get(name)
+	if v.Type() != js.TypeString {
+		return ""
+	}
+	return v.String()
+}

@@ -1,0 +1,15 @@
+// Command edge is Latch's Cloudflare Worker: the session engine built for
+// GOOS=js GOARCH=wasm, served by workerd through the JavaScript glue in
+// worker.mjs.
+//
+// The glue instantiates this program once per isolate and keeps it alive;
+// main wires the engine from the Worker environment (D1 binding DB, var
+// LATCH_PROJECT_ID, secret LATCH_PROJECT_SECRET, and the WebCrypto signer the
+// glue builds from secret LATCH_SIGNING_KEYS), registers a request handler on
+// the glue's binding object, and waits for requests. See RATIONALE.md, "Why
+// one long-lived Go instance per isolate?" and "Why does the signing key stay
+// in WebCrypto?".
+//
+// Build it with `make build` (or the [build] command in wrangler.toml); the
+// output lands in edge/build/.
+package main

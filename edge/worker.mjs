@@ -1,0 +1,197 @@
+// Latch Worker glue: runs the Go engine (latch.wasm, built from edge/) on
+// workerd.
+//
+// One Go instance is started per isolate, on the first request, and kept
+// alive: each request is handed to it through binding.handle and answered
+// from what it writes. Starting Go costs many milliseconds, far more than a
+// request does. If the instance exits or crashes, the next request starts a
+// fresh one. See RATIONALE.md, "Why one long-lived Go instance per isolate?".
+//
+// The private signing keys (secret LATCH_SIGNING_KEYS, a JWK set) are
+// imported here as non-extractable WebCrypto keys; Go gets only the public
+// members and a sign function. See RATIONALE.md, "Why does the signing key
+// stay in WebCrypto?".
+//
+// make build copies this file, Go's wasm_exec.js and the Wasm build into
+// edge/build/.
+import "./wasm_exec.js";
+import latchWasm from "./latch.wasm";
+
+// The engine answers 413 above 1 MiB; it never needs more than one byte past
+// that to say so, so no bigger body is copied into Wasm memory.
+const maxBodyBytes = (1 << 20) + 1;
+
+// syumai's D1 driver reads globalThis.context (captured when Go starts) and
+// looks bindings up on context.env. The object stays the same for the life
+// of the isolate; env and ctx are refreshed on every request.
+const context = { env: undefined, ctx: undefined, binding: undefined };
+globalThis.context = context;
+
+let live; // the started instance: { binding, dead, exited }
+let starting; // Promise of the instance being started
+let signerCache; // { raw, signer } for the last LATCH_SIGNING_KEYS seen
+
+export default {
+  async fetch(request, env, ctx) {
+    context.env = env;
+    context.ctx = ctx;
+    let inst;
+    try {
+      inst = await liveInstance(env);
+    } catch (err) {
+      console.error("latch: engine did not start:", err && err.message);
+      return internalError(env, "The Latch Worker could not start its engine. See the Worker's logs.");
+    }
+    let body = null;
+    if (request.body !== null) {
+      const buf = new Uint8Array(await request.arrayBuffer());
+      body = buf.length > maxBodyBytes ? buf.subarray(0, maxBodyBytes) : buf;
+    }
+    let headers = "";
+    for (const [name, value] of request.headers) {
+      headers += name + "\n" + value + "\n";
+    }
+    let res;
+    try {
+      res = await Promise.race([
+        new Promise((resolve) => {
+          inst.binding.handle(request.method, request.url, headers, body, (status, head, out) =>
+            resolve({ status, head, out }),
+          );
+        }),
+        inst.exited.then(() => {
+          throw new Error("engine exited while serving a request");
+        }),
+      ]);
+    } catch (err) {
+      console.error("latch:", err && err.message);
+      drop(inst);
+      return internalError(env, "An unexpected error occurred.");
+    }
+    const h = new Headers();
+    const parts = res.head.split("\n");
+    for (let i = 0; i + 1 < parts.length; i += 2) {
+      h.append(parts[i], parts[i + 1]);
+    }
+    const nullBody = request.method === "HEAD" || res.status === 204 || res.status === 304;
+    return new Response(nullBody ? null : res.out, { status: res.status, headers: h });
+  },
+};
+
+// liveInstance returns the running Go instance, starting one if there is
+// none or the last one exited. Concurrent first requests share one start.
+function liveInstance(env) {
+  if (live !== undefined && !live.dead) {
+    return live;
+  }
+  if (starting === undefined) {
+    starting = startInstance(env).then(
+      (inst) => {
+        live = inst;
+        starting = undefined;
+        return inst;
+      },
+      (err) => {
+        starting = undefined;
+        throw err;
+      },
+    );
+  }
+  return starting;
+}
+
+function drop(inst) {
+  inst.dead = true;
+}
+
+async function startInstance(env) {
+  const signer = await signerFor(env.LATCH_SIGNING_KEYS);
+  const go = new Go();
+  let ready;
+  const readyP = new Promise((resolve) => (ready = resolve));
+  const binding = { signer, ready: () => ready() };
+  context.binding = binding;
+  const instance = new WebAssembly.Instance(latchWasm, go.importObject);
+  const inst = { binding, dead: false, exited: undefined };
+  inst.exited = go.run(instance).then(() => {
+    inst.dead = true;
+  });
+  await Promise.race([
+    readyP,
+    inst.exited.then(() => {
+      throw new Error("engine exited during start");
+    }),
+  ]);
+  return inst;
+}
+
+// signerFor imports the first key of the JWK set for signing and lists the
+// public members of all of them. A broken set yields {error}, which the
+// engine reports as misconfiguration; messages never quote the secret.
+async function signerFor(raw) {
+  if (signerCache !== undefined && signerCache.raw === raw) {
+    return signerCache.signer;
+  }
+  const signer = await importSigner(raw);
+  signerCache = { raw, signer };
+  return signer;
+}
+
+async function importSigner(raw) {
+  if (typeof raw !== "string" || raw === "") {
+    return { error: "LATCH_SIGNING_KEYS is not set" };
+  }
+  let set;
+  try {
+    set = JSON.parse(raw);
+  } catch {
+    return { error: "LATCH_SIGNING_KEYS is not valid JSON" };
+  }
+  if (set === null || typeof set !== "object" || !Array.isArray(set.keys) || set.keys.length === 0) {
+    return { error: "LATCH_SIGNING_KEYS holds no key" };
+  }
+  const keys = [];
+  for (const k of set.keys) {
+    if (k === null || typeof k !== "object" || k.kty !== "RSA" || typeof k.kid !== "string" ||
+        typeof k.n !== "string" || typeof k.e !== "string") {
+      return { error: "LATCH_SIGNING_KEYS holds a key that is not an RSA JWK with a kid" };
+    }
+    keys.push({ kid: k.kid, n: k.n, e: k.e });
+  }
+  const first = set.keys[0];
+  let key;
+  try {
+    key = await crypto.subtle.importKey(
+      "jwk",
+      { kty: "RSA", alg: "RS256", n: first.n, e: first.e, d: first.d, p: first.p, q: first.q,
+        dp: first.dp, dq: first.dq, qi: first.qi },
+      { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
+  } catch {
+    return { error: "LATCH_SIGNING_KEYS: the first key is not a usable RSA private key" };
+  }
+  const sign = async (input) => {
+    try {
+      return new Uint8Array(await crypto.subtle.sign("RSASSA-PKCS1-v1_5", key, input));
+    } catch {
+      throw new Error("WebCrypto could not sign");
+    }
+  };
+  return { keys, sign };
+}
+
+function internalError(env, message) {
+  const live = typeof env.LATCH_PROJECT_ID === "string" && env.LATCH_PROJECT_ID.startsWith("project-live-");
+  return Response.json(
+    {
+      status_code: 500,
+      request_id: `request-id-${live ? "live" : "test"}-${crypto.randomUUID()}`,
+      error_type: "internal_server_error",
+      error_message: message,
+      error_url: "https://stytch.com/docs/api/errors/500#internal_server_error",
+    },
+    { status: 500, headers: { "Cache-Control": "no-store" } },
+  );
+}
