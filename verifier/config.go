@@ -1,0 +1,196 @@
+package verifier
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config configures a Verifier. ProjectID and BaseURL are required; every
+// other field has a safe default. New rejects a Config it cannot use, so
+// the zero value fails closed.
+type Config struct {
+	// ProjectID is the Stytch-style project id (project-test-… or
+	// project-live-…). Tokens must name it in aud and iss.
+	ProjectID string
+	// BaseURL is the edge, e.g. https://auth.example.com. It must be https
+	// unless its host is a loopback address.
+	BaseURL string
+	// Secret is the project secret, used only by Authenticate's call to
+	// POST /v1/sessions/authenticate. Verify works without it.
+	Secret string
+	// AcceptBaseURLIssuer also accepts iss equal to BaseURL, as Stytch's
+	// SDKs do for custom domains.
+	AcceptBaseURLIssuer bool
+
+	// Leeway is the clock skew allowed on exp, nbf and iat (0 to 5 minutes).
+	Leeway time.Duration
+	// MaxTokenAge rejects tokens issued longer ago than this with
+	// ErrTooOld, even if exp has not passed; Authenticate then asks the
+	// edge, which also catches revoked sessions. 0 means no limit beyond exp.
+	MaxTokenAge time.Duration
+
+	// HTTPClient fetches the JWKS and calls the edge. Default: a client
+	// with a 10 second timeout.
+	HTTPClient *http.Client
+	// Logger receives JWKS refresh failures and skipped keys. Default:
+	// discard. Tokens and secrets are never logged.
+	Logger *slog.Logger
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+
+	// RefreshCooldown is the least time between two JWKS fetches caused by
+	// unknown kids or failures. Default 30s; at least 1s.
+	RefreshCooldown time.Duration
+	// KeyWait bounds how long Verify waits for a JWKS fetch it needs (the
+	// first one, or one caused by an unknown kid). Default 2s.
+	KeyWait time.Duration
+	// MinRefreshInterval and MaxRefreshInterval clamp the JWKS refresh
+	// interval taken from Cache-Control: max-age. Defaults 1m and 1h.
+	MinRefreshInterval time.Duration
+	MaxRefreshInterval time.Duration
+	// TokenCacheSize bounds the cache of already verified tokens.
+	// Default 4096; negative disables the cache.
+	TokenCacheSize int
+}
+
+const (
+	defaultCooldown      = 30 * time.Second
+	defaultKeyWait       = 2 * time.Second
+	defaultMinRefresh    = time.Minute
+	defaultMaxRefresh    = time.Hour
+	defaultRefresh       = 5 * time.Minute
+	defaultTokenCache    = 4096
+	defaultHTTPTimeout   = 10 * time.Second
+	maxLeeway            = 5 * time.Minute
+	fetchTimeout         = 30 * time.Second
+	maxResponseBodyBytes = 1 << 20
+)
+
+// settings is a validated Config with defaults filled in.
+type settings struct {
+	projectID     string
+	baseURL       string // without trailing slash
+	secret        string
+	issuer        string // stytch.com/<project_id>
+	altIssuer     string // base URL, or "" when not accepted
+	leeway        int64  // seconds
+	maxAge        int64  // seconds, 0 = none
+	client        *http.Client
+	logger        *slog.Logger
+	now           func() time.Time
+	cooldown      time.Duration
+	keyWait       time.Duration
+	minRefresh    time.Duration
+	maxRefresh    time.Duration
+	tokenCacheCap int
+}
+
+func (c Config) validate() (settings, error) {
+	s := settings{
+		projectID:  c.ProjectID,
+		secret:     c.Secret,
+		client:     c.HTTPClient,
+		logger:     c.Logger,
+		now:        c.Now,
+		cooldown:   orDefault(c.RefreshCooldown, defaultCooldown),
+		keyWait:    orDefault(c.KeyWait, defaultKeyWait),
+		minRefresh: orDefault(c.MinRefreshInterval, defaultMinRefresh),
+		maxRefresh: orDefault(c.MaxRefreshInterval, defaultMaxRefresh),
+	}
+	if c.ProjectID == "" {
+		return s, fmt.Errorf("%w: ProjectID is required", ErrConfig)
+	}
+	if strings.ContainsAny(c.ProjectID, "/?#% \t\r\n") {
+		return s, fmt.Errorf("%w: ProjectID %q has characters a project id never has", ErrConfig, c.ProjectID)
+	}
+	base, err := checkBaseURL(c.BaseURL)
+	if err != nil {
+		return s, err
+	}
+	s.baseURL = base
+	s.issuer = "stytch.com/" + c.ProjectID
+	if c.AcceptBaseURLIssuer {
+		s.altIssuer = base
+	}
+	switch {
+	case c.Leeway < 0 || c.Leeway > maxLeeway:
+		return s, fmt.Errorf("%w: Leeway %v outside 0…%v", ErrConfig, c.Leeway, maxLeeway)
+	case c.MaxTokenAge < 0:
+		return s, fmt.Errorf("%w: MaxTokenAge %v is negative", ErrConfig, c.MaxTokenAge)
+	case s.cooldown < time.Second:
+		return s, fmt.Errorf("%w: RefreshCooldown %v under 1s", ErrConfig, s.cooldown)
+	case s.keyWait < 0:
+		return s, fmt.Errorf("%w: KeyWait %v is negative", ErrConfig, s.keyWait)
+	case s.minRefresh < time.Second || s.maxRefresh < s.minRefresh:
+		return s, fmt.Errorf("%w: refresh interval range %v…%v", ErrConfig, s.minRefresh, s.maxRefresh)
+	}
+	s.leeway = int64(c.Leeway / time.Second)
+	s.maxAge = int64(c.MaxTokenAge / time.Second)
+	if c.MaxTokenAge > 0 && s.maxAge == 0 {
+		s.maxAge = 1
+	}
+	switch {
+	case c.TokenCacheSize < 0:
+		s.tokenCacheCap = 0
+	case c.TokenCacheSize == 0:
+		s.tokenCacheCap = defaultTokenCache
+	default:
+		s.tokenCacheCap = c.TokenCacheSize
+	}
+	if s.client == nil {
+		s.client = &http.Client{Timeout: defaultHTTPTimeout}
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+// checkBaseURL accepts an absolute https URL, or http on a loopback host,
+// with no query, fragment or credentials, and returns it without a
+// trailing slash.
+func checkBaseURL(raw string) (string, error) {
+	if raw == "" {
+		return "", fmt.Errorf("%w: BaseURL is required", ErrConfig)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("%w: BaseURL: %w", ErrConfig, err)
+	}
+	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("%w: BaseURL %q must be scheme://host[/path] only", ErrConfig, raw)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return "", fmt.Errorf("%w: BaseURL %q must use https (http is allowed only on loopback)", ErrConfig, raw)
+		}
+	default:
+		return "", fmt.Errorf("%w: BaseURL scheme %q is not https", ErrConfig, u.Scheme)
+	}
+	return strings.TrimRight(raw, "/"), nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

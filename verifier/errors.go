@@ -1,0 +1,82 @@
+package verifier
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Sentinel errors. Every error the Verifier returns wraps one of these (with
+// context added by %w), so callers match them with errors.Is. Where
+// golang-jwt has an equivalent, the sentinel wraps it too, so code written
+// against golang-jwt's errors keeps working: errors.Is(err,
+// jwt.ErrTokenExpired) holds whenever errors.Is(err, ErrExpired) does.
+var (
+	// ErrMalformed: the token is not a well-formed compact JWS with the
+	// claims a Latch session JWT carries.
+	ErrMalformed = fmt.Errorf("verifier: malformed token: %w", jwt.ErrTokenMalformed)
+	// ErrUnsupportedAlgorithm: the header names an algorithm other than
+	// RS256 (including "none" and HS256), or a type other than JWT.
+	ErrUnsupportedAlgorithm = fmt.Errorf("verifier: unsupported algorithm: %w", jwt.ErrTokenUnverifiable)
+	// ErrUnknownKey: the kid is not in the JWKS, even after a refresh.
+	ErrUnknownKey = fmt.Errorf("verifier: unknown key id: %w", jwt.ErrTokenUnverifiable)
+	// ErrKeysUnavailable: no JWKS has been loaded yet and fetching it failed
+	// or took longer than the bounded wait.
+	ErrKeysUnavailable = fmt.Errorf("verifier: signing keys unavailable: %w", jwt.ErrTokenUnverifiable)
+	// ErrInvalidSignature: the RS256 signature does not match the key.
+	ErrInvalidSignature = fmt.Errorf("verifier: invalid signature: %w", jwt.ErrTokenSignatureInvalid)
+	// ErrInvalidIssuer: iss is not stytch.com/<project_id> (or the base URL
+	// when Config.AcceptBaseURLIssuer is set).
+	ErrInvalidIssuer = fmt.Errorf("verifier: invalid issuer: %w", jwt.ErrTokenInvalidIssuer)
+	// ErrInvalidAudience: aud does not contain the project id.
+	ErrInvalidAudience = fmt.Errorf("verifier: invalid audience: %w", jwt.ErrTokenInvalidAudience)
+	// ErrExpired: exp has passed (beyond the leeway).
+	ErrExpired = fmt.Errorf("verifier: token expired: %w", jwt.ErrTokenExpired)
+	// ErrNotYetValid: nbf or iat lies in the future (beyond the leeway).
+	ErrNotYetValid = fmt.Errorf("verifier: token not valid yet: %w", jwt.ErrTokenNotValidYet)
+	// ErrTooOld: the token was issued longer than Config.MaxTokenAge ago.
+	ErrTooOld = errors.New("verifier: token too old")
+	// ErrSessionNotFound: the edge says the session is unknown, revoked or
+	// expired (404 session_not_found).
+	ErrSessionNotFound = errors.New("verifier: session not found")
+	// ErrRemote: the edge answered the fallback call with another error;
+	// the returned error is a *RemoteError carrying its details.
+	ErrRemote = errors.New("verifier: edge rejected the session")
+	// ErrUnavailable: the edge could not be reached or answered with a
+	// server error, so no decision about the session was made.
+	ErrUnavailable = errors.New("verifier: edge unavailable")
+	// ErrNoSecret: Authenticate needed the edge but Config.Secret is empty.
+	ErrNoSecret = errors.New("verifier: no project secret configured for the remote fallback")
+	// ErrNoToken: the request carried no session cookie or bearer token.
+	ErrNoToken = errors.New("verifier: no session token in request")
+	// ErrConfig: Config failed validation in New.
+	ErrConfig = errors.New("verifier: invalid config")
+)
+
+// RemoteError is the Stytch-shaped error body the edge returned for a
+// fallback call. It matches ErrSessionNotFound for 404 session_not_found,
+// ErrUnavailable for 5xx, and ErrRemote otherwise.
+type RemoteError struct {
+	StatusCode   int    `json:"status_code"`
+	RequestID    string `json:"request_id"`
+	ErrorType    string `json:"error_type"`
+	ErrorMessage string `json:"error_message"`
+}
+
+func (e *RemoteError) Error() string {
+	return fmt.Sprintf("verifier: edge answered %d %s (request %s)", e.StatusCode, e.ErrorType, e.RequestID)
+}
+
+// Is reports whether e matches one of the remote sentinels.
+func (e *RemoteError) Is(target error) bool {
+	switch target {
+	case ErrSessionNotFound:
+		return e.StatusCode == 404 && e.ErrorType == "session_not_found"
+	case ErrUnavailable:
+		return e.StatusCode >= 500
+	case ErrRemote:
+		return !(e.StatusCode == 404 && e.ErrorType == "session_not_found") && e.StatusCode < 500
+	}
+	return false
+}

@@ -1,0 +1,342 @@
+package verifier
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+	"time"
+)
+
+// scanner is a small pull parser for the JSON in a JWT's header and
+// claims. It reads ASCII strings without escapes (all a Latch token holds)
+// as zero-copy substrings of its input and hands anything else to
+// encoding/json, so it accepts exactly what encoding/json accepts while
+// allocating almost nothing. See RATIONALE.md, "Why a hand-written claims
+// parser?".
+//
+// Methods do nothing once bad is set; callers check it at the end.
+type scanner struct {
+	s   string
+	i   int
+	bad bool
+}
+
+const maxDepth = 32
+
+func (sc *scanner) fail() { sc.bad = true; sc.i = len(sc.s) }
+
+func (sc *scanner) ws() {
+	for sc.i < len(sc.s) {
+		switch sc.s[sc.i] {
+		case ' ', '\t', '\n', '\r':
+			sc.i++
+		default:
+			return
+		}
+	}
+}
+
+func (sc *scanner) peek() byte {
+	sc.ws()
+	if sc.i < len(sc.s) {
+		return sc.s[sc.i]
+	}
+	return 0
+}
+
+func (sc *scanner) consume(c byte) bool {
+	if sc.peek() == c {
+		sc.i++
+		return true
+	}
+	return false
+}
+
+func (sc *scanner) expect(c byte) {
+	if !sc.consume(c) {
+		sc.fail()
+	}
+}
+
+// end checks that nothing but white space follows.
+func (sc *scanner) end() {
+	sc.ws()
+	if sc.i != len(sc.s) {
+		sc.fail()
+	}
+}
+
+// more advances over the members of an object or array whose opening
+// bracket has been consumed: it consumes the separator or the closing
+// bracket and reports whether another member follows.
+func (sc *scanner) more(closer byte, first *bool) bool {
+	if sc.bad {
+		return false
+	}
+	if sc.consume(closer) {
+		return false
+	}
+	if !*first && !sc.consume(',') {
+		sc.fail()
+		return false
+	}
+	if *first && sc.peek() == ',' {
+		sc.fail()
+		return false
+	}
+	*first = false
+	return true
+}
+
+// key reads an object member's name and the colon after it.
+func (sc *scanner) key() string {
+	k := sc.str()
+	sc.expect(':')
+	return k
+}
+
+// null consumes a JSON null if one is next.
+func (sc *scanner) null() bool {
+	if sc.peek() == 'n' && len(sc.s)-sc.i >= 4 && sc.s[sc.i:sc.i+4] == "null" {
+		sc.i += 4
+		return true
+	}
+	return false
+}
+
+// str reads a string. Plain ASCII is returned as a substring of the
+// input; escapes and non-ASCII bytes go through encoding/json.
+func (sc *scanner) str() string {
+	if sc.peek() != '"' {
+		sc.fail()
+		return ""
+	}
+	start := sc.i + 1
+	for j := start; j < len(sc.s); j++ {
+		c := sc.s[j]
+		switch {
+		case c == '"':
+			sc.i = j + 1
+			return sc.s[start:j]
+		case c < 0x20:
+			sc.fail()
+			return ""
+		case c == '\\' || c >= 0x80:
+			return sc.slowStr(start - 1)
+		}
+	}
+	sc.fail()
+	return ""
+}
+
+func (sc *scanner) slowStr(open int) string {
+	j := open + 1
+	for ; j < len(sc.s) && sc.s[j] != '"'; j++ {
+		if sc.s[j] == '\\' {
+			j++
+		}
+	}
+	if j >= len(sc.s) {
+		sc.fail()
+		return ""
+	}
+	var out string
+	if err := json.Unmarshal([]byte(sc.s[open:j+1]), &out); err != nil {
+		sc.fail()
+		return ""
+	}
+	sc.i = j + 1
+	return out
+}
+
+// number reads a JSON number and returns its text.
+func (sc *scanner) number() string {
+	sc.ws()
+	start, j := sc.i, sc.i
+	digits := func() int {
+		k := j
+		for j < len(sc.s) && sc.s[j] >= '0' && sc.s[j] <= '9' {
+			j++
+		}
+		return j - k
+	}
+	if j < len(sc.s) && sc.s[j] == '-' {
+		j++
+	}
+	if j < len(sc.s) && sc.s[j] == '0' {
+		j++
+	} else if digits() == 0 {
+		sc.fail()
+		return ""
+	}
+	if j < len(sc.s) && sc.s[j] == '.' {
+		j++
+		if digits() == 0 {
+			sc.fail()
+			return ""
+		}
+	}
+	if j < len(sc.s) && (sc.s[j] == 'e' || sc.s[j] == 'E') {
+		j++
+		if j < len(sc.s) && (sc.s[j] == '+' || sc.s[j] == '-') {
+			j++
+		}
+		if digits() == 0 {
+			sc.fail()
+			return ""
+		}
+	}
+	sc.i = j
+	return sc.s[start:j]
+}
+
+// seconds reads a NumericDate. Fractions are rounded down (roundUp false)
+// or up, whichever makes the check stricter.
+func (sc *scanner) seconds(roundUp bool) int64 {
+	t := sc.number()
+	if sc.bad {
+		return 0
+	}
+	if len(t) <= 18 {
+		var n int64
+		neg := t[0] == '-'
+		k := 0
+		if neg {
+			k = 1
+		}
+		for ; k < len(t) && t[k] >= '0' && t[k] <= '9'; k++ {
+			n = n*10 + int64(t[k]-'0')
+		}
+		if k == len(t) {
+			if neg {
+				return -n
+			}
+			return n
+		}
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil && f == 0 {
+		sc.fail()
+		return 0
+	}
+	if roundUp {
+		f = math.Ceil(f)
+	} else {
+		f = math.Floor(f)
+	}
+	switch {
+	case f >= math.MaxInt64/2:
+		return math.MaxInt64 / 2
+	case f <= math.MinInt64/2:
+		return math.MinInt64 / 2
+	}
+	return int64(f)
+}
+
+// skip reads any value and returns its text.
+func (sc *scanner) skip() string {
+	sc.ws()
+	start := sc.i
+	sc.skipValue(0)
+	if sc.bad {
+		return ""
+	}
+	return sc.s[start:sc.i]
+}
+
+func (sc *scanner) skipValue(depth int) {
+	if depth > maxDepth {
+		sc.fail()
+		return
+	}
+	switch c := sc.peek(); {
+	case c == '"':
+		sc.str()
+	case c == '{':
+		sc.i++
+		for first := true; sc.more('}', &first); {
+			sc.key()
+			sc.skipValue(depth + 1)
+		}
+	case c == '[':
+		sc.i++
+		for first := true; sc.more(']', &first); {
+			sc.skipValue(depth + 1)
+		}
+	case c == '-' || (c >= '0' && c <= '9'):
+		sc.number()
+	default:
+		for _, lit := range [...]string{"true", "false", "null"} {
+			if len(sc.s)-sc.i >= len(lit) && sc.s[sc.i:sc.i+len(lit)] == lit {
+				sc.i += len(lit)
+				return
+			}
+		}
+		sc.fail()
+	}
+}
+
+// strings reads an array of strings, or a single string, or null.
+func (sc *scanner) strings(dst []string) []string {
+	if sc.null() {
+		return dst
+	}
+	if sc.peek() == '"' {
+		return append(dst, sc.str())
+	}
+	sc.expect('[')
+	for first := true; sc.more(']', &first); {
+		dst = append(dst, sc.str())
+	}
+	return dst
+}
+
+// optStr reads a string or null.
+func (sc *scanner) optStr() string {
+	if sc.null() {
+		return ""
+	}
+	return sc.str()
+}
+
+// time reads an RFC 3339 string, or null or "" for the zero time.
+func (sc *scanner) time() time.Time {
+	s := sc.optStr()
+	if s == "" || sc.bad {
+		return time.Time{}
+	}
+	if t, ok := parseUTC(s); ok {
+		return t
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		sc.fail()
+	}
+	return t
+}
+
+// parseUTC parses the one form Latch writes, 2006-01-02T15:04:05Z,
+// without the generality of time.Parse.
+func parseUTC(s string) (time.Time, bool) {
+	if len(s) != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z' {
+		return time.Time{}, false
+	}
+	var v [6]int
+	for k, pos := range [6][2]int{{0, 4}, {5, 7}, {8, 10}, {11, 13}, {14, 16}, {17, 19}} {
+		for p := pos[0]; p < pos[1]; p++ {
+			c := s[p]
+			if c < '0' || c > '9' {
+				return time.Time{}, false
+			}
+			v[k] = v[k]*10 + int(c-'0')
+		}
+	}
+	if v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(v[0], time.Month(v[1]), v[2], v[3], v[4], v[5], 0, time.UTC)
+	if t.Day() != v[2] { // e.g. February 30th
+		return time.Time{}, false
+	}
+	return t, true
+}

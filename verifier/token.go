@@ -1,0 +1,243 @@
+package verifier
+
+import (
+	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// maxTokenLen bounds the JWTs Verify reads. Latch limits custom claims
+// to 4 KB, so its JWTs stay well under this.
+const maxTokenLen = 16 << 10
+
+const stytchClaimPrefix = "https://stytch.com/"
+
+var b64 = base64.RawURLEncoding
+
+// verify is Verify without the copy of the result: the token cache first,
+// then the full check.
+func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*verified, error) {
+	if len(token) > maxTokenLen {
+		return nil, fmt.Errorf("%w: longer than %d bytes", ErrMalformed, maxTokenLen)
+	}
+	dot1 := strings.IndexByte(token, '.')
+	dot2 := strings.LastIndexByte(token, '.')
+	if dot1 <= 0 || dot2 == dot1 || dot2 == len(token)-1 || strings.IndexByte(token[dot1+1:dot2], '.') >= 0 {
+		return nil, fmt.Errorf("%w: not three dot-separated parts", ErrMalformed)
+	}
+	signingInput, sig := token[:dot2], token[dot2+1:]
+	sum := sha256.Sum256([]byte(signingInput))
+	secs := unixSeconds(now)
+	if e := v.tokens.get(&sum, sig, secs); e != nil && v.keys.known(e.kid, now) == e.key {
+		return e, nil
+	}
+	return v.verifyFull(ctx, token[:dot1], token[dot1+1:dot2], sig, &sum, now)
+}
+
+func (v *Verifier) verifyFull(ctx context.Context, header, payload, sig string, sum *[32]byte, now time.Time) (*verified, error) {
+	kid, err := parseHeader(header)
+	if err != nil {
+		return nil, err
+	}
+	key, err := v.keys.lookup(ctx, kid, now)
+	if err != nil {
+		return nil, err
+	}
+	var sigBuf [1024]byte
+	if b64.DecodedLen(len(sig)) > len(sigBuf) {
+		return nil, fmt.Errorf("%w: signature too long", ErrInvalidSignature)
+	}
+	n, err := b64.Decode(sigBuf[:], []byte(sig))
+	if err != nil {
+		return nil, fmt.Errorf("%w: signature: %w", ErrMalformed, err)
+	}
+	if err := rsa.VerifyPKCS1v15(key, crypto.SHA256, sum[:], sigBuf[:n]); err != nil {
+		return nil, fmt.Errorf("%w (kid %q)", ErrInvalidSignature, clip(kid))
+	}
+	e := &verified{sig: sig, kid: kid, key: key, session: &Session{}}
+	if err := v.checkClaims(payload, e, unixSeconds(now)); err != nil {
+		return nil, err
+	}
+	e.sig = strings.Clone(sig)
+	e.kid = strings.Clone(kid)
+	v.tokens.put(sum, e)
+	return e, nil
+}
+
+// parseHeader checks the JOSE header and returns its kid. Only
+// {"alg":"RS256","typ":"JWT","kid":…} passes; any crit parameter fails,
+// as none is understood.
+func parseHeader(seg string) (string, error) {
+	var buf [512]byte
+	if b64.DecodedLen(len(seg)) > len(buf) {
+		return "", fmt.Errorf("%w: header too long", ErrMalformed)
+	}
+	n, err := b64.Decode(buf[:], []byte(seg))
+	if err != nil {
+		return "", fmt.Errorf("%w: header: %w", ErrMalformed, err)
+	}
+	sc := scanner{s: string(buf[:n])}
+	var alg, typ, kid string
+	var crit bool
+	sc.expect('{')
+	for first := true; sc.more('}', &first); {
+		switch sc.key() {
+		case "alg":
+			alg = sc.str()
+		case "typ":
+			typ = sc.str()
+		case "kid":
+			kid = sc.str()
+		case "crit":
+			crit = true
+			sc.skipValue(0)
+		default:
+			sc.skipValue(0)
+		}
+	}
+	sc.end()
+	switch {
+	case sc.bad:
+		return "", fmt.Errorf("%w: header is not a JSON object", ErrMalformed)
+	case alg != "RS256":
+		return "", fmt.Errorf("%w: alg %q", ErrUnsupportedAlgorithm, clip(alg))
+	case !strings.EqualFold(typ, "JWT"):
+		return "", fmt.Errorf("%w: typ %q", ErrUnsupportedAlgorithm, clip(typ))
+	case crit:
+		return "", fmt.Errorf("%w: crit header", ErrUnsupportedAlgorithm)
+	case kid == "":
+		return "", fmt.Errorf("%w: no kid", ErrMalformed)
+	}
+	return kid, nil
+}
+
+// claims are the registered claims Verify checks.
+type claims struct {
+	iss, sub               string
+	audOK, hasAud          bool
+	exp, nbf, iat          int64
+	hasExp, hasNbf, hasIat bool
+	hasSession             bool
+}
+
+// checkClaims decodes the payload into e.session and checks it.
+func (v *Verifier) checkClaims(seg string, e *verified, now int64) error {
+	var buf [2048]byte
+	dst := buf[:]
+	if n := b64.DecodedLen(len(seg)); n > len(buf) {
+		dst = make([]byte, n)
+	}
+	n, err := b64.Decode(dst, []byte(seg))
+	if err != nil {
+		return fmt.Errorf("%w: payload: %w", ErrMalformed, err)
+	}
+	c, err := v.readClaims(string(dst[:n]), e.session)
+	if err != nil {
+		return err
+	}
+	return v.checkTimes(&c, e, now)
+}
+
+func (v *Verifier) readClaims(payload string, s *Session) (claims, error) {
+	var c claims
+	sc := scanner{s: payload}
+	sc.expect('{')
+	for first := true; sc.more('}', &first); {
+		switch k := sc.key(); k {
+		case "iss":
+			c.iss = sc.str()
+		case "sub":
+			c.sub = sc.str()
+		case "aud":
+			c.hasAud = true
+			c.audOK = sc.audience(v.cfg.projectID)
+		case "exp":
+			c.exp, c.hasExp = sc.seconds(false), true
+		case "nbf":
+			c.nbf, c.hasNbf = sc.seconds(true), true
+		case "iat":
+			c.iat, c.hasIat = sc.seconds(true), true
+		case "jti":
+			sc.skipValue(0)
+		case "https://stytch.com/session":
+			c.hasSession = true
+			sc.readSessionClaim(s)
+		default:
+			raw := sc.skip()
+			if sc.bad || strings.HasPrefix(k, stytchClaimPrefix) {
+				continue
+			}
+			val, err := decodeCustomClaim(raw)
+			if err != nil {
+				return c, fmt.Errorf("%w: custom claim: %w", ErrMalformed, err)
+			}
+			if s.CustomClaims == nil {
+				s.CustomClaims = make(map[string]any)
+			}
+			s.CustomClaims[k] = val
+		}
+	}
+	sc.end()
+	s.UserID = c.sub
+	switch {
+	case sc.bad:
+		return c, fmt.Errorf("%w: claims are not a JSON object of the expected shape", ErrMalformed)
+	case c.iss != v.cfg.issuer && (v.cfg.altIssuer == "" || c.iss != v.cfg.altIssuer):
+		return c, fmt.Errorf("%w %q", ErrInvalidIssuer, clip(c.iss))
+	case !c.audOK:
+		return c, fmt.Errorf("%w: %q not in aud", ErrInvalidAudience, v.cfg.projectID)
+	case !c.hasExp || !c.hasIat:
+		return c, fmt.Errorf("%w: exp and iat are required", ErrMalformed)
+	case c.sub == "" || !c.hasSession || s.SessionID == "":
+		return c, fmt.Errorf("%w: sub and the session claim are required", ErrMalformed)
+	}
+	return c, nil
+}
+
+// audience reads aud (a string or an array of strings) and reports
+// whether it holds want.
+func (sc *scanner) audience(want string) bool {
+	if sc.peek() == '"' {
+		return sc.str() == want
+	}
+	ok := false
+	sc.expect('[')
+	for first := true; sc.more(']', &first); {
+		if sc.str() == want {
+			ok = true
+		}
+	}
+	return ok
+}
+
+// checkTimes checks exp, nbf, iat and the maximum age against now, all in
+// Unix seconds, and records in e the window in which the answer holds.
+func (v *Verifier) checkTimes(c *claims, e *verified, now int64) error {
+	lee := v.cfg.leeway
+	e.until = c.exp + lee
+	e.from = c.iat - lee
+	if c.hasNbf && c.nbf-lee > e.from {
+		e.from = c.nbf - lee
+	}
+	tooOld := int64(0)
+	if v.cfg.maxAge > 0 {
+		tooOld = c.iat + v.cfg.maxAge + lee
+		e.until = min(e.until, tooOld)
+	}
+	switch {
+	case now >= c.exp+lee:
+		return fmt.Errorf("%w: %ds ago", ErrExpired, now-c.exp)
+	case tooOld != 0 && now >= tooOld:
+		return fmt.Errorf("%w: issued %ds ago, limit %ds", ErrTooOld, now-c.iat, v.cfg.maxAge)
+	case c.hasNbf && now < c.nbf-lee:
+		return fmt.Errorf("%w: nbf is %ds ahead", ErrNotYetValid, c.nbf-now)
+	case now < c.iat-lee:
+		return fmt.Errorf("%w: iat is %ds ahead", ErrNotYetValid, c.iat-now)
+	}
+	return nil
+}

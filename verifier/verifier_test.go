@@ -1,0 +1,146 @@
+package verifier
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestVerifyHappyPath(t *testing.T) {
+	k := testKeys()[0]
+	srv := newJWKSServer(t, k)
+	clk := newClock()
+	v := newTestVerifier(t, srv, clk, nil)
+	claims := claimsAt(clk.Now())
+	claims["plan"] = "pro"
+	claims["https://stytch.com/organization"] = "ignored"
+	tok := mint(t, k, claims)
+
+	for i := range 3 { // cold, then from the verified-token cache
+		s, err := v.Verify(context.Background(), tok)
+		if err != nil {
+			t.Fatalf("verify %d: %v", i, err)
+		}
+		if s.SessionID != "session-test-fe6c042b-6286-479f-8a4a-b4a21ac72e5f" || s.UserID != "user-test-e3795c81-f849-4167-bfda-e4a6e9c280fd" {
+			t.Errorf("ids = %q %q", s.SessionID, s.UserID)
+		}
+		if !s.StartedAt.Equal(clk.Now()) || !s.ExpiresAt.Equal(clk.Now().Add(time.Hour)) {
+			t.Errorf("times = %v %v", s.StartedAt, s.ExpiresAt)
+		}
+		if s.Attributes != (Attributes{IPAddress: "203.0.113.7", UserAgent: "Mozilla/5.0"}) {
+			t.Errorf("attributes = %+v", s.Attributes)
+		}
+		if len(s.AuthenticationFactors) != 1 || s.AuthenticationFactors[0].EmailFactor == nil ||
+			s.AuthenticationFactors[0].EmailFactor.EmailAddress != "sandbox@stytch.com" ||
+			s.AuthenticationFactors[0].Type != "magic_link" ||
+			!s.AuthenticationFactors[0].LastAuthenticatedAt.Equal(clk.Now()) {
+			t.Errorf("factors = %+v", s.AuthenticationFactors)
+		}
+		if len(s.Roles) != 1 || s.Roles[0] != "stytch_user" {
+			t.Errorf("roles = %v", s.Roles)
+		}
+		if len(s.CustomClaims) != 1 || s.CustomClaims["plan"] != "pro" {
+			t.Errorf("custom claims = %v", s.CustomClaims)
+		}
+	}
+	if got := srv.fetches.Load(); got != 1 {
+		t.Errorf("JWKS fetched %d times, want 1", got)
+	}
+}
+
+func TestVerifyTimes(t *testing.T) {
+	k := testKeys()[0]
+	srv := newJWKSServer(t, k)
+	tests := []struct {
+		name    string
+		age     time.Duration // how long before now the token was issued
+		leeway  time.Duration
+		maxAge  time.Duration
+		wantErr error
+	}{
+		{name: "fresh", age: 0},
+		{name: "just before exp", age: 299 * time.Second},
+		{name: "at exp", age: 300 * time.Second, wantErr: ErrExpired},
+		{name: "expired", age: time.Hour, wantErr: ErrExpired},
+		{name: "expired within leeway", age: 310 * time.Second, leeway: 30 * time.Second},
+		{name: "issued in the future", age: -10 * time.Second, wantErr: ErrNotYetValid},
+		{name: "future within leeway", age: -10 * time.Second, leeway: 30 * time.Second},
+		{name: "too old", age: 90 * time.Second, maxAge: time.Minute, wantErr: ErrTooOld},
+		{name: "young enough", age: 30 * time.Second, maxAge: time.Minute},
+		{name: "max age beyond exp", age: 301 * time.Second, maxAge: time.Hour, wantErr: ErrExpired},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := newClock()
+			v := newTestVerifier(t, srv, clk, func(c *Config) { c.Leeway, c.MaxTokenAge = tt.leeway, tt.maxAge })
+			tok := mint(t, k, claimsAt(clk.Now().Add(-tt.age)))
+			_, err := v.Verify(context.Background(), tok)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestVerifyCachedTokenExpires(t *testing.T) {
+	k := testKeys()[0]
+	srv := newJWKSServer(t, k)
+	clk := newClock()
+	v := newTestVerifier(t, srv, clk, func(c *Config) { c.MaxTokenAge = 2 * time.Minute })
+	tok := mint(t, k, claimsAt(clk.Now()))
+	if _, err := v.Verify(context.Background(), tok); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(2 * time.Minute)
+	if _, err := v.Verify(context.Background(), tok); !errors.Is(err, ErrTooOld) {
+		t.Fatalf("after max age: err = %v, want ErrTooOld", err)
+	}
+	clk.Add(4 * time.Minute)
+	if _, err := v.Verify(context.Background(), tok); !errors.Is(err, ErrExpired) {
+		t.Fatalf("after exp: err = %v, want ErrExpired", err)
+	}
+}
+
+func TestVerifyClaims(t *testing.T) {
+	k := testKeys()[0]
+	srv := newJWKSServer(t, k)
+	clk := newClock()
+	tests := []struct {
+		name       string
+		edit       func(m map[string]any)
+		baseIssuer bool
+		wantErr    error
+	}{
+		{name: "aud as string", edit: func(m map[string]any) { m["aud"] = testProject }},
+		{name: "aud among others", edit: func(m map[string]any) { m["aud"] = []string{"other", testProject} }},
+		{name: "wrong aud", edit: func(m map[string]any) { m["aud"] = []string{"project-test-other"} }, wantErr: ErrInvalidAudience},
+		{name: "no aud", edit: func(m map[string]any) { delete(m, "aud") }, wantErr: ErrInvalidAudience},
+		{name: "wrong iss", edit: func(m map[string]any) { m["iss"] = "stytch.com/project-test-other" }, wantErr: ErrInvalidIssuer},
+		{name: "no iss", edit: func(m map[string]any) { delete(m, "iss") }, wantErr: ErrInvalidIssuer},
+		{name: "base URL iss refused by default", edit: func(m map[string]any) { m["iss"] = srv.URL }, wantErr: ErrInvalidIssuer},
+		{name: "base URL iss accepted when configured", edit: func(m map[string]any) { m["iss"] = srv.URL }, baseIssuer: true},
+		{name: "no exp", edit: func(m map[string]any) { delete(m, "exp") }, wantErr: ErrMalformed},
+		{name: "no iat", edit: func(m map[string]any) { delete(m, "iat") }, wantErr: ErrMalformed},
+		{name: "no nbf is fine", edit: func(m map[string]any) { delete(m, "nbf") }},
+		{name: "nbf in the future", edit: func(m map[string]any) { m["nbf"] = clk.Now().Unix() + 60 }, wantErr: ErrNotYetValid},
+		{name: "fractional exp", edit: func(m map[string]any) { m["exp"] = float64(clk.Now().Unix()) + 1.5 }},
+		{name: "fractional exp rounds down", edit: func(m map[string]any) { m["exp"] = float64(clk.Now().Unix()) + 0.5 }, wantErr: ErrExpired},
+		{name: "exp as string", edit: func(m map[string]any) { m["exp"] = "soon" }, wantErr: ErrMalformed},
+		{name: "no sub", edit: func(m map[string]any) { delete(m, "sub") }, wantErr: ErrMalformed},
+		{name: "no session claim", edit: func(m map[string]any) { delete(m, "https://stytch.com/session") }, wantErr: ErrMalformed},
+		{name: "session claim not an object", edit: func(m map[string]any) { m["https://stytch.com/session"] = "x" }, wantErr: ErrMalformed},
+		{name: "escaped strings", edit: func(m map[string]any) { m["note"] = "caf\u00e9 \"quoted\"\n" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := newTestVerifier(t, srv, clk, func(c *Config) { c.AcceptBaseURLIssuer = tt.baseIssuer })
+			m := claimsAt(clk.Now())
+			tt.edit(m)
+			_, err := v.Verify(context.Background(), mint(t, k, m))
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+		})
+	}
+}
