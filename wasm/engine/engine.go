@@ -47,7 +47,7 @@ type Config struct {
 type Engine struct {
 	cfg    Config
 	env    string
-	mux    *http.ServeMux
+	mux    routeTable
 	hasher PasswordHasher
 }
 
@@ -67,6 +67,11 @@ func New(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("%w: missing Signer", ErrConfig)
 	case len(cfg.Signer.PublicKeys()) == 0:
 		return nil, fmt.Errorf("%w: signer has no keys", ErrConfig)
+	}
+	for _, k := range cfg.Signer.PublicKeys() {
+		if _, err := decodePublicKey(k); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -95,5 +100,5 @@ func EnvOf(projectID string) string {
 
 // ServeHTTP answers one API request.
 func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	e.mux.ServeHTTP(w, r)
+	e.serve(w, r)
 }

@@ -1,0 +1,127 @@
+package engine_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/ncruces/go-sqlite3/driver"
+
+	"github.com/latchauth/latch/testharness/conformance"
+	"github.com/latchauth/latch/wasm/engine"
+	"github.com/latchauth/latch/wasm/keys"
+	"github.com/latchauth/latch/wasm/migrations"
+)
+
+// testKey is generated once per test binary: RSA generation is slow.
+var testKey = sync.OnceValues(func() (keys.Key, error) { return keys.Generate(rand.Reader, "test") })
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// openDB returns a migrated SQLite database in a temporary file.
+func openDB(t *testing.T) *sql.DB {
+	t.Helper()
+	dsn := "file:" + filepath.Join(t.TempDir(), "latch.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)"
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := migrations.Apply(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func testSigner(t *testing.T) *keys.Signer {
+	t.Helper()
+	k, err := testKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := keys.NewSigner([]keys.Key{k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestConformance runs the shared HTTP suite against the native engine.
+func TestConformance(t *testing.T) {
+	clk := &clock{t: time.Now().Truncate(time.Second)}
+	cfg := engine.Config{
+		ProjectID: "project-test-2d3b8f0e-4a55-4c1e-9b7a-0d1f4e6c8a21",
+		Secret:    "secret-test-conformance",
+		DB:        openDB(t),
+		Signer:    testSigner(t),
+		Now:       clk.Now,
+	}
+	e, err := engine.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	conformance.Run(t, conformance.Target{
+		BaseURL: srv.URL, ProjectID: cfg.ProjectID, Secret: cfg.Secret,
+		Client: srv.Client(), Advance: clk.Advance,
+	})
+}
+
+func TestNewRejectsIncompleteConfig(t *testing.T) {
+	db, signer := openDB(t), testSigner(t)
+	full := engine.Config{ProjectID: "project-test-x", Secret: "s", DB: db, Signer: signer}
+	for _, tc := range []struct {
+		name   string
+		modify func(*engine.Config)
+	}{
+		{name: "zero value", modify: func(c *engine.Config) { *c = engine.Config{} }},
+		{name: "no project", modify: func(c *engine.Config) { c.ProjectID = "" }},
+		{name: "no secret", modify: func(c *engine.Config) { c.Secret = "" }},
+		{name: "no db", modify: func(c *engine.Config) { c.DB = nil }},
+		{name: "no signer", modify: func(c *engine.Config) { c.Signer = nil }},
+		{name: "bad key", modify: func(c *engine.Config) { c.Signer = badSigner{} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := full
+			tc.modify(&cfg)
+			_, err := engine.New(cfg)
+			if !errors.Is(err, engine.ErrConfig) {
+				t.Fatalf("New: got %v, want ErrConfig", err)
+			}
+		})
+	}
+	if _, err := engine.New(full); err != nil {
+		t.Fatalf("complete config: %v", err)
+	}
+}
+
+type badSigner struct{}
+
+func (badSigner) KeyID() string                                { return "k" }
+func (badSigner) Sign(context.Context, []byte) ([]byte, error) { return nil, errors.New("no") }
+func (badSigner) PublicKeys() []engine.PublicKey {
+	return []engine.PublicKey{{KID: "k", N: "!!", E: "AQAB"}}
+}

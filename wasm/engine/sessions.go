@@ -1,0 +1,288 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+const (
+	minSessionMinutes = 5
+	maxSessionMinutes = 527040
+	// touchInterval throttles last_accessed_at writes: a session
+	// authenticated many times a minute costs one write a minute.
+	touchInterval = 60
+	// updateAttempts bounds retries of a session update that lost a race.
+	updateAttempts = 5
+)
+
+// sessionArgs are the session fields of login and session endpoints.
+type sessionArgs struct {
+	SessionToken    string      `json:"session_token"`
+	SessionJWT      string      `json:"session_jwt"`
+	DurationMinutes int         `json:"session_duration_minutes"`
+	CustomClaims    claims      `json:"session_custom_claims"`
+	Attributes      *attributes `json:"attributes"`
+}
+
+// check validates the arguments before anything is read or written.
+// A duration of 0 means none was given.
+func (a *sessionArgs) check() error {
+	if a.SessionToken != "" && a.SessionJWT != "" {
+		return errTooManySessionArgs
+	}
+	if a.DurationMinutes != 0 && (a.DurationMinutes < minSessionMinutes || a.DurationMinutes > maxSessionMinutes) {
+		return errSessionDuration
+	}
+	return checkClaimNames(a.CustomClaims)
+}
+
+// liveSession finds the live session named by a token or a JWT, with its user.
+func (e *Engine) liveSession(ctx context.Context, token, jwt string) (*session, *user, error) {
+	var column, value string
+	switch {
+	case token != "":
+		if !wellFormedSessionToken(token) {
+			return nil, nil, errInvalidSessionToken
+		}
+		column, value = "token_hash", hashToken(token)
+	case jwt != "":
+		id, err := e.sessionIDFromJWT(jwt)
+		if err != nil {
+			return nil, nil, err
+		}
+		column, value = "session_id", id
+	default:
+		return nil, nil, errNoSessionArgs
+	}
+	s, u, err := e.sessionWithUser(ctx, column, value)
+	if errors.Is(err, errNoRows) || (err == nil && !s.live(e.now())) {
+		return nil, nil, errSessionNotFound
+	}
+	return s, u, err
+}
+
+// stepUpSession returns the live session a login call names, if any; it must
+// belong to the user logging in. Called before the factor is consumed so a
+// refused step-up costs the caller nothing.
+func (e *Engine) stepUpSession(ctx context.Context, a *sessionArgs, userID string) (*session, error) {
+	if a.SessionToken == "" && a.SessionJWT == "" {
+		return nil, nil
+	}
+	s, _, err := e.liveSession(ctx, a.SessionToken, a.SessionJWT)
+	if err != nil {
+		return nil, err
+	}
+	if s.UserID != userID {
+		return nil, errSessionUserMismatch
+	}
+	return s, nil
+}
+
+// mutateSession applies change to s and writes it back, reloading and
+// reapplying when a concurrent writer got there first.
+func (e *Engine) mutateSession(ctx context.Context, s *session, change func(*session) error) error {
+	for range updateAttempts {
+		if err := change(s); err != nil {
+			return err
+		}
+		err := e.updateSession(ctx, s)
+		if !errors.Is(err, errConflict) {
+			return err
+		}
+		fresh, _, err := e.sessionWithUser(ctx, "session_id", s.ID)
+		if errors.Is(err, errNoRows) || (err == nil && !fresh.live(e.now())) {
+			return errSessionNotFound
+		}
+		if err != nil {
+			return err
+		}
+		*s = *fresh
+	}
+	return fmt.Errorf("engine: session %s: %w", s.ID, errConflict)
+}
+
+// applyArgs extends the session, merges custom claims and records
+// attributes, as every call carrying them does.
+func applyArgs(s *session, a *sessionArgs, now int64) error {
+	if a.DurationMinutes != 0 {
+		s.ExpiresAt = now + int64(a.DurationMinutes)*60
+	}
+	if a.CustomClaims != nil {
+		merged, err := s.CustomClaims.merge(a.CustomClaims)
+		if err != nil {
+			return err
+		}
+		s.CustomClaims = merged
+	}
+	if a.Attributes != nil {
+		s.Attributes = *a.Attributes
+	}
+	s.LastAccessedAt = now
+	return nil
+}
+
+// login finishes a login endpoint after its factor checked out: it adds the
+// factor to the step-up session, or starts a session when a duration was
+// given, or neither. It returns the session fields of the response.
+func (e *Engine) login(ctx context.Context, a *sessionArgs, stepUp *session, u *user, f factor) (map[string]any, error) {
+	now := e.now()
+	f.CreatedAt, f.UpdatedAt, f.LastAuthenticatedAt = stamp(now), stamp(now), stamp(now)
+	token := a.SessionToken
+	s := stepUp
+	switch {
+	case s != nil:
+		err := e.mutateSession(ctx, s, func(s *session) error {
+			s.addFactor(f)
+			return applyArgs(s, a, now)
+		})
+		if err != nil {
+			return nil, err
+		}
+	case a.DurationMinutes == 0:
+		return map[string]any{"session": nil, "session_token": "", "session_jwt": ""}, nil
+	default:
+		var err error
+		if s, token, err = e.newSession(ctx, a, u.ID, f, now); err != nil {
+			return nil, err
+		}
+	}
+	jwt, err := e.mintJWT(ctx, s, now)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"session": s.view(), "session_token": token, "session_jwt": jwt}, nil
+}
+
+func (e *Engine) newSession(ctx context.Context, a *sessionArgs, userID string, f factor, now int64) (*session, string, error) {
+	token, err := e.newSessionToken()
+	if err != nil {
+		return nil, "", err
+	}
+	s := &session{
+		ID:        e.newID("session"),
+		UserID:    userID,
+		TokenHash: hashToken(token),
+		StartedAt: now,
+		Factors:   []factor{f},
+	}
+	if err := applyArgs(s, a, now); err != nil {
+		return nil, "", err
+	}
+	if err := e.insertSession(ctx, s); err != nil {
+		return nil, "", err
+	}
+	return s, token, nil
+}
+
+// POST /v1/sessions/authenticate
+func (e *Engine) authenticateSession(c *call) error {
+	var a sessionArgs
+	if err := c.decode(&a); err != nil {
+		return err
+	}
+	if err := a.check(); err != nil {
+		return err
+	}
+	ctx := c.r.Context()
+	s, u, err := e.liveSession(ctx, a.SessionToken, a.SessionJWT)
+	if err != nil {
+		return err
+	}
+	now := e.now()
+	if a.DurationMinutes != 0 || a.CustomClaims != nil || a.Attributes != nil {
+		err = e.mutateSession(ctx, s, func(s *session) error { return applyArgs(s, &a, now) })
+	} else {
+		err = e.touchSession(ctx, s, now)
+	}
+	if err != nil {
+		return err
+	}
+	jwt, err := e.mintJWT(ctx, s, now)
+	if err != nil {
+		return err
+	}
+	c.reply(map[string]any{
+		"session":       s.view(),
+		"session_token": a.SessionToken,
+		"session_jwt":   jwt,
+		"user":          u.view(),
+	})
+	return nil
+}
+
+// GET /v1/sessions?user_id=…
+func (e *Engine) listSessions(c *call) error {
+	id := c.r.URL.Query().Get("user_id")
+	if !e.validID("user", id) {
+		return errInvalidUserID
+	}
+	ctx := c.r.Context()
+	if _, err := e.userByID(ctx, id); err != nil {
+		return err
+	}
+	list, err := e.liveSessions(ctx, id, e.now())
+	if err != nil {
+		return err
+	}
+	views := make([]map[string]any, len(list))
+	for i, s := range list {
+		views[i] = s.view()
+	}
+	c.reply(map[string]any{"sessions": views})
+	return nil
+}
+
+// POST /v1/sessions/revoke — idempotent: revoking a revoked or expired
+// session succeeds; a session that never existed is session_not_found.
+func (e *Engine) revokeSession(c *call) error {
+	var a struct {
+		SessionID    string `json:"session_id"`
+		SessionToken string `json:"session_token"`
+		SessionJWT   string `json:"session_jwt"`
+	}
+	if err := c.decode(&a); err != nil {
+		return err
+	}
+	given := 0
+	for _, v := range []string{a.SessionID, a.SessionToken, a.SessionJWT} {
+		if v != "" {
+			given++
+		}
+	}
+	switch {
+	case given == 0:
+		return errNoRevokeArgs
+	case given > 1:
+		return errTooManyRevokeArgs
+	}
+	column, value := "session_id", a.SessionID
+	switch {
+	case a.SessionID != "" && !e.validID("session", a.SessionID):
+		return errInvalidSessionID
+	case a.SessionToken != "":
+		if !wellFormedSessionToken(a.SessionToken) {
+			return errInvalidSessionToken
+		}
+		column, value = "token_hash", hashToken(a.SessionToken)
+	case a.SessionJWT != "":
+		id, err := e.sessionIDFromJWT(a.SessionJWT)
+		if err != nil {
+			return err
+		}
+		value = id
+	}
+	ctx := c.r.Context()
+	s, _, err := e.sessionWithUser(ctx, column, value)
+	if errors.Is(err, errNoRows) {
+		return errSessionNotFound
+	}
+	if err != nil {
+		return err
+	}
+	if err := e.revokeSessionRow(ctx, s.ID, e.now()); err != nil {
+		return err
+	}
+	c.reply(nil)
+	return nil
+}
