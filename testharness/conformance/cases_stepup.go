@@ -51,6 +51,29 @@ var stepUpCases = []testCase{
 			t.Errorf("user has %d sessions, want 1", n)
 		}
 	}},
+	{name: "step_up/email magic link and password factors", run: func(t *testing.T, c *client) {
+		userID, email, pw := c.passwordUser("seed")
+		link := c.ok(c.post("/v1/magic_links", obj{"user_id": userID, "delivery_method": "email"}))
+		first := c.ok(c.post("/v1/magic_links/authenticate", obj{"token": str(t, link, "token"), "session_duration_minutes": 60}))
+		emailID := field(first, "user", "emails").([]any)[0].(obj)["email_id"]
+		if first["method_id"] != emailID || field(first, "user", "emails").([]any)[0].(obj)["verified"] != true {
+			t.Errorf("email magic link: method_id %v, emails %v", first["method_id"], field(first, "user", "emails"))
+		}
+		second := c.ok(c.post("/v1/passwords/authenticate", obj{"email": email, "password": pw, "session_token": str(t, first, "session_token")}))
+		factors := field(second, "session", "authentication_factors").([]any)
+		if len(factors) != 2 {
+			t.Fatalf("factors %v", factors)
+		}
+		ml, pwf := factors[0].(obj), factors[1].(obj)
+		if ml["type"] != "magic_link" || ml["delivery_method"] != "email" || field(ml, "email_factor", "email_id") != emailID || field(ml, "email_factor", "email_address") != email {
+			t.Errorf("magic link factor %v", ml)
+		}
+		if pwf["type"] != "password" || pwf["delivery_method"] != "knowledge" || field(pwf, "email_factor", "email_id") != emailID {
+			t.Errorf("password factor %v", pwf)
+		}
+		checkSessionJWT(t, c.verifyJWT(str(t, second, "session_jwt")), second["session"].(obj))
+		c.fails(c.post("/v1/magic_links", obj{"user_id": userID, "delivery_method": "sms"}), http.StatusBadRequest, "bad_request")
+	}},
 	{name: "step_up/other user's session is refused", run: func(t *testing.T, c *client) {
 		_, alice := c.login("alice", 60)
 		aliceToken := str(t, alice, "session_token")

@@ -6,6 +6,7 @@ package conformance
 
 import (
 	"net/http"
+	"os"
 	"testing"
 	"time"
 )
@@ -40,9 +41,23 @@ func Run(t *testing.T, tg Target) {
 	} {
 		all = append(all, group...)
 	}
+	if os.Getenv(SelfTestEnv) == "1" {
+		all = append(all, brokenCase)
+	}
 	for _, tc := range all {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, newClient(t, tg))
 		})
 	}
 }
+
+// SelfTestEnv, set to "1", adds a case whose expectation is deliberately
+// wrong, so that a run can show the suite fails on a host that does not
+// behave as expected (see selftest_test.go).
+const SelfTestEnv = "LATCH_CONFORMANCE_SELFTEST"
+
+// brokenCase expects a wrong secret to be accepted: every correct host fails it.
+var brokenCase = testCase{name: "selftest/broken expectation", run: func(t *testing.T, c *client) {
+	c.tg.Secret += "-wrong"
+	c.ok(c.post("/v1/users", obj{"email": uniqueEmail("selftest")}))
+}}

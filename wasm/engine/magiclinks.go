@@ -6,18 +6,34 @@ const (
 	defaultMagicLinkMinutes = 60
 )
 
+// Delivery methods of a magic link. Latch does not send mail: an app that
+// mails the link itself says so with delivery_method "email" (a Latch
+// extension), and the factor it yields is magic_link/email.
+const (
+	deliveryEmbedded = "embedded"
+	deliveryEmail    = "email"
+)
+
 // POST /v1/magic_links — an embeddable magic link for an existing user.
 func (e *Engine) createMagicLink(c *call) error {
 	var a struct {
 		UserID            string      `json:"user_id"`
 		ExpirationMinutes int         `json:"expiration_minutes"`
 		Attributes        *attributes `json:"attributes"`
+		DeliveryMethod    string      `json:"delivery_method"`
 	}
 	if err := c.decode(&a); err != nil {
 		return err
 	}
 	if !e.validID("user", a.UserID) {
 		return errInvalidUserID
+	}
+	switch a.DeliveryMethod {
+	case "":
+		a.DeliveryMethod = deliveryEmbedded
+	case deliveryEmbedded, deliveryEmail:
+	default:
+		return badRequest("delivery_method must be %q or %q.", deliveryEmbedded, deliveryEmail)
 	}
 	if a.ExpirationMinutes == 0 {
 		a.ExpirationMinutes = defaultMagicLinkMinutes
@@ -35,7 +51,7 @@ func (e *Engine) createMagicLink(c *call) error {
 		return err
 	}
 	now := e.now()
-	if err := e.insertMagicLink(ctx, hashToken(token), u.ID, now, now+int64(a.ExpirationMinutes)*60); err != nil {
+	if err := e.insertMagicLink(ctx, hashToken(token), u.ID, a.DeliveryMethod, now, now+int64(a.ExpirationMinutes)*60); err != nil {
 		return err
 	}
 	c.reply(map[string]any{"user_id": u.ID, "token": token})
@@ -79,13 +95,22 @@ func (e *Engine) authenticateMagicLink(c *call) error {
 	if err := e.consumeMagicLink(ctx, hash, e.now()); err != nil {
 		return err
 	}
-	f := factor{Type: "magic_link", DeliveryMethod: "embedded", EmbeddedFactor: &embeddedFactor{EmbeddedID: u.ID}}
+	f := factor{Type: "magic_link", DeliveryMethod: deliveryEmbedded, EmbeddedFactor: &embeddedFactor{EmbeddedID: u.ID}}
+	methodID := u.ID
+	if link.DeliveryMethod == deliveryEmail {
+		f = factor{Type: "magic_link", DeliveryMethod: deliveryEmail, EmailFactor: &emailFactor{EmailID: u.EmailID, EmailAddress: u.Email}}
+		methodID = u.EmailID
+		if err := e.verifyEmail(ctx, u.ID); err != nil {
+			return err
+		}
+		u.EmailVerified = true
+	}
 	fields, err := e.login(ctx, &a.sessionArgs, stepUp, u, f)
 	if err != nil {
 		return err
 	}
 	fields["user_id"] = u.ID
-	fields["method_id"] = u.ID
+	fields["method_id"] = methodID
 	fields["user"] = u.view()
 	fields["reset_sessions"] = false
 	c.reply(fields)

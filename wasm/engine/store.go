@@ -251,14 +251,15 @@ func (e *Engine) revokeSessionRow(ctx context.Context, id string, now int64) err
 // Magic links.
 
 type magicLink struct {
-	UserID    string
-	ExpiresAt int64
-	Used      bool
+	UserID         string
+	DeliveryMethod string
+	ExpiresAt      int64
+	Used           bool
 }
 
-func (e *Engine) insertMagicLink(ctx context.Context, hash, userID string, now, expires int64) error {
-	_, err := e.cfg.DB.ExecContext(ctx, `INSERT INTO magic_links (token_hash, user_id, created_at, expires_at)
-		VALUES (?, ?, ?, ?)`, hash, userID, now, expires)
+func (e *Engine) insertMagicLink(ctx context.Context, hash, userID, delivery string, now, expires int64) error {
+	_, err := e.cfg.DB.ExecContext(ctx, `INSERT INTO magic_links (token_hash, user_id, delivery_method, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?)`, hash, userID, delivery, now, expires)
 	if err != nil {
 		return fmt.Errorf("engine: insert magic link: %w", err)
 	}
@@ -267,8 +268,8 @@ func (e *Engine) insertMagicLink(ctx context.Context, hash, userID string, now, 
 
 func (e *Engine) magicLinkByHash(ctx context.Context, hash string) (*magicLink, error) {
 	m := &magicLink{}
-	err := e.cfg.DB.QueryRowContext(ctx, `SELECT user_id, expires_at, used_at IS NOT NULL
-		FROM magic_links WHERE token_hash = ?`, hash).Scan(&m.UserID, &m.ExpiresAt, &m.Used)
+	err := e.cfg.DB.QueryRowContext(ctx, `SELECT user_id, delivery_method, expires_at, used_at IS NOT NULL
+		FROM magic_links WHERE token_hash = ?`, hash).Scan(&m.UserID, &m.DeliveryMethod, &m.ExpiresAt, &m.Used)
 	if errors.Is(err, errNoRows) {
 		return nil, errMagicLinkNotFound
 	}
@@ -276,6 +277,16 @@ func (e *Engine) magicLinkByHash(ctx context.Context, hash string) (*magicLink, 
 		return nil, fmt.Errorf("engine: load magic link: %w", err)
 	}
 	return m, nil
+}
+
+// verifyEmail marks the user's email verified: following a link that was
+// mailed to it proves the user reads it.
+func (e *Engine) verifyEmail(ctx context.Context, userID string) error {
+	_, err := e.cfg.DB.ExecContext(ctx, `UPDATE users SET email_verified = 1 WHERE user_id = ? AND email_verified = 0`, userID)
+	if err != nil {
+		return fmt.Errorf("engine: verify email: %w", err)
+	}
+	return nil
 }
 
 // consumeMagicLink marks the link used. Exactly one caller wins, however

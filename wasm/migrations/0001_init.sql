@@ -27,8 +27,9 @@ CREATE TABLE passwords (
 );
 
 CREATE TABLE magic_links (
-  token_hash TEXT PRIMARY KEY,
-  user_id    TEXT NOT NULL,
+  token_hash      TEXT PRIMARY KEY,
+  user_id         TEXT NOT NULL,
+  delivery_method TEXT NOT NULL DEFAULT 'embedded',
   created_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL,
   used_at    INTEGER
