@@ -7,6 +7,7 @@ package engine
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -49,6 +50,8 @@ type Engine struct {
 	env    string
 	mux    routeTable
 	hasher PasswordHasher
+	// wantUser and wantPass are SHA-256 of the project credentials.
+	wantUser, wantPass [32]byte
 }
 
 // ErrConfig is wrapped by every error New returns.
@@ -82,7 +85,10 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	e := &Engine{cfg: cfg, env: EnvOf(cfg.ProjectID), hasher: cfg.PasswordHasher}
+	e := &Engine{
+		cfg: cfg, env: EnvOf(cfg.ProjectID), hasher: cfg.PasswordHasher,
+		wantUser: sha256.Sum256([]byte(cfg.ProjectID)), wantPass: sha256.Sum256([]byte(cfg.Secret)),
+	}
 	if e.hasher == nil {
 		e.hasher = DefaultPasswordHasher()
 	}

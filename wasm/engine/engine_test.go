@@ -41,7 +41,7 @@ func (c *clock) Advance(d time.Duration) {
 }
 
 // openDB returns a migrated SQLite database in a temporary file.
-func openDB(t *testing.T) *sql.DB {
+func openDB(t testing.TB) *sql.DB {
 	t.Helper()
 	dsn := "file:" + filepath.Join(t.TempDir(), "latch.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)"
 	db, err := sql.Open("sqlite3", dsn)
@@ -55,7 +55,7 @@ func openDB(t *testing.T) *sql.DB {
 	return db
 }
 
-func testSigner(t *testing.T) *keys.Signer {
+func testSigner(t testing.TB) *keys.Signer {
 	t.Helper()
 	k, err := testKey()
 	if err != nil {

@@ -104,9 +104,8 @@ func (e *Engine) authorized(r *http.Request) bool {
 	if !ok {
 		return false
 	}
-	u, wu := sha256.Sum256([]byte(user)), sha256.Sum256([]byte(e.cfg.ProjectID))
-	p, wp := sha256.Sum256([]byte(pass)), sha256.Sum256([]byte(e.cfg.Secret))
-	okUser := subtle.ConstantTimeCompare(u[:], wu[:])
-	okPass := subtle.ConstantTimeCompare(p[:], wp[:])
+	u, p := sha256.Sum256([]byte(user)), sha256.Sum256([]byte(pass))
+	okUser := subtle.ConstantTimeCompare(u[:], e.wantUser[:])
+	okPass := subtle.ConstantTimeCompare(p[:], e.wantPass[:])
 	return okUser&okPass == 1
 }
