@@ -1,0 +1,126 @@
+package testharness
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/google/uuid"
+
+	"github.com/latchauth/latch/wasm/engine"
+	"github.com/latchauth/latch/wasm/guest/wire"
+)
+
+// ServeHTTP hands the request to a guest instance and writes its answer.
+// Bodies are read up to wire.MaxBody, one byte past the engine's limit, so
+// the engine still sees an oversized body and answers 413.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, wire.MaxBody))
+	if err != nil {
+		s.fail(w, http.StatusBadRequest, "bad_request", "Could not read the request body.")
+		return
+	}
+	header := r.Header.Clone()
+	header.Set("Host", r.Host)
+	if !fitsWire(header) {
+		s.fail(w, http.StatusRequestHeaderFieldsTooLarge, "bad_request", "Too many or too long request headers.")
+		return
+	}
+	frame := wire.AppendRequest(nil, &wire.Request{
+		Method: r.Method, Target: r.URL.RequestURI(), RemoteAddr: r.RemoteAddr, Header: header, Body: body,
+	})
+	// The request runs to completion even if the client goes away, as the
+	// engine's writes are not meant to be cut off half way.
+	answer, err := s.host.serve(context.WithoutCancel(r.Context()), frame)
+	var resp *wire.Response
+	if err == nil {
+		resp, err = wire.ParseResponse(answer)
+	}
+	if err != nil {
+		s.fail(w, http.StatusInternalServerError, "internal_server_error", "An unexpected error occurred.")
+		return
+	}
+	for name, values := range resp.Header {
+		w.Header()[name] = values
+	}
+	w.WriteHeader(resp.Status)
+	w.Write(resp.Body)
+}
+
+func fitsWire(h http.Header) bool {
+	n := 0
+	for name, values := range h {
+		n += len(values)
+		for _, v := range values {
+			if len(name) > wire.MaxText || len(v) > wire.MaxText {
+				return false
+			}
+		}
+	}
+	return n <= wire.MaxHeaders
+}
+
+// fail answers with a Stytch-shaped error for failures outside the engine.
+func (s *Server) fail(w http.ResponseWriter, status int, errorType, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{
+		"status_code":   status,
+		"request_id":    "request-id-" + engine.EnvOf(s.ProjectID) + "-" + uuid.NewString(),
+		"error_type":    errorType,
+		"error_message": message,
+		"error_url":     fmt.Sprintf("https://stytch.com/docs/api/errors/%d#%s", status, errorType),
+	})
+}
+
+// dispatch answers a frame from the guest: a SQL statement or a signing
+// request. Failures go back as Error frames with the message unchanged, so
+// SQLite's "UNIQUE constraint failed: …" reaches the engine.
+func (s *Server) dispatch(ctx context.Context, frame []byte) []byte {
+	var answer []byte
+	var err error
+	switch wire.Kind(frame) {
+	case "stmt":
+		answer, err = s.runFrame(ctx, frame)
+	case "sign":
+		answer, err = s.signFrame(ctx, frame)
+	default:
+		err = fmt.Errorf("testharness: unexpected frame from guest")
+	}
+	if err != nil {
+		return wire.AppendError(nil, err.Error())
+	}
+	return answer
+}
+
+func (s *Server) runFrame(ctx context.Context, frame []byte) ([]byte, error) {
+	st, err := wire.ParseStmt(frame)
+	if err != nil {
+		return nil, err
+	}
+	res, err := runStmt(ctx, s.db, st)
+	if err != nil {
+		return nil, err
+	}
+	return wire.AppendResult(nil, res)
+}
+
+func (s *Server) signFrame(ctx context.Context, frame []byte) ([]byte, error) {
+	kid, input, err := wire.ParseSign(frame)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	signer := s.signers[kid]
+	s.mu.RUnlock()
+	if signer == nil {
+		return nil, fmt.Errorf("testharness: no signing key %q", kid)
+	}
+	sig, err := signer.Sign(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return wire.AppendSignature(nil, sig), nil
+}

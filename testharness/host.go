@@ -1,0 +1,253 @@
+package testharness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/latchauth/latch/wasm/guest/wire"
+)
+
+// guestHost runs the guest module: one wazero runtime, the compiled guest,
+// and a pool of instances, each serving one request at a time.
+type guestHost struct {
+	rt       wazero.Runtime
+	compiled wazero.CompiledModule
+	modCfg   wazero.ModuleConfig
+	dispatch func(ctx context.Context, frame []byte) []byte
+	config   func() (frame []byte, gen uint64)
+
+	slots chan struct{} // one token per instance that may exist
+	mu    sync.Mutex
+	idle  []*instance
+}
+
+type instance struct {
+	mod                       api.Module
+	buffer, configure, handle api.Function
+	gen                       uint64 // config generation it was configured with
+}
+
+// hostOptions is what newGuestHost needs from the server.
+type hostOptions struct {
+	wasm      []byte
+	cache     wazero.CompilationCache
+	instances int
+	walltime  func() (sec int64, nsec int32)
+	rand      io.Reader
+	stderr    io.Writer
+	dispatch  func(ctx context.Context, frame []byte) []byte
+	config    func() (frame []byte, gen uint64)
+}
+
+func newGuestHost(ctx context.Context, o hostOptions) (*guestHost, error) {
+	rc := wazero.NewRuntimeConfig()
+	if o.cache != nil {
+		rc = rc.WithCompilationCache(o.cache)
+	}
+	rt := wazero.NewRuntimeWithConfig(ctx, rc)
+	h := &guestHost{rt: rt, dispatch: o.dispatch, config: o.config, slots: make(chan struct{}, o.instances)}
+	if err := h.init(ctx, o); err != nil {
+		rt.Close(ctx)
+		return nil, err
+	}
+	return h, nil
+}
+
+func (h *guestHost) init(ctx context.Context, o hostOptions) error {
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, h.rt); err != nil {
+		return fmt.Errorf("testharness: wasi: %w", err)
+	}
+	_, err := h.rt.NewHostModuleBuilder("latch").
+		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(h.call),
+		[]api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		[]api.ValueType{api.ValueTypeI32}).Export("call").
+		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(h.result),
+		[]api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		[]api.ValueType{api.ValueTypeI32}).Export("result").
+		Instantiate(ctx)
+	if err != nil {
+		return fmt.Errorf("testharness: host module: %w", err)
+	}
+	if h.compiled, err = h.rt.CompileModule(ctx, o.wasm); err != nil {
+		return fmt.Errorf("testharness: compile guest: %w", err)
+	}
+	stderr := o.stderr
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	h.modCfg = wazero.NewModuleConfig().
+		WithName("").
+		WithStartFunctions("_initialize").
+		WithWalltime(o.walltime, sys.ClockResolution(1)).
+		WithSysNanotime().
+		WithSysNanosleep().
+		WithRandSource(o.rand).
+		WithStderr(stderr)
+	return nil
+}
+
+// pending is the answer a guest has yet to fetch with "result"; one per
+// call into the guest, carried by the call's context.
+type pending struct{ answer []byte }
+
+type pendingKey struct{}
+
+// call is the guest's "latch" "call" import (see package wire).
+func (h *guestHost) call(ctx context.Context, mod api.Module, stack []uint64) {
+	inPtr, inLen := api.DecodeU32(stack[0]), api.DecodeU32(stack[1])
+	outPtr, outCap := api.DecodeU32(stack[2]), api.DecodeU32(stack[3])
+	p, _ := ctx.Value(pendingKey{}).(*pending)
+	if p == nil || inLen > wire.MaxFrame {
+		panic("testharness: call outside a request or over MaxFrame")
+	}
+	p.answer = nil
+	in, ok := mod.Memory().Read(inPtr, inLen)
+	if !ok {
+		panic("testharness: call: input out of range")
+	}
+	answer := h.dispatch(ctx, in)
+	if uint32(len(answer)) <= outCap {
+		if !mod.Memory().Write(outPtr, answer) {
+			panic("testharness: call: output out of range")
+		}
+	} else {
+		p.answer = answer
+	}
+	stack[0] = api.EncodeU32(uint32(len(answer)))
+}
+
+// result is the guest's "latch" "result" import: it copies the pending
+// answer of the last call into the guest.
+func (h *guestHost) result(ctx context.Context, mod api.Module, stack []uint64) {
+	outPtr, outCap := api.DecodeU32(stack[0]), api.DecodeU32(stack[1])
+	p, _ := ctx.Value(pendingKey{}).(*pending)
+	if p == nil || p.answer == nil || uint32(len(p.answer)) > outCap {
+		stack[0] = 0
+		return
+	}
+	if !mod.Memory().Write(outPtr, p.answer) {
+		panic("testharness: result: output out of range")
+	}
+	stack[0] = api.EncodeU32(uint32(len(p.answer)))
+	p.answer = nil
+}
+
+func (h *guestHost) newInstance(ctx context.Context) (*instance, error) {
+	mod, err := h.rt.InstantiateModule(ctx, h.compiled, h.modCfg)
+	if err != nil {
+		return nil, fmt.Errorf("testharness: instantiate guest: %w", err)
+	}
+	inst := &instance{
+		mod:       mod,
+		buffer:    mod.ExportedFunction("buffer"),
+		configure: mod.ExportedFunction("configure"),
+		handle:    mod.ExportedFunction("handle"),
+	}
+	if inst.buffer == nil || inst.configure == nil || inst.handle == nil {
+		mod.Close(ctx)
+		return nil, errors.New("testharness: guest lacks buffer, configure or handle export")
+	}
+	return inst, nil
+}
+
+// get takes an idle instance, or makes one while fewer than the limit
+// exist, or waits. The instance is configured with the current config.
+func (h *guestHost) get(ctx context.Context) (*instance, error) {
+	select {
+	case h.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	h.mu.Lock()
+	var inst *instance
+	if n := len(h.idle); n > 0 {
+		inst, h.idle = h.idle[n-1], h.idle[:n-1]
+	}
+	h.mu.Unlock()
+	var err error
+	if inst == nil {
+		if inst, err = h.newInstance(ctx); err != nil {
+			<-h.slots
+			return nil, err
+		}
+	}
+	frame, gen := h.config()
+	if inst.gen != gen {
+		if _, err = inst.exchange(ctx, inst.configure, frame); err == nil {
+			inst.gen = gen
+		}
+	}
+	if err != nil {
+		h.discard(ctx, inst)
+		return nil, fmt.Errorf("testharness: configure guest: %w", err)
+	}
+	return inst, nil
+}
+
+func (h *guestHost) put(inst *instance) {
+	h.mu.Lock()
+	h.idle = append(h.idle, inst)
+	h.mu.Unlock()
+	<-h.slots
+}
+
+// discard closes an instance that failed; a fresh one replaces it later.
+func (h *guestHost) discard(ctx context.Context, inst *instance) {
+	inst.mod.Close(ctx)
+	<-h.slots
+}
+
+// serve runs one request frame through an instance and returns the
+// guest's answer frame.
+func (h *guestHost) serve(ctx context.Context, request []byte) ([]byte, error) {
+	inst, err := h.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	answer, err := inst.exchange(ctx, inst.handle, request)
+	if err != nil {
+		h.discard(context.WithoutCancel(ctx), inst)
+		return nil, err
+	}
+	h.put(inst)
+	return answer, nil
+}
+
+// exchange writes frame into the guest's buffer, calls fn with its length,
+// and returns a copy of the answer frame.
+func (inst *instance) exchange(ctx context.Context, fn api.Function, frame []byte) ([]byte, error) {
+	if len(frame) > wire.MaxFrame {
+		return nil, fmt.Errorf("%w: %d bytes", wire.ErrTooLarge, len(frame))
+	}
+	res, err := inst.buffer.Call(ctx, uint64(len(frame)))
+	if err != nil {
+		return nil, fmt.Errorf("testharness: guest buffer: %w", err)
+	}
+	ptr := api.DecodeU32(res[0])
+	if ptr == 0 || !inst.mod.Memory().Write(ptr, frame) {
+		return nil, errors.New("testharness: guest buffer out of range")
+	}
+	ctx = context.WithValue(ctx, pendingKey{}, &pending{})
+	if res, err = fn.Call(ctx, uint64(len(frame))); err != nil {
+		return nil, fmt.Errorf("testharness: guest: %w", err)
+	}
+	packed := res[0]
+	answer, ok := inst.mod.Memory().Read(uint32(packed>>32), uint32(packed))
+	if !ok || len(answer) == 0 {
+		return nil, errors.New("testharness: guest answer out of range")
+	}
+	return append([]byte(nil), answer...), nil
+}
+
+// close releases every instance and the runtime.
+func (h *guestHost) close(ctx context.Context) error {
+	return h.rt.Close(ctx)
+}

@@ -1,0 +1,312 @@
+package testharness
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/tetratelabs/wazero"
+
+	"github.com/latchauth/latch/wasm/engine"
+	"github.com/latchauth/latch/wasm/guest/wire"
+	"github.com/latchauth/latch/wasm/keys"
+)
+
+// Config configures a Server. The zero value is ready to use: a new test
+// project with generated credentials and key, an in-memory store, the real
+// clock, the guest built from the module's current sources.
+type Config struct {
+	// ProjectID and Secret are the project credentials; generated when
+	// empty ("project-test-<uuid>", "secret-test-<random>").
+	ProjectID string
+	Secret    string
+	// Keys are the signing keys, the first one signing; one is generated
+	// when empty. The host keeps them: the guest only sees public keys.
+	Keys []keys.Key
+	// DBPath is a SQLite file, created and migrated when needed. Empty
+	// means a private in-memory database, gone at Close.
+	DBPath string
+	// Now is the clock the guest sees as its wall clock; time.Now when nil.
+	// Server.Advance moves it forward.
+	Now func() time.Time
+	// Rand is the guest's randomness (WASI random_get); crypto/rand when
+	// nil. It must be safe for concurrent use.
+	Rand io.Reader
+	// Addr is the listen address; "127.0.0.1:0" (a free port) when empty.
+	Addr string
+	// Instances bounds the guest instances serving requests at once; 4
+	// when zero. Each instance serves one request at a time.
+	Instances int
+	// WasmPath is a prebuilt guest (GOOS=wasip1 -buildmode=c-shared of
+	// wasm/guest). When empty the guest is built from the module's
+	// sources with the Go toolchain and cached under CacheDir.
+	WasmPath string
+	// CacheDir holds guest builds and wazero's compilation cache;
+	// os.UserCacheDir()/latch when empty.
+	CacheDir string
+	// Stderr receives the guest's standard error: one engine log line per
+	// failed request, and crash reports. Discarded when nil.
+	Stderr io.Writer
+}
+
+// Server is a running Latch: the wasip1 engine under wazero, serving the
+// API over HTTP on loopback, like httptest.Server.
+type Server struct {
+	// URL is the base URL, e.g. "http://127.0.0.1:41234", no trailing slash.
+	URL string
+	// ProjectID and Secret are the project's Basic auth credentials.
+	ProjectID string
+	Secret    string
+
+	now    func() time.Time
+	offset atomic.Int64 // nanoseconds added to now by Advance
+
+	db    *sql.DB
+	cache wazero.CompilationCache
+	host  *guestHost
+	http  *http.Server
+	done  chan error
+
+	mu      sync.RWMutex
+	keys    []keys.Key
+	signers map[string]*keys.Signer
+	config  []byte // the guest's Config frame
+	gen     uint64 // bumped when config changes
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start starts a Server with the zero Config and closes it when t ends.
+// It calls t.Fatal if the server cannot start.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	s, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("testharness: close: %v", err)
+		}
+	})
+	return s
+}
+
+// New starts a Server. Close it when done.
+func New(cfg Config) (*Server, error) {
+	ctx := context.Background()
+	if err := defaults(&cfg); err != nil {
+		return nil, err
+	}
+	s := &Server{ProjectID: cfg.ProjectID, Secret: cfg.Secret, now: cfg.Now, done: make(chan error, 1)}
+	if err := s.SetKeys(cfg.Keys); err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			s.Close()
+		}
+	}()
+	var err error
+	if s.db, err = openDB(ctx, cfg.DBPath); err != nil {
+		return nil, err
+	}
+	wasmPath := cfg.WasmPath
+	if wasmPath == "" {
+		if wasmPath, err = buildGuest(ctx, filepath.Join(cfg.CacheDir, "guest")); err != nil {
+			return nil, err
+		}
+	}
+	wasm, err := os.ReadFile(wasmPath)
+	if err != nil {
+		return nil, fmt.Errorf("testharness: read guest: %w", err)
+	}
+	if s.cache, err = wazero.NewCompilationCacheWithDir(filepath.Join(cfg.CacheDir, "wazero")); err != nil {
+		return nil, fmt.Errorf("testharness: compilation cache: %w", err)
+	}
+	s.host, err = newGuestHost(ctx, hostOptions{
+		wasm: wasm, cache: s.cache, instances: cfg.Instances,
+		walltime: s.walltime, rand: cfg.Rand, stderr: cfg.Stderr,
+		dispatch: s.dispatch, config: s.guestConfig,
+	})
+	if err != nil {
+		return nil, err
+	}
+	// One instance up front, so that a guest that cannot start or refuses
+	// its config fails New rather than the first request.
+	inst, err := s.host.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.host.put(inst)
+	if err := s.listen(cfg.Addr); err != nil {
+		return nil, err
+	}
+	ok = true
+	return s, nil
+}
+
+func defaults(cfg *Config) error {
+	if cfg.ProjectID == "" {
+		cfg.ProjectID = "project-test-" + uuid.NewString()
+	}
+	if cfg.Secret == "" {
+		b := make([]byte, 32)
+		rand.Read(b)
+		cfg.Secret = "secret-" + engine.EnvOf(cfg.ProjectID) + "-" + base64.RawURLEncoding.EncodeToString(b)
+	}
+	if len(cfg.Keys) == 0 {
+		k, err := keys.Generate(rand.Reader, engine.EnvOf(cfg.ProjectID))
+		if err != nil {
+			return fmt.Errorf("testharness: %w", err)
+		}
+		cfg.Keys = []keys.Key{k}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
+	switch {
+	case cfg.Instances < 0:
+		return fmt.Errorf("%w: Instances %d", ErrConfig, cfg.Instances)
+	case cfg.Instances == 0:
+		cfg.Instances = 4
+	}
+	if cfg.CacheDir == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			return fmt.Errorf("%w: no CacheDir and no user cache dir: %w", ErrConfig, err)
+		}
+		cfg.CacheDir = filepath.Join(dir, "latch")
+	}
+	return nil
+}
+
+func (s *Server) listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("testharness: listen: %w", err)
+	}
+	s.URL = "http://" + ln.Addr().String()
+	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go func() { s.done <- s.http.Serve(ln) }()
+	return nil
+}
+
+// Close stops serving, closes the guest instances and the store. Calling
+// it again returns the first result.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		ctx := context.Background()
+		var errs []error
+		if s.http != nil {
+			errs = append(errs, s.http.Close())
+			if err := <-s.done; !errors.Is(err, http.ErrServerClosed) {
+				errs = append(errs, err)
+			}
+		}
+		if s.host != nil {
+			errs = append(errs, s.host.close(ctx))
+		}
+		if s.cache != nil {
+			errs = append(errs, s.cache.Close(ctx))
+		}
+		if s.db != nil {
+			errs = append(errs, s.db.Close())
+		}
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+// JWKSURL is the project's JWKS endpoint, which needs no credentials.
+func (s *Server) JWKSURL() string { return s.URL + "/v1/sessions/jwks/" + s.ProjectID }
+
+// Now returns the time the guest sees: Config.Now plus every Advance.
+func (s *Server) Now() time.Time { return s.now().Add(time.Duration(s.offset.Load())) }
+
+// Advance moves the guest's clock forward by d.
+func (s *Server) Advance(d time.Duration) { s.offset.Add(int64(d)) }
+
+func (s *Server) walltime() (int64, int32) {
+	t := s.Now()
+	return t.Unix(), int32(t.Nanosecond())
+}
+
+// Keys returns the signing keys, the one that signs first.
+func (s *Server) Keys() []keys.Key {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return slices.Clone(s.keys)
+}
+
+// SetKeys replaces the signing keys: the first signs from now on, all of
+// them are published in the JWKS. Requests already running finish with the
+// keys they started with.
+func (s *Server) SetKeys(ks []keys.Key) error {
+	if len(ks) == 0 {
+		return fmt.Errorf("%w: %w", ErrConfig, keys.ErrNoKeys)
+	}
+	signers := make(map[string]*keys.Signer, len(ks))
+	public := make([]wire.PublicKey, 0, len(ks))
+	for i, k := range ks {
+		if k.KID == "" || k.Private == nil {
+			return fmt.Errorf("%w: key %d has no kid or no private key", ErrConfig, i)
+		}
+		if _, dup := signers[k.KID]; dup {
+			return fmt.Errorf("%w: duplicate kid %q", ErrConfig, k.KID)
+		}
+		signer, err := keys.NewSigner([]keys.Key{k})
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+		signers[k.KID] = signer
+		p := keys.Public(k)
+		public = append(public, wire.PublicKey{KID: p.KID, N: p.N, E: p.E})
+	}
+	frame := wire.AppendConfig(nil, &wire.Config{
+		ProjectID: s.ProjectID, Secret: s.Secret, KeyID: ks[0].KID, PublicKeys: public,
+	})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keys, s.signers, s.config = slices.Clone(ks), signers, frame
+	s.gen++
+	return nil
+}
+
+// RotateKey generates a key that signs from now on and keeps the current
+// keys published, so JWTs they signed still verify. It returns the new key.
+func (s *Server) RotateKey() (keys.Key, error) {
+	k, err := keys.Generate(rand.Reader, engine.EnvOf(s.ProjectID))
+	if err != nil {
+		return keys.Key{}, fmt.Errorf("testharness: %w", err)
+	}
+	return k, s.SetKeys(append([]keys.Key{k}, s.Keys()...))
+}
+
+func (s *Server) guestConfig() ([]byte, uint64) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.config, s.gen
+}

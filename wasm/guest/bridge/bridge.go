@@ -1,0 +1,23 @@
+// Package bridge gives the wasip1 engine its host capabilities as standard
+// interfaces: a database/sql connector whose statements run in the host's
+// SQLite, and an engine.Signer whose private key stays in the host. Both
+// speak wasm/guest/wire frames through a Call, so they run and are tested
+// natively as well as inside wazero.
+package bridge
+
+import (
+	"context"
+	"errors"
+)
+
+// Call hands one frame to the host and returns the host's answer frame.
+// Inside the guest it is the imported "latch" "call" function; in native
+// tests it may be the host's dispatcher itself.
+type Call func(ctx context.Context, frame []byte) ([]byte, error)
+
+// ErrNoTx is returned by Begin: the host store has no transactions, like
+// D1, and the engine never opens one.
+var ErrNoTx = errors.New("bridge: transactions are not supported")
+
+// ErrNamedArgs is returned for a named SQL argument; use positional ones.
+var ErrNamedArgs = errors.New("bridge: named arguments are not supported")
