@@ -1,13 +1,14 @@
 package verifier
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"math/big"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -58,6 +59,10 @@ type jwksServer struct {
 	cacheControl string
 	fetches      atomic.Int64
 	gate         chan struct{} // when non-nil, each fetch waits on it
+
+	// The edge's POST /v1/sessions/authenticate, when set.
+	authenticate http.HandlerFunc
+	authCalls    atomic.Int64
 }
 
 func newJWKSServer(t testing.TB, ks ...testKey) *jwksServer {
@@ -69,6 +74,18 @@ func newJWKSServer(t testing.TB, ks ...testKey) *jwksServer {
 }
 
 func (s *jwksServer) serve(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/v1/sessions/authenticate" && r.Method == http.MethodPost {
+		s.authCalls.Add(1)
+		s.mu.Lock()
+		h := s.authenticate
+		s.mu.Unlock()
+		if h == nil {
+			http.NotFound(w, r)
+			return
+		}
+		h(w, r)
+		return
+	}
 	if r.URL.Path != "/v1/sessions/jwks/"+testProject {
 		http.NotFound(w, r)
 		return
@@ -186,4 +203,22 @@ func newTestVerifier(t testing.TB, srv *jwksServer, clk *clock, edit func(*Confi
 		t.Fatal(err)
 	}
 	return v
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's background writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

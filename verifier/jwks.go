@@ -271,7 +271,7 @@ func (s *keySet) add(k jwk) error {
 
 // interval turns Cache-Control into the time until the next refresh.
 func (c *keyCache) interval(cacheControl string) time.Duration {
-	d := defaultRefresh
+	d, noCache := defaultRefresh, false
 	for part := range strings.SplitSeq(cacheControl, ",") {
 		name, val, _ := strings.Cut(strings.TrimSpace(part), "=")
 		switch strings.ToLower(name) {
@@ -280,8 +280,11 @@ func (c *keyCache) interval(cacheControl string) time.Duration {
 				d = time.Duration(min(secs, int64(365*24*3600))) * time.Second
 			}
 		case "no-cache", "no-store":
-			d = 0
+			noCache = true
 		}
+	}
+	if noCache {
+		d = 0
 	}
 	return min(max(d, c.cfg.minRefresh), c.cfg.maxRefresh)
 }

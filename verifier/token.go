@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"strings"
 	"time"
@@ -16,8 +15,6 @@ import (
 const maxTokenLen = 16 << 10
 
 const stytchClaimPrefix = "https://stytch.com/"
-
-var b64 = base64.RawURLEncoding
 
 // verify is Verify without the copy of the result: the token cache first,
 // then the full check.
@@ -31,15 +28,20 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*ve
 		return nil, fmt.Errorf("%w: not three dot-separated parts", ErrMalformed)
 	}
 	signingInput, sig := token[:dot2], token[dot2+1:]
-	sum := sha256.Sum256([]byte(signingInput))
-	secs := unixSeconds(now)
-	if e := v.tokens.get(&sum, sig, secs); e != nil && v.keys.known(e.kid, now) == e.key {
+	buf := v.bufs.Get().(*[]byte)
+	defer v.bufs.Put(buf)
+	*buf = append((*buf)[:0], signingInput...)
+	sum := sha256.Sum256(*buf)
+	if e := v.tokens.get(&sum, sig, unixSeconds(now)); e != nil && v.keys.known(e.kid, now) == e.key {
 		return e, nil
 	}
-	return v.verifyFull(ctx, token[:dot1], token[dot1+1:dot2], sig, &sum, now)
+	return v.verifyFull(ctx, token[:dot1], token[dot1+1:dot2], sig, &sum, (*buf)[:cap(*buf)], now)
 }
 
-func (v *Verifier) verifyFull(ctx context.Context, header, payload, sig string, sum *[32]byte, now time.Time) (*verified, error) {
+// verifyFull checks the header, finds the key, checks the signature and
+// only then decodes and checks the claims. scratch is a buffer of
+// maxTokenLen bytes.
+func (v *Verifier) verifyFull(ctx context.Context, header, payload, sig string, sum *[32]byte, scratch []byte, now time.Time) (*verified, error) {
 	kid, err := parseHeader(header)
 	if err != nil {
 		return nil, err
@@ -49,22 +51,26 @@ func (v *Verifier) verifyFull(ctx context.Context, header, payload, sig string, 
 		return nil, err
 	}
 	var sigBuf [1024]byte
-	if b64.DecodedLen(len(sig)) > len(sigBuf) {
-		return nil, fmt.Errorf("%w: signature too long", ErrInvalidSignature)
-	}
-	n, err := b64.Decode(sigBuf[:], []byte(sig))
-	if err != nil {
-		return nil, fmt.Errorf("%w: signature: %w", ErrMalformed, err)
+	n, ok := decodeSegment(sigBuf[:], sig)
+	if !ok {
+		return nil, fmt.Errorf("%w: signature is not base64url", ErrMalformed)
 	}
 	if err := rsa.VerifyPKCS1v15(key, crypto.SHA256, sum[:], sigBuf[:n]); err != nil {
 		return nil, fmt.Errorf("%w (kid %q)", ErrInvalidSignature, clip(kid))
 	}
-	e := &verified{sig: sig, kid: kid, key: key, session: &Session{}}
-	if err := v.checkClaims(payload, e, unixSeconds(now)); err != nil {
+	n, ok = decodeSegment(scratch, payload)
+	if !ok {
+		return nil, fmt.Errorf("%w: payload is not base64url", ErrMalformed)
+	}
+	e := &verified{kid: kid, key: key}
+	c, err := v.readClaims(string(scratch[:n]), &e.session)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.checkTimes(&c, e, unixSeconds(now)); err != nil {
 		return nil, err
 	}
 	e.sig = strings.Clone(sig)
-	e.kid = strings.Clone(kid)
 	v.tokens.put(sum, e)
 	return e, nil
 }
@@ -74,12 +80,9 @@ func (v *Verifier) verifyFull(ctx context.Context, header, payload, sig string, 
 // as none is understood.
 func parseHeader(seg string) (string, error) {
 	var buf [512]byte
-	if b64.DecodedLen(len(seg)) > len(buf) {
-		return "", fmt.Errorf("%w: header too long", ErrMalformed)
-	}
-	n, err := b64.Decode(buf[:], []byte(seg))
-	if err != nil {
-		return "", fmt.Errorf("%w: header: %w", ErrMalformed, err)
+	n, ok := decodeSegment(buf[:], seg)
+	if !ok {
+		return "", fmt.Errorf("%w: header is not base64url of at most %d bytes", ErrMalformed, len(buf))
 	}
 	sc := scanner{s: string(buf[:n])}
 	var alg, typ, kid string
@@ -123,24 +126,6 @@ type claims struct {
 	exp, nbf, iat          int64
 	hasExp, hasNbf, hasIat bool
 	hasSession             bool
-}
-
-// checkClaims decodes the payload into e.session and checks it.
-func (v *Verifier) checkClaims(seg string, e *verified, now int64) error {
-	var buf [2048]byte
-	dst := buf[:]
-	if n := b64.DecodedLen(len(seg)); n > len(buf) {
-		dst = make([]byte, n)
-	}
-	n, err := b64.Decode(dst, []byte(seg))
-	if err != nil {
-		return fmt.Errorf("%w: payload: %w", ErrMalformed, err)
-	}
-	c, err := v.readClaims(string(dst[:n]), e.session)
-	if err != nil {
-		return err
-	}
-	return v.checkTimes(&c, e, now)
 }
 
 func (v *Verifier) readClaims(payload string, s *Session) (claims, error) {

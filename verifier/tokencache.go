@@ -35,7 +35,7 @@ type verified struct {
 	key     *rsa.PublicKey
 	from    int64 // first Unix second at which the token is acceptable
 	until   int64 // first Unix second at which it no longer is
-	session *Session
+	session Session
 }
 
 func newTokenCache(capacity int) *tokenCache {

@@ -9,6 +9,7 @@ package verifier
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -17,6 +18,7 @@ type Verifier struct {
 	cfg    settings
 	keys   *keyCache
 	tokens *tokenCache
+	bufs   sync.Pool // of *[]byte with capacity maxTokenLen
 }
 
 // New validates cfg and returns a Verifier. It starts fetching the JWKS in
@@ -32,6 +34,10 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	v := &Verifier{cfg: s}
 	v.keys = newKeyCache(ctx, &v.cfg)
 	v.tokens = newTokenCache(s.tokenCacheCap)
+	v.bufs.New = func() any {
+		b := make([]byte, 0, maxTokenLen)
+		return &b
+	}
 	v.keys.trigger(true, s.now())
 	return v, nil
 }
@@ -58,7 +64,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := *e.session
+	s := e.session
 	return &s, nil
 }
 
