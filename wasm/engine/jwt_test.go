@@ -1,0 +1,131 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// keySigner is a minimal in-package Signer over one RSA key.
+type keySigner struct {
+	kid string
+	key *rsa.PrivateKey
+}
+
+func (s keySigner) KeyID() string { return s.kid }
+
+func (s keySigner) Sign(_ context.Context, input []byte) ([]byte, error) {
+	return jwt.SigningMethodRS256.Sign(string(input), s.key)
+}
+
+func (s keySigner) PublicKeys() []PublicKey {
+	return []PublicKey{{KID: s.kid, N: b64.EncodeToString(s.key.N.Bytes()), E: "AQAB"}}
+}
+
+func TestSessionIDFromJWT(t *testing.T) {
+	ours, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const project, kid = "project-test-1", "jwk-test-1"
+	e := &Engine{cfg: Config{ProjectID: project, Signer: keySigner{kid: kid, key: ours}}}
+	now := time.Now()
+	s := &session{ID: "session-test-abc", UserID: "user-test-1", StartedAt: now.Unix(), LastAccessedAt: now.Unix(), ExpiresAt: now.Unix() + 3600}
+	good, err := e.mintJWT(context.Background(), s, now.Unix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := func(mod func(jwt.MapClaims)) jwt.MapClaims {
+		c := jwt.MapClaims{"iss": "stytch.com/" + project, "aud": []string{project}, "sub": "user-test-1",
+			"exp": now.Add(-time.Hour).Unix(), sessionClaim: map[string]any{"id": "session-test-abc"}}
+		if mod != nil {
+			mod(c)
+		}
+		return c
+	}
+	sign := func(method jwt.SigningMethod, key any, kid string, c jwt.MapClaims) string {
+		tok := jwt.NewWithClaims(method, c)
+		tok.Header["kid"] = kid
+		out, err := tok.SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	pubDER, _ := x509.MarshalPKIXPublicKey(&ours.PublicKey)
+	parts := strings.Split(good, ".")
+	for _, tc := range []struct {
+		name    string
+		tok     string
+		wantID  string
+		wantErr error
+	}{
+		{name: "minted", tok: good, wantID: "session-test-abc"},
+		{name: "expired but ours", tok: sign(jwt.SigningMethodRS256, ours, kid, claims(nil)), wantID: "session-test-abc"},
+		{name: "audience as string", tok: sign(jwt.SigningMethodRS256, ours, kid, claims(func(c jwt.MapClaims) { c["aud"] = project })), wantID: "session-test-abc"},
+		{name: "other key same kid", tok: sign(jwt.SigningMethodRS256, theirs, kid, claims(nil)), wantErr: errSessionNotFound},
+		{name: "unknown kid", tok: sign(jwt.SigningMethodRS256, ours, "jwk-test-2", claims(nil)), wantErr: errSessionNotFound},
+		{name: "alg none", tok: sign(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, kid, claims(nil)), wantErr: errSessionNotFound},
+		{name: "hs256 with public key", tok: sign(jwt.SigningMethodHS256, pubDER, kid, claims(nil)), wantErr: errSessionNotFound},
+		{name: "ps256", tok: sign(jwt.SigningMethodPS256, ours, kid, claims(nil)), wantErr: errSessionNotFound},
+		{name: "wrong issuer", tok: sign(jwt.SigningMethodRS256, ours, kid, claims(func(c jwt.MapClaims) { c["iss"] = "stytch.com/other" })), wantErr: errSessionNotFound},
+		{name: "wrong audience", tok: sign(jwt.SigningMethodRS256, ours, kid, claims(func(c jwt.MapClaims) { c["aud"] = []string{"other"} })), wantErr: errSessionNotFound},
+		{name: "no session claim", tok: sign(jwt.SigningMethodRS256, ours, kid, claims(func(c jwt.MapClaims) { delete(c, sessionClaim) })), wantErr: errInvalidSessionJWT},
+		{name: "tampered signature", tok: parts[0] + "." + parts[1] + "." + strings.Repeat("A", len(parts[2])), wantErr: errSessionNotFound},
+		{name: "two parts", tok: parts[0] + "." + parts[1], wantErr: errInvalidSessionJWT},
+		{name: "not base64", tok: "*." + parts[1] + "." + parts[2], wantErr: errInvalidSessionJWT},
+		{name: "header not json", tok: b64.EncodeToString([]byte("nope")) + "." + parts[1] + "." + parts[2], wantErr: errInvalidSessionJWT},
+		{name: "huge", tok: strings.Repeat("a", 20000) + ".b.c", wantErr: errInvalidSessionJWT},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id, err := e.sessionIDFromJWT(tc.tok)
+			if !errors.Is(err, tc.wantErr) || id != tc.wantID {
+				t.Fatalf("got %q, %v; want %q, %v", id, err, tc.wantID, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestMintJWTNeverOutlivesSession(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Engine{cfg: Config{ProjectID: "project-test-1", Signer: keySigner{kid: "jwk-test-1", key: key}}}
+	const now = 1_800_000_000
+	for _, tc := range []struct {
+		name    string
+		expires int64
+		wantExp int64
+	}{
+		{name: "long session", expires: now + 3600, wantExp: now + 300},
+		{name: "ends in a minute", expires: now + 60, wantExp: now + 60},
+		{name: "ends exactly at jwt lifetime", expires: now + 300, wantExp: now + 300},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &session{ID: "session-test-1", UserID: "user-test-1", StartedAt: now, LastAccessedAt: now, ExpiresAt: tc.expires}
+			tok, err := e.mintJWT(context.Background(), s, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := jwt.MapClaims{}
+			if _, _, err := jwt.NewParser().ParseUnverified(tok, c); err != nil {
+				t.Fatal(err)
+			}
+			if exp, _ := c["exp"].(float64); int64(exp) != tc.wantExp {
+				t.Fatalf("exp %v, want %d", c["exp"], tc.wantExp)
+			}
+		})
+	}
+}
