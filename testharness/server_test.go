@@ -5,13 +5,20 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"net/http"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/latchauth/latch/wasm/guest/wire"
+	"github.com/latchauth/latch/wasm/keys"
 )
 
 // api makes one authenticated JSON call and decodes the answer into a map.
@@ -85,6 +92,40 @@ func jwksKeyfunc(t *testing.T, s *Server) jwt.Keyfunc {
 	}
 }
 
+// loginErr is login for goroutines: it reports instead of failing t.
+func loginErr(s *Server, email string) (map[string]any, error) {
+	steps := []struct {
+		path string
+		body func(prev map[string]any) map[string]any
+	}{
+		{"/v1/users", func(map[string]any) map[string]any { return map[string]any{"email": email} }},
+		{"/v1/magic_links", func(p map[string]any) map[string]any { return map[string]any{"user_id": p["user_id"]} }},
+		{"/v1/magic_links/authenticate", func(p map[string]any) map[string]any {
+			return map[string]any{"token": p["token"], "session_duration_minutes": 60}
+		}},
+	}
+	var prev map[string]any
+	for _, st := range steps {
+		b, _ := json.Marshal(st.body(prev))
+		req, err := http.NewRequest("POST", s.URL+st.path, bytes.NewReader(b))
+		if err != nil {
+			return nil, err
+		}
+		req.SetBasicAuth(s.ProjectID, s.Secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		prev = nil
+		err = json.NewDecoder(resp.Body).Decode(&prev)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("%s: %d %v %v", st.path, resp.StatusCode, prev, err)
+		}
+	}
+	return prev, nil
+}
+
 // login creates a user and a magic link and authenticates it with a
 // session, returning the authenticate answer.
 func login(t *testing.T, s *Server, email string) map[string]any {
@@ -136,5 +177,174 @@ func TestMagicLinkSessionJWT(t *testing.T) {
 	status, dup := call(t, s, "POST", "/v1/users", map[string]any{"email": "ada@example.com"})
 	if status != http.StatusBadRequest || dup["error_type"] != "duplicate_email" {
 		t.Fatalf("duplicate email: %d %v", status, dup)
+	}
+}
+
+func TestConcurrentRequests(t *testing.T) {
+	s, err := New(Config{Instances: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const workers, each = 8, 4
+	errs := make(chan error, workers)
+	sessions := make(chan string, workers*each)
+	for w := range workers {
+		go func() {
+			errs <- func() error {
+				for i := range each {
+					auth, err := loginErr(s, fmt.Sprintf("w%d-%d@example.com", w, i))
+					if err != nil {
+						return err
+					}
+					session, _ := auth["session"].(map[string]any)
+					sessions <- fmt.Sprint(session["session_id"])
+				}
+				return nil
+			}()
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(sessions)
+	seen := map[string]bool{}
+	for id := range sessions {
+		if seen[id] {
+			t.Fatalf("session %s minted twice", id)
+		}
+		seen[id] = true
+	}
+	if len(seen) != workers*each {
+		t.Fatalf("%d sessions, want %d", len(seen), workers*each)
+	}
+}
+
+func TestKeyRotation(t *testing.T) {
+	s := Start(t)
+	before := login(t, s, "rot@example.com")
+	old := s.Keys()[0]
+	k, err := s.RotateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Keys(); len(got) != 2 || got[0].KID != k.KID || got[1].KID != old.KID {
+		t.Fatalf("keys after rotation: %v", got)
+	}
+	after := login(t, s, "rot2@example.com")
+	keyfunc := jwksKeyfunc(t, s)
+	for name, want := range map[string]string{"before": old.KID, "after": k.KID} {
+		auth := map[string]map[string]any{"before": before, "after": after}[name]
+		tok, err := jwt.Parse(auth["session_jwt"].(string), keyfunc, jwt.WithTimeFunc(s.Now))
+		if err != nil {
+			t.Fatalf("%s rotation: %v", name, err)
+		}
+		if tok.Header["kid"] != want {
+			t.Errorf("%s rotation: kid %v, want %s", name, tok.Header["kid"], want)
+		}
+	}
+	// A JWT from the old key still authenticates, and comes back signed
+	// by the new one.
+	status, out := call(t, s, "POST", "/v1/sessions/authenticate", map[string]any{"session_jwt": before["session_jwt"]})
+	mustOK(t, status, out)
+	tok, _, err := jwt.NewParser().ParseUnverified(out["session_jwt"].(string), jwt.MapClaims{})
+	if err != nil || tok.Header["kid"] != k.KID {
+		t.Fatalf("refreshed JWT: kid %v, err %v", tok.Header["kid"], err)
+	}
+	if err := s.SetKeys(nil); !errors.Is(err, ErrConfig) {
+		t.Errorf("SetKeys(nil): err = %v, want ErrConfig", err)
+	}
+}
+
+func TestAdvance(t *testing.T) {
+	start := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	s, err := New(Config{Now: func() time.Time { return start }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	auth := login(t, s, "clock@example.com")
+	session, _ := auth["session"].(map[string]any)
+	if session["started_at"] != "2030-01-02T03:04:05Z" {
+		t.Fatalf("started_at = %v, want the configured clock", session["started_at"])
+	}
+	s.Advance(59 * time.Minute)
+	status, out := call(t, s, "POST", "/v1/sessions/authenticate", map[string]any{"session_token": auth["session_token"]})
+	mustOK(t, status, out)
+	s.Advance(2 * time.Minute)
+	status, out = call(t, s, "POST", "/v1/sessions/authenticate", map[string]any{"session_token": auth["session_token"]})
+	if status != http.StatusNotFound || out["error_type"] != "session_not_found" {
+		t.Fatalf("after expiry: %d %v", status, out)
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		want error
+	}{
+		{name: "negative instances", cfg: Config{Instances: -1}, want: ErrConfig},
+		{name: "key without private half", cfg: Config{Keys: []keys.Key{{KID: "jwk-test-x"}}}, want: ErrConfig},
+		{name: "missing wasm", cfg: Config{WasmPath: filepath.Join(t.TempDir(), "none.wasm")}, want: fs.ErrNotExist},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := New(tt.cfg)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			if s != nil {
+				t.Fatal("got a server with an error")
+			}
+		})
+	}
+}
+
+func TestFileStoreSurvivesRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "latch.db")
+	cfg := Config{DBPath: path, ProjectID: "project-test-restart", Secret: "secret-test-restart"}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Keys = s.Keys()
+	auth := login(t, s, "persist@example.com")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	s, err = New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	status, out := call(t, s, "POST", "/v1/sessions/authenticate", map[string]any{"session_token": auth["session_token"]})
+	mustOK(t, status, out)
+}
+
+func TestHostErrors(t *testing.T) {
+	s := Start(t)
+	req, _ := http.NewRequest("GET", s.URL+"/v1/users/user-test-x", nil)
+	for i := range wire.MaxHeaders + 1 {
+		req.Header.Add("X-Many", fmt.Sprint(i))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("too many headers: status %d", resp.StatusCode)
+	}
+	// A body over the engine's 1 MiB limit still reaches the engine, cut
+	// one byte past the limit, and the engine refuses it.
+	status, out := call(t, s, "POST", "/v1/users", map[string]any{"email": strings.Repeat("a", 2<<20)})
+	if status != http.StatusRequestEntityTooLarge {
+		t.Errorf("large body: %d %v", status, out)
 	}
 }

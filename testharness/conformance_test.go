@@ -1,0 +1,19 @@
+package testharness
+
+import (
+	"testing"
+
+	"github.com/latchauth/latch/testharness/conformance"
+)
+
+// TestConformance runs the shared API conformance suite against the
+// engine under wazero, over real HTTP, with the harness's movable clock.
+func TestConformance(t *testing.T) {
+	s := Start(t)
+	conformance.Run(t, conformance.Target{
+		BaseURL:   s.URL,
+		ProjectID: s.ProjectID,
+		Secret:    s.Secret,
+		Advance:   s.Advance,
+	})
+}
