@@ -81,7 +81,7 @@ func (v *Verifier) authenticateRequest(r *http.Request) (s *Session, fresh strin
 
 func writeError(w http.ResponseWriter, err error) {
 	status, kind := http.StatusUnauthorized, "unauthorized"
-	if errors.Is(err, ErrUnavailable) || (errors.Is(err, ErrKeysUnavailable) && !errors.Is(err, ErrNoSecret)) {
+	if errors.Is(err, ErrUnavailable) || errors.Is(err, ErrKeysUnavailable) {
 		status, kind = http.StatusServiceUnavailable, "service_unavailable"
 	}
 	if errors.Is(err, ErrSessionNotFound) {

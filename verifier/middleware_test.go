@@ -1,0 +1,135 @@
+package verifier
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+func TestMiddleware(t *testing.T) {
+	k := testKeys()[0]
+	tests := []struct {
+		name       string
+		header     string
+		cookies    map[string]string
+		revoked    bool
+		edgeDown   bool
+		wantStatus int
+		wantType   string // error_type of a failure
+		wantCookie bool   // a fresh stytch_session_jwt is set
+	}{
+		{name: "JWT cookie", cookies: map[string]string{jwtCookie: "fresh"}, wantStatus: 200},
+		{name: "bearer JWT", header: "Bearer fresh", wantStatus: 200},
+		{name: "bearer scheme is case-insensitive", header: "bearer fresh", wantStatus: 200},
+		{name: "bearer opaque token", header: "Bearer opaque-token", wantStatus: 200},
+		{name: "expired JWT cookie is refreshed", cookies: map[string]string{jwtCookie: "expired"}, wantStatus: 200, wantCookie: true},
+		{name: "opaque cookie", cookies: map[string]string{tokenCookie: "opaque-token"}, wantStatus: 200, wantCookie: true},
+		{name: "bad JWT cookie falls back to the opaque one", cookies: map[string]string{jwtCookie: "forged", tokenCookie: "opaque-token"}, wantStatus: 200, wantCookie: true},
+		{name: "nothing", wantStatus: 401, wantType: "unauthorized"},
+		{name: "basic auth", header: "Basic dXNlcjpwYXNz", wantStatus: 401, wantType: "unauthorized"},
+		{name: "empty bearer", header: "Bearer ", wantStatus: 401, wantType: "unauthorized"},
+		{name: "forged JWT", header: "Bearer forged", wantStatus: 401, wantType: "unauthorized"},
+		{name: "revoked session", cookies: map[string]string{jwtCookie: "expired"}, revoked: true, wantStatus: 401, wantType: "session_not_found"},
+		{name: "edge down", cookies: map[string]string{jwtCookie: "expired"}, edgeDown: true, wantStatus: 503, wantType: "service_unavailable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := newClock()
+			srv, f := newEdge(t, clk)
+			f.revoked = tt.revoked
+			tokens := map[string]string{
+				"fresh":        mint(t, k, claimsAt(clk.Now())),
+				"expired":      mint(t, k, claimsAt(clk.Now().Add(-time.Hour))),
+				"forged":       mint(t, withKID(testKeys()[1], k.KID), claimsAt(clk.Now())),
+				"opaque-token": "mZAYn5aLEqKUlZ_Ad9U_fWr38GaAQ1oFAhT8ds245v7Q",
+			}
+			expand := func(s string) string {
+				if tok, ok := tokens[s]; ok {
+					return tok
+				}
+				return s
+			}
+			v := newTestVerifier(t, srv, clk, nil)
+			if err := v.Refresh(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if tt.edgeDown {
+				srv.Close()
+			}
+			var seen *Session
+			h := v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s, ok := FromContext(r.Context())
+				if !ok {
+					t.Error("no session in the request context")
+				}
+				seen = s
+			}))
+			req := httptest.NewRequest(http.MethodGet, "/", nil)
+			if tt.header != "" {
+				scheme, tok, _ := cutSpace(tt.header)
+				req.Header.Set("Authorization", scheme+" "+expand(tok))
+			}
+			for name, val := range tt.cookies {
+				req.AddCookie(&http.Cookie{Name: name, Value: expand(val)})
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+
+			if rec.Code != tt.wantStatus {
+				t.Fatalf("status = %d, want %d; body %s", rec.Code, tt.wantStatus, rec.Body)
+			}
+			var fresh *http.Cookie
+			for _, c := range rec.Result().Cookies() {
+				if c.Name == jwtCookie {
+					fresh = c
+				}
+			}
+			if (fresh != nil) != tt.wantCookie {
+				t.Fatalf("fresh cookie = %v, want one: %v", fresh, tt.wantCookie)
+			}
+			if fresh != nil {
+				if _, err := v.Verify(t.Context(), fresh.Value); err != nil || fresh.Path != "/" {
+					t.Fatalf("fresh cookie %+v: %v", fresh, err)
+				}
+			}
+			if tt.wantStatus == 200 {
+				if seen == nil || seen.UserID != "user-test-e3795c81-f849-4167-bfda-e4a6e9c280fd" {
+					t.Fatalf("handler saw %+v", seen)
+				}
+				return
+			}
+			if seen != nil {
+				t.Fatal("handler ran without a session")
+			}
+			var body struct {
+				StatusCode   int    `json:"status_code"`
+				ErrorType    string `json:"error_type"`
+				ErrorMessage string `json:"error_message"`
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+				t.Fatalf("body %q: %v", rec.Body, err)
+			}
+			if body.StatusCode != tt.wantStatus || body.ErrorType != tt.wantType || body.ErrorMessage == "" ||
+				rec.Header().Get("Content-Type") != "application/json" {
+				t.Fatalf("body = %+v, content type %q", body, rec.Header().Get("Content-Type"))
+			}
+		})
+	}
+}
+
+func cutSpace(s string) (string, string, bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ' ' {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return s, "", false
+}
+
+func TestFromContextEmpty(t *testing.T) {
+	if s, ok := FromContext(t.Context()); ok || s != nil {
+		t.Fatalf("FromContext(empty) = %v, %v", s, ok)
+	}
+}
