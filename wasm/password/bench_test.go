@@ -78,3 +78,24 @@ func BenchmarkCandidates(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCheck measures the strength check on typical input and on the
+// longest input analysed, which bounds its cost.
+func BenchmarkCheck(b *testing.B) {
+	loadDictionaries()
+	for _, c := range []struct{ name, plain string }{
+		{"typical", "Tr0ub4dor&3"},
+		{"passphrase", "correct horse battery staple"},
+		{"max-random", strings.Repeat("xK9#mQ2$vL7!pR4&", MaxLength/16)},
+		{"max-words", strings.Repeat("password", MaxLength/8)},
+		{"max-l33t", strings.Repeat("p@55w0rd1|7!", MaxLength/12)},
+		{"over-max", strings.Repeat("Zq8$", 1<<18)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Check(c.plain, "john.smith@example.com")
+			}
+		})
+	}
+}

@@ -36,3 +36,14 @@ func ExampleHasher() {
 	// false <nil>
 	// true true <nil>
 }
+
+func ExampleCheck() {
+	for _, plain := range []string{"password", "Tr0ub4dor&3", "correct horse battery staple"} {
+		st := password.Check(plain, "ann@example.com")
+		fmt.Printf("%q score=%d valid=%v breached=%v warning=%q\n", plain, st.Score, st.Valid, st.Breached, st.Warning)
+	}
+	// Output:
+	// "password" score=0 valid=false breached=true warning="This is a top-10 common password"
+	// "Tr0ub4dor&3" score=2 valid=false breached=false warning=""
+	// "correct horse battery staple" score=4 valid=true breached=false warning=""
+}

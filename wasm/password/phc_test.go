@@ -13,7 +13,7 @@ func FuzzVerify(f *testing.F) {
 	for _, seed := range []string{
 		"$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$TUhCoV6YH8thtZpQqRp0JvQQ5ZYgiLA0LYApKDG6qtM",
 		"$argon2id$v=19$m=256,t=1,p=4$YWJjZGVmZ2g$bsEW5Va5nAJHLYUDq4tUJg",
-		"$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQxMjM0NTY3OA$yUOJPhF7iG5YKRJCLNcJiUpne2+u6f4PqlJPFItFKD4",
+		"$argon2id$v=19$m=4096,t=2,p=1$c29tZXNhbHQxMjM0NTY3OA$9DcZ/wA4avC1/ek2FGqIG4VGcgu7eaBTq7hfMX+u6Ao",
 		"$argon2i$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$TUhCoV6YH8thtZpQqRp0JvQQ5ZYgiLA0LYApKDG6qtM",
 		"$argon2id$v=16$m=64,t=1,p=1$c2FsdA$AAAA",
 		"$argon2id$v=19$m=4294967295,t=4294967295,p=255$$",
