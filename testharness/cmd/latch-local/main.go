@@ -1,0 +1,165 @@
+// Command latch-local runs Latch on one machine with Go alone: the engine
+// under wazero (package testharness), a SQLite file for the store, and
+// credentials and signing keys created on first run.
+//
+//	go run ./testharness/cmd/latch-local [-port 8788] [-db .latch/latch.db] [-wasm guest.wasm]
+//
+// The project id, secret and signing keys are kept next to the database
+// (credentials.json and signing-keys.json, mode 0600), so restarts keep
+// users, sessions and the JWKS. Run it inside the Latch module, where the
+// guest is built from source, or pass a prebuilt guest with -wasm.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/google/uuid"
+
+	"github.com/latchauth/latch/testharness"
+	"github.com/latchauth/latch/wasm/engine"
+	"github.com/latchauth/latch/wasm/keys"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// run serves until SIGINT or SIGTERM and returns the exit code: 0 after a
+// clean stop, 1 on failure, 2 on bad usage.
+func run(args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("latch-local", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	port := fl.Int("port", 8788, "port to listen on, on 127.0.0.1 (0 picks a free one)")
+	dbPath := fl.String("db", filepath.Join(".latch", "latch.db"), "SQLite database file; credentials and keys are kept beside it")
+	wasm := fl.String("wasm", "", "prebuilt guest (GOOS=wasip1 -buildmode=c-shared of wasm/guest); built from source when empty")
+	instances := fl.Int("instances", 4, "guest instances serving requests at once")
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fl.NArg() > 0 || *port < 0 || *port > 65535 {
+		fmt.Fprintf(stderr, "latch-local: unexpected arguments %q or bad port %d\n", fl.Args(), *port)
+		fl.Usage()
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, *port, *dbPath, *wasm, *instances, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "latch-local: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func serve(ctx context.Context, port int, dbPath, wasm string, instances int, stdout, stderr io.Writer) error {
+	dir := filepath.Dir(dbPath)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	cred, err := loadCredentials(filepath.Join(dir, "credentials.json"))
+	if err != nil {
+		return err
+	}
+	keyFile := filepath.Join(dir, "signing-keys.json")
+	keySet, err := loadOrCreate(keyFile, func() ([]byte, error) { return newKeySet(engine.EnvOf(cred.ProjectID)) })
+	if err != nil {
+		return err
+	}
+	signing, err := keys.ParseSet(keySet)
+	if err != nil {
+		return fmt.Errorf("%s: %w", keyFile, err)
+	}
+	s, err := testharness.New(testharness.Config{
+		ProjectID: cred.ProjectID,
+		Secret:    cred.Secret,
+		Keys:      signing,
+		DBPath:    dbPath,
+		Addr:      fmt.Sprintf("127.0.0.1:%d", port),
+		Instances: instances,
+		WasmPath:  wasm,
+		Stderr:    stderr,
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "latch-local: serving %s\n", s.URL)
+	fmt.Fprintf(stdout, "project_id: %s\nsecret:     %s\njwks:       %s\ndatabase:   %s\n", s.ProjectID, s.Secret, s.JWKSURL(), dbPath)
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "latch-local: stopping")
+	return s.Close()
+}
+
+type credentials struct {
+	ProjectID string `json:"project_id"`
+	Secret    string `json:"secret"`
+}
+
+func loadCredentials(path string) (credentials, error) {
+	raw, err := loadOrCreate(path, newCredentials)
+	if err != nil {
+		return credentials{}, err
+	}
+	var c credentials
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return credentials{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if c.ProjectID == "" || c.Secret == "" {
+		return credentials{}, fmt.Errorf("%s: project_id and secret are required", path)
+	}
+	return c, nil
+}
+
+func newCredentials() ([]byte, error) {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return json.MarshalIndent(credentials{
+		ProjectID: "project-test-" + uuid.NewString(),
+		Secret:    "secret-test-" + base64.RawURLEncoding.EncodeToString(b),
+	}, "", "  ")
+}
+
+func newKeySet(env string) ([]byte, error) {
+	k, err := keys.Generate(rand.Reader, env)
+	if err != nil {
+		return nil, err
+	}
+	return keys.MarshalSet([]keys.Key{k})
+}
+
+// loadOrCreate reads path, or creates it with mode 0600 from create when
+// it does not exist yet.
+func loadOrCreate(path string, create func() ([]byte, error)) ([]byte, error) {
+	raw, err := os.ReadFile(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return raw, err
+	}
+	if raw, err = create(); err != nil {
+		return nil, err
+	}
+	return raw, writeNew(path, raw)
+}
+
+// writeNew creates path with mode 0600, failing if it appeared meanwhile.
+func writeNew(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
