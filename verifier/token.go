@@ -24,7 +24,7 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*ve
 	}
 	dot1 := strings.IndexByte(token, '.')
 	dot2 := strings.LastIndexByte(token, '.')
-	if dot1 <= 0 || dot2 == dot1 || dot2 == len(token)-1 || strings.IndexByte(token[dot1+1:dot2], '.') >= 0 {
+	if dot1 <= 0 || dot2 == dot1 || strings.IndexByte(token[dot1+1:dot2], '.') >= 0 {
 		return nil, fmt.Errorf("%w: not three dot-separated parts", ErrMalformed)
 	}
 	signingInput, sig := token[:dot2], token[dot2+1:]

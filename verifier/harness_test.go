@@ -1,0 +1,337 @@
+package verifier
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/latchauth/latch/testharness"
+)
+
+// These tests run against tokens minted by the real engine: the wasip1
+// build under wazero, served over loopback by testharness.
+
+// edgeCall makes one authenticated API call to the harness.
+func edgeCall(t *testing.T, srv *testharness.Server, path string, body any) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, srv.URL+path, bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth(srv.ProjectID, srv.Secret)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST %s: %d %v %v", path, resp.StatusCode, out, err)
+	}
+	return out
+}
+
+var emailSeq atomic.Int64
+
+// login creates a user and a session through an embeddable magic link and
+// returns the session's id, opaque token and JWT.
+func login(t *testing.T, srv *testharness.Server) (sessionID, token, jwtStr string) {
+	t.Helper()
+	email := fmt.Sprintf("origin-%d@example.com", emailSeq.Add(1))
+	user := edgeCall(t, srv, "/v1/users", map[string]any{"email": email})
+	link := edgeCall(t, srv, "/v1/magic_links", map[string]any{"user_id": user["user_id"]})
+	auth := edgeCall(t, srv, "/v1/magic_links/authenticate", map[string]any{
+		"token": link["token"], "session_duration_minutes": 60,
+		"session_custom_claims": map[string]any{"plan": "pro"},
+	})
+	return auth["session"].(map[string]any)["session_id"].(string), auth["session_token"].(string), auth["session_jwt"].(string)
+}
+
+func harnessVerifier(t *testing.T, srv *testharness.Server, edit func(*Config)) *Verifier {
+	t.Helper()
+	cfg := Config{ProjectID: srv.ProjectID, BaseURL: srv.URL, Secret: srv.Secret, Now: srv.Now}
+	if edit != nil {
+		edit(&cfg)
+	}
+	v, err := New(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// resign decodes an engine JWT, lets edit change its header and claims,
+// and signs it again with the engine's own key.
+func resign(t *testing.T, srv *testharness.Server, tok string, edit func(h, c map[string]any)) string {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	var h, c map[string]any
+	for i, dst := range []*map[string]any{&h, &c} {
+		raw, err := b64url(parts[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit(h, c)
+	out := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims(c))
+	out.Header = h
+	s, err := out.SignedString(srv.Keys()[0].Private)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func b64url(s string) ([]byte, error) {
+	dst := make([]byte, max(decodedLen(len(s)), 0))
+	n, ok := decodeSegment(dst, s)
+	if !ok {
+		return nil, errors.New("bad base64url")
+	}
+	return dst[:n], nil
+}
+
+func TestHarnessVerify(t *testing.T) {
+	srv := testharness.Start(t)
+	sessionID, _, tok := login(t, srv)
+	v := harnessVerifier(t, srv, nil)
+	ctx := t.Context()
+
+	s, err := v.Verify(ctx, tok)
+	if err != nil {
+		t.Fatalf("engine JWT: %v", err)
+	}
+	if s.SessionID != sessionID || !strings.HasPrefix(s.UserID, "user-test-") || s.CustomClaims["plan"] != "pro" ||
+		len(s.Roles) != 1 || s.Roles[0] != "stytch_user" || len(s.AuthenticationFactors) != 1 ||
+		s.AuthenticationFactors[0].EmbeddableMagicLinkFactor == nil || s.ExpiresAt.Sub(s.StartedAt) != time.Hour {
+		t.Fatalf("session = %+v", s)
+	}
+
+	pubDER, err := x509.MarshalPKIXPublicKey(&srv.Keys()[0].Private.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
+	parts := strings.Split(tok, ".")
+	flip := func(s string, i int) string {
+		b := []byte(s)
+		if b[i] == 'A' {
+			b[i] = 'B'
+		} else {
+			b[i] = 'A'
+		}
+		return string(b)
+	}
+	hs256 := func() string {
+		c, err := b64url(parts[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m jwt.MapClaims
+		if err := json.Unmarshal(c, &m); err != nil {
+			t.Fatal(err)
+		}
+		out := jwt.NewWithClaims(jwt.SigningMethodHS256, m)
+		out.Header["kid"] = srv.Keys()[0].KID
+		s, err := out.SignedString(pubPEM)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	none := func() string {
+		c, _ := b64url(parts[1])
+		var m jwt.MapClaims
+		_ = json.Unmarshal(c, &m)
+		out := jwt.NewWithClaims(jwt.SigningMethodNone, m)
+		out.Header["kid"] = srv.Keys()[0].KID
+		s, err := out.SignedString(jwt.UnsafeAllowNoneSignatureType)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	tests := []struct {
+		name    string
+		token   string
+		wantErr error
+	}{
+		{name: "wrong aud", token: resign(t, srv, tok, func(_, c map[string]any) { c["aud"] = []string{"project-test-other"} }), wantErr: ErrInvalidAudience},
+		{name: "wrong iss", token: resign(t, srv, tok, func(_, c map[string]any) { c["iss"] = "stytch.com/project-test-other" }), wantErr: ErrInvalidIssuer},
+		{name: "tampered payload", token: parts[0] + "." + flip(parts[1], 10) + "." + parts[2], wantErr: ErrInvalidSignature},
+		{name: "tampered signature", token: parts[0] + "." + parts[1] + "." + flip(parts[2], 20), wantErr: ErrInvalidSignature},
+		{name: "alg none", token: none(), wantErr: ErrUnsupportedAlgorithm},
+		{name: "HS256 signed with the public key", token: hs256(), wantErr: ErrUnsupportedAlgorithm},
+		{name: "no kid", token: resign(t, srv, tok, func(h, _ map[string]any) { delete(h, "kid") }), wantErr: ErrMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := v.Verify(ctx, tt.token); !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			// Authenticate never overturns these at the edge.
+			if _, _, err := v.Authenticate(ctx, tt.token); !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Authenticate: err = %v, want %v", err, tt.wantErr)
+			}
+		})
+	}
+
+	// Too old, then expired: Verify refuses; Authenticate gets a fresh JWT
+	// from the edge, which verifies locally.
+	strict := harnessVerifier(t, srv, func(c *Config) { c.MaxTokenAge = time.Minute })
+	srv.Advance(2 * time.Minute)
+	if _, err := strict.Verify(ctx, tok); !errors.Is(err, ErrTooOld) {
+		t.Fatalf("too old: err = %v", err)
+	}
+	if _, err := v.Verify(ctx, tok); err != nil {
+		t.Fatalf("without MaxTokenAge a 2-minute-old JWT verifies: %v", err)
+	}
+	srv.Advance(4 * time.Minute)
+	if _, err := v.Verify(ctx, tok); !errors.Is(err, ErrExpired) {
+		t.Fatalf("expired: err = %v", err)
+	}
+	s, fresh, err := v.Authenticate(ctx, tok)
+	if err != nil || fresh == "" || s.SessionID != sessionID {
+		t.Fatalf("Authenticate(expired) = %+v, %q, %v", s, fresh, err)
+	}
+	if s2, err := v.Verify(ctx, fresh); err != nil || s2.SessionID != sessionID || s2.CustomClaims["plan"] != "pro" {
+		t.Fatalf("fresh JWT: %+v, %v", s2, err)
+	}
+}
+
+func TestHarnessRevokedSession(t *testing.T) {
+	srv := testharness.Start(t)
+	sessionID, token, tok := login(t, srv)
+	v := harnessVerifier(t, srv, nil)
+	ctx := t.Context()
+	if _, err := v.Verify(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	edgeCall(t, srv, "/v1/sessions/revoke", map[string]any{"session_id": sessionID})
+
+	// Documented limit: Verify is local, so the revoked session's JWT keeps
+	// verifying until it expires (or passes MaxTokenAge).
+	if _, err := v.Verify(ctx, tok); err != nil {
+		t.Fatalf("Verify after revoke: %v", err)
+	}
+	// The opaque token always asks the edge, which knows.
+	if _, _, err := v.Authenticate(ctx, token); !errors.Is(err, ErrSessionNotFound) {
+		t.Fatalf("Authenticate(token) after revoke: err = %v, want ErrSessionNotFound", err)
+	}
+	// As does the JWT once it is too old for local trust.
+	strict := harnessVerifier(t, srv, func(c *Config) { c.MaxTokenAge = 30 * time.Second })
+	srv.Advance(time.Minute)
+	if _, _, err := strict.Authenticate(ctx, tok); !errors.Is(err, ErrSessionNotFound) {
+		t.Fatalf("Authenticate(old JWT) after revoke: err = %v, want ErrSessionNotFound", err)
+	}
+}
+
+func TestHarnessRotationAndOutage(t *testing.T) {
+	srv := testharness.Start(t)
+	_, _, first := login(t, srv)
+	v := harnessVerifier(t, srv, nil)
+	ctx := t.Context()
+	if _, err := v.Verify(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := srv.RotateKey(); err != nil {
+		t.Fatal(err)
+	}
+	_, _, second := login(t, srv)
+	if _, err := v.Verify(ctx, second); !errors.Is(err, ErrUnknownKey) {
+		t.Fatalf("new kid inside the cooldown: err = %v, want ErrUnknownKey", err)
+	}
+	// Authenticate overturns an unknown kid at the edge.
+	if s, _, err := v.Authenticate(ctx, second); err != nil || s == nil {
+		t.Fatalf("Authenticate(new kid): %v", err)
+	}
+	srv.Advance(defaultCooldown)
+	if _, err := v.Verify(ctx, second); err != nil {
+		t.Fatalf("new kid after the cooldown: %v", err)
+	}
+	if _, err := v.Verify(ctx, first); err != nil {
+		t.Fatalf("old kid still published: %v", err)
+	}
+
+	// The edge goes away: local verification carries on with the keys it
+	// has; the remote fallback reports the outage.
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Refresh(ctx); err == nil || v.JWKSError() == nil {
+		t.Fatal("refresh against a closed edge reported no error")
+	}
+	if _, err := v.Verify(ctx, second); err != nil {
+		t.Fatalf("edge down, cached keys: %v", err)
+	}
+	srv.Advance(10 * time.Minute)
+	if _, _, err := v.Authenticate(ctx, second); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("edge down, expired JWT: err = %v, want ErrUnavailable", err)
+	}
+}
+
+// countingTransport counts the JWKS fetches a Verifier makes.
+type countingTransport struct {
+	jwks atomic.Int64
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.Contains(r.URL.Path, "/v1/sessions/jwks/") {
+		c.jwks.Add(1)
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestHarnessUnknownKidFlood(t *testing.T) {
+	srv := testharness.Start(t)
+	_, _, tok := login(t, srv)
+	counter := &countingTransport{}
+	v := harnessVerifier(t, srv, func(c *Config) { c.HTTPClient = &http.Client{Transport: counter} })
+	ctx := t.Context()
+	if _, err := v.Verify(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	toks := make([]string, 32)
+	for i := range toks {
+		toks[i] = resign(t, srv, tok, func(h, _ map[string]any) { h["kid"] = fmt.Sprintf("jwk-test-flood-%d", i) })
+	}
+	for round := int64(1); round <= 3; round++ {
+		var wg sync.WaitGroup
+		for _, bad := range toks {
+			for range 8 {
+				wg.Go(func() {
+					if _, err := v.Verify(ctx, bad); !errors.Is(err, ErrUnknownKey) {
+						t.Errorf("err = %v, want ErrUnknownKey", err)
+					}
+				})
+			}
+		}
+		wg.Wait()
+		// The first round falls inside the cooldown of the initial fetch;
+		// each later round starts one cooldown later and costs one fetch.
+		if got := counter.jwks.Load(); got != round {
+			t.Fatalf("round %d: %d JWKS fetches, want %d", round, got, round)
+		}
+		srv.Advance(defaultCooldown)
+	}
+}
