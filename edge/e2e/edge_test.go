@@ -1,0 +1,152 @@
+//go:build !js
+
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/latchauth/latch/wasm/keys"
+)
+
+// TestJWKSIsPublicHalfOfConfiguredKeys checks that the Worker publishes
+// exactly the public members of LATCH_SIGNING_KEYS, in order, and signs
+// with the first key.
+func TestJWKSIsPublicHalfOfConfiguredKeys(t *testing.T) {
+	w := StartTest(t, Options{})
+	a := newAPI(t, w.Target)
+	status, out := a.call(http.MethodGet, "/v1/sessions/jwks/"+w.ProjectID, nil, false)
+	if status != http.StatusOK {
+		t.Fatalf("jwks: %d %v", status, out)
+	}
+	got, _ := out["keys"].([]any)
+	if len(got) != len(w.Keys) {
+		t.Fatalf("jwks has %d keys, want %d", len(got), len(w.Keys))
+	}
+	for i, k := range w.Keys {
+		want := keys.Public(k)
+		g := got[i].(map[string]any)
+		if g["kid"] != want.KID || g["n"] != want.N || g["e"] != want.E {
+			t.Errorf("key %d: got kid=%v n=%.16v… e=%v, want kid=%s n=%.16s… e=%s", i, g["kid"], g["n"], g["e"], want.KID, want.N, want.E)
+		}
+		for _, private := range []string{"d", "p", "q", "dp", "dq", "qi"} {
+			if _, ok := g[private]; ok {
+				t.Errorf("key %d publishes private member %q", i, private)
+			}
+		}
+	}
+	status, out = a.call(http.MethodGet, "/v1/sessions/jwks/project-test-00000000-0000-4000-8000-000000000000", nil, false)
+	if status != http.StatusNotFound || out["error_type"] != "project_not_found" {
+		t.Errorf("jwks of another project: %d %v, want 404 project_not_found", status, out["error_type"])
+	}
+}
+
+// TestMisconfiguredWorker checks that a Worker with a missing or broken
+// setting answers every request with a Stytch-shaped 500 naming the setting
+// (never a secret), and keeps doing so instead of crashing.
+func TestMisconfiguredWorker(t *testing.T) {
+	good, _, err := freshVars()
+	if err != nil {
+		t.Fatal(err)
+	}
+	without := func(key string) map[string]string {
+		m := map[string]string{}
+		for k, v := range good {
+			if k != key {
+				m[k] = v
+			}
+		}
+		return m
+	}
+	with := func(key, value string) map[string]string {
+		m := without(key)
+		m[key] = value
+		return m
+	}
+	for _, c := range []struct {
+		name    string
+		vars    map[string]string
+		mention string
+	}{
+		{name: "missing secret", vars: without("LATCH_PROJECT_SECRET"), mention: "LATCH_PROJECT_SECRET"},
+		{name: "missing project id", vars: without("LATCH_PROJECT_ID"), mention: "LATCH_PROJECT_ID"},
+		{name: "keys not JSON", vars: with("LATCH_SIGNING_KEYS", "not-json-s3cr3t"), mention: "LATCH_SIGNING_KEYS"},
+		{name: "key not RSA private", vars: with("LATCH_SIGNING_KEYS", `{"keys":[{"kty":"RSA","kid":"jwk-test-x","n":"AQAB","e":"AQAB","d":"s3cr3t"}]}`), mention: "LATCH_SIGNING_KEYS"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := StartTest(t, Options{Vars: c.vars})
+			a := newAPI(t, w.Target)
+			for i := range 3 {
+				status, out := a.call(http.MethodPost, "/v1/sessions/authenticate", map[string]any{"session_token": "x"}, true)
+				if status != http.StatusInternalServerError || out["error_type"] != "internal_server_error" {
+					t.Fatalf("request %d: %d %v, want 500 internal_server_error", i, status, out)
+				}
+				msg, _ := out["error_message"].(string)
+				if !strings.Contains(msg, "misconfigured") || !strings.Contains(msg, c.mention) {
+					t.Errorf("error_message %q does not say the Worker is misconfigured at %s", msg, c.mention)
+				}
+				for _, secret := range []string{good["LATCH_PROJECT_SECRET"], "s3cr3t"} {
+					if strings.Contains(fmt.Sprint(out), secret) {
+						t.Errorf("answer leaks a secret value: %v", out)
+					}
+				}
+				if id, _ := out["request_id"].(string); !strings.HasPrefix(id, "request-id-test-") {
+					t.Errorf("request_id = %q, want request-id-test-…", id)
+				}
+			}
+		})
+	}
+}
+
+// TestConcurrentRequests sends requests in parallel into the one Go
+// instance of the isolate; every one must be answered correctly.
+func TestConcurrentRequests(t *testing.T) {
+	w := StartTest(t, Options{})
+	a := newAPI(t, w.Target)
+	const n = 16
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := sessionRoundTrip(a, fmt.Sprintf("c%d@example.com", i)); err != nil {
+				errs <- fmt.Errorf("client %d: %w", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// sessionRoundTrip creates a user, logs in by magic link and authenticates
+// the session; it may run on any goroutine.
+func sessionRoundTrip(a *api, email string) error {
+	user, err := a.try(http.MethodPost, "/v1/users", map[string]any{"email": email})
+	if err != nil {
+		return err
+	}
+	ml, err := a.try(http.MethodPost, "/v1/magic_links", map[string]any{"user_id": user["user_id"]})
+	if err != nil {
+		return err
+	}
+	auth, err := a.try(http.MethodPost, "/v1/magic_links/authenticate", map[string]any{"token": ml["token"], "session_duration_minutes": 30})
+	if err != nil {
+		return err
+	}
+	res, err := a.try(http.MethodPost, "/v1/sessions/authenticate", map[string]any{"session_token": auth["session_token"]})
+	if err != nil {
+		return err
+	}
+	u, _ := res["user"].(map[string]any)
+	if u["user_id"] != user["user_id"] {
+		return fmt.Errorf("session of user %v, want %v", u["user_id"], user["user_id"])
+	}
+	return nil
+}

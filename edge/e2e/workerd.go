@@ -1,0 +1,412 @@
+//go:build !js
+
+// Package e2e starts the Latch Worker on real workerd (through the wrangler
+// CLI pinned in package.json) for end-to-end tests and benchmarks: it builds
+// the Worker, creates a throw-away local D1 database with the schema
+// applied, runs `wrangler dev` on a free loopback port with fresh
+// credentials, and stops the whole process group afterwards.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/latchauth/latch/wasm/keys"
+)
+
+// Target is a running Worker and the credentials of its project.
+type Target struct {
+	BaseURL   string
+	ProjectID string
+	Secret    string
+}
+
+// Options describe the Worker to start. The zero value starts Latch with
+// fresh credentials.
+type Options struct {
+	// Root is the repository root; found from the working directory when
+	// empty.
+	Root string
+	// Main is the Worker entry module; the Latch build when empty.
+	Main string
+	// Name is the Worker name; "latch-e2e" when empty.
+	Name string
+	// Vars replaces the generated settings (LATCH_PROJECT_ID,
+	// LATCH_PROJECT_SECRET, LATCH_SIGNING_KEYS) when non-nil, e.g. to start
+	// a misconfigured Worker.
+	Vars map[string]string
+	// Log receives wrangler's output; discarded when nil.
+	Log io.Writer
+}
+
+// Worker is a running `wrangler dev`.
+type Worker struct {
+	Target
+	// Keys are the signing keys the Worker was given (nil when
+	// Options.Vars replaced them).
+	Keys []keys.Key
+
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	dir   string
+	done  chan struct{}
+	once  sync.Once
+}
+
+// supervise runs wrangler in the background and stops its whole process
+// group (wrangler, workerd and itself) when wrangler exits or when its
+// standard input closes: on Close, or when the test process dies in any
+// way, even by SIGKILL, so no workerd outlives the test.
+const supervise = `exec 3<&0
+"$@" 3<&- </dev/null &
+w=$!
+{ read _ <&3; kill -TERM $w; sleep 5; kill -KILL 0; } &
+wait $w
+kill -KILL 0`
+
+// startTimeout bounds how long wrangler may take to answer.
+const startTimeout = 2 * time.Minute
+
+// Start builds (once per process) and starts a Worker. Call Close to stop
+// it.
+func Start(ctx context.Context, opts Options) (*Worker, error) {
+	root := opts.Root
+	if root == "" {
+		r, err := RepoRoot()
+		if err != nil {
+			return nil, err
+		}
+		root = r
+	}
+	main := opts.Main
+	if main == "" {
+		m, err := Build(root)
+		if err != nil {
+			return nil, err
+		}
+		main = m
+	}
+	dir, err := os.MkdirTemp("", "latch-workerd-")
+	if err != nil {
+		return nil, fmt.Errorf("e2e: %w", err)
+	}
+	w := &Worker{dir: dir, done: make(chan struct{})}
+	if err := w.start(ctx, root, main, opts); err != nil {
+		w.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *Worker) start(ctx context.Context, root, main string, opts Options) error {
+	vars := opts.Vars
+	if vars == nil {
+		var err error
+		if vars, w.Keys, err = freshVars(); err != nil {
+			return err
+		}
+	}
+	w.ProjectID, w.Secret = vars["LATCH_PROJECT_ID"], vars["LATCH_PROJECT_SECRET"]
+	cfg, err := writeConfig(w.dir, root, main, opts.Name)
+	if err != nil {
+		return err
+	}
+	envFile := filepath.Join(w.dir, "vars.env")
+	if err := os.WriteFile(envFile, envFileContent(vars), 0o600); err != nil {
+		return fmt.Errorf("e2e: %w", err)
+	}
+	persist := filepath.Join(w.dir, "state")
+	log := opts.Log
+	if log == nil {
+		log = io.Discard
+	}
+	wrangler := filepath.Join(root, "node_modules", ".bin", "wrangler")
+	if _, err := os.Stat(wrangler); err != nil {
+		return fmt.Errorf("e2e: wrangler not installed (run npm ci): %w", err)
+	}
+	migrate := exec.CommandContext(ctx, wrangler, "d1", "migrations", "apply", "DB", "--local",
+		"--persist-to", persist, "-c", cfg)
+	migrate.Dir, migrate.Env = w.dir, wranglerEnv(w.dir)
+	if out, err := migrate.CombinedOutput(); err != nil {
+		return fmt.Errorf("e2e: wrangler d1 migrations apply: %w\n%s", err, out)
+	}
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	inspector, err := freePort()
+	if err != nil {
+		return err
+	}
+	w.BaseURL = "http://127.0.0.1:" + strconv.Itoa(port)
+	args := []string{"-c", supervise, "latch-workerd", wrangler, "dev", "-c", cfg,
+		"--ip", "127.0.0.1", "--port", strconv.Itoa(port),
+		"--inspector-ip", "127.0.0.1", "--inspector-port", strconv.Itoa(inspector),
+		"--persist-to", persist, "--env-file", envFile,
+		"--show-interactive-dev-session=false", "--live-reload=false"}
+	w.cmd = exec.Command("/bin/sh", args...)
+	w.cmd.Dir, w.cmd.Env = w.dir, wranglerEnv(w.dir)
+	w.cmd.Stdout, w.cmd.Stderr = log, log
+	w.cmd.WaitDelay = 10 * time.Second
+	// Its own process group, so that wrangler and workerd stop together.
+	w.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if w.stdin, err = w.cmd.StdinPipe(); err != nil {
+		return fmt.Errorf("e2e: %w", err)
+	}
+	if err := w.cmd.Start(); err != nil {
+		return fmt.Errorf("e2e: wrangler dev: %w", err)
+	}
+	go func() {
+		_ = w.cmd.Wait()
+		close(w.done)
+	}()
+	return w.waitReady(ctx)
+}
+
+// waitReady polls until the Worker itself answers: any JSON body with a
+// status_code, which Latch sends even when misconfigured.
+func (w *Worker) waitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	client := &http.Client{Timeout: 10 * time.Second}
+	url := w.BaseURL + "/v1/sessions/jwks/" + w.ProjectID
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return fmt.Errorf("e2e: %w", err)
+		}
+		if resp, err := client.Do(req); err == nil {
+			var body struct {
+				StatusCode *int `json:"status_code"`
+			}
+			err := json.NewDecoder(resp.Body).Decode(&body)
+			resp.Body.Close()
+			if err == nil && body.StatusCode != nil {
+				return nil
+			}
+		}
+		select {
+		case <-w.done:
+			return errors.New("e2e: wrangler dev exited before the Worker answered")
+		case <-ctx.Done():
+			return fmt.Errorf("e2e: Worker did not answer on %s: %w", w.BaseURL, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// Close stops wrangler and workerd (the whole process group) and removes
+// the Worker's state.
+func (w *Worker) Close() error {
+	w.once.Do(func() {
+		if w.cmd != nil && w.cmd.Process != nil {
+			_ = w.stdin.Close() // the supervisor stops the group
+			select {
+			case <-w.done:
+			case <-time.After(15 * time.Second):
+				_ = syscall.Kill(-w.cmd.Process.Pid, syscall.SIGKILL)
+				<-w.done
+			}
+		}
+		_ = os.RemoveAll(w.dir)
+	})
+	return nil
+}
+
+// freshVars returns new test credentials and signing keys.
+func freshVars() (map[string]string, []keys.Key, error) {
+	k, err := keys.Generate(rand.Reader, "test")
+	if err != nil {
+		return nil, nil, fmt.Errorf("e2e: %w", err)
+	}
+	set, err := keys.MarshalSet([]keys.Key{k})
+	if err != nil {
+		return nil, nil, fmt.Errorf("e2e: %w", err)
+	}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, nil, fmt.Errorf("e2e: %w", err)
+	}
+	return map[string]string{
+		"LATCH_PROJECT_ID":     "project-test-" + uuid.NewString(),
+		"LATCH_PROJECT_SECRET": "secret-test-" + base64.RawURLEncoding.EncodeToString(secret),
+		"LATCH_SIGNING_KEYS":   string(set),
+	}, []keys.Key{k}, nil
+}
+
+// envFileContent renders vars for --env-file. Values are single-quoted so
+// dotenv keeps JSON verbatim; none of ours holds a quote or newline.
+func envFileContent(vars map[string]string) []byte {
+	var b bytes.Buffer
+	for k, v := range vars {
+		fmt.Fprintf(&b, "%s='%s'\n", k, v)
+	}
+	return b.Bytes()
+}
+
+// wranglerEnv is the environment for wrangler: no metrics, no network
+// look-ups, its config and logs kept in dir.
+func wranglerEnv(dir string) []string {
+	return append(os.Environ(),
+		"WRANGLER_SEND_METRICS=false",
+		"CLOUDFLARE_CF_FETCH_ENABLED=false",
+		"WRANGLER_LOG_PATH="+filepath.Join(dir, "logs"),
+		"NO_COLOR=1",
+	)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("e2e: free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// RepoRoot walks up from the working directory to the directory holding
+// wrangler.toml and go.mod.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("e2e: %w", err)
+	}
+	for {
+		if fileExists(filepath.Join(dir, "wrangler.toml")) && fileExists(filepath.Join(dir, "go.mod")) {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("e2e: repository root (wrangler.toml) not found")
+		}
+		dir = parent
+	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+var compatDate = regexp.MustCompile(`(?m)^compatibility_date\s*=\s*"([0-9-]+)"`)
+
+// writeConfig writes a wrangler config for the test Worker: the same
+// compatibility date and D1 binding as wrangler.toml, but an absolute entry
+// point and no [build] step or file watching, so a test runs exactly the
+// build it made.
+func writeConfig(dir, root, main, name string) (string, error) {
+	toml, err := os.ReadFile(filepath.Join(root, "wrangler.toml"))
+	if err != nil {
+		return "", fmt.Errorf("e2e: %w", err)
+	}
+	m := compatDate.FindSubmatch(toml)
+	if m == nil {
+		return "", errors.New("e2e: wrangler.toml has no compatibility_date")
+	}
+	if name == "" {
+		name = "latch-e2e"
+	}
+	cfg := map[string]any{
+		"name":               name,
+		"main":               main,
+		"compatibility_date": string(m[1]),
+		"rules":              []any{map[string]any{"type": "CompiledWasm", "globs": []string{"**/*.wasm"}, "fallthrough": false}},
+		"d1_databases": []any{map[string]any{
+			"binding":        "DB",
+			"database_name":  "latch",
+			"database_id":    "00000000-0000-0000-0000-000000000000",
+			"migrations_dir": filepath.Join(root, "wasm", "migrations"),
+		}},
+	}
+	data, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return "", fmt.Errorf("e2e: %w", err)
+	}
+	p := filepath.Join(dir, "wrangler.json")
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		return "", fmt.Errorf("e2e: %w", err)
+	}
+	return p, nil
+}
+
+var (
+	buildOnce sync.Once
+	buildMain string
+	buildErr  error
+)
+
+// Build compiles the Worker into edge/build/e2e under root, once per
+// process, and returns the path of its entry module.
+func Build(root string) (string, error) {
+	buildOnce.Do(func() { buildMain, buildErr = build(root) })
+	return buildMain, buildErr
+}
+
+func build(root string) (string, error) {
+	out := filepath.Join(root, "edge", "build", "e2e")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return "", fmt.Errorf("e2e: %w", err)
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	tmp := filepath.Join(out, fmt.Sprintf("latch.wasm.%d", os.Getpid()))
+	cmd := exec.Command(goBin, "build", "-trimpath", "-ldflags=-s -w", "-o", tmp, "./edge")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("e2e: build worker: %w\n%s", err, b)
+	}
+	if err := os.Rename(tmp, filepath.Join(out, "latch.wasm")); err != nil {
+		return "", fmt.Errorf("e2e: %w", err)
+	}
+	goroot, err := goEnv(goBin, root, "GOROOT")
+	if err != nil {
+		return "", err
+	}
+	for _, c := range []struct{ from, to string }{
+		{from: filepath.Join(goroot, "lib", "wasm", "wasm_exec.js"), to: "wasm_exec.js"},
+		{from: filepath.Join(root, "edge", "worker.mjs"), to: "worker.mjs"},
+	} {
+		data, err := os.ReadFile(c.from)
+		if err != nil {
+			return "", fmt.Errorf("e2e: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(out, c.to), data, 0o644); err != nil {
+			return "", fmt.Errorf("e2e: %w", err)
+		}
+	}
+	return filepath.Join(out, "worker.mjs"), nil
+}
+
+func goEnv(goBin, dir, name string) (string, error) {
+	cmd := exec.Command(goBin, "env", name)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("e2e: go env %s: %w", name, err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
