@@ -37,9 +37,10 @@ $(BUILD)/worker.mjs: edge/worker.mjs
 	@mkdir -p $(BUILD)
 	cp $< $@
 
-$(WRANGLER): package.json package-lock.json
+# Installed when missing (a fresh clone); `npm ci` by hand after changing
+# package-lock.json.
+$(WRANGLER):
 	$(NPM) ci --no-audit --no-fund
-	@touch $@
 
 deps: $(WRANGLER)
 	$(GO) mod download
