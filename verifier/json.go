@@ -215,7 +215,7 @@ func (sc *scanner) seconds(roundUp bool) int64 {
 		}
 	}
 	f, err := strconv.ParseFloat(t, 64)
-	if err != nil && f == 0 {
+	if err != nil {
 		sc.fail()
 		return 0
 	}

@@ -1,0 +1,112 @@
+package verifier
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzParseHeader checks that the header parser never panics and accepts
+// only what encoding/json reads as an RS256 JWT header with a kid.
+func FuzzParseHeader(f *testing.F) {
+	for _, s := range []string{
+		`{"alg":"RS256","kid":"jwk-test-1","typ":"JWT"}`,
+		`{"alg":"RS256","kid":"k","typ":"jwt","x":[1,{"y":null}]}`,
+		`{"alg":"none","kid":"k","typ":"JWT"}`,
+		`{"alg":"RS256","kid":"k","typ":"JWT","crit":["b64"]}`,
+		`{"alg":"RS256","kid":"\u006b","typ":"JWT"}`,
+		`{"alg":"RS256","alg":"HS256","kid":"k","typ":"JWT"}`,
+		` { "alg" : "RS256" , "kid" : "k" , "typ" : "JWT" } `,
+		`{"alg":"RS256","kid":"k","typ":"JWT",}`,
+		`[]`, `{`, `{"alg"}`, "",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		kid, err := parseHeader(base64.RawURLEncoding.EncodeToString([]byte(header)))
+		if err != nil {
+			if kid != "" {
+				t.Fatalf("kid %q with error %v", kid, err)
+			}
+			return
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(header), &m); err != nil {
+			t.Fatalf("accepted %q, which encoding/json rejects: %v", header, err)
+		}
+		typ, _ := m["typ"].(string)
+		_, crit := m["crit"]
+		if m["alg"] != "RS256" || m["kid"] != kid || kid == "" || !strings.EqualFold(typ, "JWT") || crit {
+			t.Fatalf("accepted %q as kid %q; encoding/json reads %v", header, kid, m)
+		}
+	})
+}
+
+// FuzzReadClaims checks that the claims parser never panics and that what
+// it accepts, encoding/json reads the same way.
+func FuzzReadClaims(f *testing.F) {
+	valid, err := json.Marshal(claimsAt(time.Unix(1745307712, 0)))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(string(valid))
+	f.Add(strings.Replace(string(valid), `"iss"`, `"\u0069ss"`, 1))
+	f.Add(strings.Replace(string(valid), `"exp":1745308012`, `"exp":1.745308012e9`, 1))
+	f.Add(strings.Replace(string(valid), `"roles":["stytch_user"]`, `"roles":null`, 1))
+	f.Add(`{"aud":"` + testProject + `","iss":"stytch.com/` + testProject + `","sub":"u","exp":1,"iat":0,"https://stytch.com/session":{"id":"s"},"x":{"y":[1,2,{"z":"é"}]}}`)
+	f.Add(`{}`)
+	f.Add(`{"exp":-0.0e+5}`)
+	v := &Verifier{cfg: settings{projectID: testProject, issuer: "stytch.com/" + testProject}}
+	f.Fuzz(func(t *testing.T, payload string) {
+		var s Session
+		c, err := v.readClaims(payload, &s)
+		if errors.Is(err, ErrMalformed) {
+			return
+		}
+		var m map[string]any
+		if jerr := json.Unmarshal([]byte(payload), &m); jerr != nil {
+			t.Fatalf("parsed %q (err %v), which encoding/json rejects: %v", payload, err, jerr)
+		}
+		if err != nil {
+			return
+		}
+		sess, _ := m["https://stytch.com/session"].(map[string]any)
+		if m["iss"] != c.iss || m["sub"] != s.UserID || sess == nil || sess["id"] != s.SessionID {
+			t.Fatalf("read %q as iss %q sub %q session %q; encoding/json reads %v", payload, c.iss, s.UserID, s.SessionID, m)
+		}
+		for k, want := range s.CustomClaims {
+			got, _ := json.Marshal(m[k])
+			w, _ := json.Marshal(want)
+			if string(got) != string(w) {
+				t.Fatalf("custom claim %q = %s, encoding/json reads %s", k, w, got)
+			}
+		}
+	})
+}
+
+// FuzzVerify feeds whole tokens to Verify: it must never panic, and
+// nothing but the seed signed with the real key may pass.
+func FuzzVerify(f *testing.F) {
+	k := testKeys()[0]
+	srv := newJWKSServer(f, k)
+	clk := newClock()
+	good := mint(f, k, claimsAt(clk.Now()))
+	f.Add(good)
+	f.Add(good[:len(good)-1])
+	f.Add("a.b.c")
+	f.Add("..")
+	f.Add(strings.Replace(good, ".", "..", 1))
+	v := newTestVerifier(f, srv, clk, func(c *Config) { c.KeyWait = time.Millisecond })
+	if err := v.Refresh(f.Context()); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, tok string) {
+		s, err := v.Verify(t.Context(), tok)
+		if (err == nil) != (tok == good) || (err == nil) != (s != nil) {
+			t.Fatalf("Verify(%q) = %v, %v", tok, s, err)
+		}
+	})
+}
