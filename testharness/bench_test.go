@@ -1,0 +1,150 @@
+package testharness
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/latchauth/latch/wasm/engine"
+	"github.com/latchauth/latch/wasm/keys"
+)
+
+// Each benchmark runs the same HTTP calls against the engine under wazero
+// and against the native engine (httptest.NewServer(engine) over the same
+// kind of in-memory SQLite and a keys.Signer), and reports the wazero
+// figure as a multiple of the native one ("x-native").
+//
+//	go test ./testharness -run '^$' -bench . -benchtime 2s
+
+// target is a base URL with credentials.
+type target struct {
+	url, projectID, secret string
+}
+
+func (tg target) post(b *testing.B, path string, body any) map[string]any {
+	raw, _ := json.Marshal(body)
+	req, err := http.NewRequest("POST", tg.url+path, bytes.NewReader(raw))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.SetBasicAuth(tg.projectID, tg.secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
+		b.Fatalf("%s: %d %v %v", path, resp.StatusCode, out, err)
+	}
+	return out
+}
+
+func wazeroTarget(b *testing.B, instances int) target {
+	s, err := New(Config{Instances: instances})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return target{url: s.URL, projectID: s.ProjectID, secret: s.Secret}
+}
+
+func nativeTarget(b *testing.B) target {
+	k, err := keys.Generate(rand.Reader, "test")
+	if err != nil {
+		b.Fatal(err)
+	}
+	signer, err := keys.NewSigner([]keys.Key{k})
+	if err != nil {
+		b.Fatal(err)
+	}
+	db, err := openDB(context.Background(), "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	tg := target{projectID: "project-test-native-bench", secret: "secret-test-native-bench"}
+	e, err := engine.New(engine.Config{ProjectID: tg.projectID, Secret: tg.secret, DB: db, Signer: signer})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(e)
+	b.Cleanup(srv.Close)
+	tg.url = srv.URL
+	return tg
+}
+
+// compare runs op against native then wazero and reports the ratio.
+func compare(b *testing.B, op func(b *testing.B, tg target)) {
+	var native float64
+	b.Run("native", func(b *testing.B) {
+		op(b, nativeTarget(b))
+		native = float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	})
+	b.Run("wazero", func(b *testing.B) {
+		op(b, wazeroTarget(b, 0))
+		if native > 0 {
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/native, "x-native")
+		}
+	})
+}
+
+func newUser(b *testing.B, tg target) string {
+	return tg.post(b, "/v1/users", map[string]any{"email": fmt.Sprintf("bench-%p@example.com", b)})["user_id"].(string)
+}
+
+// BenchmarkMagicLinkAuthenticate measures POST /v1/magic_links/authenticate
+// with session_duration_minutes: token check, session creation and a
+// freshly signed session JWT. Creating each link is outside the timer.
+func BenchmarkMagicLinkAuthenticate(b *testing.B) {
+	compare(b, func(b *testing.B, tg target) {
+		user := newUser(b, tg)
+		for b.Loop() {
+			b.StopTimer()
+			token := tg.post(b, "/v1/magic_links", map[string]any{"user_id": user})["token"]
+			b.StartTimer()
+			tg.post(b, "/v1/magic_links/authenticate", map[string]any{"token": token, "session_duration_minutes": 60})
+		}
+	})
+}
+
+// BenchmarkSessionsAuthenticate measures POST /v1/sessions/authenticate
+// with a session token: lookup, last_accessed_at bookkeeping and a fresh
+// JWT.
+func BenchmarkSessionsAuthenticate(b *testing.B) {
+	compare(b, func(b *testing.B, tg target) {
+		user := newUser(b, tg)
+		token := tg.post(b, "/v1/magic_links", map[string]any{"user_id": user})["token"]
+		auth := tg.post(b, "/v1/magic_links/authenticate", map[string]any{"token": token, "session_duration_minutes": 600})
+		body := map[string]any{"session_token": auth["session_token"]}
+		for b.Loop() {
+			tg.post(b, "/v1/sessions/authenticate", body)
+		}
+	})
+}
+
+// BenchmarkSessionsAuthenticateParallel measures the same call from many
+// goroutines, with one guest instance and with four, to size the pool.
+func BenchmarkSessionsAuthenticateParallel(b *testing.B) {
+	run := func(b *testing.B, tg target) {
+		user := newUser(b, tg)
+		token := tg.post(b, "/v1/magic_links", map[string]any{"user_id": user})["token"]
+		auth := tg.post(b, "/v1/magic_links/authenticate", map[string]any{"token": token, "session_duration_minutes": 600})
+		body := map[string]any{"session_token": auth["session_token"]}
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				tg.post(b, "/v1/sessions/authenticate", body)
+			}
+		})
+	}
+	b.Run("native", func(b *testing.B) { run(b, nativeTarget(b)) })
+	for _, n := range []int{1, 4} {
+		b.Run(fmt.Sprintf("wazero-%d", n), func(b *testing.B) { run(b, wazeroTarget(b, n)) })
+	}
+}
