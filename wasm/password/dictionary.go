@@ -40,7 +40,9 @@ type dictionaries struct {
 
 // loadDictionaries parses the embedded lists once per process, on first
 // use; the result is never modified.
-var loadDictionaries = sync.OnceValue(func() *dictionaries {
+var loadDictionaries = sync.OnceValue(parseDictionaries)
+
+func parseDictionaries() *dictionaries {
 	d := &dictionaries{words: make(map[string]ranks, 10000)}
 	for kind, text := range [numLists]string{commonText, wordsText, namesText} {
 		rank := int32(0)
@@ -58,7 +60,7 @@ var loadDictionaries = sync.OnceValue(func() *dictionaries {
 		}
 	}
 	return d
-})
+}
 
 // breached reports whether lower, a lowercased password, is on the common
 // password list.
