@@ -181,7 +181,11 @@ func (h *guestHost) get(ctx context.Context) (*instance, error) {
 	}
 	frame, gen := h.config()
 	if inst.gen != gen {
-		if _, err = inst.exchange(ctx, inst.configure, frame); err == nil {
+		var answer []byte
+		if answer, err = inst.exchange(ctx, inst.configure, frame); err == nil {
+			err = wire.ParseOK(answer)
+		}
+		if err == nil {
 			inst.gen = gen
 		}
 	}

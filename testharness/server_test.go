@@ -348,3 +348,20 @@ func TestHostErrors(t *testing.T) {
 		t.Errorf("large body: %d %v", status, out)
 	}
 }
+
+func TestRejectedConfig(t *testing.T) {
+	s := Start(t)
+	// A config the guest refuses (its signing kid is not published) must
+	// fail requests, not leave them to an engine with the old config.
+	s.mu.Lock()
+	s.config = wire.AppendConfig(nil, &wire.Config{ProjectID: s.ProjectID, Secret: s.Secret, KeyID: "jwk-test-missing"})
+	s.gen++
+	s.mu.Unlock()
+	status, out := call(t, s, "GET", "/v1/users/user-test-x", nil)
+	if status != http.StatusInternalServerError || out["error_type"] != "internal_server_error" {
+		t.Fatalf("request with a refused config: %d %v", status, out)
+	}
+	if _, err := s.host.get(t.Context()); err == nil || !strings.Contains(err.Error(), "not among the public keys") {
+		t.Fatalf("get: err = %v", err)
+	}
+}
