@@ -365,3 +365,20 @@ func TestRejectedConfig(t *testing.T) {
 		t.Fatalf("get: err = %v", err)
 	}
 }
+
+// TestLargeAnswer reads back a row larger than the guest's 64 KiB answer
+// buffer, which crosses through the host's pending answer and "result".
+func TestLargeAnswer(t *testing.T) {
+	s := Start(t)
+	big := strings.Repeat("0123456789abcdef", 200<<10/16)
+	status, user := call(t, s, "POST", "/v1/users", map[string]any{
+		"email": "big@example.com", "untrusted_metadata": map[string]any{"blob": big},
+	})
+	mustOK(t, status, user)
+	status, got := call(t, s, "GET", "/v1/users/"+user["user_id"].(string), nil)
+	mustOK(t, status, got)
+	meta, _ := got["untrusted_metadata"].(map[string]any)
+	if meta["blob"] != big {
+		t.Fatalf("metadata came back with %d bytes, want %d", len(fmt.Sprint(meta["blob"])), len(big))
+	}
+}
