@@ -1,0 +1,202 @@
+// Baseline for `make bench`: a plain JavaScript Worker that answers
+// POST /v1/sessions/authenticate {session_token} the way the Latch engine
+// does, issuing the same D1 statements (one SELECT joining session, user and
+// password; the throttled last_accessed_at UPDATE) and signing the session
+// JWT with WebCrypto, as the Latch Worker does. The benchmark compares the Go
+// Worker against this floor. Not part of Latch; see edge/bench/main.go.
+//
+// POST /bench/setup inserts a user and a session (bench only).
+
+const touchInterval = 60;
+
+const sessionColumns = `s.session_id, s.user_id, s.token_hash, s.started_at, s.last_accessed_at,
+	s.expires_at, s.revoked_at IS NOT NULL, s.attributes, s.factors, s.custom_claims, s.version`;
+const userColumns = `u.user_id, u.email, u.email_id, u.email_verified, u.first_name, u.middle_name,
+	u.last_name, u.trusted_metadata, u.untrusted_metadata, u.created_at, COALESCE(p.password_id, '')`;
+
+let signer; // { kid, key } imported once per isolate
+const enc = new TextEncoder();
+
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    if (!authorized(request, env)) {
+      return fail(401, "unauthorized_credentials", "Unauthorized credentials.");
+    }
+    if (request.method === "POST" && url.pathname === "/v1/sessions/authenticate") {
+      return authenticate(request, env);
+    }
+    if (request.method === "POST" && url.pathname === "/bench/setup") {
+      return setup(request, env);
+    }
+    return fail(404, "not_found", "No such endpoint.");
+  },
+};
+
+function authorized(request, env) {
+  const h = request.headers.get("Authorization") || "";
+  if (!h.startsWith("Basic ")) return false;
+  let pair;
+  try {
+    pair = atob(h.slice(6));
+  } catch {
+    return false;
+  }
+  const want = `${env.LATCH_PROJECT_ID}:${env.LATCH_PROJECT_SECRET}`;
+  if (pair.length !== want.length) return false;
+  let diff = 0;
+  for (let i = 0; i < want.length; i++) diff |= pair.charCodeAt(i) ^ want.charCodeAt(i);
+  return diff === 0;
+}
+
+async function authenticate(request, env) {
+  let body;
+  try {
+    body = await request.json();
+  } catch {
+    return fail(400, "bad_request", "The request body is not valid JSON.");
+  }
+  const token = body.session_token;
+  if (typeof token !== "string" || token.length !== 44) {
+    return fail(400, "invalid_session_token", "session_token is malformed.");
+  }
+  const hash = hex(await crypto.subtle.digest("SHA-256", enc.encode(token)));
+  const row = await env.DB.prepare(
+    `SELECT ${sessionColumns}, ${userColumns}
+		FROM sessions s JOIN users u ON u.user_id = s.user_id
+		LEFT JOIN passwords p ON p.user_id = u.user_id
+		WHERE s.token_hash = ?`,
+  )
+    .bind(hash)
+    .raw();
+  const now = Math.floor(Date.now() / 1000);
+  if (row.length === 0) return fail(404, "session_not_found", "Session could not be found.");
+  const [sid, uid, , started, lastAccessed, expires, revoked, attrs, factors, claims, , ...u] = row[0];
+  if (revoked || expires <= now) return fail(404, "session_not_found", "Session could not be found.");
+  let last = lastAccessed;
+  if (now - lastAccessed >= touchInterval) {
+    await env.DB.prepare(`UPDATE sessions SET last_accessed_at = ?
+		WHERE session_id = ? AND last_accessed_at < ?`)
+      .bind(now, sid, now)
+      .run();
+    last = now;
+  }
+  const session = {
+    session_id: sid,
+    user_id: uid,
+    started_at: stamp(started),
+    last_accessed_at: stamp(last),
+    expires_at: stamp(expires),
+    attributes: JSON.parse(attrs),
+    authentication_factors: JSON.parse(factors),
+    custom_claims: JSON.parse(claims),
+    roles: ["stytch_user"],
+  };
+  const jwt = await mintJWT(env, session, now);
+  const user = {
+    user_id: u[0],
+    emails: [{ email_id: u[2], email: u[1], verified: u[3] === 1 }],
+    status: "active",
+    name: { first_name: u[4], middle_name: u[5], last_name: u[6] },
+    created_at: stamp(u[9]),
+    password: u[10] ? { password_id: u[10], requires_reset: false } : null,
+    trusted_metadata: JSON.parse(u[7]),
+    untrusted_metadata: JSON.parse(u[8]),
+    phone_numbers: [], providers: [], totps: [], webauthn_registrations: [],
+    crypto_wallets: [], biometric_registrations: [], roles: [], is_locked: false,
+  };
+  return reply({ session, session_token: token, session_jwt: jwt, user });
+}
+
+async function mintJWT(env, session, now) {
+  const s = await signerFor(env);
+  const exp = Math.min(now + 300, Date.parse(session.expires_at) / 1000);
+  const header = { alg: "RS256", typ: "JWT", kid: s.kid };
+  const claims = {
+    ...session.custom_claims,
+    iss: `stytch.com/${env.LATCH_PROJECT_ID}`,
+    aud: [env.LATCH_PROJECT_ID],
+    sub: session.user_id,
+    iat: now,
+    nbf: now,
+    exp,
+    "https://stytch.com/session": {
+      id: session.session_id,
+      started_at: session.started_at,
+      last_accessed_at: session.last_accessed_at,
+      expires_at: session.expires_at,
+      attributes: session.attributes,
+      authentication_factors: session.authentication_factors,
+      roles: session.roles,
+    },
+  };
+  const input = b64url(enc.encode(JSON.stringify(header))) + "." + b64url(enc.encode(JSON.stringify(claims)));
+  const sig = await crypto.subtle.sign("RSASSA-PKCS1-v1_5", s.key, enc.encode(input));
+  return input + "." + b64url(new Uint8Array(sig));
+}
+
+async function signerFor(env) {
+  if (signer === undefined) {
+    const k = JSON.parse(env.LATCH_SIGNING_KEYS).keys[0];
+    const key = await crypto.subtle.importKey(
+      "jwk",
+      { kty: "RSA", alg: "RS256", n: k.n, e: k.e, d: k.d, p: k.p, q: k.q, dp: k.dp, dq: k.dq, qi: k.qi },
+      { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
+    signer = { kid: k.kid, key };
+  }
+  return signer;
+}
+
+async function setup(request, env) {
+  const b = await request.json();
+  const now = Math.floor(Date.now() / 1000);
+  await env.DB.batch([
+    env.DB.prepare(`INSERT INTO users (user_id, email, email_id, email_verified,
+		first_name, middle_name, last_name, trusted_metadata, untrusted_metadata, created_at)
+		VALUES (?, ?, ?, 1, '', '', '', '{}', '{}', ?)`).bind(b.user_id, b.email, b.email_id, now),
+    env.DB.prepare(`INSERT INTO sessions (session_id, user_id, token_hash,
+		started_at, last_accessed_at, expires_at, attributes, factors, custom_claims, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}', 1)`).bind(
+      b.session_id, b.user_id, hex(await crypto.subtle.digest("SHA-256", enc.encode(b.session_token))),
+      now, now, now + 3600, JSON.stringify({ ip_address: "", user_agent: "" }), JSON.stringify(b.factors),
+    ),
+  ]);
+  return reply({});
+}
+
+function stamp(sec) {
+  return new Date(sec * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+function hex(buf) {
+  return [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function b64url(bytes) {
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function reply(fields) {
+  return Response.json(
+    { ...fields, status_code: 200, request_id: `request-id-test-${crypto.randomUUID()}` },
+    { headers: { "Cache-Control": "no-store" } },
+  );
+}
+
+function fail(status, type, message) {
+  return Response.json(
+    {
+      status_code: status,
+      request_id: `request-id-test-${crypto.randomUUID()}`,
+      error_type: type,
+      error_message: message,
+      error_url: `https://stytch.com/docs/api/errors/${status}#${type}`,
+    },
+    { status, headers: { "Cache-Control": "no-store" } },
+  );
+}
