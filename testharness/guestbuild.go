@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // guestPackage is the wasip1 entry point built for the host.
@@ -57,7 +58,20 @@ func buildGuest(ctx context.Context, dir string) (string, error) {
 	if err := os.Rename(tmp.Name(), out); err != nil {
 		return "", fmt.Errorf("testharness: guest cache: %w", err)
 	}
+	pruneGuests(dir, out)
 	return out, nil
+}
+
+// pruneGuests removes builds other than keep that are over an hour old, so
+// the cache does not grow with every edit. A process still starting from an
+// old build has read it long before.
+func pruneGuests(dir, keep string) {
+	old, _ := filepath.Glob(filepath.Join(dir, "guest-*.wasm"))
+	for _, path := range old {
+		if fi, err := os.Stat(path); err == nil && path != keep && time.Since(fi.ModTime()) > time.Hour {
+			os.Remove(path)
+		}
+	}
 }
 
 func guestEnv() []string {
