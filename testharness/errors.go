@@ -4,6 +4,3 @@ import "errors"
 
 // ErrConfig is wrapped by every error about an invalid Config or key set.
 var ErrConfig = errors.New("testharness: invalid config")
-
-// ErrClosed is returned by calls on a closed Server.
-var ErrClosed = errors.New("testharness: server closed")
