@@ -118,3 +118,81 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkColdVerifyVsRSA interleaves a cold Verify and the bare RSA
+// check of the same token in every iteration and reports the ratio of
+// their total times, so load from other processes affects both alike.
+func BenchmarkColdVerifyVsRSA(b *testing.B) {
+	k := testKeys()[0]
+	pub := &k.Private.PublicKey
+	toks := benchTokens()
+	srv := newJWKSServer(b, k)
+	clk := newClock()
+	ctx := context.Background()
+	v := newTestVerifier(b, srv, clk, nil)
+	if _, err := v.Verify(ctx, toks[0]); err != nil {
+		b.Fatal(err)
+	}
+	var verifyNs, rsaNs time.Duration
+	for i := 0; b.Loop(); i++ {
+		if i%len(toks) == 0 {
+			v.tokens = newTokenCache(v.cfg.tokenCacheCap)
+		}
+		tok := toks[i%len(toks)]
+		t0 := time.Now()
+		if _, err := v.Verify(ctx, tok); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		dot := strings.LastIndexByte(tok, '.')
+		sum := sha256.Sum256([]byte(tok[:dot]))
+		sig, err := base64.RawURLEncoding.DecodeString(tok[dot+1:])
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		verifyNs += t1.Sub(t0)
+		rsaNs += t2.Sub(t1)
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(verifyNs)/n, "verify-ns/op")
+	b.ReportMetric(float64(rsaNs)/n, "rsa-ns/op")
+	b.ReportMetric(float64(verifyNs)/float64(rsaNs), "verify/rsa")
+}
+
+// BenchmarkParse measures the parsing steps of a cold Verify apart.
+func BenchmarkParse(b *testing.B) {
+	tok := benchTokens()[0]
+	d1 := strings.IndexByte(tok, '.')
+	d2 := strings.LastIndexByte(tok, '.')
+	v := &Verifier{cfg: settings{projectID: testProject, issuer: "stytch.com/" + testProject}}
+	b.Run("header", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := parseHeader(tok[:d1]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	buf := make([]byte, maxTokenLen)
+	b.Run("decode-payload", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			decodeSegment(buf, tok[d1+1:d2])
+		}
+	})
+	n, _ := decodeSegment(buf, tok[d1+1:d2])
+	p := string(buf[:n])
+	b.Run("claims", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var s Session
+			if _, err := v.readClaims(p, &s); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -113,21 +113,32 @@ func (sc *scanner) str() string {
 	}
 	start := sc.i + 1
 	for j := start; j < len(sc.s); j++ {
-		c := sc.s[j]
-		switch {
-		case c == '"':
+		switch strClass[sc.s[j]] {
+		case 0:
+			continue
+		case 1:
 			sc.i = j + 1
 			return sc.s[start:j]
-		case c < 0x20:
-			sc.fail()
-			return ""
-		case c == '\\' || c >= 0x80:
+		default:
 			return sc.slowStr(start - 1)
 		}
 	}
 	sc.fail()
 	return ""
 }
+
+// strClass sorts string bytes: 0 printable ASCII, 1 the closing quote,
+// 2 a backslash, control byte, DEL or non-ASCII byte, all of which go to
+// encoding/json (which rejects control bytes and may rewrite the rest).
+var strClass = func() (t [256]byte) {
+	for i := range t {
+		if i < 0x20 || i >= 0x7f || i == '\\' {
+			t[i] = 2
+		}
+	}
+	t['"'] = 1
+	return t
+}()
 
 func (sc *scanner) slowStr(open int) string {
 	j := open + 1
@@ -334,9 +345,41 @@ func parseUTC(s string) (time.Time, bool) {
 	if v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 59 {
 		return time.Time{}, false
 	}
-	t := time.Date(v[0], time.Month(v[1]), v[2], v[3], v[4], v[5], 0, time.UTC)
-	if t.Day() != v[2] { // e.g. February 30th
+	if v[2] > daysIn(v[0], v[1]) {
 		return time.Time{}, false
 	}
+	secs := daysFromCivil(v[0], v[1], v[2])*86400 + int64(v[3]*3600+v[4]*60+v[5])
+	t := time.Unix(secs, 0).UTC()
 	return t, true
+}
+
+func daysIn(y, m int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil is the number of days from 1970-01-01 to y-m-d in the
+// proleptic Gregorian calendar (Howard Hinnant's algorithm).
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y
+	if era < 0 { // year 0 in January or February
+		era -= 399
+	}
+	era /= 400
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era*146097 + doe - 719468)
 }

@@ -193,7 +193,9 @@ func TestAuthenticateErrors(t *testing.T) {
 		{name: "no secret, expired JWT", secret: "-", token: expired, wantErr: []error{ErrExpired}},
 		{name: "no secret, opaque token", secret: "-", token: func(*clock) string { return "opaque" }, wantErr: []error{ErrNoSecret}},
 		{name: "edge 500", token: expired, wantErr: []error{ErrUnavailable},
-			edge: func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 500, map[string]any{"status_code": 500, "error_type": "internal_server_error"}) }},
+			edge: func(w http.ResponseWriter, r *http.Request) {
+				writeJSON(w, 500, map[string]any{"status_code": 500, "error_type": "internal_server_error"})
+			}},
 		{name: "edge 500 without a body", token: expired, wantErr: []error{ErrUnavailable},
 			edge: func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }},
 		{name: "edge answers garbage", token: expired, wantErr: []error{ErrUnavailable},
