@@ -144,3 +144,37 @@ func TestVerifyClaims(t *testing.T) {
 		})
 	}
 }
+
+func TestVerifyWithoutTokenCache(t *testing.T) {
+	k := testKeys()[0]
+	srv := newJWKSServer(t, k)
+	clk := newClock()
+	v := newTestVerifier(t, srv, clk, func(c *Config) { c.TokenCacheSize = -1 })
+	tok := mint(t, k, claimsAt(clk.Now()))
+	for range 2 {
+		if _, err := v.Verify(context.Background(), tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Add(5 * time.Minute)
+	if _, err := v.Verify(context.Background(), tok); !errors.Is(err, ErrExpired) {
+		t.Fatalf("err = %v, want ErrExpired", err)
+	}
+}
+
+func TestVerifyResultIsACopy(t *testing.T) {
+	k := testKeys()[0]
+	srv := newJWKSServer(t, k)
+	clk := newClock()
+	v := newTestVerifier(t, srv, clk, nil)
+	tok := mint(t, k, claimsAt(clk.Now()))
+	a, err := v.Verify(context.Background(), tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.UserID = "changed by the caller"
+	b, err := v.Verify(context.Background(), tok)
+	if err != nil || b.UserID == a.UserID {
+		t.Fatalf("cached session changed through a returned one: %q, %v", b.UserID, err)
+	}
+}
