@@ -39,6 +39,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		resp, err = wire.ParseResponse(answer)
 	}
 	if err != nil {
+		fmt.Fprintf(s.stderr, "testharness: %s %s: %v\n", r.Method, r.URL.Path, err)
 		s.fail(w, http.StatusInternalServerError, "internal_server_error", "An unexpected error occurred.")
 		return
 	}

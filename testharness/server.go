@@ -58,8 +58,9 @@ type Config struct {
 	// CacheDir holds guest builds and wazero's compilation cache;
 	// os.UserCacheDir()/latch when empty.
 	CacheDir string
-	// Stderr receives the guest's standard error: one engine log line per
-	// failed request, and crash reports. Discarded when nil.
+	// Stderr receives the guest's standard error (one engine log line per
+	// failed request, crash reports) and the host's reason for every 500 it
+	// answers itself. Discarded when nil.
 	Stderr io.Writer
 }
 
@@ -73,7 +74,8 @@ type Server struct {
 	Secret    string
 
 	now    func() time.Time
-	offset atomic.Int64 // nanoseconds added to now by Advance
+	offset atomic.Int64
+	stderr io.Writer // nanoseconds added to now by Advance
 
 	db    *sql.DB
 	cache wazero.CompilationCache
@@ -113,7 +115,7 @@ func New(cfg Config) (*Server, error) {
 	if err := defaults(&cfg); err != nil {
 		return nil, err
 	}
-	s := &Server{ProjectID: cfg.ProjectID, Secret: cfg.Secret, now: cfg.Now, done: make(chan error, 1)}
+	s := &Server{ProjectID: cfg.ProjectID, Secret: cfg.Secret, now: cfg.Now, stderr: cfg.Stderr, done: make(chan error, 1)}
 	if err := s.SetKeys(cfg.Keys); err != nil {
 		return nil, err
 	}
@@ -183,6 +185,11 @@ func defaults(cfg *Config) error {
 	}
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
+	}
+	if cfg.Stderr == nil {
+		cfg.Stderr = io.Discard
+	} else {
+		cfg.Stderr = &lockedWriter{w: cfg.Stderr}
 	}
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
@@ -309,4 +316,16 @@ func (s *Server) guestConfig() ([]byte, uint64) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.config, s.gen
+}
+
+// lockedWriter serializes writes from the guest instances and the host.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

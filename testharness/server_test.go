@@ -350,7 +350,11 @@ func TestHostErrors(t *testing.T) {
 }
 
 func TestRejectedConfig(t *testing.T) {
-	s := Start(t)
+	var stderr bytes.Buffer
+	s, err := New(Config{Stderr: &stderr})
+	if err != nil {
+		t.Fatal(err)
+	}
 	// A config the guest refuses (its signing kid is not published) must
 	// fail requests, not leave them to an engine with the old config.
 	s.mu.Lock()
@@ -363,6 +367,12 @@ func TestRejectedConfig(t *testing.T) {
 	}
 	if _, err := s.host.get(t.Context()); err == nil || !strings.Contains(err.Error(), "not among the public keys") {
 		t.Fatalf("get: err = %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr.String(), "testharness: GET /v1/users/user-test-x: testharness: configure guest") {
+		t.Errorf("stderr does not say why the request failed: %q", stderr.String())
 	}
 }
 
