@@ -22,9 +22,8 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*ve
 	if len(token) > maxTokenLen {
 		return nil, fmt.Errorf("%w: longer than %d bytes", ErrMalformed, maxTokenLen)
 	}
-	dot1 := strings.IndexByte(token, '.')
-	dot2 := strings.LastIndexByte(token, '.')
-	if dot1 <= 0 || dot2 == dot1 || strings.IndexByte(token[dot1+1:dot2], '.') >= 0 {
+	dot1, dot2 := splitToken(token)
+	if dot1 < 0 {
 		return nil, fmt.Errorf("%w: not three dot-separated parts", ErrMalformed)
 	}
 	signingInput, sig := token[:dot2], token[dot2+1:]
@@ -42,9 +41,12 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*ve
 // only then decodes and checks the claims. scratch is a buffer of
 // maxTokenLen bytes.
 func (v *Verifier) verifyFull(ctx context.Context, header, payload, sig string, sum *[32]byte, scratch []byte, now time.Time) (*verified, error) {
-	kid, err := parseHeader(header)
-	if err != nil {
-		return nil, err
+	kid, known := v.headers.get(header)
+	if !known {
+		var err error
+		if kid, err = parseHeader(header); err != nil {
+			return nil, err
+		}
 	}
 	key, err := v.keys.lookup(ctx, kid, now)
 	if err != nil {
@@ -72,7 +74,29 @@ func (v *Verifier) verifyFull(ctx context.Context, header, payload, sig string, 
 	}
 	e.sig = strings.Clone(sig)
 	v.tokens.put(sum, e)
+	if !known {
+		v.headers.add(strings.Clone(header), kid)
+	}
 	return e, nil
+}
+
+// splitToken returns the positions of the two dots of a compact JWS, or
+// -1, -1 unless there are exactly two and the header is not empty.
+// (strings.IndexByte is vectorised; LastIndexByte is not.)
+func splitToken(token string) (int, int) {
+	dot1 := strings.IndexByte(token, '.')
+	if dot1 <= 0 {
+		return -1, -1
+	}
+	rel := strings.IndexByte(token[dot1+1:], '.')
+	if rel < 0 {
+		return -1, -1
+	}
+	dot2 := dot1 + 1 + rel
+	if strings.IndexByte(token[dot2+1:], '.') >= 0 {
+		return -1, -1
+	}
+	return dot1, dot2
 }
 
 // parseHeader checks the JOSE header and returns its kid. Only

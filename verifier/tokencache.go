@@ -78,9 +78,17 @@ func (c *tokenCache) put(sum *[32]byte, e *verified) {
 }
 
 func (sh *tokenShard) insert(sum *[32]byte, e *verified, perGen int) {
-	if sh.cur == nil || len(sh.cur) >= perGen {
-		sh.old = sh.cur
+	switch {
+	case sh.cur == nil:
 		sh.cur = make(map[[32]byte]*verified, perGen)
+	case len(sh.cur) >= perGen:
+		// The previous generation is dropped; its map is emptied and
+		// reused for the new current one.
+		sh.old, sh.cur = sh.cur, sh.old
+		if sh.cur == nil {
+			sh.cur = make(map[[32]byte]*verified, perGen)
+		}
+		clear(sh.cur)
 	}
 	sh.cur[*sum] = e
 }

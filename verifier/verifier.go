@@ -15,10 +15,11 @@ import (
 
 // Verifier verifies session JWTs. It is safe for concurrent use.
 type Verifier struct {
-	cfg    settings
-	keys   *keyCache
-	tokens *tokenCache
-	bufs   sync.Pool // of *[]byte with capacity maxTokenLen
+	cfg     settings
+	keys    *keyCache
+	tokens  *tokenCache
+	headers headerCache
+	bufs    sync.Pool // of *[]byte with capacity maxTokenLen
 }
 
 // New validates cfg and returns a Verifier. It starts fetching the JWKS in
