@@ -17,18 +17,41 @@ import (
 //
 // headers is the string form of wire.go, body a Uint8Array (or null), and
 // done(status, headers, body) is called once with the response. handle
-// returns at once; the engine runs on its own goroutine, since a js.Func
+// returns at once; the engine runs on another goroutine, since a js.Func
 // callback must not block while the engine awaits D1 or WebCrypto.
+//
+// Requests go to a few long-lived worker goroutines when one is idle, and
+// to a fresh goroutine otherwise. A worker keeps the stack it grew serving
+// earlier requests; a fresh goroutine starts small and pays for copying its
+// stack several times as the engine's call depth grows.
 type bridge struct {
-	h      http.Handler
-	env    string // "test" or "live", for the request ids of errors made here
-	logger *slog.Logger
-	fn     js.Func
+	h          http.Handler
+	env        string // "test" or "live", for the request ids of errors made here
+	logger     *slog.Logger
+	fn         js.Func
+	work       chan job
+	uint8Array js.Value
+}
+
+// workers is the number of long-lived request goroutines.
+const workers = 4
+
+type job struct {
+	method, url, headers string
+	body                 []byte
+	done                 js.Value
 }
 
 func newBridge(h http.Handler, env string, logger *slog.Logger) *bridge {
-	b := &bridge{h: h, env: env, logger: logger}
+	b := &bridge{h: h, env: env, logger: logger, work: make(chan job), uint8Array: js.Global().Get("Uint8Array")}
 	b.fn = js.FuncOf(b.handle)
+	for range workers {
+		go func() {
+			for j := range b.work {
+				b.serve(j)
+			}
+		}()
+	}
 	return b
 }
 
@@ -36,17 +59,20 @@ func (b *bridge) handle(_ js.Value, args []js.Value) any {
 	if len(args) != 5 || args[4].Type() != js.TypeFunction {
 		return js.Global().Get("Error").New("edge: handle wants (method, url, headers, body, done)")
 	}
-	method, url, headers, done := args[0].String(), args[1].String(), args[2].String(), args[4]
-	var body []byte
-	if b := args[3]; b.Type() == js.TypeObject {
-		body = make([]byte, b.Length())
-		js.CopyBytesToGo(body, b)
+	j := job{method: args[0].String(), url: args[1].String(), headers: args[2].String(), done: args[4]}
+	if body := args[3]; body.Type() == js.TypeObject {
+		j.body = make([]byte, body.Length())
+		js.CopyBytesToGo(j.body, body)
 	}
-	go b.serve(method, url, headers, body, done)
+	select {
+	case b.work <- j:
+	default:
+		go b.serve(j)
+	}
 	return nil
 }
 
-func (b *bridge) serve(method, url, headers string, body []byte, done js.Value) {
+func (b *bridge) serve(j job) {
 	rec := newRecorder()
 	defer func() {
 		if v := recover(); v != nil {
@@ -55,11 +81,11 @@ func (b *bridge) serve(method, url, headers string, body []byte, done js.Value) 
 			writeInternalError(rec, b.env, "An unexpected error occurred.")
 		}
 		status, out := rec.result()
-		jsBody := js.Global().Get("Uint8Array").New(len(out))
+		jsBody := b.uint8Array.New(len(out))
 		js.CopyBytesToJS(jsBody, out)
-		done.Invoke(status, formatHeaders(rec.header), jsBody)
+		j.done.Invoke(status, formatHeaders(rec.header), jsBody)
 	}()
-	r, err := newRequest(context.Background(), method, url, headers, body)
+	r, err := newRequest(context.Background(), j.method, j.url, j.headers, j.body)
 	if err != nil {
 		b.logger.Error("edge: bad request from glue", "err", err)
 		writeInternalError(rec, b.env, "The Worker could not read the request.")

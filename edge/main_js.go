@@ -5,6 +5,7 @@ package main
 import (
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"syscall/js"
 
 	"github.com/latchauth/latch/wasm/engine"
@@ -14,6 +15,11 @@ import (
 // request handler and then parks: the instance lives as long as the isolate
 // (or until it exits), serving every request the glue passes in.
 func main() {
+	// The live heap is small (well under 1 MB) and a request allocates
+	// tens of kB: letting the heap grow to 5× the live heap (Go's 4 MB
+	// minimum goal scales to 16 MB) before collecting, instead of 2×,
+	// cuts GC work per request and stays far below the isolate's 128 MB.
+	debug.SetGCPercent(400)
 	glue := js.Global().Get("context")
 	binding := glue.Get("binding")
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))

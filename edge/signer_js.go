@@ -19,8 +19,9 @@ import (
 // pure-Go RSA in Wasm (~10 ms). See RATIONALE.md, "Why does the signing key
 // stay in WebCrypto?".
 type webCryptoSigner struct {
-	public []engine.PublicKey
-	sign   js.Value
+	public     []engine.PublicKey
+	sign       js.Value
+	uint8Array js.Value
 }
 
 var _ engine.Signer = (*webCryptoSigner)(nil)
@@ -39,7 +40,7 @@ func newWebCryptoSigner(obj js.Value) (*webCryptoSigner, error) {
 	if keys.Type() != js.TypeObject || sign.Type() != js.TypeFunction {
 		return nil, errors.New("LATCH_SIGNING_KEYS could not be loaded")
 	}
-	s := &webCryptoSigner{sign: sign}
+	s := &webCryptoSigner{sign: sign, uint8Array: js.Global().Get("Uint8Array")}
 	for i := range keys.Length() {
 		k := keys.Index(i)
 		pk := engine.PublicKey{KID: stringMember(k, "kid"), N: stringMember(k, "n"), E: stringMember(k, "e")}
@@ -62,13 +63,13 @@ func (s *webCryptoSigner) PublicKeys() []engine.PublicKey { return s.public }
 
 // Sign returns the RS256 signature of input made by WebCrypto.
 func (s *webCryptoSigner) Sign(ctx context.Context, input []byte) ([]byte, error) {
-	in := js.Global().Get("Uint8Array").New(len(input))
+	in := s.uint8Array.New(len(input))
 	js.CopyBytesToJS(in, input)
 	v, err := await(ctx, s.sign.Invoke(in))
 	if err != nil {
 		return nil, fmt.Errorf("edge: sign: %w", err)
 	}
-	if !v.InstanceOf(js.Global().Get("Uint8Array")) {
+	if !v.InstanceOf(s.uint8Array) {
 		return nil, errors.New("edge: sign: glue returned no Uint8Array")
 	}
 	sig := make([]byte, v.Length())

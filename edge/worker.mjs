@@ -53,16 +53,7 @@ export default {
     }
     let res;
     try {
-      res = await Promise.race([
-        new Promise((resolve) => {
-          inst.binding.handle(request.method, request.url, headers, body, (status, head, out) =>
-            resolve({ status, head, out }),
-          );
-        }),
-        inst.exited.then(() => {
-          throw new Error("engine exited while serving a request");
-        }),
-      ]);
+      res = await serve(inst, request.method, request.url, headers, body);
     } catch (err) {
       console.error("latch:", err && err.message);
       drop(inst);
@@ -104,6 +95,27 @@ function drop(inst) {
   inst.dead = true;
 }
 
+// serve hands one request to Go and resolves with its answer; it rejects if
+// the instance exits first.
+function serve(inst, method, url, headers, body) {
+  return new Promise((resolve, reject) => {
+    if (inst.dead) {
+      reject(new Error("engine has exited"));
+      return;
+    }
+    inst.pending.add(reject);
+    try {
+      inst.binding.handle(method, url, headers, body, (status, head, out) => {
+        inst.pending.delete(reject);
+        resolve({ status, head, out });
+      });
+    } catch (err) {
+      inst.pending.delete(reject);
+      reject(err);
+    }
+  });
+}
+
 async function startInstance(env) {
   const signer = await signerFor(env.LATCH_SIGNING_KEYS);
   const go = new Go();
@@ -112,9 +124,13 @@ async function startInstance(env) {
   const binding = { signer, ready: () => ready() };
   context.binding = binding;
   const instance = new WebAssembly.Instance(latchWasm, go.importObject);
-  const inst = { binding, dead: false, exited: undefined };
+  // pending holds the reject functions of requests Go has not answered,
+  // so that they fail at once if Go exits.
+  const inst = { binding, dead: false, exited: undefined, pending: new Set() };
   inst.exited = go.run(instance).then(() => {
     inst.dead = true;
+    for (const reject of inst.pending) reject(new Error("engine exited while serving a request"));
+    inst.pending.clear();
   });
   await Promise.race([
     readyP,
