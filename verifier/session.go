@@ -105,7 +105,7 @@ func (sc *scanner) readFactors() []AuthenticationFactor {
 	sc.expect('[')
 	for first := true; sc.more(']', &first); {
 		if out == nil {
-			out = make([]AuthenticationFactor, 0, 2)
+			out = make([]AuthenticationFactor, 0, 1)
 		}
 		out = append(out, AuthenticationFactor{})
 		sc.readFactor(&out[len(out)-1])

@@ -64,15 +64,17 @@ func (v *Verifier) verifyFull(ctx context.Context, header, payload, sig string, 
 	if !ok {
 		return nil, fmt.Errorf("%w: payload is not base64url", ErrMalformed)
 	}
-	e := &verified{kid: kid, key: key}
-	c, err := v.readClaims(string(scratch[:n]), &e.session)
+	// One allocation holds the claims JSON (which the session's strings
+	// point into) and the signature the cache entry compares against.
+	all := string(append(scratch[:n], sig...))
+	e := &verified{kid: kid, key: key, sig: all[n:]}
+	c, err := v.readClaims(all[:n], &e.session)
 	if err != nil {
 		return nil, err
 	}
 	if err := v.checkTimes(&c, e, unixSeconds(now)); err != nil {
 		return nil, err
 	}
-	e.sig = strings.Clone(sig)
 	v.tokens.put(sum, e)
 	if !known {
 		v.headers.add(strings.Clone(header), kid)
