@@ -1,0 +1,54 @@
+//go:build !js
+
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestWranglerToml checks the settings `make dev` and `wrangler deploy`
+// depend on, which the workerd tests (running a generated config) do not
+// read themselves.
+func TestWranglerToml(t *testing.T) {
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "wrangler.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := map[string]bool{}
+	for _, l := range strings.Split(string(data), "\n") {
+		lines[strings.TrimSpace(l)] = true
+	}
+	for _, want := range []string{
+		`name = "latch"`,
+		`main = "edge/build/worker.mjs"`,
+		`command = "make build"`,
+		`binding = "DB"`,
+		`database_name = "latch"`,
+		`migrations_dir = "wasm/migrations"`,
+		`type = "CompiledWasm"`,
+	} {
+		if !lines[want] {
+			t.Errorf("wrangler.toml lacks the line %s", want)
+		}
+	}
+	if compatDate.Find(data) == nil {
+		t.Error("wrangler.toml has no compatibility_date")
+	}
+	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(makefile), "BUILD    := edge/build") || !strings.Contains(string(makefile), "$(BUILD)/worker.mjs") {
+		t.Error("Makefile no longer builds into edge/build, where wrangler.toml's main points")
+	}
+	if _, err := os.Stat(filepath.Join(root, "wasm", "migrations", "0001_init.sql")); err != nil {
+		t.Errorf("migrations_dir has no 0001_init.sql: %v", err)
+	}
+}
