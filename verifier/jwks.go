@@ -110,6 +110,8 @@ func (c *keyCache) trigger(force bool, now time.Time) <-chan struct{} {
 		return c.inflight
 	}
 	if !force && !c.lastAttempt.IsZero() && now.Sub(c.lastAttempt) < c.cfg.cooldown {
+		// Hot-path readers need not come back before the cooldown ends.
+		c.nextRefresh.Store(max(c.nextRefresh.Load(), c.lastAttempt.Add(c.cfg.cooldown).UnixNano()))
 		return nil
 	}
 	c.lastAttempt = now
