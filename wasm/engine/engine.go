@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -52,6 +53,8 @@ type Engine struct {
 	hasher PasswordHasher
 	// wantUser and wantPass are SHA-256 of the project credentials.
 	wantUser, wantPass [32]byte
+	// header is the JWT header of the key that signed last.
+	header atomic.Pointer[jwtHeader]
 }
 
 // ErrConfig is wrapped by every error New returns.

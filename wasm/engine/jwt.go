@@ -19,13 +19,62 @@ const sessionClaim = "https://stytch.com/session"
 
 var b64 = base64.RawURLEncoding
 
+// jwtHeader is a signing key's JWT header, base64url-encoded, kept for as
+// long as the signer keeps signing with that key.
+type jwtHeader struct {
+	kid     string
+	encoded string
+}
+
+// encodedHeader returns the base64url JWT header for kid, from the cache
+// when kid is still the key the last JWT was signed with.
+func (e *Engine) encodedHeader(kid string) (string, error) {
+	if h := e.header.Load(); h != nil && h.kid == kid {
+		return h.encoded, nil
+	}
+	raw, err := json.Marshal(struct {
+		Alg string `json:"alg"`
+		Kid string `json:"kid"`
+		Typ string `json:"typ"`
+	}{Alg: "RS256", Kid: kid, Typ: "JWT"})
+	if err != nil {
+		return "", fmt.Errorf("engine: jwt header: %w", err)
+	}
+	h := &jwtHeader{kid: kid, encoded: b64.EncodeToString(raw)}
+	e.header.Store(h)
+	return h.encoded, nil
+}
+
+// jwtClaims are the registered and Stytch claims of a session JWT. The
+// session's custom claims are top-level claims beside them (mintJWT
+// splices them in); checkClaimNames keeps their names apart.
+type jwtClaims struct {
+	Aud     [1]string      `json:"aud"`
+	Exp     int64          `json:"exp"`
+	Session jwtSessionInfo `json:"https://stytch.com/session"`
+	Iat     int64          `json:"iat"`
+	Iss     string         `json:"iss"`
+	Nbf     int64          `json:"nbf"`
+	Sub     string         `json:"sub"`
+}
+
+// jwtSessionInfo is the https://stytch.com/session claim.
+type jwtSessionInfo struct {
+	Attributes            attributes `json:"attributes"`
+	AuthenticationFactors []factor   `json:"authentication_factors"`
+	ExpiresAt             string     `json:"expires_at"`
+	ID                    string     `json:"id"`
+	LastAccessedAt        string     `json:"last_accessed_at"`
+	Roles                 roles      `json:"roles"`
+	StartedAt             string     `json:"started_at"`
+}
+
 // mintJWT returns an RS256 session JWT for s, valid for five minutes and
 // never past the session's own expiry.
 func (e *Engine) mintJWT(ctx context.Context, s *session, now int64) (string, error) {
-	kid := e.cfg.Signer.KeyID()
-	header, err := json.Marshal(map[string]string{"alg": "RS256", "typ": "JWT", "kid": kid})
+	header, err := e.encodedHeader(e.cfg.Signer.KeyID())
 	if err != nil {
-		return "", fmt.Errorf("engine: jwt header: %w", err)
+		return "", err
 	}
 	exp := now + jwtLifetime
 	if exp > s.ExpiresAt {
@@ -36,35 +85,49 @@ func (e *Engine) mintJWT(ctx context.Context, s *session, now int64) (string, er
 		f.CreatedAt, f.UpdatedAt = "", ""
 		factors[i] = f
 	}
-	body := make(map[string]any, len(s.CustomClaims)+7)
-	for k, v := range s.CustomClaims {
-		body[k] = v
-	}
-	body["iss"] = "stytch.com/" + e.cfg.ProjectID
-	body["aud"] = []string{e.cfg.ProjectID}
-	body["sub"] = s.UserID
-	body["iat"] = now
-	body["nbf"] = now
-	body["exp"] = exp
-	body[sessionClaim] = map[string]any{
-		"id":                     s.ID,
-		"started_at":             stamp(s.StartedAt),
-		"last_accessed_at":       stamp(s.LastAccessedAt),
-		"expires_at":             stamp(s.ExpiresAt),
-		"attributes":             s.Attributes,
-		"authentication_factors": factors,
-		"roles":                  []string{"stytch_user"},
-	}
-	payload, err := json.Marshal(body)
+	payload, err := json.Marshal(&jwtClaims{
+		Aud: [1]string{e.cfg.ProjectID},
+		Exp: exp,
+		Session: jwtSessionInfo{
+			Attributes:            s.Attributes,
+			AuthenticationFactors: factors,
+			ExpiresAt:             stamp(s.ExpiresAt),
+			ID:                    s.ID,
+			LastAccessedAt:        stamp(s.LastAccessedAt),
+			Roles:                 roles{defaultRole},
+			StartedAt:             stamp(s.StartedAt),
+		},
+		Iat: now,
+		Iss: "stytch.com/" + e.cfg.ProjectID,
+		Nbf: now,
+		Sub: s.UserID,
+	})
 	if err != nil {
 		return "", fmt.Errorf("engine: jwt claims: %w", err)
 	}
-	input := b64.EncodeToString(header) + "." + b64.EncodeToString(payload)
-	sig, err := e.cfg.Signer.Sign(ctx, []byte(input))
+	if len(s.CustomClaims) > 0 {
+		// {"k":v,…} of the custom claims (keys JSON-encoded, values
+		// compacted) joins the fixed claims' object: {fixed…,"k":v,…}.
+		custom, err := json.Marshal(s.CustomClaims)
+		if err != nil {
+			return "", fmt.Errorf("engine: jwt custom claims: %w", err)
+		}
+		payload = append(append(payload[:len(payload)-1], ','), custom[1:]...)
+	}
+	input := make([]byte, 0, len(header)+1+b64.EncodedLen(len(payload)))
+	input = append(input, header...)
+	input = append(input, '.')
+	input = b64.AppendEncode(input, payload)
+	sig, err := e.cfg.Signer.Sign(ctx, input)
 	if err != nil {
 		return "", fmt.Errorf("engine: sign jwt: %w", err)
 	}
-	return input + "." + b64.EncodeToString(sig), nil
+	var out strings.Builder
+	out.Grow(len(input) + 1 + b64.EncodedLen(len(sig)))
+	out.Write(input)
+	out.WriteByte('.')
+	out.WriteString(b64.EncodeToString(sig))
+	return out.String(), nil
 }
 
 // decodePublicKey turns a JWK's members into an RSA public key.

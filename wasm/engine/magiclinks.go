@@ -1,5 +1,7 @@
 package engine
 
+import "net/http"
+
 const (
 	minMagicLinkMinutes     = 5
 	maxMagicLinkMinutes     = 10080
@@ -105,14 +107,33 @@ func (e *Engine) authenticateMagicLink(c *call) error {
 		}
 		u.EmailVerified = true
 	}
-	fields, err := e.login(ctx, &a.sessionArgs, stepUp, u, f)
+	res, err := e.login(ctx, &a.sessionArgs, stepUp, u, f)
 	if err != nil {
 		return err
 	}
-	fields["user_id"] = u.ID
-	fields["method_id"] = methodID
-	fields["user"] = u.view()
-	fields["reset_sessions"] = false
-	c.reply(fields)
+	c.replyWith(&magicLinkAuthResponse{
+		MethodID:     methodID,
+		RequestID:    c.requestID,
+		Session:      res.session,
+		SessionJWT:   res.jwt,
+		SessionToken: res.token,
+		StatusCode:   http.StatusOK,
+		User:         u.view(),
+		UserID:       u.ID,
+	})
 	return nil
+}
+
+// magicLinkAuthResponse is the body of a magic_links/authenticate success,
+// fields in alphabetical order like every response of the API.
+type magicLinkAuthResponse struct {
+	MethodID      string       `json:"method_id"`
+	RequestID     string       `json:"request_id"`
+	ResetSessions bool         `json:"reset_sessions"`
+	Session       *sessionView `json:"session"`
+	SessionJWT    string       `json:"session_jwt"`
+	SessionToken  string       `json:"session_token"`
+	StatusCode    int          `json:"status_code"`
+	User          *userView    `json:"user"`
+	UserID        string       `json:"user_id"`
 }

@@ -2,47 +2,85 @@ package engine
 
 import "encoding/json"
 
-// user is a row of users joined with its password, if any.
+// user is a row of users joined with its password, if any. The json tags
+// name the members of the object the store reads a row as (userObject);
+// responses render a user through view, never directly.
 type user struct {
-	ID                string
-	Email             string
-	EmailID           string
-	EmailVerified     bool
-	FirstName         string
-	MiddleName        string
-	LastName          string
-	TrustedMetadata   string
-	UntrustedMetadata string
-	CreatedAt         int64
-	PasswordID        string // empty when the user has no password
+	ID                string `json:"user_id"`
+	Email             string `json:"email"`
+	EmailID           string `json:"email_id"`
+	EmailVerified     bool   `json:"email_verified"`
+	FirstName         string `json:"first_name"`
+	MiddleName        string `json:"middle_name"`
+	LastName          string `json:"last_name"`
+	TrustedMetadata   string `json:"trusted_metadata"`
+	UntrustedMetadata string `json:"untrusted_metadata"`
+	CreatedAt         int64  `json:"created_at"`
+	PasswordID        string `json:"password_id"` // empty when the user has no password
+}
+
+// emptyList marshals as [], for the API's always-empty lists.
+type emptyList [0]struct{}
+
+// roles is the roles list of every user and session: just the default role.
+type roles [1]string
+
+const defaultRole = "stytch_user"
+
+// userView is the user object of API.md. Its fields are in alphabetical
+// order, the order the API has always written them in.
+type userView struct {
+	BiometricRegistrations emptyList       `json:"biometric_registrations"`
+	CreatedAt              string          `json:"created_at"`
+	CryptoWallets          emptyList       `json:"crypto_wallets"`
+	Emails                 [1]emailView    `json:"emails"`
+	IsLocked               bool            `json:"is_locked"`
+	Name                   nameView        `json:"name"`
+	Password               *passwordView   `json:"password"`
+	PhoneNumbers           emptyList       `json:"phone_numbers"`
+	Providers              emptyList       `json:"providers"`
+	Roles                  roles           `json:"roles"`
+	Status                 string          `json:"status"`
+	Totps                  emptyList       `json:"totps"`
+	TrustedMetadata        json.RawMessage `json:"trusted_metadata"`
+	UntrustedMetadata      json.RawMessage `json:"untrusted_metadata"`
+	UserID                 string          `json:"user_id"`
+	WebauthnRegistrations  emptyList       `json:"webauthn_registrations"`
+}
+
+type emailView struct {
+	Email    string `json:"email"`
+	EmailID  string `json:"email_id"`
+	Verified bool   `json:"verified"`
+}
+
+type nameView struct {
+	FirstName  string `json:"first_name"`
+	LastName   string `json:"last_name"`
+	MiddleName string `json:"middle_name"`
+}
+
+type passwordView struct {
+	PasswordID    string `json:"password_id"`
+	RequiresReset bool   `json:"requires_reset"`
 }
 
 // view renders the user object of API.md.
-func (u *user) view() map[string]any {
-	var pw any
+func (u *user) view() *userView {
+	v := &userView{
+		CreatedAt:         stamp(u.CreatedAt),
+		Emails:            [1]emailView{{Email: u.Email, EmailID: u.EmailID, Verified: u.EmailVerified}},
+		Name:              nameView{FirstName: u.FirstName, LastName: u.LastName, MiddleName: u.MiddleName},
+		Roles:             roles{defaultRole},
+		Status:            "active",
+		TrustedMetadata:   json.RawMessage(u.TrustedMetadata),
+		UntrustedMetadata: json.RawMessage(u.UntrustedMetadata),
+		UserID:            u.ID,
+	}
 	if u.PasswordID != "" {
-		pw = map[string]any{"password_id": u.PasswordID, "requires_reset": false}
+		v.Password = &passwordView{PasswordID: u.PasswordID}
 	}
-	return map[string]any{
-		"user_id": u.ID,
-		"emails":  []map[string]any{{"email_id": u.EmailID, "email": u.Email, "verified": u.EmailVerified}},
-		"status":  "active",
-		"name": map[string]string{
-			"first_name": u.FirstName, "middle_name": u.MiddleName, "last_name": u.LastName,
-		},
-		"created_at":              stamp(u.CreatedAt),
-		"password":                pw,
-		"trusted_metadata":        json.RawMessage(u.TrustedMetadata),
-		"untrusted_metadata":      json.RawMessage(u.UntrustedMetadata),
-		"phone_numbers":           []any{},
-		"providers":               []any{},
-		"totps":                   []any{},
-		"webauthn_registrations":  []any{},
-		"crypto_wallets":          []any{},
-		"biometric_registrations": []any{},
-		"roles":                   []string{"stytch_user"},
-		"is_locked":               false,
-	}
+	return v
 }
 
 // attributes are the client details recorded on a session.
@@ -86,19 +124,21 @@ func (f *factor) sameAs(g *factor) bool {
 	return false
 }
 
-// session is a row of sessions.
+// session is a row of sessions. The json tags name the members of the
+// object the store reads a row as (sessionObject); responses render a
+// session through view, never directly.
 type session struct {
-	ID             string
-	UserID         string
-	TokenHash      string
-	StartedAt      int64
-	LastAccessedAt int64
-	ExpiresAt      int64
-	Revoked        bool
-	Attributes     attributes
-	Factors        []factor
-	CustomClaims   claims
-	Version        int64
+	ID             string     `json:"session_id"`
+	UserID         string     `json:"user_id"`
+	TokenHash      string     `json:"-"` // written on insert, never read back
+	StartedAt      int64      `json:"started_at"`
+	LastAccessedAt int64      `json:"last_accessed_at"`
+	ExpiresAt      int64      `json:"expires_at"`
+	Revoked        bool       `json:"revoked"`
+	Attributes     attributes `json:"attributes"`
+	Factors        []factor   `json:"factors"`
+	CustomClaims   claims     `json:"custom_claims"`
+	Version        int64      `json:"version"`
 }
 
 func (s *session) live(now int64) bool { return !s.Revoked && s.ExpiresAt > now }
@@ -115,8 +155,22 @@ func (s *session) addFactor(f factor) {
 	s.Factors = append(s.Factors, f)
 }
 
+// sessionView is the session object of API.md, fields in alphabetical
+// order like userView.
+type sessionView struct {
+	Attributes            attributes `json:"attributes"`
+	AuthenticationFactors []factor   `json:"authentication_factors"`
+	CustomClaims          claims     `json:"custom_claims"`
+	ExpiresAt             string     `json:"expires_at"`
+	LastAccessedAt        string     `json:"last_accessed_at"`
+	Roles                 roles      `json:"roles"`
+	SessionID             string     `json:"session_id"`
+	StartedAt             string     `json:"started_at"`
+	UserID                string     `json:"user_id"`
+}
+
 // view renders the session object of API.md.
-func (s *session) view() map[string]any {
+func (s *session) view() *sessionView {
 	factors := s.Factors
 	if factors == nil {
 		factors = []factor{}
@@ -125,15 +179,15 @@ func (s *session) view() map[string]any {
 	if cc == nil {
 		cc = claims{}
 	}
-	return map[string]any{
-		"session_id":             s.ID,
-		"user_id":                s.UserID,
-		"started_at":             stamp(s.StartedAt),
-		"last_accessed_at":       stamp(s.LastAccessedAt),
-		"expires_at":             stamp(s.ExpiresAt),
-		"attributes":             s.Attributes,
-		"authentication_factors": factors,
-		"custom_claims":          cc,
-		"roles":                  []string{"stytch_user"},
+	return &sessionView{
+		Attributes:            s.Attributes,
+		AuthenticationFactors: factors,
+		CustomClaims:          cc,
+		ExpiresAt:             stamp(s.ExpiresAt),
+		LastAccessedAt:        stamp(s.LastAccessedAt),
+		Roles:                 roles{defaultRole},
+		SessionID:             s.ID,
+		StartedAt:             stamp(s.StartedAt),
+		UserID:                s.UserID,
 	}
 }

@@ -72,10 +72,11 @@ func (e *Engine) createPassword(c *call) error {
 		_ = e.deleteUserRows(context.WithoutCancel(ctx), u.ID, e.now())
 		return err
 	}
-	fields, err := e.login(ctx, &a.sessionArgs, nil, u, passwordFactor(u))
+	res, err := e.login(ctx, &a.sessionArgs, nil, u, passwordFactor(u))
 	if err != nil {
 		return err
 	}
+	fields := res.fields()
 	fields["user_id"] = u.ID
 	fields["email_id"] = u.EmailID
 	fields["user"] = u.view()
@@ -146,10 +147,11 @@ func (e *Engine) authenticatePassword(c *call) error {
 	if err := e.passwordSucceeded(ctx, u.ID, newHash, now); err != nil {
 		return err
 	}
-	fields, err := e.login(ctx, &a.sessionArgs, stepUp, u, passwordFactor(u))
+	res, err := e.login(ctx, &a.sessionArgs, stepUp, u, passwordFactor(u))
 	if err != nil {
 		return err
 	}
+	fields := res.fields()
 	fields["user_id"] = u.ID
 	fields["user"] = u.view()
 	c.reply(fields)

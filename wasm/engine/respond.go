@@ -28,6 +28,12 @@ func (c *call) reply(fields map[string]any) {
 	c.writeJSON(http.StatusOK, fields)
 }
 
+// replyWith writes a success body the handler built itself, as a struct
+// that carries the status_code/request_id envelope among its fields.
+func (c *call) replyWith(body any) {
+	c.writeJSON(http.StatusOK, body)
+}
+
 func (c *call) fail(e *apiError) {
 	c.writeJSON(e.status, map[string]any{
 		"status_code":   e.status,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 const (
@@ -122,10 +123,23 @@ func applyArgs(s *session, a *sessionArgs, now int64) error {
 	return nil
 }
 
+// loginResult holds the session fields of a login response: no session
+// (nil), token and JWT empty, when the login started none.
+type loginResult struct {
+	session *sessionView
+	token   string
+	jwt     string
+}
+
+// fields returns r as response fields.
+func (r *loginResult) fields() map[string]any {
+	return map[string]any{"session": r.session, "session_token": r.token, "session_jwt": r.jwt}
+}
+
 // login finishes a login endpoint after its factor checked out: it adds the
 // factor to the step-up session, or starts a session when a duration was
 // given, or neither. It returns the session fields of the response.
-func (e *Engine) login(ctx context.Context, a *sessionArgs, stepUp *session, u *user, f factor) (map[string]any, error) {
+func (e *Engine) login(ctx context.Context, a *sessionArgs, stepUp *session, u *user, f factor) (*loginResult, error) {
 	now := e.now()
 	f.CreatedAt, f.UpdatedAt, f.LastAuthenticatedAt = stamp(now), stamp(now), stamp(now)
 	token := a.SessionToken
@@ -140,7 +154,7 @@ func (e *Engine) login(ctx context.Context, a *sessionArgs, stepUp *session, u *
 			return nil, err
 		}
 	case a.DurationMinutes == 0:
-		return map[string]any{"session": nil, "session_token": "", "session_jwt": ""}, nil
+		return &loginResult{}, nil
 	default:
 		var err error
 		if s, token, err = e.newSession(ctx, a, u.ID, f, now); err != nil {
@@ -151,7 +165,7 @@ func (e *Engine) login(ctx context.Context, a *sessionArgs, stepUp *session, u *
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"session": s.view(), "session_token": token, "session_jwt": jwt}, nil
+	return &loginResult{session: s.view(), token: token, jwt: jwt}, nil
 }
 
 func (e *Engine) newSession(ctx context.Context, a *sessionArgs, userID string, f factor, now int64) (*session, string, error) {
@@ -202,13 +216,26 @@ func (e *Engine) authenticateSession(c *call) error {
 	if err != nil {
 		return err
 	}
-	c.reply(map[string]any{
-		"session":       s.view(),
-		"session_token": a.SessionToken,
-		"session_jwt":   jwt,
-		"user":          u.view(),
+	c.replyWith(&sessionAuthResponse{
+		RequestID:    c.requestID,
+		Session:      s.view(),
+		SessionJWT:   jwt,
+		SessionToken: a.SessionToken,
+		StatusCode:   http.StatusOK,
+		User:         u.view(),
 	})
 	return nil
+}
+
+// sessionAuthResponse is the body of a sessions/authenticate success,
+// fields in alphabetical order like every response of the API.
+type sessionAuthResponse struct {
+	RequestID    string       `json:"request_id"`
+	Session      *sessionView `json:"session"`
+	SessionJWT   string       `json:"session_jwt"`
+	SessionToken string       `json:"session_token"`
+	StatusCode   int          `json:"status_code"`
+	User         *userView    `json:"user"`
 }
 
 // GET /v1/sessions?user_id=…
@@ -225,7 +252,7 @@ func (e *Engine) listSessions(c *call) error {
 	if err != nil {
 		return err
 	}
-	views := make([]map[string]any, len(list))
+	views := make([]*sessionView, len(list))
 	for i, s := range list {
 		views[i] = s.view()
 	}

@@ -106,7 +106,21 @@ func (e *Engine) getUser(c *call) error {
 	if err != nil {
 		return err
 	}
-	c.reply(u.view())
+	// The user object's fields sit at the top level here, beside the
+	// envelope, in one alphabetical order.
+	b, err := json.Marshal(u.view())
+	if err != nil {
+		return err
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil {
+		return err
+	}
+	fields := make(map[string]any, len(top)+2)
+	for k, v := range top {
+		fields[k] = v
+	}
+	c.reply(fields)
 	return nil
 }
 
