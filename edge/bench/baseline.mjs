@@ -1,11 +1,16 @@
 // Baseline for `make bench`: a plain JavaScript Worker that answers
 // POST /v1/sessions/authenticate {session_token} the way the Latch engine
 // does, issuing the same D1 statements (one SELECT joining session, user and
-// password; the throttled last_accessed_at UPDATE) and signing the session
-// JWT with WebCrypto, as the Latch Worker does. The benchmark compares the Go
-// Worker against this floor. Not part of Latch; see edge/bench/main.go.
+// password, the row built as one JSON object by SQLite, as in
+// wasm/engine/store.go; the throttled last_accessed_at UPDATE) and signing
+// the session JWT with WebCrypto, as the Latch Worker does. The benchmark
+// compares the Go Worker against this floor. Not part of Latch; see
+// edge/bench/main.go.
 //
-// POST /bench/setup inserts a user and a session (bench only).
+// POST /bench/authenticate-cells answers the same call selecting the
+// columns as 22 plain cells, the way a JavaScript Worker would naturally
+// write it (bench only). POST /bench/setup inserts a user and a session
+// (bench only).
 
 const touchInterval = 60;
 
@@ -13,6 +18,16 @@ const sessionColumns = `s.session_id, s.user_id, s.token_hash, s.started_at, s.l
 	s.expires_at, s.revoked_at IS NOT NULL, s.attributes, s.factors, s.custom_claims, s.version`;
 const userColumns = `u.user_id, u.email, u.email_id, u.email_verified, u.first_name, u.middle_name,
 	u.last_name, u.trusted_metadata, u.untrusted_metadata, u.created_at, COALESCE(p.password_id, '')`;
+// The engine's statement (wasm/engine/store.go, userObject and sessionObject).
+const userObject = `json_object('user_id', u.user_id, 'email', u.email, 'email_id', u.email_id,
+	'email_verified', json(iif(u.email_verified, 'true', 'false')), 'first_name', u.first_name,
+	'middle_name', u.middle_name, 'last_name', u.last_name, 'trusted_metadata', u.trusted_metadata,
+	'untrusted_metadata', u.untrusted_metadata, 'created_at', u.created_at,
+	'password_id', COALESCE(p.password_id, ''))`;
+const sessionObject = `json_object('session_id', s.session_id, 'user_id', s.user_id,
+	'started_at', s.started_at, 'last_accessed_at', s.last_accessed_at, 'expires_at', s.expires_at,
+	'revoked', json(iif(s.revoked_at IS NULL, 'false', 'true')), 'attributes', json(s.attributes),
+	'factors', json(s.factors), 'custom_claims', json(s.custom_claims), 'version', s.version)`;
 
 let signer; // { kid, key } imported once per isolate
 const enc = new TextEncoder();
@@ -24,7 +39,10 @@ export default {
       return fail(401, "unauthorized_credentials", "Unauthorized credentials.");
     }
     if (request.method === "POST" && url.pathname === "/v1/sessions/authenticate") {
-      return authenticate(request, env);
+      return authenticate(request, env, loadAsObject);
+    }
+    if (request.method === "POST" && url.pathname === "/bench/authenticate-cells") {
+      return authenticate(request, env, loadAsCells);
     }
     if (request.method === "POST" && url.pathname === "/bench/setup") {
       return setup(request, env);
@@ -49,7 +67,48 @@ function authorized(request, env) {
   return diff === 0;
 }
 
-async function authenticate(request, env) {
+// loadAsObject reads the session and its user with the engine's statement.
+async function loadAsObject(env, hash) {
+  const rows = await env.DB.prepare(
+    `SELECT json_object('s', ${sessionObject}, 'u', ${userObject})
+		FROM sessions s JOIN users u ON u.user_id = s.user_id
+		LEFT JOIN passwords p ON p.user_id = u.user_id
+		WHERE s.token_hash = ?`,
+  )
+    .bind(hash)
+    .raw();
+  if (rows.length === 0) return null;
+  const { s, u } = JSON.parse(rows[0][0]);
+  return {
+    sid: s.session_id, uid: s.user_id, started: s.started_at, lastAccessed: s.last_accessed_at,
+    expires: s.expires_at, revoked: s.revoked, attrs: s.attributes, factors: s.factors, claims: s.custom_claims,
+    u: [u.user_id, u.email, u.email_id, u.email_verified, u.first_name, u.middle_name, u.last_name,
+      JSON.parse(u.trusted_metadata), JSON.parse(u.untrusted_metadata), u.created_at, u.password_id],
+  };
+}
+
+// loadAsCells reads the same columns as 22 plain cells.
+async function loadAsCells(env, hash) {
+  const rows = await env.DB.prepare(
+    `SELECT ${sessionColumns}, ${userColumns}
+		FROM sessions s JOIN users u ON u.user_id = s.user_id
+		LEFT JOIN passwords p ON p.user_id = u.user_id
+		WHERE s.token_hash = ?`,
+  )
+    .bind(hash)
+    .raw();
+  if (rows.length === 0) return null;
+  const [sid, uid, , started, lastAccessed, expires, revoked, attrs, factors, claims, , ...u] = rows[0];
+  u[3] = u[3] === 1;
+  u[7] = JSON.parse(u[7]);
+  u[8] = JSON.parse(u[8]);
+  return {
+    sid, uid, started, lastAccessed, expires, revoked: revoked === 1,
+    attrs: JSON.parse(attrs), factors: JSON.parse(factors), claims: JSON.parse(claims), u,
+  };
+}
+
+async function authenticate(request, env, load) {
   let body;
   try {
     body = await request.json();
@@ -61,17 +120,10 @@ async function authenticate(request, env) {
     return fail(400, "invalid_session_token", "session_token is malformed.");
   }
   const hash = hex(await crypto.subtle.digest("SHA-256", enc.encode(token)));
-  const row = await env.DB.prepare(
-    `SELECT ${sessionColumns}, ${userColumns}
-		FROM sessions s JOIN users u ON u.user_id = s.user_id
-		LEFT JOIN passwords p ON p.user_id = u.user_id
-		WHERE s.token_hash = ?`,
-  )
-    .bind(hash)
-    .raw();
+  const row = await load(env, hash);
   const now = Math.floor(Date.now() / 1000);
-  if (row.length === 0) return fail(404, "session_not_found", "Session could not be found.");
-  const [sid, uid, , started, lastAccessed, expires, revoked, attrs, factors, claims, , ...u] = row[0];
+  if (row === null) return fail(404, "session_not_found", "Session could not be found.");
+  const { sid, uid, started, lastAccessed, expires, revoked, attrs, factors, claims, u } = row;
   if (revoked || expires <= now) return fail(404, "session_not_found", "Session could not be found.");
   let last = lastAccessed;
   if (now - lastAccessed >= touchInterval) {
@@ -87,21 +139,21 @@ async function authenticate(request, env) {
     started_at: stamp(started),
     last_accessed_at: stamp(last),
     expires_at: stamp(expires),
-    attributes: JSON.parse(attrs),
-    authentication_factors: JSON.parse(factors),
-    custom_claims: JSON.parse(claims),
+    attributes: attrs,
+    authentication_factors: factors,
+    custom_claims: claims,
     roles: ["stytch_user"],
   };
   const jwt = await mintJWT(env, session, now);
   const user = {
     user_id: u[0],
-    emails: [{ email_id: u[2], email: u[1], verified: u[3] === 1 }],
+    emails: [{ email_id: u[2], email: u[1], verified: u[3] }],
     status: "active",
     name: { first_name: u[4], middle_name: u[5], last_name: u[6] },
     created_at: stamp(u[9]),
     password: u[10] ? { password_id: u[10], requires_reset: false } : null,
-    trusted_metadata: JSON.parse(u[7]),
-    untrusted_metadata: JSON.parse(u[8]),
+    trusted_metadata: u[7],
+    untrusted_metadata: u[8],
     phone_numbers: [], providers: [], totps: [], webauthn_registrations: [],
     crypto_wallets: [], biometric_registrations: [], roles: [], is_locked: false,
   };

@@ -1,10 +1,13 @@
 //go:build !js
 
-// Command bench measures the Latch Worker on workerd (`make bench`):
-// p50/p99 latency of POST /v1/sessions/authenticate, sequential and warm,
-// next to baseline.mjs, a plain JavaScript Worker issuing the same D1
-// statements and signing with WebCrypto, in the same run; and the size of
-// the upload. It prints a Markdown report.
+// Command bench measures Latch on its three hosts in one run (`make bench`):
+// magic-link authentication with a session mint, and sessions/authenticate,
+// on the native engine (net/http, SQLite), the wazero host (testharness) and
+// workerd (the Worker under wrangler dev, local D1), sequential and warm,
+// as ratios to native; sessions/authenticate on workerd next to
+// baseline.mjs, a plain JavaScript Worker issuing the same D1 statements and
+// signing with WebCrypto; and the size of the upload. It prints a Markdown
+// report.
 package main
 
 import (
@@ -12,13 +15,16 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,9 +34,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	_ "github.com/ncruces/go-sqlite3/driver" // registers "sqlite3"
 
 	"github.com/latchauth/latch/edge/e2e"
+	"github.com/latchauth/latch/testharness"
+	"github.com/latchauth/latch/wasm/engine"
 	"github.com/latchauth/latch/wasm/keys"
+	"github.com/latchauth/latch/wasm/migrations"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -38,31 +48,59 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 func run(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	warm := fl.Int("warmup", 20, "warm-up requests per Worker")
-	n := fl.Int("n", 200, "measured requests per Worker")
+	warm := fl.Int("warmup", 20, "warm-up requests per target and call")
+	n := fl.Int("n", 200, "measured requests per target and call")
+	other := fl.String("b", "", "entry module (worker.mjs beside wasm_exec.js and latch.wasm) of another Latch build to measure next to this one on workerd, e.g. an older commit's")
 	if err := fl.Parse(args); err != nil {
 		return 2
 	}
-	if err := bench(stdout, stderr, *warm, *n); err != nil {
+	if err := bench(stdout, stderr, *warm, *n, *other); err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
 		return 1
 	}
 	return 0
 }
 
+// target is one server under test and the session the benchmark uses on it.
 type target struct {
 	name  string
 	base  string
 	auth  [2]string
-	token string
+	user  string // user_id, for minting magic links
+	token string // session_token of a live session
+	// path of the sessions/authenticate call (the baseline serves a
+	// variant under another path).
+	authPath string
+	lat      map[string][]time.Duration
 }
 
-func bench(stdout, stderr io.Writer, warm, n int) error {
+// The two calls measured.
+const (
+	callSessions  = "sessions/authenticate"
+	callMagicLink = "magic_links/authenticate + session mint"
+)
+
+func bench(stdout, stderr io.Writer, warm, n int, other string) error {
 	ctx := context.Background()
 	root, err := e2e.RepoRoot()
 	if err != nil {
 		return err
 	}
+
+	fmt.Fprintln(stderr, "bench: starting the native engine (httptest, SQLite)…")
+	native, closeNative, err := startNative()
+	if err != nil {
+		return fmt.Errorf("native: %w", err)
+	}
+	defer closeNative()
+
+	fmt.Fprintln(stderr, "bench: starting the wazero host (testharness)…")
+	wz, err := testharness.New(testharness.Config{})
+	if err != nil {
+		return fmt.Errorf("wazero: %w", err)
+	}
+	defer wz.Close()
+
 	fmt.Fprintln(stderr, "bench: starting the Latch Worker on workerd…")
 	latch, err := e2e.Start(ctx, e2e.Options{Root: root})
 	if err != nil {
@@ -88,38 +126,76 @@ func bench(stdout, stderr io.Writer, warm, n int) error {
 		return err
 	}
 	defer base.Close()
-
-	client := &http.Client{Timeout: 30 * time.Second}
-	auth := [2]string{latch.ProjectID, latch.Secret}
-	lt := target{name: "Latch (Go/Wasm)", base: latch.BaseURL, auth: auth}
-	bt := target{name: "baseline (JS)", base: base.BaseURL, auth: auth}
-	factors, err := setupLatch(client, &lt)
-	if err != nil {
-		return fmt.Errorf("latch setup: %w", err)
-	}
-	if err := setupBaseline(client, &bt, factors); err != nil {
-		return fmt.Errorf("baseline setup: %w", err)
-	}
-
-	for range warm {
-		for _, t := range []*target{&lt, &bt} {
-			if _, err := authenticate(client, t); err != nil {
-				return err
-			}
-		}
-	}
-	var latLatch, latBase []time.Duration
-	for range n {
-		// Alternate, so drift on a shared machine hits both alike.
-		d, err := authenticate(client, &lt)
+	var ot *target
+	if other != "" {
+		fmt.Fprintln(stderr, "bench: starting the other Latch build on workerd…")
+		w, err := e2e.Start(ctx, e2e.Options{
+			Root: root, Main: other, Name: "latch-b",
+			Vars: map[string]string{
+				"LATCH_PROJECT_ID":     latch.ProjectID,
+				"LATCH_PROJECT_SECRET": latch.Secret,
+				"LATCH_SIGNING_KEYS":   string(set),
+			},
+		})
 		if err != nil {
 			return err
 		}
-		latLatch = append(latLatch, d)
-		if d, err = authenticate(client, &bt); err != nil {
-			return err
+		defer w.Close()
+		ot = newTarget("workerd (Latch, -b build)", e2e.Target{BaseURL: w.BaseURL, ProjectID: latch.ProjectID, Secret: latch.Secret})
+	}
+
+	client := &http.Client{Timeout: 30 * time.Second}
+	nt := newTarget("native (Go, SQLite)", native)
+	wt := newTarget("wazero (wasip1 guest)", e2e.Target{BaseURL: wz.URL, ProjectID: wz.ProjectID, Secret: wz.Secret})
+	lt := newTarget("workerd (Latch, Go/Wasm)", latch.Target)
+	bt := newTarget("workerd (JS baseline)", e2e.Target{BaseURL: base.BaseURL, ProjectID: latch.ProjectID, Secret: latch.Secret})
+	ct := newTarget("workerd (JS baseline, 22 cells)", e2e.Target{BaseURL: base.BaseURL, ProjectID: latch.ProjectID, Secret: latch.Secret})
+	ct.authPath = "/bench/authenticate-cells"
+	latchTargets := []*target{nt, wt, lt}
+	var factors json.RawMessage
+	for _, t := range latchTargets {
+		if factors, err = setupLatch(client, t); err != nil {
+			return fmt.Errorf("%s setup: %w", t.name, err)
 		}
-		latBase = append(latBase, d)
+	}
+	if err := setupBaseline(client, bt, factors); err != nil {
+		return fmt.Errorf("baseline setup: %w", err)
+	}
+	ct.token = bt.token
+	all := []*target{nt, wt, lt, bt, ct}
+	if ot != nil {
+		if _, err := setupLatch(client, ot); err != nil {
+			return fmt.Errorf("%s setup: %w", ot.name, err)
+		}
+		all = append(all, ot)
+	}
+
+	// Every target once per round, in a fresh random order each round, so
+	// drift on a shared machine, and one server's background work (GC)
+	// landing on the next request, hit every target alike.
+	for i := range warm + n {
+		mrand.Shuffle(len(all), func(a, b int) { all[a], all[b] = all[b], all[a] })
+		for _, t := range all {
+			d, err := authenticate(client, t)
+			if err != nil {
+				return err
+			}
+			if i >= warm {
+				t.lat[callSessions] = append(t.lat[callSessions], d)
+			}
+		}
+	}
+	for i := range warm + n {
+		mrand.Shuffle(len(latchTargets), func(a, b int) { latchTargets[a], latchTargets[b] = latchTargets[b], latchTargets[a] })
+		for _, t := range latchTargets {
+			d, err := magicLinkLogin(client, t)
+			if err != nil {
+				return err
+			}
+			if i >= warm {
+				t.lat[callMagicLink] = append(t.lat[callMagicLink], d)
+			}
+		}
 	}
 
 	wasmGzip, wasmRaw, err := gzipSize(filepath.Join(root, "edge", "build", "e2e", "latch.wasm"))
@@ -132,28 +208,99 @@ func bench(stdout, stderr io.Writer, warm, n int) error {
 		upload = "(not measured: " + err.Error() + ")"
 	}
 
-	lp50, lp99 := percentile(latLatch, 50), percentile(latLatch, 99)
-	bp50, bp99 := percentile(latBase, 50), percentile(latBase, 99)
+	fmt.Fprintf(stdout, "## Latch on three hosts: native, wazero, workerd\n\n")
+	fmt.Fprintf(stdout, "Sequential, warm, one keep-alive connection per host over loopback: %d warm-up then %d measured requests per host and call, each round sends one request to every host in a fresh random order. Ratios are to native, same statistic.\n\n", warm, n)
+	fmt.Fprintf(stdout, "| call | host | p50 | p99 | mean | p50 × native | mean × native |\n|---|---|---|---|---|---|---|\n")
+	for _, call := range []string{callMagicLink, callSessions} {
+		ref := summarize(nt.lat[call])
+		for _, t := range []*target{nt, wt, lt} {
+			s := summarize(t.lat[call])
+			fmt.Fprintf(stdout, "| %s | %s | %s | %s | %s | %.2f× | %.2f× |\n", call, t.name, ms(s.p50), ms(s.p99), ms(s.mean), ratio(s.p50, ref.p50), ratio(s.mean, ref.mean))
+		}
+	}
+	fmt.Fprintf(stdout, "\n%s: magic link created before each timed call (untimed); the timed call consumes it and mints a 60-minute session and its JWT.\n", callMagicLink)
+	fmt.Fprintf(stdout, "%s: session_token, no session_duration_minutes (the last_accessed_at write happens at most once a minute).\n\n", callSessions)
+
+	ls, bs, cs := summarize(lt.lat[callSessions]), summarize(bt.lat[callSessions]), summarize(ct.lat[callSessions])
 	fmt.Fprintf(stdout, "## Edge: `POST /v1/sessions/authenticate` on workerd (wrangler dev, local D1)\n\n")
-	fmt.Fprintf(stdout, "Sequential, warm: %d warm-up then %d measured requests per Worker, alternating; session_token, no session_duration_minutes.\n\n", warm, n)
-	fmt.Fprintf(stdout, "| Worker | p50 | p99 |\n|---|---|---|\n")
-	fmt.Fprintf(stdout, "| %s | %s | %s |\n", lt.name, ms(lp50), ms(lp99))
-	fmt.Fprintf(stdout, "| %s | %s | %s |\n", bt.name, ms(bp50), ms(bp99))
-	fmt.Fprintf(stdout, "\np50 ratio Latch / baseline: **%.2f×** (budget ≤ 1.25×); p99 ratio: %.2f×\n\n", ratio(lp50, bp50), ratio(lp99, bp99))
-	fmt.Fprintf(stdout, "Baseline: `edge/bench/baseline.mjs`, the same SELECT (session ⋈ user ⋈ password) and throttled UPDATE as the engine, JWT signed with WebCrypto RS256 like the Latch Worker.\n\n")
+	fmt.Fprintf(stdout, "| Worker | p50 | p99 | mean | p50 × JS baseline |\n|---|---|---|---|---|\n")
+	edge := []*target{lt, bt, ct}
+	if ot != nil {
+		edge = append(edge, ot)
+	}
+	for _, t := range edge {
+		s := summarize(t.lat[callSessions])
+		fmt.Fprintf(stdout, "| %s | %s | %s | %s | %.2f× |\n", t.name, ms(s.p50), ms(s.p99), ms(s.mean), ratio(s.p50, bs.p50))
+	}
+	fmt.Fprintf(stdout, "\np50 ratio Latch / JS baseline (same D1 statements): **%.2f×** (budget ≤ 1.25×); p99 ratio: %.2f×; mean ratio: %.2f×\n", ratio(ls.p50, bs.p50), ratio(ls.p99, bs.p99), ratio(ls.mean, bs.mean))
+	fmt.Fprintf(stdout, "p50 ratio Latch / JS baseline reading the row as 22 cells: %.2f×\n\n", ratio(ls.p50, cs.p50))
+	fmt.Fprintf(stdout, "Baseline: `edge/bench/baseline.mjs`, the engine's SELECT (session ⋈ user ⋈ password, the row as one SQLite JSON object) and throttled UPDATE, JWT signed with WebCrypto RS256 like the Latch Worker; the 22-cell variant selects the same columns as plain cells.\n\n")
 	fmt.Fprintf(stdout, "## Edge: Worker upload size\n\n")
 	fmt.Fprintf(stdout, "- latch.wasm: %.2f MB raw, %.2f MB gzip -9 (budget: whole upload ≤ 3 MB gzip)\n", mb(wasmRaw), mb(wasmGzip))
 	fmt.Fprintf(stdout, "- `wrangler deploy --dry-run`: %s\n", upload)
 	return nil
 }
 
+func newTarget(name string, t e2e.Target) *target {
+	return &target{
+		name: name, base: t.BaseURL, auth: [2]string{t.ProjectID, t.Secret},
+		authPath: "/v1/sessions/authenticate", lat: map[string][]time.Duration{},
+	}
+}
+
+// startNative serves the engine natively: net/http on loopback, SQLite
+// (ncruces/go-sqlite3) in a temporary file with the Worker's migrations,
+// RS256 signing with crypto/rsa.
+func startNative() (e2e.Target, func(), error) {
+	dir, err := os.MkdirTemp("", "latch-bench-native-")
+	if err != nil {
+		return e2e.Target{}, nil, err
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, "latch.db")+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)")
+	if err != nil {
+		cleanup()
+		return e2e.Target{}, nil, err
+	}
+	if err := migrations.Apply(context.Background(), db); err != nil {
+		db.Close()
+		cleanup()
+		return e2e.Target{}, nil, err
+	}
+	k, err := keys.Generate(rand.Reader, "test")
+	if err != nil {
+		db.Close()
+		cleanup()
+		return e2e.Target{}, nil, err
+	}
+	signer, err := keys.NewSigner([]keys.Key{k})
+	if err != nil {
+		db.Close()
+		cleanup()
+		return e2e.Target{}, nil, err
+	}
+	t := e2e.Target{ProjectID: "project-test-" + uuid.NewString(), Secret: "secret-test-" + uuid.NewString()}
+	e, err := engine.New(engine.Config{ProjectID: t.ProjectID, Secret: t.Secret, DB: db, Signer: signer})
+	if err != nil {
+		db.Close()
+		cleanup()
+		return e2e.Target{}, nil, err
+	}
+	srv := httptest.NewServer(e)
+	t.BaseURL = srv.URL
+	return t, func() { srv.Close(); db.Close(); cleanup() }, nil
+}
+
+// setupLatch creates a user and a session on t and returns the session's
+// factors (for the baseline's session).
 func setupLatch(client *http.Client, t *target) (json.RawMessage, error) {
 	email := "bench-" + uuid.NewString() + "@example.com"
 	u, err := post(client, t, "/v1/users", map[string]any{"email": email})
 	if err != nil {
 		return nil, err
 	}
-	ml, err := post(client, t, "/v1/magic_links", map[string]any{"user_id": u["user_id"]})
+	t.user, _ = u["user_id"].(string)
+	ml, err := post(client, t, "/v1/magic_links", map[string]any{"user_id": t.user})
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +311,25 @@ func setupLatch(client *http.Client, t *target) (json.RawMessage, error) {
 	t.token, _ = a["session_token"].(string)
 	s, _ := a["session"].(map[string]any)
 	return json.Marshal(s["authentication_factors"])
+}
+
+// magicLinkLogin mints a magic link (untimed) and times its authentication
+// with a new 60-minute session.
+func magicLinkLogin(client *http.Client, t *target) (time.Duration, error) {
+	ml, err := post(client, t, "/v1/magic_links", map[string]any{"user_id": t.user})
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", t.name, err)
+	}
+	start := time.Now()
+	out, err := post(client, t, "/v1/magic_links/authenticate", map[string]any{"token": ml["token"], "session_duration_minutes": 60})
+	d := time.Since(start)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", t.name, err)
+	}
+	if jwt, _ := out["session_jwt"].(string); strings.Count(jwt, ".") != 2 {
+		return 0, fmt.Errorf("%s: no session_jwt in answer", t.name)
+	}
+	return d, nil
 }
 
 func setupBaseline(client *http.Client, t *target, factors json.RawMessage) error {
@@ -185,7 +351,7 @@ func setupBaseline(client *http.Client, t *target, factors json.RawMessage) erro
 
 func authenticate(client *http.Client, t *target) (time.Duration, error) {
 	start := time.Now()
-	out, err := post(client, t, "/v1/sessions/authenticate", map[string]any{"session_token": t.token})
+	out, err := post(client, t, t.authPath, map[string]any{"session_token": t.token})
 	d := time.Since(start)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", t.name, err)
@@ -224,6 +390,19 @@ func post(client *http.Client, t *target, path string, body any) (map[string]any
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return out, nil
+}
+
+type stats struct{ p50, p99, mean time.Duration }
+
+func summarize(ds []time.Duration) stats {
+	if len(ds) == 0 {
+		return stats{}
+	}
+	var sum time.Duration
+	for _, d := range ds {
+		sum += d
+	}
+	return stats{p50: percentile(ds, 50), p99: percentile(ds, 99), mean: sum / time.Duration(len(ds))}
 }
 
 func percentile(ds []time.Duration, p int) time.Duration {
