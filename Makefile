@@ -67,7 +67,7 @@ e2e: $(WRANGLER)
 	$(GO) test -count=1 -timeout 20m -v ./edge/e2e/
 
 bench: $(WRANGLER) build
-	$(GO) run ./edge/bench
+	$(GO) run ./edge/bench $(BENCH_FLAGS)
 
 clean:
 	rm -rf $(BUILD)

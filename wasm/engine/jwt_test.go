@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -125,6 +126,63 @@ func TestMintJWTNeverOutlivesSession(t *testing.T) {
 			}
 			if exp, _ := c["exp"].(float64); int64(exp) != tc.wantExp {
 				t.Fatalf("exp %v, want %d", c["exp"], tc.wantExp)
+			}
+		})
+	}
+}
+
+// TestMintJWTPayload checks the payload mintJWT builds by hand: custom
+// claims sit beside the fixed claims, keys JSON-encoded, values compacted,
+// and the header follows the signer's current key.
+func TestMintJWTPayload(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer := &keySigner{kid: "kid-1", key: key}
+	e := &Engine{cfg: Config{ProjectID: "project-test-1", Signer: signer}}
+	tests := []struct {
+		name   string
+		claims claims
+		kid    string
+		want   map[string]string // top-level claim → its JSON
+	}{
+		{name: "no custom claims", kid: "kid-1", want: map[string]string{"sub": `"user-test-1"`}},
+		{name: "empty custom claims", claims: claims{}, kid: "kid-1", want: map[string]string{"aud": `["project-test-1"]`}},
+		{
+			name: "custom claims spliced", kid: "kid-2",
+			claims: claims{"role": json.RawMessage(` [ "admin", 1 ] `), `we"ird<key>`: json.RawMessage(`{"a" : null}`)},
+			want:   map[string]string{"role": `["admin",1]`, `we"ird<key>`: `{"a":null}`, "iss": `"stytch.com/project-test-1"`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			signer.kid = tt.kid
+			s := &session{ID: "session-test-abc", UserID: "user-test-1", StartedAt: 100, LastAccessedAt: 100, ExpiresAt: 4000, CustomClaims: tt.claims}
+			tok, err := e.mintJWT(context.Background(), s, 200)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts := strings.Split(tok, ".")
+			rawHeader, _ := b64.DecodeString(parts[0])
+			if want := `{"alg":"RS256","kid":"` + tt.kid + `","typ":"JWT"}`; string(rawHeader) != want {
+				t.Errorf("header %s, want %s", rawHeader, want)
+			}
+			raw, _ := b64.DecodeString(parts[1])
+			var got map[string]json.RawMessage
+			if err := json.Unmarshal(raw, &got); err != nil {
+				t.Fatalf("payload %s: %v", raw, err)
+			}
+			if len(got) != 7+len(tt.claims) {
+				t.Errorf("payload has %d claims, want %d: %s", len(got), 7+len(tt.claims), raw)
+			}
+			for k, v := range tt.want {
+				if string(got[k]) != v {
+					t.Errorf("claim %q = %s, want %s", k, got[k], v)
+				}
+			}
+			if _, err := e.sessionIDFromJWT(tok); err != nil {
+				t.Errorf("own JWT refused: %v", err)
 			}
 		})
 	}
