@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 )
@@ -79,6 +80,28 @@ var passwordCases = []testCase{
 			c.tg.Advance(61 * time.Minute)
 			c.ok(c.post("/v1/passwords/authenticate", obj{"email": email, "password": pw}))
 		}
+	}},
+	{name: "passwords/lockout holds under concurrent guesses", run: func(t *testing.T, c *client) {
+		_, email, pw := c.passwordUser("lockrace")
+		const n = 16
+		statuses := make([]int, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				statuses[i] = c.post("/v1/passwords/authenticate", obj{"email": email, "password": "guess-" + pw}).status
+			}()
+		}
+		wg.Wait()
+		counts := map[int]int{}
+		for _, s := range statuses {
+			counts[s]++
+		}
+		if counts[http.StatusUnauthorized] != 10 || counts[http.StatusTooManyRequests] != n-10 {
+			t.Fatalf("%d concurrent wrong guesses: %v; want exactly 10 checked (401) and the rest refused (429)", n, counts)
+		}
+		c.fails(c.post("/v1/passwords/authenticate", obj{"email": email, "password": pw}), http.StatusTooManyRequests, "user_lock_limit_reached")
 	}},
 	{name: "passwords/strength check", run: func(t *testing.T, c *client) {
 		weak := c.ok(c.post("/v1/passwords/strength_check", obj{"password": "password"}))

@@ -106,9 +106,9 @@ func (e *Engine) authenticatePassword(c *call) error {
 	}
 	ctx := c.r.Context()
 	u, err := e.userBy(ctx, "email", addr)
-	var pw *passwordRow
+	var hash string
 	if err == nil {
-		pw, err = e.passwordOf(ctx, u.ID)
+		hash, err = e.passwordHash(ctx, u.ID)
 	}
 	if errors.Is(err, errNoRows) {
 		e.hasher.Equalize(a.Password)
@@ -121,22 +121,15 @@ func (e *Engine) authenticatePassword(c *call) error {
 		return err
 	}
 	now := e.now()
-	if pw.locked(now) {
-		return errUserLocked
+	if err := e.claimAttempt(ctx, u.ID, now); err != nil {
+		return err
 	}
-	ok, rehash, err := e.hasher.Verify(a.Password, pw.Hash)
+	ok, rehash, err := e.hasher.Verify(a.Password, hash)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		if err := e.recordFailure(ctx, u.ID, now); err != nil {
-			return err
-		}
 		return errWrongPassword
-	}
-	stepUp, err := e.stepUpSession(ctx, &a.sessionArgs, u.ID)
-	if err != nil {
-		return err
 	}
 	newHash := ""
 	if rehash {
@@ -145,6 +138,10 @@ func (e *Engine) authenticatePassword(c *call) error {
 		}
 	}
 	if err := e.passwordSucceeded(ctx, u.ID, newHash, now); err != nil {
+		return err
+	}
+	stepUp, err := e.stepUpSession(ctx, &a.sessionArgs, u.ID)
+	if err != nil {
 		return err
 	}
 	res, err := e.login(ctx, &a.sessionArgs, stepUp, u, passwordFactor(u))

@@ -13,17 +13,6 @@ const (
 	lockWindow   = 3600
 )
 
-type passwordRow struct {
-	Hash           string
-	FailedCount    int64
-	FailedWindowAt int64
-}
-
-// locked reports whether the row's failure window still locks the user.
-func (p *passwordRow) locked(now int64) bool {
-	return p.FailedCount >= lockAttempts && now-p.FailedWindowAt < lockWindow
-}
-
 func (e *Engine) insertPassword(ctx context.Context, userID, passwordID, hash string, now int64) error {
 	_, err := e.cfg.DB.ExecContext(ctx, `INSERT INTO passwords (user_id, password_id, hash, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?)`, userID, passwordID, hash, now, now)
@@ -33,28 +22,42 @@ func (e *Engine) insertPassword(ctx context.Context, userID, passwordID, hash st
 	return nil
 }
 
-func (e *Engine) passwordOf(ctx context.Context, userID string) (*passwordRow, error) {
-	p := &passwordRow{}
-	err := e.cfg.DB.QueryRowContext(ctx, `SELECT hash, failed_count, failed_window_at FROM passwords
-		WHERE user_id = ?`, userID).Scan(&p.Hash, &p.FailedCount, &p.FailedWindowAt)
+// passwordHash returns the user's stored password hash, or errNoRows.
+func (e *Engine) passwordHash(ctx context.Context, userID string) (string, error) {
+	var hash string
+	err := e.cfg.DB.QueryRowContext(ctx, `SELECT hash FROM passwords WHERE user_id = ?`, userID).Scan(&hash)
 	if errors.Is(err, errNoRows) {
-		return nil, errNoRows
+		return "", errNoRows
 	}
 	if err != nil {
-		return nil, fmt.Errorf("engine: load password: %w", err)
+		return "", fmt.Errorf("engine: load password: %w", err)
 	}
-	return p, nil
+	return hash, nil
 }
 
-// recordFailure counts a failed login in one statement: a failure after
-// the window has passed starts a new window.
-func (e *Engine) recordFailure(ctx context.Context, userID string, now int64) error {
-	_, err := e.cfg.DB.ExecContext(ctx, `UPDATE passwords SET
+// claimAttempt counts a login attempt before the password is checked, in
+// one conditional statement, and answers user_lock_limit_reached when the
+// user already has lockAttempts attempts in the current window. Counting
+// first means concurrent guesses cannot all slip in before the first
+// failure is written; a correct password clears the count
+// (passwordSucceeded). An attempt after the window has passed starts a
+// new window.
+func (e *Engine) claimAttempt(ctx context.Context, userID string, now int64) error {
+	cut := now - lockWindow
+	res, err := e.cfg.DB.ExecContext(ctx, `UPDATE passwords SET
 		failed_count = CASE WHEN failed_window_at <= ? THEN 1 ELSE failed_count + 1 END,
 		failed_window_at = CASE WHEN failed_window_at <= ? THEN ? ELSE failed_window_at END
-		WHERE user_id = ?`, now-lockWindow, now-lockWindow, now, userID)
+		WHERE user_id = ? AND (failed_window_at <= ? OR failed_count < ?)`,
+		cut, cut, now, userID, cut, lockAttempts)
 	if err != nil {
-		return fmt.Errorf("engine: record failed login: %w", err)
+		return fmt.Errorf("engine: count login attempt: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("engine: count login attempt: %w", err)
+	}
+	if n == 0 {
+		return errUserLocked
 	}
 	return nil
 }
