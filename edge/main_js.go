@@ -11,6 +11,10 @@ import (
 	"github.com/latchauth/latch/wasm/engine"
 )
 
+// memoryLimit is the Go heap's soft limit: half the isolate's 128 MB, the
+// rest left to Wasm linear memory overhead and to V8.
+const memoryLimit = 64 << 20
+
 // main wires the engine once for this Go instance, hands the glue its
 // request handler and then parks: the instance lives as long as the isolate
 // (or until it exits), serving every request the glue passes in.
@@ -18,8 +22,11 @@ func main() {
 	// The live heap is small (well under 1 MB) and a request allocates
 	// tens of kB: letting the heap grow to 5× the live heap (Go's 4 MB
 	// minimum goal scales to 16 MB) before collecting, instead of 2×,
-	// cuts GC work per request and stays far below the isolate's 128 MB.
+	// cuts GC work per request. A password hash holds a 19 MiB matrix,
+	// which 5× would take past the isolate's 128 MB, so a soft memory
+	// limit makes the collector work harder instead as the heap nears it.
 	debug.SetGCPercent(400)
+	debug.SetMemoryLimit(memoryLimit)
 	glue := js.Global().Get("context")
 	binding := glue.Get("binding")
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))

@@ -12,8 +12,9 @@ import (
 
 // TestConformance runs the shared HTTP conformance suite against the Worker
 // on workerd. The clock is real, so cases that need time to pass report
-// themselves skipped.
+// themselves skipped here; TestRealTimeLifecycle covers them by waiting.
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	w := StartTest(t, Options{})
 	conformance.Run(t, conformance.Target{
 		BaseURL:   w.BaseURL,
