@@ -66,7 +66,12 @@ test: $(WRANGLER) vet
 e2e: $(WRANGLER)
 	$(GO) test -count=1 -timeout 20m -v ./edge/e2e/
 
+# bench: the verifier against bare RSA and golang-jwt, the engine in
+# process, then native, wazero and workerd over HTTP in one run (with the JS
+# baseline Worker and the upload size). See BENCHMARKS.md.
 bench: $(WRANGLER) build
+	$(GO) test ./verifier -run '^$$' -bench 'Verify' -benchtime 1s
+	$(GO) test ./wasm/engine -run '^$$' -bench 'SessionsAuthenticate' -benchtime 1s
 	$(GO) run ./edge/bench $(BENCH_FLAGS)
 
 clean:
