@@ -107,7 +107,8 @@ dragon1 master1 shadow1 sunshine1 princess1 football1 baseball1 abc12345
 aa123456 a123456 123456789a password12 password123 password1234 p@ssw0rd
 p@ssword passw0rd! password! password1! qwerty1! 1qaz!qaz qwe123 qwe123qwe
 zxcv1234 asdf123 abcd123 abc123456 12345abc test123 test1234 user1234 demo
-temp123 pass123 pass1234 secret123 hello123 love123 iloveu lovelove`
+temp123 pass123 pass1234 secret123 hello123 love123 iloveu lovelove
+ilove iloveu2 loveyou mylove isthebest thisis letmein2 imissyou`
 
 // keyboardRows are the rows of the layouts people walk along.
 var keyboardRows = []string{"1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm", "qwertzuiop", "azertyuiop", "qsdfghjklm", "wxcvbn", "0987654321", "7894561230", "1478963"}

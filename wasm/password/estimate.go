@@ -2,6 +2,8 @@ package password
 
 import (
 	"math"
+	"slices"
+	"strings"
 	"unicode"
 )
 
@@ -29,8 +31,9 @@ type match struct {
 	rank      int
 	reversed  bool
 	l33t      bool
-	turns     int // spatial
-	baseLen   int // repeat
+	raw       float64 // dictionary: log before the submatch floor
+	turns     int     // spatial
+	baseLen   int     // repeat
 	separator bool
 }
 
@@ -105,7 +108,7 @@ func (a *analysis) addDictionary(i, j int, kind dictKind, rank int, reversed boo
 	if reversed {
 		log += math.Log10(2)
 	}
-	a.add(match{i: i, j: j, pattern: dictionary, log: log, dict: kind, rank: rank, reversed: reversed, l33t: l33tLog > 0})
+	a.add(match{i: i, j: j, pattern: dictionary, log: log, raw: log, dict: kind, rank: rank, reversed: reversed, l33t: l33tLog > 0})
 }
 
 // uppercaseVariations counts the capitalisations a guesser tries before
@@ -203,17 +206,61 @@ func logFactorial(n int) float64 {
 	return lg / math.Ln10
 }
 
-// cell is the best way found to cover pw[0..k] with l matches, the last m.
+// tail says how the last element of a partial sequence can be extended.
+// A run of dictionary words, optionally joined by one separator
+// character used throughout, is one element, a phrase: guessers combine
+// words from their lists (a combinator attack), so "ilovemydog" costs
+// about the product of its words' ranks, not the price of four
+// independent patterns.
+type tail uint8
+
+const (
+	tailClosed tail = iota // a match that a phrase cannot continue
+	tailBrute              // a bruteforce run: the next element is not one
+	tailWord               // a phrase of one word
+	tailJoined             // a phrase of words with nothing between them
+	tailSep                // a phrase of words joined by separator seps[sep]
+)
+
+// separators are the characters that may join the words of a phrase;
+// choosing one costs log10(len(separators)).
+const separators = " -_."
+
+// minPhraseWordGuesses is the floor for each word after the first in a
+// phrase: the single-character floor, since a phrase is guessed as one
+// combination rather than as a growing sequence of patterns.
+const minPhraseWordGuesses = minSubmatchGuessesSingleChar
+
+// cell is the best way found to cover pw[0..k] with l elements whose last
+// element has the given tail. Cells are only ever compared with cells of
+// the same tail, so no cell that some extension needs is dropped.
 type cell struct {
-	l     int
-	m     match
-	logPi float64 // log10 of the product of the matches' guesses
-	logG  float64 // log10 of l! * product + 10000^(l-1)
+	l      int
+	tail   tail
+	sep    uint8   // index in separators, for tailSep
+	m      match   // the last match
+	logPi  float64 // log10 of the product of the elements' guesses
+	logG   float64 // log10 of l! * product + 10000^(l-1)
+	prev   int32   // index of the previous cell in optimal[m.i-1 or -2]
+	prevAt int32   // position of the previous cell, -1 for none
 }
 
-// mostGuessable finds the sequence of non-overlapping matches, with
+func (c cell) same(d cell) bool {
+	return c.tail == d.tail && (c.tail != tailSep || c.sep == d.sep)
+}
+
+// mostGuessable finds the sequence of non-overlapping elements, with
 // bruteforce filling the gaps, that minimises the guesses, as zxcvbn does:
-// l! * (product of the matches' guesses) + 10000^(l-1).
+// l! * (product of the elements' guesses) + 10000^(l-1).
+//
+// The search is exact: optimal[k] keeps, for each element count and tail,
+// the partial sequence with the smallest product, and a cell is only
+// discarded for another of the same tail with no more elements and no
+// larger product, which every extension of it would also beat. The one
+// other cut, logCap, drops partial sequences above 10^logCap guesses:
+// guesses never fall as a sequence grows, so such a prefix can only end
+// in a total above the cap, which scores 4 whatever its exact value, and
+// the result is then reported as logCap.
 func (a *analysis) mostGuessable() result {
 	n := len(a.pw)
 	if n == 0 {
@@ -225,71 +272,101 @@ func (a *analysis) mostGuessable() result {
 	}
 	classes := newClassCounts(a.pw)
 	optimal := make([][]cell, n)
-	update := func(m match, l int, prevPi float64) {
-		k := m.j
-		pi := m.log + prevPi
-		g := logAdd(logFactorial(l)+pi, float64(l-1)*minGuessesBeforeGrowingSequence)
-		if g > logCap {
+	sepLog := math.Log10(float64(len(separators)))
+	update := func(nc cell) {
+		k := nc.m.j
+		if nc.logPi > logCap {
 			return
 		}
-		for _, c := range optimal[k] {
-			if c.l <= l && c.logG <= g {
-				return
-			}
+		nc.logG = logAdd(logFactorial(nc.l)+nc.logPi, float64(nc.l-1)*minGuessesBeforeGrowingSequence)
+		if nc.logG > logCap {
+			return
 		}
 		for x, c := range optimal[k] {
-			if c.l == l {
-				optimal[k][x] = cell{l: l, m: m, logPi: pi, logG: g}
+			if !c.same(nc) {
+				continue
+			}
+			if c.l <= nc.l && c.logPi <= nc.logPi {
+				return
+			}
+			if c.l == nc.l {
+				optimal[k][x] = nc
 				return
 			}
 		}
-		optimal[k] = append(optimal[k], cell{l: l, m: m, logPi: pi, logG: g})
+		optimal[k] = append(optimal[k], nc)
+	}
+	extend := func(m match, mTail tail, at int) {
+		if at < 0 {
+			update(cell{l: 1, tail: mTail, m: m, logPi: m.log, prevAt: -1})
+			return
+		}
+		for x, c := range optimal[at] {
+			if mTail == tailBrute && c.tail == tailBrute {
+				continue // adjacent bruteforce runs merge
+			}
+			update(cell{l: c.l + 1, tail: mTail, m: m, logPi: c.logPi + m.log, prev: int32(x), prevAt: int32(at)})
+		}
 	}
 	for k := 0; k < n; k++ {
 		for _, x := range byEnd[k] {
 			m := a.matches[x]
-			if m.i == 0 {
-				update(m, 1, 0)
+			t := tailClosed
+			if m.pattern == dictionary && !m.reversed {
+				t = tailWord
+			}
+			extend(m, t, m.i-1)
+			if t != tailWord || m.i == 0 {
 				continue
 			}
-			for _, c := range optimal[m.i-1] {
-				update(m, c.l+1, c.logPi)
+			// Continue a phrase: straight after a word, or after one
+			// separator character.
+			wordLog := max(m.raw, log10(minPhraseWordGuesses))
+			for x, c := range optimal[m.i-1] {
+				if c.tail == tailWord || c.tail == tailJoined {
+					update(cell{l: c.l, tail: tailJoined, m: m, logPi: c.logPi + wordLog, prev: int32(x), prevAt: int32(m.i - 1)})
+				}
 			}
-		}
-		update(a.bruteforce(0, k, classes), 1, 0)
-		for i := 1; i <= k; i++ {
-			if len(optimal[i-1]) == 0 {
+			s := strings.IndexRune(separators, a.pw[m.i-1])
+			if s < 0 || m.i < 2 {
 				continue
 			}
-			bf := a.bruteforce(i, k, classes)
-			for _, c := range optimal[i-1] {
-				if c.m.pattern != bruteforce { // adjacent bruteforce runs merge
-					update(bf, c.l+1, c.logPi)
+			for x, c := range optimal[m.i-2] {
+				switch {
+				case c.tail == tailWord:
+					update(cell{l: c.l, tail: tailSep, sep: uint8(s), m: m, logPi: c.logPi + wordLog + sepLog, prev: int32(x), prevAt: int32(m.i - 2)})
+				case c.tail == tailSep && c.sep == uint8(s):
+					update(cell{l: c.l, tail: tailSep, sep: uint8(s), m: m, logPi: c.logPi + wordLog, prev: int32(x), prevAt: int32(m.i - 2)})
 				}
 			}
 		}
+		// A longer run never costs fewer guesses, so once a run alone is
+		// over the cap, so is every longer one.
+		for i := k; i >= 0; i-- {
+			bf := a.bruteforce(i, k, classes)
+			if bf.log > logCap {
+				break
+			}
+			extend(bf, tailBrute, i-1)
+		}
 	}
-	if len(optimal[n-1]) == 0 {
+	last := optimal[n-1]
+	if len(last) == 0 {
 		return result{log: logCap}
 	}
-	best := -1
-	for x, c := range optimal[n-1] {
-		if best < 0 || c.logG < optimal[n-1][best].logG {
+	best := 0
+	for x, c := range last {
+		if c.logG < last[best].logG {
 			best = x
 		}
 	}
-	res := result{log: optimal[n-1][best].logG}
-	seq := make([]match, optimal[n-1][best].l)
-	for k, l := n-1, optimal[n-1][best].l; k >= 0 && l > 0; l-- {
-		for _, c := range optimal[k] {
-			if c.l == l {
-				seq[l-1] = c.m
-				k = c.m.i - 1
-				break
-			}
-		}
+	res := result{log: last[best].logG}
+	for at, x := n-1, best; at >= 0; {
+		c := optimal[at][x]
+		res.seq = append(res.seq, c.m)
+		at, x = int(c.prevAt), int(c.prev)
 	}
-	res.seq = seq
+	slices.Reverse(res.seq)
 	return res
 }
 

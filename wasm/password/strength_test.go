@@ -44,6 +44,15 @@ func TestCheckScores(t *testing.T) {
 		{name: "empty", plain: "", wantMax: 0, wantWarning: "Passwords must be at least 8 characters long"},
 		{name: "three words with punctuation", plain: "fluffy-unicorn-42", wantMin: 3, wantMax: 4, wantValid: true},
 		{name: "unicode passphrase", plain: "grüne Äpfel schmecken süß", wantMin: 4, wantMax: 4, wantValid: true},
+		// Phrases of common words are guessed as one combination of
+		// words, not as independent patterns.
+		{name: "short common words run together", plain: "ilovemydog", wantMin: 1, wantMax: 2},
+		{name: "sentence ending in a common password", plain: "thisisapassword", wantMin: 1, wantMax: 2},
+		{name: "phrase with spaces", plain: "iloveyou so much", wantMin: 1, wantMax: 2},
+		{name: "common password and word", plain: "letmeinplease", wantMin: 1, wantMax: 2},
+		{name: "five common words", plain: "mydogisthebest", wantMin: 1, wantMax: 2},
+		{name: "xkcd passphrase without spaces", plain: "correcthorsebatterystaple", wantMin: 3, wantMax: 4, wantValid: true},
+		{name: "random 16 with letters and symbols", plain: "Gq7!vZ2@rT9#wK4$", wantMin: 4, wantMax: 4, wantValid: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -122,8 +131,9 @@ func TestCheckLengthLimits(t *testing.T) {
 }
 
 func TestCheckEmailLowersScore(t *testing.T) {
-	without := Check("johnsmith1990", "")
-	with := Check("johnsmith1990", "john.smith@example.com")
+	// Neither part is on a list, so only the email makes them guessable.
+	without := Check("quorvexblint1990", "")
+	with := Check("quorvexblint1990", "quorvex.blint@example.com")
 	if with.Score >= without.Score {
 		t.Fatalf("score with the email %d, without %d; parts of the email should make it weaker", with.Score, without.Score)
 	}
