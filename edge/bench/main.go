@@ -111,16 +111,18 @@ func bench(stdout, stderr io.Writer, warm, n int, other string) error {
 	if err != nil {
 		return err
 	}
+	// Every Worker of the run serves the same project with the same keys.
+	sameProject := map[string]string{
+		"LATCH_PROJECT_ID":     latch.ProjectID,
+		"LATCH_PROJECT_SECRET": latch.Secret,
+		"LATCH_SIGNING_KEYS":   string(set),
+	}
 	fmt.Fprintln(stderr, "bench: starting the baseline Worker on workerd…")
 	base, err := e2e.Start(ctx, e2e.Options{
 		Root: root,
 		Main: filepath.Join(root, "edge", "bench", "baseline.mjs"),
 		Name: "latch-baseline",
-		Vars: map[string]string{
-			"LATCH_PROJECT_ID":     latch.ProjectID,
-			"LATCH_PROJECT_SECRET": latch.Secret,
-			"LATCH_SIGNING_KEYS":   string(set),
-		},
+		Vars: sameProject,
 	})
 	if err != nil {
 		return err
@@ -131,11 +133,7 @@ func bench(stdout, stderr io.Writer, warm, n int, other string) error {
 		fmt.Fprintln(stderr, "bench: starting the other Latch build on workerd…")
 		w, err := e2e.Start(ctx, e2e.Options{
 			Root: root, Main: other, Name: "latch-b",
-			Vars: map[string]string{
-				"LATCH_PROJECT_ID":     latch.ProjectID,
-				"LATCH_PROJECT_SECRET": latch.Secret,
-				"LATCH_SIGNING_KEYS":   string(set),
-			},
+			Vars: sameProject,
 		})
 		if err != nil {
 			return err
