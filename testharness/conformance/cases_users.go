@@ -63,5 +63,7 @@ var userCases = []testCase{
 		c.ok(c.do(http.MethodDelete, "/v1/users/"+id, nil, withAuth))
 		c.fails(c.post("/v1/sessions/authenticate", obj{"session_token": token}), http.StatusNotFound, "session_not_found")
 		c.fails(c.post("/v1/sessions/authenticate", obj{"session_jwt": jwt}), http.StatusNotFound, "session_not_found")
+		// Revoking a session the deletion already revoked stays idempotent.
+		c.ok(c.post("/v1/sessions/revoke", obj{"session_token": token}))
 	}},
 }

@@ -299,15 +299,7 @@ func (e *Engine) revokeSession(c *call) error {
 		}
 		value = id
 	}
-	ctx := c.r.Context()
-	s, _, err := e.sessionWithUser(ctx, column, value)
-	if errors.Is(err, errNoRows) {
-		return errSessionNotFound
-	}
-	if err != nil {
-		return err
-	}
-	if err := e.revokeSessionRow(ctx, s.ID, e.now()); err != nil {
+	if err := e.revokeSessionBy(c.r.Context(), column, value, e.now()); err != nil {
 		return err
 	}
 	c.reply(nil)

@@ -236,11 +236,29 @@ func (e *Engine) liveSessions(ctx context.Context, userID string, now int64) ([]
 	return out, nil
 }
 
-func (e *Engine) revokeSessionRow(ctx context.Context, id string, now int64) error {
-	_, err := e.cfg.DB.ExecContext(ctx, `UPDATE sessions SET revoked_at = ?, version = version + 1
-		WHERE session_id = ? AND revoked_at IS NULL`, now, id)
+// revokeSessionBy revokes the session whose column (session_id or
+// token_hash) is value. Revoking is idempotent: a session already revoked or
+// expired is left as it is; one that never existed is session_not_found.
+func (e *Engine) revokeSessionBy(ctx context.Context, column, value string, now int64) error {
+	res, err := e.cfg.DB.ExecContext(ctx, `UPDATE sessions SET revoked_at = ?, version = version + 1
+		WHERE `+column+` = ? AND revoked_at IS NULL`, now, value)
 	if err != nil {
 		return fmt.Errorf("engine: revoke session: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("engine: revoke session: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	var exists int
+	err = e.cfg.DB.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE `+column+` = ?`, value).Scan(&exists)
+	if err != nil {
+		return fmt.Errorf("engine: revoke session: %w", err)
+	}
+	if exists == 0 {
+		return errSessionNotFound
 	}
 	return nil
 }
