@@ -7,6 +7,20 @@ import (
 )
 
 var claimCases = []testCase{
+	{name: "claims/refused login spends nothing", run: func(t *testing.T, c *client) {
+		userID, login := c.login("claimspend", 60)
+		half := strings.Repeat("c", 2500)
+		c.ok(c.post("/v1/sessions/authenticate", obj{"session_token": str(t, login, "session_token"), "session_custom_claims": obj{"one": half}}))
+		link := c.magicLink(userID)
+		// Fits alone, not merged into the step-up session.
+		c.fails(c.post("/v1/magic_links/authenticate", obj{"token": link, "session_token": str(t, login, "session_token"), "session_custom_claims": obj{"two": half}}), http.StatusBadRequest, "custom_claims_too_large")
+		// Too large even for a new session.
+		c.fails(c.post("/v1/magic_links/authenticate", obj{"token": link, "session_duration_minutes": 60, "session_custom_claims": obj{"big": strings.Repeat("d", 5000)}}), http.StatusBadRequest, "custom_claims_too_large")
+		c.ok(c.post("/v1/magic_links/authenticate", obj{"token": link, "session_token": str(t, login, "session_token")}))
+		email := uniqueEmail("claimspend")
+		c.fails(c.post("/v1/passwords", obj{"email": email, "password": strongPassword(), "session_duration_minutes": 60, "session_custom_claims": obj{"big": strings.Repeat("d", 5000)}}), http.StatusBadRequest, "custom_claims_too_large")
+		c.ok(c.post("/v1/passwords", obj{"email": email, "password": strongPassword()}))
+	}},
 	{name: "claims/merge delete and emit", run: func(t *testing.T, c *client) {
 		userID, _ := c.newUser("claims")
 		first := c.ok(c.post("/v1/magic_links/authenticate", obj{

@@ -55,6 +55,9 @@ func (e *Engine) createPassword(c *call) error {
 	if a.SessionToken != "" || a.SessionJWT != "" {
 		return badRequest("A new user cannot step up an existing session.")
 	}
+	if err := a.claimsFit(nil); err != nil {
+		return err
+	}
 	if err := strong(a.Password, u.Email); err != nil {
 		return err
 	}

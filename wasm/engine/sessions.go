@@ -66,9 +66,13 @@ func (e *Engine) liveSession(ctx context.Context, token, jwt string) (*session, 
 // stepUpSession returns the live session a login call names, if any; it must
 // belong to the user logging in. Called before the factor is consumed so a
 // refused step-up costs the caller nothing.
+//
+// It also checks that the custom claims fit once merged into the session
+// they will land in (the step-up session, or a new, empty one), so that a
+// login refused for its claims is refused before it spends anything.
 func (e *Engine) stepUpSession(ctx context.Context, a *sessionArgs, userID string) (*session, error) {
 	if a.SessionToken == "" && a.SessionJWT == "" {
-		return nil, nil
+		return nil, a.claimsFit(nil)
 	}
 	s, _, err := e.liveSession(ctx, a.SessionToken, a.SessionJWT)
 	if err != nil {
@@ -77,7 +81,21 @@ func (e *Engine) stepUpSession(ctx context.Context, a *sessionArgs, userID strin
 	if s.UserID != userID {
 		return nil, errSessionUserMismatch
 	}
-	return s, nil
+	return s, a.claimsFit(s)
+}
+
+// claimsFit reports whether the custom claims fit once merged into s (a
+// new session when s is nil).
+func (a *sessionArgs) claimsFit(s *session) error {
+	if a.CustomClaims == nil {
+		return nil
+	}
+	var have claims
+	if s != nil {
+		have = s.CustomClaims
+	}
+	_, err := have.merge(a.CustomClaims)
+	return err
 }
 
 // mutateSession applies change to s and writes it back, reloading and
