@@ -17,7 +17,12 @@ const jwtLifetime = 300
 
 const sessionClaim = "https://stytch.com/session"
 
-var b64 = base64.RawURLEncoding
+// b64 encodes JWT segments; strictB64 decodes them and refuses non-zero
+// padding bits, so that one token has exactly one spelling.
+var (
+	b64       = base64.RawURLEncoding
+	strictB64 = base64.RawURLEncoding.Strict()
+)
 
 // jwtHeader is a signing key's JWT header, base64url-encoded, kept for as
 // long as the signer keeps signing with that key.
@@ -167,9 +172,9 @@ func (e *Engine) sessionIDFromJWT(tok string) (string, error) {
 	if len(parts) != 3 || len(tok) > 16<<10 {
 		return "", errInvalidSessionJWT
 	}
-	rawHeader, err1 := b64.DecodeString(parts[0])
-	rawClaims, err2 := b64.DecodeString(parts[1])
-	sig, err3 := b64.DecodeString(parts[2])
+	rawHeader, err1 := strictB64.DecodeString(parts[0])
+	rawClaims, err2 := strictB64.DecodeString(parts[1])
+	sig, err3 := strictB64.DecodeString(parts[2])
 	if err1 != nil || err2 != nil || err3 != nil {
 		return "", errInvalidSessionJWT
 	}

@@ -187,3 +187,31 @@ func TestMintJWTPayload(t *testing.T) {
 		})
 	}
 }
+
+// FuzzSessionIDFromJWT feeds arbitrary strings to the JWT check: it never
+// panics, and only a token signed by our key yields a session id.
+func FuzzSessionIDFromJWT(f *testing.F) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		f.Fatal(err)
+	}
+	e := &Engine{cfg: Config{ProjectID: "project-test-1", Signer: keySigner{kid: "jwk-test-1", key: key}}}
+	now := time.Now().Unix()
+	good, err := e.mintJWT(context.Background(), &session{ID: "session-test-1", UserID: "user-test-1", StartedAt: now, LastAccessedAt: now, ExpiresAt: now + 600}, now)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range []string{good, "", ".", "..", "a.b.c", good + "x", strings.Replace(good, ".", "..", 1),
+		`eyJhbGciOiJub25lIn0.e30.`, strings.Repeat("A", 100) + "." + strings.Repeat("B", 100) + "."} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, tok string) {
+		id, err := e.sessionIDFromJWT(tok)
+		if err == nil && (tok != good || id != "session-test-1") {
+			t.Fatalf("accepted %q as %q", tok, id)
+		}
+		if err != nil && id != "" {
+			t.Fatalf("error %v with id %q", err, id)
+		}
+	})
+}
