@@ -79,16 +79,12 @@ func (e *Engine) authenticateMagicLink(c *call) error {
 	}
 	ctx := c.r.Context()
 	hash := hashToken(a.Token)
-	link, err := e.magicLinkByHash(ctx, hash)
+	link, u, err := e.magicLinkWithUser(ctx, hash)
 	if err != nil {
 		return err
 	}
 	if link.Used || link.ExpiresAt <= e.now() {
 		return errMagicLinkUsed
-	}
-	u, err := e.userByID(ctx, link.UserID)
-	if err != nil {
-		return err
 	}
 	stepUp, err := e.stepUpSession(ctx, &a.sessionArgs, u.ID)
 	if err != nil {

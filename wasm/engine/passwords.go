@@ -108,20 +108,17 @@ func (e *Engine) authenticatePassword(c *call) error {
 		return err
 	}
 	ctx := c.r.Context()
-	u, err := e.userBy(ctx, "email", addr)
-	var hash string
-	if err == nil {
-		hash, err = e.passwordHash(ctx, u.ID)
-	}
+	u, hash, err := e.userWithPassword(ctx, addr)
 	if errors.Is(err, errNoRows) {
 		e.hasher.Equalize(a.Password)
-		if u == nil {
-			return errEmailNotFound
-		}
-		return errWrongPassword
+		return errEmailNotFound
 	}
 	if err != nil {
 		return err
+	}
+	if hash == "" {
+		e.hasher.Equalize(a.Password)
+		return errWrongPassword
 	}
 	now := e.now()
 	if err := e.claimAttempt(ctx, u.ID, now); err != nil {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -22,17 +23,24 @@ func (e *Engine) insertPassword(ctx context.Context, userID, passwordID, hash st
 	return nil
 }
 
-// passwordHash returns the user's stored password hash, or errNoRows.
-func (e *Engine) passwordHash(ctx context.Context, userID string) (string, error) {
+// userWithPassword loads the user with this email and its password hash
+// ("" when the user has no password) in one statement, or errNoRows.
+func (e *Engine) userWithPassword(ctx context.Context, email string) (*user, string, error) {
+	u := &user{}
+	var rawUser []byte
 	var hash string
-	err := e.cfg.DB.QueryRowContext(ctx, `SELECT hash FROM passwords WHERE user_id = ?`, userID).Scan(&hash)
+	err := e.cfg.DB.QueryRowContext(ctx, `SELECT `+userObject+`, COALESCE(p.hash, '')
+		FROM users u LEFT JOIN passwords p ON p.user_id = u.user_id WHERE u.email = ?`, email).Scan(&rawUser, &hash)
 	if errors.Is(err, errNoRows) {
-		return "", errNoRows
+		return nil, "", errNoRows
+	}
+	if err == nil {
+		err = json.Unmarshal(rawUser, u)
 	}
 	if err != nil {
-		return "", fmt.Errorf("engine: load password: %w", err)
+		return nil, "", fmt.Errorf("engine: load user: %w", err)
 	}
-	return hash, nil
+	return u, hash, nil
 }
 
 // claimAttempt counts a login attempt before the password is checked, in

@@ -67,26 +67,18 @@ func (e *Engine) insertUser(ctx context.Context, u *user) error {
 	return nil
 }
 
-func (e *Engine) userBy(ctx context.Context, column, value string) (*user, error) {
+// userByID loads a user or answers user_not_found.
+func (e *Engine) userByID(ctx context.Context, id string) (*user, error) {
 	u := &user{}
 	err := scanJSON(e.cfg.DB.QueryRowContext(ctx, `SELECT `+userObject+`
-		FROM users u LEFT JOIN passwords p ON p.user_id = u.user_id WHERE u.`+column+` = ?`, value), u)
+		FROM users u LEFT JOIN passwords p ON p.user_id = u.user_id WHERE u.user_id = ?`, id), u)
 	if errors.Is(err, errNoRows) {
-		return nil, errNoRows
+		return nil, errUserNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("engine: load user: %w", err)
 	}
 	return u, nil
-}
-
-// userByID loads a user or answers user_not_found.
-func (e *Engine) userByID(ctx context.Context, id string) (*user, error) {
-	u, err := e.userBy(ctx, "user_id", id)
-	if errors.Is(err, errNoRows) {
-		return nil, errUserNotFound
-	}
-	return u, err
 }
 
 // deleteUserRows revokes the user's sessions first, so that a failure later on
@@ -266,7 +258,6 @@ func (e *Engine) revokeSessionBy(ctx context.Context, column, value string, now 
 // Magic links.
 
 type magicLink struct {
-	UserID         string
 	DeliveryMethod string
 	ExpiresAt      int64
 	Used           bool
@@ -281,17 +272,24 @@ func (e *Engine) insertMagicLink(ctx context.Context, hash, userID, delivery str
 	return nil
 }
 
-func (e *Engine) magicLinkByHash(ctx context.Context, hash string) (*magicLink, error) {
-	m := &magicLink{}
-	err := e.cfg.DB.QueryRowContext(ctx, `SELECT user_id, delivery_method, expires_at, used_at IS NOT NULL
-		FROM magic_links WHERE token_hash = ?`, hash).Scan(&m.UserID, &m.DeliveryMethod, &m.ExpiresAt, &m.Used)
+// magicLinkWithUser loads a link and its user in one statement.
+func (e *Engine) magicLinkWithUser(ctx context.Context, hash string) (*magicLink, *user, error) {
+	m, u := &magicLink{}, &user{}
+	var rawUser []byte
+	err := e.cfg.DB.QueryRowContext(ctx, `SELECT ml.delivery_method, ml.expires_at, ml.used_at IS NOT NULL, `+userObject+`
+		FROM magic_links ml JOIN users u ON u.user_id = ml.user_id
+		LEFT JOIN passwords p ON p.user_id = u.user_id
+		WHERE ml.token_hash = ?`, hash).Scan(&m.DeliveryMethod, &m.ExpiresAt, &m.Used, &rawUser)
 	if errors.Is(err, errNoRows) {
-		return nil, errMagicLinkNotFound
+		return nil, nil, errMagicLinkNotFound
+	}
+	if err == nil {
+		err = json.Unmarshal(rawUser, u)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("engine: load magic link: %w", err)
+		return nil, nil, fmt.Errorf("engine: load magic link: %w", err)
 	}
-	return m, nil
+	return m, u, nil
 }
 
 // verifyEmail marks the user's email verified: following a link that was
