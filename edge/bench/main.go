@@ -50,11 +50,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fl.SetOutput(stderr)
 	warm := fl.Int("warmup", 20, "warm-up requests per target and call")
 	n := fl.Int("n", 200, "measured requests per target and call")
-	other := fl.String("b", "", "entry module (worker.mjs beside wasm_exec.js and latch.wasm) of another Latch build to measure next to this one on workerd, e.g. an older commit's")
+	var others []string
+	fl.Func("b", "entry module (worker.mjs beside wasm_exec.js and latch.wasm) of another Latch build to measure next to this one on workerd, e.g. an older commit's; repeatable", func(s string) error {
+		others = append(others, s)
+		return nil
+	})
 	if err := fl.Parse(args); err != nil {
 		return 2
 	}
-	if err := bench(stdout, stderr, *warm, *n, *other); err != nil {
+	if err := bench(stdout, stderr, *warm, *n, others); err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
 		return 1
 	}
@@ -80,7 +84,7 @@ const (
 	callMagicLink = "magic_links/authenticate + session mint"
 )
 
-func bench(stdout, stderr io.Writer, warm, n int, other string) error {
+func bench(stdout, stderr io.Writer, warm, n int, others []string) error {
 	ctx := context.Background()
 	root, err := e2e.RepoRoot()
 	if err != nil {
@@ -128,18 +132,18 @@ func bench(stdout, stderr io.Writer, warm, n int, other string) error {
 		return err
 	}
 	defer base.Close()
-	var ot *target
-	if other != "" {
-		fmt.Fprintln(stderr, "bench: starting the other Latch build on workerd…")
+	var ots []*target
+	for i, other := range others {
+		fmt.Fprintln(stderr, "bench: starting the other Latch build", other, "on workerd…")
 		w, err := e2e.Start(ctx, e2e.Options{
-			Root: root, Main: other, Name: "latch-b",
+			Root: root, Main: other, Name: fmt.Sprintf("latch-b%d", i+1),
 			Vars: sameProject,
 		})
 		if err != nil {
 			return err
 		}
 		defer w.Close()
-		ot = newTarget("workerd (Latch, -b build)", e2e.Target{BaseURL: w.BaseURL, ProjectID: latch.ProjectID, Secret: latch.Secret})
+		ots = append(ots, newTarget(fmt.Sprintf("workerd (Latch, -b build %d: %s)", i+1, other), e2e.Target{BaseURL: w.BaseURL, ProjectID: latch.ProjectID, Secret: latch.Secret}))
 	}
 
 	client := &http.Client{Timeout: 30 * time.Second}
@@ -161,7 +165,7 @@ func bench(stdout, stderr io.Writer, warm, n int, other string) error {
 	}
 	ct.token = bt.token
 	all := []*target{nt, wt, lt, bt, ct}
-	if ot != nil {
+	for _, ot := range ots {
 		if _, err := setupLatch(client, ot); err != nil {
 			return fmt.Errorf("%s setup: %w", ot.name, err)
 		}
@@ -222,10 +226,7 @@ func bench(stdout, stderr io.Writer, warm, n int, other string) error {
 	ls, bs, cs := summarize(lt.lat[callSessions]), summarize(bt.lat[callSessions]), summarize(ct.lat[callSessions])
 	fmt.Fprintf(stdout, "## Edge: `POST /v1/sessions/authenticate` on workerd (wrangler dev, local D1)\n\n")
 	fmt.Fprintf(stdout, "| Worker | p50 | p99 | mean | p50 × JS baseline |\n|---|---|---|---|---|\n")
-	edge := []*target{lt, bt, ct}
-	if ot != nil {
-		edge = append(edge, ot)
-	}
+	edge := append([]*target{lt, bt, ct}, ots...)
 	for _, t := range edge {
 		s := summarize(t.lat[callSessions])
 		fmt.Fprintf(stdout, "| %s | %s | %s | %s | %.2f× |\n", t.name, ms(s.p50), ms(s.p99), ms(s.mean), ratio(s.p50, bs.p50))
