@@ -3,9 +3,7 @@
 package e2e
 
 import (
-	"net/http"
 	"testing"
-	"time"
 
 	"github.com/latchauth/latch/testharness/conformance"
 )
@@ -15,11 +13,5 @@ import (
 // parallel with the package's other parallel tests.
 func TestRealTimeLifecycle(t *testing.T) {
 	t.Parallel()
-	w := StartTest(t, Options{})
-	conformance.RunRealTime(t, conformance.Target{
-		BaseURL:   w.BaseURL,
-		ProjectID: w.ProjectID,
-		Secret:    w.Secret,
-		Client:    &http.Client{Timeout: 30 * time.Second},
-	})
+	conformance.RunRealTime(t, conformanceTarget(StartTest(t, Options{})))
 }

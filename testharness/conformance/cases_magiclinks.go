@@ -2,7 +2,6 @@ package conformance
 
 import (
 	"net/http"
-	"sync"
 	"testing"
 )
 
@@ -62,16 +61,7 @@ var magicLinkCases = []testCase{
 		userID, _ := c.newUser("race")
 		token := c.magicLink(userID)
 		const n = 8
-		statuses := make([]int, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				statuses[i] = c.post("/v1/magic_links/authenticate", obj{"token": token, "session_duration_minutes": 5}).status
-			}()
-		}
-		wg.Wait()
+		statuses := c.concurrently(n, "/v1/magic_links/authenticate", obj{"token": token, "session_duration_minutes": 5})
 		won := 0
 		for _, s := range statuses {
 			switch s {

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 )
@@ -84,16 +83,7 @@ var passwordCases = []testCase{
 	{name: "passwords/lockout holds under concurrent guesses", run: func(t *testing.T, c *client) {
 		_, email, pw := c.passwordUser("lockrace")
 		const n = 16
-		statuses := make([]int, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				statuses[i] = c.post("/v1/passwords/authenticate", obj{"email": email, "password": "guess-" + pw}).status
-			}()
-		}
-		wg.Wait()
+		statuses := c.concurrently(n, "/v1/passwords/authenticate", obj{"email": email, "password": "guess-" + pw})
 		counts := map[int]int{}
 		for _, s := range statuses {
 			counts[s]++

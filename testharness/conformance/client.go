@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -123,6 +124,41 @@ func (c *client) checkEnvelope(req *http.Request, r response) {
 func (c *client) post(path string, body any) response {
 	c.t.Helper()
 	return c.do(http.MethodPost, path, body, withAuth)
+}
+
+// concurrently posts body to path n times at once and returns the
+// statuses. It may run outside the test goroutine, so failures to send are
+// reported with Errorf (status 0), never Fatalf.
+func (c *client) concurrently(n int, path string, body obj) []int {
+	c.t.Helper()
+	enc, err := json.Marshal(body)
+	if err != nil {
+		c.t.Fatalf("marshal: %v", err)
+	}
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, err := http.NewRequest(http.MethodPost, c.tg.BaseURL+path, bytes.NewReader(enc))
+			if err != nil {
+				c.t.Errorf("request: %v", err)
+				return
+			}
+			req.SetBasicAuth(c.tg.ProjectID, c.tg.Secret)
+			res, err := c.hc.Do(req)
+			if err != nil {
+				c.t.Errorf("POST %s: %v", path, err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			statuses[i] = res.StatusCode
+		}()
+	}
+	wg.Wait()
+	return statuses
 }
 
 func (c *client) get(path string) response {
