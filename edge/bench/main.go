@@ -172,32 +172,11 @@ func bench(stdout, stderr io.Writer, warm, n int, others []string) error {
 		all = append(all, ot)
 	}
 
-	// Every target once per round, in a fresh random order each round, so
-	// drift on a shared machine, and one server's background work (GC)
-	// landing on the next request, hit every target alike.
-	for i := range warm + n {
-		mrand.Shuffle(len(all), func(a, b int) { all[a], all[b] = all[b], all[a] })
-		for _, t := range all {
-			d, err := authenticate(client, t)
-			if err != nil {
-				return err
-			}
-			if i >= warm {
-				t.lat[callSessions] = append(t.lat[callSessions], d)
-			}
-		}
+	if err := measure(all, callSessions, warm, n, client, authenticate); err != nil {
+		return err
 	}
-	for i := range warm + n {
-		mrand.Shuffle(len(latchTargets), func(a, b int) { latchTargets[a], latchTargets[b] = latchTargets[b], latchTargets[a] })
-		for _, t := range latchTargets {
-			d, err := magicLinkLogin(client, t)
-			if err != nil {
-				return err
-			}
-			if i >= warm {
-				t.lat[callMagicLink] = append(t.lat[callMagicLink], d)
-			}
-		}
+	if err := measure(latchTargets, callMagicLink, warm, n, client, magicLinkLogin); err != nil {
+		return err
 	}
 
 	wasmGzip, wasmRaw, err := gzipSize(filepath.Join(root, "edge", "build", "e2e", "latch.wasm"))
@@ -314,6 +293,26 @@ func setupLatch(client *http.Client, t *target) (json.RawMessage, error) {
 
 // magicLinkLogin mints a magic link (untimed) and times its authentication
 // with a new 60-minute session.
+// measure times call on every target, warm+n rounds, keeping the last n.
+// Every target once per round, in a fresh random order each round, so
+// drift on a shared machine, and one server's background work (GC)
+// landing on the next request, hit every target alike.
+func measure(targets []*target, call string, warm, n int, client *http.Client, do func(*http.Client, *target) (time.Duration, error)) error {
+	for i := range warm + n {
+		mrand.Shuffle(len(targets), func(a, b int) { targets[a], targets[b] = targets[b], targets[a] })
+		for _, t := range targets {
+			d, err := do(client, t)
+			if err != nil {
+				return err
+			}
+			if i >= warm {
+				t.lat[call] = append(t.lat[call], d)
+			}
+		}
+	}
+	return nil
+}
+
 func magicLinkLogin(client *http.Client, t *target) (time.Duration, error) {
 	ml, err := post(client, t, "/v1/magic_links", map[string]any{"user_id": t.user})
 	if err != nil {
