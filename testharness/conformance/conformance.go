@@ -37,7 +37,7 @@ func Run(t *testing.T, tg Target) {
 	var all []testCase
 	for _, group := range [][]testCase{
 		protocolCases, userCases, magicLinkCases, sessionCases,
-		passwordCases, stepUpCases, claimCases, lifecycleCases,
+		passwordCases, stepUpCases, claimCases, lifecycleCases, securityCases,
 	} {
 		all = append(all, group...)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"math/big"
 	"net/http"
+	"reflect"
 	"testing"
 	"time"
 
@@ -124,7 +125,24 @@ func checkSessionJWT(t *testing.T, claims jwt.MapClaims, s obj) {
 	if roles, _ := sc["roles"].([]any); len(roles) != 1 || roles[0] != "stytch_user" {
 		t.Errorf("jwt roles %v", sc["roles"])
 	}
-	if _, ok := sc["attributes"].(map[string]any); !ok {
-		t.Errorf("jwt attributes %v", sc["attributes"])
+	if !reflect.DeepEqual(sc["attributes"], s["attributes"]) {
+		t.Errorf("jwt attributes %v, session attributes %v", sc["attributes"], s["attributes"])
+	}
+	// The custom claims are the top-level claims beside the registered
+	// and Stytch ones, read back exactly as the session object holds them.
+	custom := map[string]any{}
+	for k, v := range claims {
+		switch k {
+		case "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "https://stytch.com/session":
+		default:
+			custom[k] = v
+		}
+	}
+	wantCustom, _ := s["custom_claims"].(obj)
+	if wantCustom == nil {
+		wantCustom = obj{}
+	}
+	if !reflect.DeepEqual(custom, wantCustom) {
+		t.Errorf("jwt custom claims %v, session custom_claims %v", custom, wantCustom)
 	}
 }

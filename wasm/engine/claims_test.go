@@ -25,7 +25,8 @@ func TestClaimsMerge(t *testing.T) {
 		{name: "one byte over", have: `{}`, update: `{"a":"` + strings.Repeat("a", maxCustomClaimsBytes-7) + `"}`, wantErr: errClaimsTooLarge},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var have, update claims
+			var have claims
+			var update claimUpdate
 			if err := json.Unmarshal([]byte(tc.have), &have); err != nil {
 				t.Fatal(err)
 			}
@@ -47,7 +48,7 @@ func TestClaimsMerge(t *testing.T) {
 	}
 }
 
-func TestCheckClaimNames(t *testing.T) {
+func TestCheckClaimName(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		key  string
@@ -61,14 +62,69 @@ func TestCheckClaimNames(t *testing.T) {
 		{name: "nbf", key: "nbf", want: errReservedClaims},
 		{name: "iat", key: "iat", want: errReservedClaims},
 		{name: "jti", key: "jti", want: errReservedClaims},
+		{name: "ISS", key: "ISS", want: errReservedClaims},
+		{name: "Sub", key: "Sub", want: errReservedClaims},
+		{name: "EXP", key: "EXP", want: errReservedClaims},
+		{name: "Aud", key: "Aud", want: errReservedClaims},
+		{name: "long s in sub", key: "ſub", want: errReservedClaims},
+		{name: "sub with suffix", key: "subject", want: nil},
 		{name: "stytch session", key: "https://stytch.com/session", want: errStytchClaims},
 		{name: "stytch other", key: "https://stytch.com/x", want: errStytchClaims},
+		{name: "stytch prefix only", key: "https://stytch.com/", want: errStytchClaims},
+		{name: "stytch in capitals", key: "HTTPS://STYTCH.COM/SESSION", want: errStytchClaims},
+		{name: "stytch with long s", key: "httpſ://ſtytch.com/session", want: errStytchClaims},
+		{name: "stytch with kelvin sign", key: "https://stytch.com/\u212a", want: errStytchClaims},
+		{name: "stytch without slash", key: "https://stytch.com", want: nil},
 		{name: "other url", key: "https://example.com/x", want: nil},
-		{name: "case differs", key: "ISS", want: nil},
+		{name: "empty", key: "", want: nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := checkClaimNames(claims{tc.key: json.RawMessage(`1`)}); got != tc.want {
+			if got := checkClaimName(tc.key); got != tc.want {
 				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestClaimUpdateDecode(t *testing.T) {
+	deep := strings.Repeat("[", maxClaimDepth-1) + "1" + strings.Repeat("]", maxClaimDepth-1)
+	for _, tc := range []struct {
+		name    string
+		in      string
+		want    string // the canonical update, as JSON
+		wantErr string // the error message's start
+	}{
+		{name: "canonical", in: `{"b" : { "y":1, "x" : [ 1.50, "<&>" ] },"a":null}`, want: `{"a":null,"b":{"x":[1.50,"\u003c\u0026\u003e"],"y":1}}`},
+		{name: "max depth", in: `{"d":` + deep + `}`, want: `{"d":` + deep + `}`},
+		{name: "too deep", in: `{"d":[` + deep + `]}`, wantErr: "session_custom_claims may nest"},
+		{name: "1e400", in: `{"n":1e400}`, wantErr: "session_custom_claims holds a number"},
+		{name: "-1e400 nested", in: `{"n":{"m":[-1e400]}}`, wantErr: "session_custom_claims holds a number"},
+		{name: "big integer is a float", in: `{"n":123456789012345678901234567890}`, want: `{"n":123456789012345678901234567890}`},
+		{name: "top-level name twice", in: `{"a":1,"a":2}`, wantErr: "session_custom_claims names the member"},
+		{name: "nested name twice", in: `{"a":{"x":1,"x":2}}`, wantErr: "session_custom_claims names the member"},
+		{name: "escaped name twice", in: `{"a":1,"\u0061":2}`, wantErr: "session_custom_claims names the member"},
+		{name: "reserved in capitals", in: `{"Sub":"x"}`, wantErr: "session_custom_claims may not use the registered"},
+		{name: "escaped stytch name", in: `{"https:\/\/stytch.com\/session":{}}`, wantErr: "session_custom_claims may not use names"},
+		{name: "invalid utf-8", in: "{\"a\":\"\xff\"}", wantErr: "session_custom_claims must be valid UTF-8"},
+		{name: "lone surrogate reads as U+FFFD", in: `{"a":"\ud800"}`, want: "{\"a\":\"\ufffd\"}"},
+		{name: "not an object", in: `[1]`, wantErr: "session_custom_claims must be a JSON object"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var u claimUpdate
+			err := json.Unmarshal([]byte(tc.in), &u)
+			if tc.wantErr != "" {
+				ae := asAPIError(err)
+				if err == nil || ae.typ == "internal_server_error" || !strings.HasPrefix(ae.message, tc.wantErr) {
+					t.Fatalf("err = %v, want %q…", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := json.Marshal(u)
+			if string(got) != tc.want {
+				t.Fatalf("got %s, want %s", got, tc.want)
 			}
 		})
 	}

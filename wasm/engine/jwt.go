@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/rsa"
@@ -90,7 +91,7 @@ func (e *Engine) mintJWT(ctx context.Context, s *session, now int64) (string, er
 		f.CreatedAt, f.UpdatedAt = "", ""
 		factors[i] = f
 	}
-	payload, err := json.Marshal(&jwtClaims{
+	payload, err := marshalJWTJSON(&jwtClaims{
 		Aud: [1]string{e.cfg.ProjectID},
 		Exp: exp,
 		Session: jwtSessionInfo{
@@ -113,7 +114,7 @@ func (e *Engine) mintJWT(ctx context.Context, s *session, now int64) (string, er
 	if len(s.CustomClaims) > 0 {
 		// {"k":v,…} of the custom claims (keys JSON-encoded, values
 		// compacted) joins the fixed claims' object: {fixed…,"k":v,…}.
-		custom, err := json.Marshal(s.CustomClaims)
+		custom, err := marshalJWTJSON(s.CustomClaims)
 		if err != nil {
 			return "", fmt.Errorf("engine: jwt custom claims: %w", err)
 		}
@@ -127,12 +128,29 @@ func (e *Engine) mintJWT(ctx context.Context, s *session, now int64) (string, er
 	if err != nil {
 		return "", fmt.Errorf("engine: sign jwt: %w", err)
 	}
+	if n := len(input) + 1 + b64.EncodedLen(len(sig)); n > maxJWTBytes {
+		// The request bounds make this unreachable (TestLargestJWT); if
+		// it ever happens, mint nothing no reader would accept.
+		return "", fmt.Errorf("engine: session %s: jwt of %d bytes exceeds %d", s.ID, n, maxJWTBytes)
+	}
 	var out strings.Builder
 	out.Grow(len(input) + 1 + b64.EncodedLen(len(sig)))
 	out.Write(input)
 	out.WriteByte('.')
 	out.WriteString(b64.EncodeToString(sig))
 	return out.String(), nil
+}
+
+// marshalJWTJSON is json.Marshal without HTML escaping: a JWT is no HTML
+// document, and "<" costs one byte rather than six.
+func marshalJWTJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // decodePublicKey turns a JWK's members into an RSA public key.
@@ -163,63 +181,118 @@ func (e *Engine) publicKey(kid string) *rsa.PublicKey {
 	return nil
 }
 
-// sessionIDFromJWT checks that tok is a JWT this project signed and returns
-// the session id it names. Its exp is not checked: an expired JWT of a live
-// session still authenticates (API.md). A malformed JWT is
-// invalid_session_jwt; one not signed by a key of ours is session_not_found.
-func (e *Engine) sessionIDFromJWT(tok string) (string, error) {
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 || len(tok) > 16<<10 {
-		return "", errInvalidSessionJWT
-	}
-	rawHeader, err1 := strictB64.DecodeString(parts[0])
-	rawClaims, err2 := strictB64.DecodeString(parts[1])
-	sig, err3 := strictB64.DecodeString(parts[2])
-	if err1 != nil || err2 != nil || err3 != nil {
-		return "", errInvalidSessionJWT
-	}
-	var header struct {
-		Alg string `json:"alg"`
-		Kid string `json:"kid"`
-	}
-	if json.Unmarshal(rawHeader, &header) != nil {
-		return "", errInvalidSessionJWT
-	}
-	key := e.publicKey(header.Kid)
-	if header.Alg != "RS256" || key == nil {
-		return "", errSessionNotFound
-	}
-	sum := sha256.Sum256([]byte(tok[:len(parts[0])+1+len(parts[1])]))
-	if rsa.VerifyPKCS1v15(key, crypto.SHA256, sum[:], sig) != nil {
-		return "", errSessionNotFound
-	}
-	// Only now that the signature is ours is the payload read.
-	var body struct {
-		Iss     string          `json:"iss"`
-		Aud     json.RawMessage `json:"aud"`
-		Session struct {
-			ID string `json:"id"`
-		} `json:"https://stytch.com/session"`
-	}
-	if json.Unmarshal(rawClaims, &body) != nil || body.Session.ID == "" {
-		return "", errInvalidSessionJWT
-	}
-	if body.Iss != "stytch.com/"+e.cfg.ProjectID || !audienceHas(body.Aud, e.cfg.ProjectID) {
-		return "", errSessionNotFound
-	}
-	return body.Session.ID, nil
+// maxJWTBytes bounds the session JWTs the engine reads and mints. The
+// bounds on custom claims and attributes keep every JWT the engine mints
+// well under it (TestLargestJWT), and the verifier reads the same limit.
+const maxJWTBytes = 16 << 10
+
+// jwtRef is what a session JWT of ours names: its session and user.
+type jwtRef struct {
+	sessionID string
+	userID    string
 }
 
-func audienceHas(raw json.RawMessage, want string) bool {
-	var list []string
-	if json.Unmarshal(raw, &list) == nil {
-		for _, a := range list {
-			if a == want {
-				return true
-			}
-		}
-		return false
+// readJWT checks that tok is a JWT this project signed and returns the
+// session and user it names. Its exp is not checked: an expired JWT of a
+// live session still authenticates (API.md).
+//
+// The reader is strict, so that a token has one accepted spelling and
+// reads the same to every reader: three base64url segments of the
+// unpadded alphabet only (Go's decoder would skip CR and LF), a header of
+// exactly alg RS256, typ JWT and kid, members matched by exact name and
+// none named twice. A malformed JWT is invalid_session_jwt; one not signed
+// by a key of ours, or not for this project, is session_not_found.
+func (e *Engine) readJWT(tok string) (jwtRef, error) {
+	if len(tok) > maxJWTBytes {
+		return jwtRef{}, errInvalidSessionJWT
 	}
-	var one string
-	return json.Unmarshal(raw, &one) == nil && one == want
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return jwtRef{}, errInvalidSessionJWT
+	}
+	var raw [3][]byte
+	for i, p := range parts {
+		b, err := strictB64.DecodeString(p)
+		if err != nil || p == "" || !base64URLOnly(p) {
+			return jwtRef{}, errInvalidSessionJWT
+		}
+		raw[i] = b
+	}
+	kid, err := readJWTHeader(raw[0])
+	if err != nil {
+		return jwtRef{}, err
+	}
+	key := e.publicKey(kid)
+	if key == nil {
+		return jwtRef{}, errSessionNotFound
+	}
+	sum := sha256.Sum256([]byte(tok[:len(parts[0])+1+len(parts[1])]))
+	if rsa.VerifyPKCS1v15(key, crypto.SHA256, sum[:], raw[2]) != nil {
+		return jwtRef{}, errSessionNotFound
+	}
+	// Only now that the signature is ours is the payload read.
+	return e.readJWTClaims(raw[1])
+}
+
+// base64URLOnly reports whether s holds only the characters of unpadded
+// base64url.
+func base64URLOnly(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// readJWTHeader accepts exactly the header mintJWT writes and returns its kid.
+func readJWTHeader(raw []byte) (string, error) {
+	m, err := objectMembers(raw)
+	if err != nil || len(m) != 3 {
+		return "", errInvalidSessionJWT
+	}
+	alg, ok1 := jsonString(m["alg"])
+	typ, ok2 := jsonString(m["typ"])
+	kid, ok3 := jsonString(m["kid"])
+	switch {
+	case !ok1 || !ok2 || !ok3 || typ != "JWT" || kid == "":
+		return "", errInvalidSessionJWT
+	case alg != "RS256":
+		return "", errSessionNotFound
+	}
+	return kid, nil
+}
+
+// readJWTClaims reads the claims of a JWT whose signature is ours.
+func (e *Engine) readJWTClaims(raw []byte) (jwtRef, error) {
+	m, err := objectMembers(raw)
+	if err != nil {
+		return jwtRef{}, errInvalidSessionJWT
+	}
+	iss, ok1 := jsonString(m["iss"])
+	sub, ok2 := jsonString(m["sub"])
+	var aud []string
+	ok3 := json.Unmarshal(m["aud"], &aud) == nil
+	info, err := objectMembers(m[sessionClaim])
+	if !ok1 || !ok2 || !ok3 || err != nil {
+		return jwtRef{}, errInvalidSessionJWT
+	}
+	id, ok := jsonString(info["id"])
+	if !ok || id == "" || sub == "" {
+		return jwtRef{}, errInvalidSessionJWT
+	}
+	if iss != "stytch.com/"+e.cfg.ProjectID || len(aud) != 1 || aud[0] != e.cfg.ProjectID {
+		return jwtRef{}, errSessionNotFound
+	}
+	return jwtRef{sessionID: id, userID: sub}, nil
+}
+
+// jsonString reads raw as a JSON string; false for anything else.
+func jsonString(raw json.RawMessage) (string, bool) {
+	if len(raw) == 0 || raw[0] != '"' {
+		return "", false
+	}
+	var s string
+	return s, json.Unmarshal(raw, &s) == nil
 }

@@ -30,7 +30,7 @@ func (s keySigner) PublicKeys() []PublicKey {
 	return []PublicKey{{KID: s.kid, N: b64.EncodeToString(s.key.N.Bytes()), E: "AQAB"}}
 }
 
-func TestSessionIDFromJWT(t *testing.T) {
+func TestReadJWT(t *testing.T) {
 	ours, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -64,6 +64,20 @@ func TestSessionIDFromJWT(t *testing.T) {
 		}
 		return out
 	}
+	// signRaw signs a hand-written header and payload with our key, for
+	// tokens no JWT library would write.
+	signRaw := func(header, payload string) string {
+		input := b64.EncodeToString([]byte(header)) + "." + b64.EncodeToString([]byte(payload))
+		sig, err := jwt.SigningMethodRS256.Sign(input, ours)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return input + "." + b64.EncodeToString(sig)
+	}
+	const okHeader = `{"alg":"RS256","kid":"` + kid + `","typ":"JWT"}`
+	payload := func(session string) string {
+		return `{"aud":["` + project + `"],"iss":"stytch.com/` + project + `","sub":"user-test-1","https://stytch.com/session":` + session + `}`
+	}
 	pubDER, _ := x509.MarshalPKIXPublicKey(&ours.PublicKey)
 	parts := strings.Split(good, ".")
 	for _, tc := range []struct {
@@ -74,10 +88,26 @@ func TestSessionIDFromJWT(t *testing.T) {
 	}{
 		{name: "minted", tok: good, wantID: "session-test-abc"},
 		{name: "expired but ours", tok: sign(jwt.SigningMethodRS256, ours, kid, claims(nil)), wantID: "session-test-abc"},
-		{name: "audience as string", tok: sign(jwt.SigningMethodRS256, ours, kid, claims(func(c jwt.MapClaims) { c["aud"] = project })), wantID: "session-test-abc"},
+		{name: "hand-written", tok: signRaw(okHeader, payload(`{"id":"session-test-abc"}`)), wantID: "session-test-abc"},
+		{name: "audience as string", tok: sign(jwt.SigningMethodRS256, ours, kid, claims(func(c jwt.MapClaims) { c["aud"] = project })), wantErr: errInvalidSessionJWT},
+		{name: "session claim twice", tok: signRaw(okHeader, payload(`{"id":"session-test-abc"},"https://stytch.com/session":{"id":"session-test-other"}`)), wantErr: errInvalidSessionJWT},
+		{name: "session id twice", tok: signRaw(okHeader, payload(`{"id":"session-test-abc","id":"session-test-other"}`)), wantErr: errInvalidSessionJWT},
+		{name: "session claim in capitals only", tok: signRaw(okHeader, strings.Replace(payload(`{"id":"session-test-abc"}`), "https://stytch.com/session", "HTTPS://STYTCH.COM/SESSION", 1)), wantErr: errInvalidSessionJWT},
+		{name: "session claim with long s", tok: signRaw(okHeader, strings.Replace(payload(`{"id":"session-test-abc"}`), "https://stytch.com/session", "https://stytch.com/ſession", 1)), wantErr: errInvalidSessionJWT},
+		{name: "sub twice", tok: signRaw(okHeader, payload(`{"id":"session-test-abc"},"sub":"user-test-2"`)), wantErr: errInvalidSessionJWT},
+		{name: "no sub", tok: sign(jwt.SigningMethodRS256, ours, kid, claims(func(c jwt.MapClaims) { delete(c, "sub") })), wantErr: errInvalidSessionJWT},
+		{name: "header in capitals", tok: signRaw(`{"ALG":"RS256","KID":"`+kid+`","TYP":"JWT"}`, payload(`{"id":"session-test-abc"}`)), wantErr: errInvalidSessionJWT},
+		{name: "header kid twice", tok: signRaw(`{"alg":"RS256","kid":"jwk-test-2","kid":"`+kid+`","typ":"JWT"}`, payload(`{"id":"session-test-abc"}`)), wantErr: errInvalidSessionJWT},
+		{name: "header without typ", tok: signRaw(`{"alg":"RS256","kid":"`+kid+`"}`, payload(`{"id":"session-test-abc"}`)), wantErr: errInvalidSessionJWT},
+		{name: "header typ in lower case", tok: signRaw(`{"alg":"RS256","kid":"`+kid+`","typ":"jwt"}`, payload(`{"id":"session-test-abc"}`)), wantErr: errInvalidSessionJWT},
+		{name: "header with crit", tok: signRaw(`{"alg":"RS256","crit":["exp"],"kid":"`+kid+`","typ":"JWT"}`, payload(`{"id":"session-test-abc"}`)), wantErr: errInvalidSessionJWT},
+		{name: "newline in signature", tok: parts[0] + "." + parts[1] + "." + parts[2][:10] + "\n" + parts[2][10:], wantErr: errInvalidSessionJWT},
+		{name: "carriage return in payload", tok: parts[0] + "." + parts[1][:10] + "\r" + parts[1][10:] + "." + parts[2], wantErr: errInvalidSessionJWT},
+		{name: "padded signature", tok: good + "==", wantErr: errInvalidSessionJWT},
 		{name: "other key same kid", tok: sign(jwt.SigningMethodRS256, theirs, kid, claims(nil)), wantErr: errSessionNotFound},
 		{name: "unknown kid", tok: sign(jwt.SigningMethodRS256, ours, "jwk-test-2", claims(nil)), wantErr: errSessionNotFound},
-		{name: "alg none", tok: sign(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, kid, claims(nil)), wantErr: errSessionNotFound},
+		{name: "alg none", tok: sign(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, kid, claims(nil)), wantErr: errInvalidSessionJWT},
+		{name: "alg none with a signature", tok: signRaw(`{"alg":"none","kid":"`+kid+`","typ":"JWT"}`, payload(`{"id":"session-test-abc"}`)), wantErr: errSessionNotFound},
 		{name: "hs256 with public key", tok: sign(jwt.SigningMethodHS256, pubDER, kid, claims(nil)), wantErr: errSessionNotFound},
 		{name: "ps256", tok: sign(jwt.SigningMethodPS256, ours, kid, claims(nil)), wantErr: errSessionNotFound},
 		{name: "wrong issuer", tok: sign(jwt.SigningMethodRS256, ours, kid, claims(func(c jwt.MapClaims) { c["iss"] = "stytch.com/other" })), wantErr: errSessionNotFound},
@@ -90,9 +120,12 @@ func TestSessionIDFromJWT(t *testing.T) {
 		{name: "huge", tok: strings.Repeat("a", 20000) + ".b.c", wantErr: errInvalidSessionJWT},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			id, err := e.sessionIDFromJWT(tc.tok)
-			if !errors.Is(err, tc.wantErr) || id != tc.wantID {
-				t.Fatalf("got %q, %v; want %q, %v", id, err, tc.wantID, tc.wantErr)
+			ref, err := e.readJWT(tc.tok)
+			if !errors.Is(err, tc.wantErr) || ref.sessionID != tc.wantID {
+				t.Fatalf("got %q, %v; want %q, %v", ref.sessionID, err, tc.wantID, tc.wantErr)
+			}
+			if err == nil && ref.userID != "user-test-1" {
+				t.Fatalf("user %q, want user-test-1", ref.userID)
 			}
 		})
 	}
@@ -181,16 +214,16 @@ func TestMintJWTPayload(t *testing.T) {
 					t.Errorf("claim %q = %s, want %s", k, got[k], v)
 				}
 			}
-			if _, err := e.sessionIDFromJWT(tok); err != nil {
+			if _, err := e.readJWT(tok); err != nil {
 				t.Errorf("own JWT refused: %v", err)
 			}
 		})
 	}
 }
 
-// FuzzSessionIDFromJWT feeds arbitrary strings to the JWT check: it never
-// panics, and only a token signed by our key yields a session id.
-func FuzzSessionIDFromJWT(f *testing.F) {
+// FuzzReadJWT feeds arbitrary strings to the JWT check: it never panics,
+// and only the token we minted yields a session id.
+func FuzzReadJWT(f *testing.F) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		f.Fatal(err)
@@ -206,12 +239,12 @@ func FuzzSessionIDFromJWT(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, tok string) {
-		id, err := e.sessionIDFromJWT(tok)
-		if err == nil && (tok != good || id != "session-test-1") {
-			t.Fatalf("accepted %q as %q", tok, id)
+		ref, err := e.readJWT(tok)
+		if err == nil && (tok != good || ref.sessionID != "session-test-1" || ref.userID != "user-test-1") {
+			t.Fatalf("accepted %q as %+v", tok, ref)
 		}
-		if err != nil && id != "" {
-			t.Fatalf("error %v with id %q", err, id)
+		if err != nil && ref != (jwtRef{}) {
+			t.Fatalf("error %v with %+v", err, ref)
 		}
 	})
 }

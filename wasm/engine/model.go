@@ -89,6 +89,37 @@ type attributes struct {
 	UserAgent string `json:"user_agent"`
 }
 
+// Bounds of attributes: a real browser's user agent and any IPv6 address
+// (45 characters at most, more with a zone) fit. With the custom claims'
+// limit they keep every session JWT under maxJWTBytes (TestLargestJWT).
+const (
+	maxUserAgentBytes = 1024
+	maxIPAddressBytes = 64
+)
+
+// validate bounds the attributes a request carries; decodeExact calls it.
+func (a *attributes) validate() error {
+	switch {
+	case len(a.UserAgent) > maxUserAgentBytes:
+		return badRequest("attributes.user_agent may be at most %d bytes long.", maxUserAgentBytes)
+	case len(a.IPAddress) > maxIPAddressBytes:
+		return badRequest("attributes.ip_address may be at most %d bytes long.", maxIPAddressBytes)
+	case hasControl(a.UserAgent) || hasControl(a.IPAddress):
+		return badRequest("attributes may not hold control characters.")
+	}
+	return nil
+}
+
+// hasControl reports whether s holds an ASCII control character or DEL.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
 // factor is one authentication factor of a session, stored as JSON on the
 // session row in exactly the shape the API returns.
 type factor struct {

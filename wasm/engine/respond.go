@@ -60,8 +60,9 @@ func (c *call) writeJSON(status int, v any) {
 	_, _ = c.w.Write(body)
 }
 
-// decode reads the JSON body into dst. An empty body decodes as {}.
-// Oversized bodies, malformed JSON and wrong field types are client errors.
+// decode reads the JSON body into dst, matching member names exactly
+// (decodeExact). An empty body decodes as {}. Oversized bodies, malformed
+// JSON, members named twice and wrong field types are client errors.
 func (c *call) decode(dst any) error {
 	body, err := io.ReadAll(http.MaxBytesReader(c.w, c.r.Body, maxBodyBytes))
 	if err != nil {
@@ -78,12 +79,8 @@ func (c *call) decode(dst any) error {
 	if body[0] != '{' {
 		return badRequest("The request body must be a JSON object.")
 	}
-	if err := json.Unmarshal(body, dst); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) && typeErr.Field != "" {
-			return badRequest("Field %q has the wrong type.", typeErr.Field)
-		}
+	if !json.Valid(body) {
 		return badRequest("The request body is not valid JSON.")
 	}
-	return nil
+	return decodeExact(body, dst)
 }

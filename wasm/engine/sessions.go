@@ -22,12 +22,13 @@ type sessionArgs struct {
 	SessionToken    string      `json:"session_token"`
 	SessionJWT      string      `json:"session_jwt"`
 	DurationMinutes int         `json:"session_duration_minutes"`
-	CustomClaims    claims      `json:"session_custom_claims"`
+	CustomClaims    claimUpdate `json:"session_custom_claims"`
 	Attributes      *attributes `json:"attributes"`
 }
 
 // check validates the arguments before anything is read or written.
-// A duration of 0 means none was given.
+// A duration of 0 means none was given. Custom claims and attributes were
+// checked as they were decoded (claimUpdate, attributes.validate).
 func (a *sessionArgs) check() error {
 	if a.SessionToken != "" && a.SessionJWT != "" {
 		return errTooManySessionArgs
@@ -35,12 +36,12 @@ func (a *sessionArgs) check() error {
 	if a.DurationMinutes != 0 && (a.DurationMinutes < minSessionMinutes || a.DurationMinutes > maxSessionMinutes) {
 		return errSessionDuration
 	}
-	return checkClaimNames(a.CustomClaims)
+	return nil
 }
 
 // liveSession finds the live session named by a token or a JWT, with its user.
 func (e *Engine) liveSession(ctx context.Context, token, jwt string) (*session, *user, error) {
-	var column, value string
+	var column, value, userID string
 	switch {
 	case token != "":
 		if !wellFormedSessionToken(token) {
@@ -48,16 +49,16 @@ func (e *Engine) liveSession(ctx context.Context, token, jwt string) (*session, 
 		}
 		column, value = "token_hash", hashToken(token)
 	case jwt != "":
-		id, err := e.sessionIDFromJWT(jwt)
+		ref, err := e.readJWT(jwt)
 		if err != nil {
 			return nil, nil, err
 		}
-		column, value = "session_id", id
+		column, value, userID = "session_id", ref.sessionID, ref.userID
 	default:
 		return nil, nil, errNoSessionArgs
 	}
 	s, u, err := e.sessionWithUser(ctx, column, value)
-	if errors.Is(err, errNoRows) || (err == nil && !s.live(e.now())) {
+	if errors.Is(err, errNoRows) || (err == nil && (!s.live(e.now()) || userID != "" && s.UserID != userID)) {
 		return nil, nil, errSessionNotFound
 	}
 	return s, u, err
@@ -301,7 +302,7 @@ func (e *Engine) revokeSession(c *call) error {
 	case given > 1:
 		return errTooManyRevokeArgs
 	}
-	column, value := "session_id", a.SessionID
+	column, value, userID := "session_id", a.SessionID, ""
 	switch {
 	case a.SessionID != "" && !e.validID("session", a.SessionID):
 		return errInvalidSessionID
@@ -311,13 +312,13 @@ func (e *Engine) revokeSession(c *call) error {
 		}
 		column, value = "token_hash", hashToken(a.SessionToken)
 	case a.SessionJWT != "":
-		id, err := e.sessionIDFromJWT(a.SessionJWT)
+		ref, err := e.readJWT(a.SessionJWT)
 		if err != nil {
 			return err
 		}
-		value = id
+		value, userID = ref.sessionID, ref.userID
 	}
-	if err := e.revokeSessionBy(c.r.Context(), column, value, e.now()); err != nil {
+	if err := e.revokeSessionBy(c.r.Context(), column, value, userID, e.now()); err != nil {
 		return err
 	}
 	c.reply(nil)

@@ -229,11 +229,12 @@ func (e *Engine) liveSessions(ctx context.Context, userID string, now int64) ([]
 }
 
 // revokeSessionBy revokes the session whose column (session_id or
-// token_hash) is value. Revoking is idempotent: a session already revoked or
-// expired is left as it is; one that never existed is session_not_found.
-func (e *Engine) revokeSessionBy(ctx context.Context, column, value string, now int64) error {
+// token_hash) is value and, when userID is not empty, whose user it is.
+// Revoking is idempotent: a session already revoked or expired is left as
+// it is; one that never existed is session_not_found.
+func (e *Engine) revokeSessionBy(ctx context.Context, column, value, userID string, now int64) error {
 	res, err := e.cfg.DB.ExecContext(ctx, `UPDATE sessions SET revoked_at = ?, version = version + 1
-		WHERE `+column+` = ? AND revoked_at IS NULL`, now, value)
+		WHERE `+column+` = ? AND (? = '' OR user_id = ?) AND revoked_at IS NULL`, now, value, userID, userID)
 	if err != nil {
 		return fmt.Errorf("engine: revoke session: %w", err)
 	}
@@ -245,7 +246,8 @@ func (e *Engine) revokeSessionBy(ctx context.Context, column, value string, now 
 		return nil
 	}
 	var exists int
-	err = e.cfg.DB.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE `+column+` = ?`, value).Scan(&exists)
+	err = e.cfg.DB.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE `+column+` = ? AND (? = '' OR user_id = ?)`,
+		value, userID, userID).Scan(&exists)
 	if err != nil {
 		return fmt.Errorf("engine: revoke session: %w", err)
 	}
