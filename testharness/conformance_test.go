@@ -15,5 +15,10 @@ func TestConformance(t *testing.T) {
 		ProjectID: s.ProjectID,
 		Secret:    s.Secret,
 		Advance:   s.Advance,
+		RotateKeys: func(t *testing.T) {
+			if _, err := s.RotateKey(); err != nil {
+				t.Fatal(err)
+			}
+		},
 	})
 }

@@ -268,11 +268,13 @@ func (s *Server) Keys() []keys.Key {
 	return slices.Clone(s.keys)
 }
 
-// SetKeys replaces the signing keys: the first signs from now on, all of
-// them are published in the JWKS. Requests already running finish with the
-// keys they started with.
+// SetKeys replaces the signing keys: the first unretired one signs from
+// now on; retired ones check the JWTs they signed and stay in the JWKS
+// until those have expired. Requests already running finish with the keys
+// they started with.
 func (s *Server) SetKeys(ks []keys.Key) error {
-	if len(ks) == 0 {
+	signing := slices.IndexFunc(ks, func(k keys.Key) bool { return k.RetiredAt == 0 })
+	if signing < 0 {
 		return fmt.Errorf("%w: %w", ErrConfig, keys.ErrNoKeys)
 	}
 	signers := make(map[string]*keys.Signer, len(ks))
@@ -284,16 +286,20 @@ func (s *Server) SetKeys(ks []keys.Key) error {
 		if _, dup := signers[k.KID]; dup {
 			return fmt.Errorf("%w: duplicate kid %q", ErrConfig, k.KID)
 		}
-		signer, err := keys.NewSigner([]keys.Key{k})
+		// The host signs with whichever key the guest names; only the
+		// guest's choice of KeyID follows retirement.
+		active := k
+		active.RetiredAt = 0
+		signer, err := keys.NewSigner([]keys.Key{active})
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 		signers[k.KID] = signer
 		p := keys.Public(k)
-		public = append(public, wire.PublicKey{KID: p.KID, N: p.N, E: p.E})
+		public = append(public, wire.PublicKey{KID: p.KID, N: p.N, E: p.E, RetiredAt: p.RetiredAt})
 	}
 	frame := wire.AppendConfig(nil, &wire.Config{
-		ProjectID: s.ProjectID, Secret: s.Secret, KeyID: ks[0].KID, PublicKeys: public,
+		ProjectID: s.ProjectID, Secret: s.Secret, KeyID: ks[signing].KID, PublicKeys: public,
 	})
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -302,14 +308,17 @@ func (s *Server) SetKeys(ks []keys.Key) error {
 	return nil
 }
 
-// RotateKey generates a key that signs from now on and keeps the current
-// keys published, so JWTs they signed still verify. It returns the new key.
+// RotateKey generates a key that signs from now on and retires the keys
+// that signed until now (keys.Rotate at the guest's clock): they stay in
+// the JWKS until every JWT they signed has expired, and an expired JWT
+// they signed for a live session still authenticates. It returns the new
+// key.
 func (s *Server) RotateKey() (keys.Key, error) {
-	k, err := keys.Generate(rand.Reader, engine.EnvOf(s.ProjectID))
+	ks, err := keys.Rotate(s.Keys(), rand.Reader, engine.EnvOf(s.ProjectID), s.Now().Unix(), 0)
 	if err != nil {
 		return keys.Key{}, fmt.Errorf("testharness: %w", err)
 	}
-	return k, s.SetKeys(append([]keys.Key{k}, s.Keys()...))
+	return ks[0], s.SetKeys(ks)
 }
 
 func (s *Server) guestConfig() ([]byte, uint64) {

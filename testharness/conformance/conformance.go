@@ -23,6 +23,11 @@ type Target struct {
 	// Advance moves the host's clock forward. Nil for hosts on real time;
 	// the cases that need time to pass then report themselves skipped.
 	Advance func(time.Duration)
+	// RotateKeys makes a new signing key sign from now on and retires the
+	// keys that signed until now (keys.Rotate), as an operator rotating
+	// keys does. Nil for hosts that cannot; the rotation case then reports
+	// itself skipped.
+	RotateKeys func(t *testing.T)
 }
 
 type testCase struct {
@@ -37,7 +42,7 @@ func Run(t *testing.T, tg Target) {
 	var all []testCase
 	for _, group := range [][]testCase{
 		protocolCases, userCases, magicLinkCases, sessionCases,
-		passwordCases, stepUpCases, claimCases, lifecycleCases, securityCases,
+		passwordCases, stepUpCases, claimCases, lifecycleCases, securityCases, keyCases,
 	} {
 		all = append(all, group...)
 	}

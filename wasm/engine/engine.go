@@ -74,10 +74,15 @@ func New(cfg Config) (*Engine, error) {
 	case len(cfg.Signer.PublicKeys()) == 0:
 		return nil, fmt.Errorf("%w: signer has no keys", ErrConfig)
 	}
+	signs := false
 	for _, k := range cfg.Signer.PublicKeys() {
 		if _, err := decodePublicKey(k); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
+		signs = signs || (k.KID == cfg.Signer.KeyID() && k.RetiredAt == 0)
+	}
+	if !signs {
+		return nil, fmt.Errorf("%w: the signing key %q is not among the signer's unretired keys", ErrConfig, cfg.Signer.KeyID())
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -68,14 +68,55 @@ func testSigner(t testing.TB) *keys.Signer {
 	return s
 }
 
+// rotatingSigner is a keys.Signer whose key set can be rotated while the
+// engine serves, as the hosts' signers can.
+type rotatingSigner struct {
+	mu   sync.Mutex
+	set  []keys.Key
+	cur  *keys.Signer
+	env  string
+	when func() time.Time
+}
+
+func (r *rotatingSigner) signer() *keys.Signer {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cur
+}
+
+func (r *rotatingSigner) KeyID() string                  { return r.signer().KeyID() }
+func (r *rotatingSigner) PublicKeys() []engine.PublicKey { return r.signer().PublicKeys() }
+func (r *rotatingSigner) Sign(ctx context.Context, in []byte) ([]byte, error) {
+	return r.signer().Sign(ctx, in)
+}
+
+// rotate is conformance.Target.RotateKeys.
+func (r *rotatingSigner) rotate(t *testing.T) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	set, err := keys.Rotate(r.set, rand.Reader, r.env, r.when().Unix(), 0)
+	if err == nil {
+		r.cur, err = keys.NewSigner(set)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.set = set
+}
+
 // TestConformance runs the shared HTTP suite against the native engine.
 func TestConformance(t *testing.T) {
 	clk := &clock{t: time.Now().Truncate(time.Second)}
+	k, err := testKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer := &rotatingSigner{set: []keys.Key{k}, cur: testSigner(t), env: "test", when: clk.Now}
 	cfg := engine.Config{
 		ProjectID: "project-test-2d3b8f0e-4a55-4c1e-9b7a-0d1f4e6c8a21",
 		Secret:    "secret-test-conformance",
 		DB:        openDB(t),
-		Signer:    testSigner(t),
+		Signer:    signer,
 		Now:       clk.Now,
 	}
 	e, err := engine.New(cfg)
@@ -86,7 +127,7 @@ func TestConformance(t *testing.T) {
 	t.Cleanup(srv.Close)
 	conformance.Run(t, conformance.Target{
 		BaseURL: srv.URL, ProjectID: cfg.ProjectID, Secret: cfg.Secret,
-		Client: srv.Client(), Advance: clk.Advance,
+		Client: srv.Client(), Advance: clk.Advance, RotateKeys: signer.rotate,
 	})
 }
 

@@ -12,16 +12,31 @@ type Signer interface {
 	// Sign returns the RS256 signature (RSASSA-PKCS1-v1_5, SHA-256) of the
 	// JWT signing input, made with the key named by KeyID.
 	Sign(ctx context.Context, signingInput []byte) ([]byte, error)
-	// PublicKeys lists every key that may have signed a live JWT, the
-	// signing key first. The engine publishes them in the JWKS and uses them
-	// to check session JWTs it is given.
+	// PublicKeys lists every key that may have signed a JWT of a live
+	// session, retired keys included. The engine checks the session JWTs
+	// it is given against all of them, and publishes in the JWKS the keys
+	// that still sign and those retired too recently for every JWT they
+	// signed to have expired. See RATIONALE.md, "How do signing keys
+	// rotate?".
 	PublicKeys() []PublicKey
 }
 
 // PublicKey is the public half of an RSA signing key, as JWK members:
-// N and E are unpadded base64url big-endian integers.
+// N and E are unpadded base64url big-endian integers. RetiredAt is when
+// the key stopped signing, in Unix seconds; 0 for a key that signs.
 type PublicKey struct {
-	KID string
-	N   string
-	E   string
+	KID       string
+	N         string
+	E         string
+	RetiredAt int64
+}
+
+// jwksGrace is how long past its last JWT's expiry a retired key stays
+// in the JWKS: the largest clock leeway a verifier may allow.
+const jwksGrace = 300
+
+// published reports whether k belongs in the JWKS at now: it signs, or
+// a JWT it signed may still be unexpired to a verifier.
+func (k *PublicKey) published(now int64) bool {
+	return k.RetiredAt == 0 || now < k.RetiredAt+jwtLifetime+jwksGrace
 }

@@ -83,7 +83,7 @@ func setup(n uint32) error {
 	}
 	public := make([]engine.PublicKey, len(c.PublicKeys))
 	for i, k := range c.PublicKeys {
-		public[i] = engine.PublicKey{KID: k.KID, N: k.N, E: k.E}
+		public[i] = engine.PublicKey{KID: k.KID, N: k.N, E: k.E, RetiredAt: k.RetiredAt}
 	}
 	signer, err := bridge.NewSigner(call, c.KeyID, public)
 	if err != nil {

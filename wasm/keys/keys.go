@@ -23,10 +23,14 @@ import (
 // Bits is the size of generated keys.
 const Bits = 2048
 
-// Key is a private RSA signing key and its kid.
+// Key is a private RSA signing key and its kid. RetiredAt is when it
+// stopped signing (Unix seconds), 0 while it signs: a retired key only
+// checks the JWTs it signed (the expired JWT of a live session still
+// authenticates) and leaves the JWKS once they have all expired.
 type Key struct {
-	KID     string
-	Private *rsa.PrivateKey
+	KID       string
+	Private   *rsa.PrivateKey
+	RetiredAt int64
 }
 
 // ErrNoKeys is returned for a key set that holds no usable key.
@@ -52,12 +56,14 @@ type jwk struct {
 	Kid string `json:"kid"`
 	N   string `json:"n"`
 	E   string `json:"e"`
-	D   string `json:"d,omitempty"`
-	P   string `json:"p,omitempty"`
-	Q   string `json:"q,omitempty"`
-	DP  string `json:"dp,omitempty"`
-	DQ  string `json:"dq,omitempty"`
-	QI  string `json:"qi,omitempty"`
+	// RetiredAt, a Latch member, is when the key stopped signing.
+	RetiredAt int64  `json:"retired_at,omitempty"`
+	D         string `json:"d,omitempty"`
+	P         string `json:"p,omitempty"`
+	Q         string `json:"q,omitempty"`
+	DP        string `json:"dp,omitempty"`
+	DQ        string `json:"dq,omitempty"`
+	QI        string `json:"qi,omitempty"`
 }
 
 type jwkSet struct {
@@ -80,7 +86,7 @@ func decInt(field, s string) (*big.Int, error) {
 }
 
 // MarshalSet encodes keys as a JWK set with private members, the form the
-// Worker's LATCH_SIGNING_KEYS secret takes. The first key signs.
+// Worker's LATCH_SIGNING_KEYS secret takes. The first unretired key signs.
 func MarshalSet(keys []Key) ([]byte, error) {
 	set := jwkSet{Keys: make([]jwk, 0, len(keys))}
 	for _, k := range keys {
@@ -91,13 +97,15 @@ func MarshalSet(keys []Key) ([]byte, error) {
 			N: encInt(p.N), E: encInt(big.NewInt(int64(p.E))), D: encInt(p.D),
 			P: encInt(p.Primes[0]), Q: encInt(p.Primes[1]),
 			DP: encInt(p.Precomputed.Dp), DQ: encInt(p.Precomputed.Dq), QI: encInt(p.Precomputed.Qinv),
+			RetiredAt: k.RetiredAt,
 		})
 	}
 	return json.Marshal(set)
 }
 
 // ParseSet decodes a JWK set with private RSA members. Keys must be RSA,
-// have a kid, and pass rsa.PrivateKey.Validate.
+// have a kid, and pass rsa.PrivateKey.Validate; one at least must be
+// unretired.
 func ParseSet(data []byte) ([]Key, error) {
 	var set jwkSet
 	if err := json.Unmarshal(data, &set); err != nil {
@@ -111,8 +119,8 @@ func ParseSet(data []byte) ([]Key, error) {
 		}
 		out = append(out, key)
 	}
-	if len(out) == 0 {
-		return nil, ErrNoKeys
+	if _, err := signingKey(out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -136,6 +144,9 @@ func parseKey(k jwk) (Key, error) {
 	if !ints[1].IsInt64() || ints[1].Int64() > 1<<31-1 {
 		return Key{}, errors.New("keys: exponent too large")
 	}
+	if k.RetiredAt < 0 {
+		return Key{}, fmt.Errorf("keys: %s: negative retired_at", k.Kid)
+	}
 	priv := &rsa.PrivateKey{
 		PublicKey: rsa.PublicKey{N: ints[0], E: int(ints[1].Int64())},
 		D:         ints[2],
@@ -145,32 +156,67 @@ func parseKey(k jwk) (Key, error) {
 		return Key{}, fmt.Errorf("keys: %s: %w", k.Kid, err)
 	}
 	priv.Precompute()
-	return Key{KID: k.Kid, Private: priv}, nil
+	return Key{KID: k.Kid, Private: priv, RetiredAt: k.RetiredAt}, nil
+}
+
+// signingKey returns the index of the first unretired key.
+func signingKey(ks []Key) (int, error) {
+	for i, k := range ks {
+		if k.RetiredAt == 0 {
+			return i, nil
+		}
+	}
+	return 0, ErrNoKeys
+}
+
+// Rotate returns set with a new key generated from random first, signing
+// from now on, and every key that signed until now retired at now. Keys
+// retired before dropBefore (Unix seconds; 0 keeps them all) are left out:
+// once no session that was live when they retired can still be, nobody
+// holds a JWT they signed that could authenticate.
+func Rotate(set []Key, random io.Reader, env string, now, dropBefore int64) ([]Key, error) {
+	k, err := Generate(random, env)
+	if err != nil {
+		return nil, err
+	}
+	out := []Key{k}
+	for _, old := range set {
+		if old.RetiredAt == 0 {
+			old.RetiredAt = now
+		}
+		if old.RetiredAt >= dropBefore {
+			out = append(out, old)
+		}
+	}
+	return out, nil
 }
 
 // Public returns the public half of k in the engine's form.
 func Public(k Key) engine.PublicKey {
 	return engine.PublicKey{
-		KID: k.KID,
-		N:   encInt(k.Private.N),
-		E:   encInt(big.NewInt(int64(k.Private.E))),
+		KID:       k.KID,
+		N:         encInt(k.Private.N),
+		E:         encInt(big.NewInt(int64(k.Private.E))),
+		RetiredAt: k.RetiredAt,
 	}
 }
 
-// Signer signs with the first of its keys and publishes all of them.
+// Signer signs with the first of its unretired keys and lists all of them.
 type Signer struct {
-	keys   []Key
+	sign   Key
 	public []engine.PublicKey
 }
 
 var _ engine.Signer = (*Signer)(nil)
 
-// NewSigner returns a pure-Go RS256 signer over keys; the first key signs.
+// NewSigner returns a pure-Go RS256 signer over keys; the first
+// unretired key signs.
 func NewSigner(keys []Key) (*Signer, error) {
-	if len(keys) == 0 {
-		return nil, ErrNoKeys
+	i, err := signingKey(keys)
+	if err != nil {
+		return nil, err
 	}
-	s := &Signer{keys: keys}
+	s := &Signer{sign: keys[i]}
 	for _, k := range keys {
 		s.public = append(s.public, Public(k))
 	}
@@ -178,15 +224,15 @@ func NewSigner(keys []Key) (*Signer, error) {
 }
 
 // KeyID returns the kid of the signing key.
-func (s *Signer) KeyID() string { return s.keys[0].KID }
+func (s *Signer) KeyID() string { return s.sign.KID }
 
-// PublicKeys returns every key, the signing key first.
+// PublicKeys returns every key, retired ones included, in set order.
 func (s *Signer) PublicKeys() []engine.PublicKey { return s.public }
 
-// Sign signs input with the first key, RS256.
+// Sign signs input with the signing key, RS256.
 func (s *Signer) Sign(_ context.Context, input []byte) ([]byte, error) {
 	sum := sha256.Sum256(input)
-	sig, err := rsa.SignPKCS1v15(nil, s.keys[0].Private, crypto.SHA256, sum[:])
+	sig, err := rsa.SignPKCS1v15(nil, s.sign.Private, crypto.SHA256, sum[:])
 	if err != nil {
 		return nil, fmt.Errorf("keys: sign: %w", err)
 	}

@@ -19,9 +19,11 @@ const (
 	kindError     = 'E'
 )
 
-// PublicKey is a public RSA key as JWK members (unpadded base64url).
+// PublicKey is a public RSA key as JWK members (unpadded base64url), and
+// when it stopped signing (Unix seconds; 0 while it signs or may sign).
 type PublicKey struct {
 	KID, N, E string
+	RetiredAt int64
 }
 
 // Config is what the guest needs to build its engine. It carries no
@@ -42,6 +44,7 @@ func AppendConfig(b []byte, c *Config) []byte {
 	b = appendU32(b, uint32(len(c.PublicKeys)))
 	for _, k := range c.PublicKeys {
 		b = appendString(appendString(appendString(b, k.KID), k.N), k.E)
+		b = appendU64(b, uint64(k.RetiredAt))
 	}
 	return b
 }
@@ -50,9 +53,9 @@ func AppendConfig(b []byte, c *Config) []byte {
 func ParseConfig(frame []byte) (*Config, error) {
 	r := newReader(frame, kindConfig)
 	c := &Config{ProjectID: r.text("project id"), Secret: r.text("secret"), KeyID: r.text("key id")}
-	n := r.count(MaxKeys, 12, "keys")
+	n := r.count(MaxKeys, 20, "keys")
 	for range n {
-		c.PublicKeys = append(c.PublicKeys, PublicKey{KID: r.text("kid"), N: r.text("n"), E: r.text("e")})
+		c.PublicKeys = append(c.PublicKeys, PublicKey{KID: r.text("kid"), N: r.text("n"), E: r.text("e"), RetiredAt: int64(r.u64("retired at"))})
 	}
 	if err := r.end(); err != nil {
 		return nil, fmt.Errorf("wire: config: %w", err)
