@@ -19,6 +19,7 @@ import (
 // pure-Go RSA in Wasm (~10 ms). See RATIONALE.md, "Why does the signing key
 // stay in WebCrypto?".
 type webCryptoSigner struct {
+	kid        string
 	public     []engine.PublicKey
 	sign       js.Value
 	uint8Array js.Value
@@ -27,8 +28,9 @@ type webCryptoSigner struct {
 var _ engine.Signer = (*webCryptoSigner)(nil)
 
 // newWebCryptoSigner reads the glue's signer object:
-// {keys: [{kid, n, e}, ...], sign(Uint8Array) → Promise<Uint8Array>} or
-// {error: "why"} when the key set could not be loaded.
+// {keys: [{kid, n, e, retired_at}, ...], kid, sign(Uint8Array) →
+// Promise<Uint8Array>} or {error: "why"} when the key set could not be
+// loaded. kid names the key sign uses.
 func newWebCryptoSigner(obj js.Value) (*webCryptoSigner, error) {
 	if obj.Type() != js.TypeObject {
 		return nil, errors.New("LATCH_SIGNING_KEYS could not be loaded")
@@ -40,10 +42,13 @@ func newWebCryptoSigner(obj js.Value) (*webCryptoSigner, error) {
 	if keys.Type() != js.TypeObject || sign.Type() != js.TypeFunction {
 		return nil, errors.New("LATCH_SIGNING_KEYS could not be loaded")
 	}
-	s := &webCryptoSigner{sign: sign, uint8Array: js.Global().Get("Uint8Array")}
+	s := &webCryptoSigner{kid: stringMember(obj, "kid"), sign: sign, uint8Array: js.Global().Get("Uint8Array")}
 	for i := range keys.Length() {
 		k := keys.Index(i)
 		pk := engine.PublicKey{KID: stringMember(k, "kid"), N: stringMember(k, "n"), E: stringMember(k, "e")}
+		if r := k.Get("retired_at"); r.Type() == js.TypeNumber {
+			pk.RetiredAt = int64(r.Float())
+		}
 		if pk.KID == "" || pk.N == "" || pk.E == "" {
 			return nil, fmt.Errorf("LATCH_SIGNING_KEYS key %d lacks kid, n or e", i)
 		}
@@ -55,10 +60,10 @@ func newWebCryptoSigner(obj js.Value) (*webCryptoSigner, error) {
 	return s, nil
 }
 
-// KeyID returns the kid of the first key, the one the glue signs with.
-func (s *webCryptoSigner) KeyID() string { return s.public[0].KID }
+// KeyID returns the kid of the key the glue signs with.
+func (s *webCryptoSigner) KeyID() string { return s.kid }
 
-// PublicKeys returns every configured key, the signing key first.
+// PublicKeys returns every configured key, retired ones included.
 func (s *webCryptoSigner) PublicKeys() []engine.PublicKey { return s.public }
 
 // Sign returns the RS256 signature of input made by WebCrypto.

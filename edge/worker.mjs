@@ -141,8 +141,9 @@ async function startInstance(env) {
   return inst;
 }
 
-// signerFor imports the first key of the JWK set for signing and lists the
-// public members of all of them. A broken set yields {error}, which the
+// signerFor imports the first unretired key of the JWK set for signing and
+// lists the public members of all of them, with when each retired (a key's
+// retired_at, Unix seconds; 0 for a key that signs). A broken set yields {error}, which the
 // engine reports as misconfiguration; messages never quote the secret.
 async function signerFor(raw) {
   if (signerCache !== undefined && signerCache.raw === raw) {
@@ -172,9 +173,15 @@ async function importSigner(raw) {
         typeof k.n !== "string" || typeof k.e !== "string") {
       return { error: "LATCH_SIGNING_KEYS holds a key that is not an RSA JWK with a kid" };
     }
-    keys.push({ kid: k.kid, n: k.n, e: k.e });
+    if (k.retired_at !== undefined && !(Number.isSafeInteger(k.retired_at) && k.retired_at > 0)) {
+      return { error: "LATCH_SIGNING_KEYS holds a key whose retired_at is not a positive integer" };
+    }
+    keys.push({ kid: k.kid, n: k.n, e: k.e, retired_at: k.retired_at ?? 0 });
   }
-  const first = set.keys[0];
+  const first = set.keys.find((k) => k.retired_at === undefined);
+  if (first === undefined) {
+    return { error: "LATCH_SIGNING_KEYS holds no unretired key to sign with" };
+  }
   let key;
   try {
     key = await crypto.subtle.importKey(
@@ -186,7 +193,7 @@ async function importSigner(raw) {
       ["sign"],
     );
   } catch {
-    return { error: "LATCH_SIGNING_KEYS: the first key is not a usable RSA private key" };
+    return { error: "LATCH_SIGNING_KEYS: the signing key is not a usable RSA private key" };
   }
   const sign = async (input) => {
     try {
@@ -195,7 +202,7 @@ async function importSigner(raw) {
       throw new Error("WebCrypto could not sign");
     }
   };
-  return { keys, sign };
+  return { keys, kid: first.kid, sign };
 }
 
 function internalError(env, message) {

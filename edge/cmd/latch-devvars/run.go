@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -32,12 +33,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 	show := fl.Bool("print", false, "print the project id, secret and base URL")
 	baseURL := fl.String("base-url", "http://127.0.0.1:8787", "base URL to print with -print")
 	printKeys := fl.Bool("print-keys", false, "print a fresh signing key set and touch no file")
+	rotate := fl.String("rotate-keys", "", "rotate the JWK set in this file: a new key signs, the keys that signed are retired now")
+	keep := fl.Duration("keep-retired", 366*24*time.Hour, "with -rotate-keys: drop keys retired longer ago than this (the longest session)")
 	if err := fl.Parse(args); err != nil {
 		return 2
 	}
 	if fl.NArg() != 0 {
 		fmt.Fprintf(stderr, "latch-devvars: unexpected argument %q\n", fl.Arg(0))
 		return 2
+	}
+	if *rotate != "" {
+		if err := rotateFile(*rotate, rand.Reader, time.Now(), *keep); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "latch-devvars: rotated %s; put it in LATCH_SIGNING_KEYS\n", *rotate)
+		return 0
 	}
 	if *printKeys {
 		set, err := newKeySet(rand.Reader)
@@ -133,6 +144,53 @@ func newKeySet(random io.Reader) ([]byte, error) {
 		return nil, fmt.Errorf("latch-devvars: %w", err)
 	}
 	return set, nil
+}
+
+// rotateFile replaces the JWK set in path with keys.Rotate's: a new key
+// first, the keys that signed until now retired at now, keys retired more
+// than keep ago left out. The file is replaced whole (0600, synced), never
+// left half-written.
+func rotateFile(path string, random io.Reader, now time.Time, keep time.Duration) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("latch-devvars: %w", err)
+	}
+	set, err := keys.ParseSet(data)
+	if err != nil {
+		return fmt.Errorf("latch-devvars: %s: %w", path, err)
+	}
+	env := "test"
+	if strings.HasPrefix(set[0].KID, "jwk-live-") {
+		env = "live"
+	}
+	rotated, err := keys.Rotate(set, random, env, now.Unix(), now.Add(-keep).Unix())
+	if err != nil {
+		return fmt.Errorf("latch-devvars: %w", err)
+	}
+	out, err := keys.MarshalSet(rotated)
+	if err != nil {
+		return fmt.Errorf("latch-devvars: %w", err)
+	}
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("latch-devvars: %w", err)
+	}
+	_, err = f.Write(append(out, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("latch-devvars: %w", err)
+	}
+	return nil
 }
 
 // read parses the KEY=VALUE lines of a .dev.vars file, unquoting single- or

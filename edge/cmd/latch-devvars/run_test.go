@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/latchauth/latch/wasm/keys"
 )
@@ -96,5 +98,48 @@ func TestRunBadArgs(t *testing.T) {
 				t.Errorf("exit %d, want 2", code)
 			}
 		})
+	}
+}
+
+func TestRunRotatesKeys(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "signing-keys.json")
+	var out, errOut bytes.Buffer
+	if code := run([]string{"-print-keys"}, &out, &errOut); code != 0 {
+		t.Fatalf("print-keys: exit %d: %s", code, errOut.String())
+	}
+	if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	first, err := keys.ParseSet(out.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := 1; round <= 2; round++ {
+		if code := run([]string{"-rotate-keys", path}, &out, &errOut); code != 0 {
+			t.Fatalf("rotate: exit %d: %s", code, errOut.String())
+		}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := keys.ParseSet(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set) != 3 || set[0].RetiredAt != 0 || set[1].RetiredAt == 0 || set[2].RetiredAt == 0 || set[2].KID != first[0].KID {
+		t.Fatalf("after two rotations: %d keys, retired %d %d %d", len(set), set[0].RetiredAt, set[1].RetiredAt, set[2].RetiredAt)
+	}
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v, %v", st.Mode().Perm(), err)
+	}
+	// Two days on, keys retired longer ago than a day leave the set; the
+	// one that signed until then is kept, retired.
+	if err := rotateFile(path, rand.Reader, time.Now().Add(48*time.Hour), 24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	data, _ = os.ReadFile(path)
+	if next, err := keys.ParseSet(data); err != nil || len(next) != 2 || next[1].KID != set[0].KID {
+		t.Fatalf("after dropping old keys: %d keys, %v", len(next), err)
 	}
 }
