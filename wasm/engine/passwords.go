@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"errors"
 
 	"github.com/latchauth/latch/wasm/password"
@@ -66,13 +65,8 @@ func (e *Engine) createPassword(c *call) error {
 		return err
 	}
 	ctx := c.r.Context()
-	if err := e.insertUser(ctx, u); err != nil {
-		return err
-	}
 	u.PasswordID = e.newID("password")
-	if err := e.insertPassword(ctx, u.ID, u.PasswordID, hash, u.CreatedAt); err != nil {
-		// Without transactions, undo the user so nothing is half-written.
-		_ = e.deleteUserRows(context.WithoutCancel(ctx), u.ID, e.now())
+	if err := e.insertUserWithPassword(ctx, u, hash); err != nil {
 		return err
 	}
 	res, err := e.login(ctx, &a.sessionArgs, nil, u, passwordFactor(u))

@@ -14,11 +14,20 @@ const (
 	lockWindow   = 3600
 )
 
-func (e *Engine) insertPassword(ctx context.Context, userID, passwordID, hash string, now int64) error {
-	_, err := e.cfg.DB.ExecContext(ctx, `INSERT INTO passwords (user_id, password_id, hash, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?)`, userID, passwordID, hash, now, now)
+// insertUserWithPassword stores a new user and its password hash in one
+// statement (the user_with_password view's trigger writes both rows), so
+// that no crash leaves one without the other.
+func (e *Engine) insertUserWithPassword(ctx context.Context, u *user, hash string) error {
+	_, err := e.cfg.DB.ExecContext(ctx, `INSERT INTO user_with_password (user_id, email, email_id, email_verified,
+		first_name, middle_name, last_name, trusted_metadata, untrusted_metadata, created_at, password_id, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Email, u.EmailID, u.EmailVerified, u.FirstName, u.MiddleName, u.LastName,
+		u.TrustedMetadata, u.UntrustedMetadata, u.CreatedAt, u.PasswordID, hash)
+	if isUniqueViolation(err) {
+		return errDuplicateEmail
+	}
 	if err != nil {
-		return fmt.Errorf("engine: insert password: %w", err)
+		return fmt.Errorf("engine: insert user with password: %w", err)
 	}
 	return nil
 }

@@ -66,8 +66,9 @@ func Apply(ctx context.Context, db *sql.DB) error {
 }
 
 // statements splits a migration file into statements at semicolons that end
-// a line, dropping comment lines. The schema files use no semicolons inside
-// literals or triggers, which keeps this simple.
+// a line, dropping comment lines; a CREATE TRIGGER runs to the line "END;"
+// that closes its body. The schema files use no semicolons inside literals,
+// which keeps this simple.
 func statements(body string) []string {
 	var out []string
 	var cur strings.Builder
@@ -78,7 +79,8 @@ func statements(body string) []string {
 		}
 		cur.WriteString(line)
 		cur.WriteByte('\n')
-		if strings.HasSuffix(trimmed, ";") {
+		inTrigger := strings.HasPrefix(strings.ToUpper(strings.TrimSpace(cur.String())), "CREATE TRIGGER")
+		if strings.HasSuffix(trimmed, ";") && (!inTrigger || strings.EqualFold(trimmed, "END;")) {
 			out = append(out, strings.TrimSpace(cur.String()))
 			cur.Reset()
 		}

@@ -20,6 +20,8 @@ func TestStatements(t *testing.T) {
 		{name: "comments and blank lines", in: "-- c\n\nCREATE TABLE a (\n  x -- inline stays\n);\n", want: []string{"CREATE TABLE a (\n  x -- inline stays\n);"}},
 		{name: "no final semicolon", in: "SELECT 1", want: []string{"SELECT 1"}},
 		{name: "empty", in: "-- only\n", want: nil},
+		{name: "trigger body", in: "CREATE TRIGGER t INSTEAD OF INSERT ON v\nBEGIN\n  INSERT INTO a VALUES (1);\n  INSERT INTO b VALUES (2);\nEND;\nCREATE TABLE c (z);\n",
+			want: []string{"CREATE TRIGGER t INSTEAD OF INSERT ON v\nBEGIN\n  INSERT INTO a VALUES (1);\n  INSERT INTO b VALUES (2);\nEND;", "CREATE TABLE c (z);"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := statements(tc.in); !reflect.DeepEqual(got, tc.want) {

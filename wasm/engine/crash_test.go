@@ -1,0 +1,130 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+
+	sqlite "github.com/ncruces/go-sqlite3/driver"
+
+	"github.com/latchauth/latch/wasm/engine"
+	"github.com/latchauth/latch/wasm/migrations"
+)
+
+// errCrashed is what every statement of a crashed store answers.
+var errCrashed = errors.New("store crashed")
+
+// crashingConnector lets writes through until its budget is spent, then
+// fails every statement, as a process that dies mid-request leaves the
+// database: what was written stays, nothing after it is.
+type crashingConnector struct {
+	driver.Connector
+	budget *atomic.Int64
+}
+
+func (c crashingConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return crashingConn{Conn: conn, budget: c.budget}, nil
+}
+
+type crashingConn struct {
+	driver.Conn
+	budget *atomic.Int64
+}
+
+func (c crashingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	if c.budget.Load() < 0 {
+		return nil, errCrashed
+	}
+	st, err := c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return crashingStmt{Stmt: st, budget: c.budget}, nil
+}
+
+type crashingStmt struct {
+	driver.Stmt
+	budget *atomic.Int64
+}
+
+func (s crashingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	if s.budget.Add(-1) < 0 {
+		return nil, errCrashed
+	}
+	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
+}
+
+func (s crashingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	if s.budget.Load() < 0 {
+		return nil, errCrashed
+	}
+	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
+}
+
+// TestSignupSurvivesCrash crashes the store after every possible number of
+// writes of a password signup and checks what is left: either the user
+// with its password, or nothing, so that signing up again works. (Written
+// as a user and then a password, a crash between the two left an email
+// that could never get a password.)
+func TestSignupSurvivesCrash(t *testing.T) {
+	dsn := "file:" + filepath.Join(t.TempDir(), "latch.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)"
+	healthyDB, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { healthyDB.Close() })
+	if err := migrations.Apply(context.Background(), healthyDB); err != nil {
+		t.Fatal(err)
+	}
+	inner, err := (&sqlite.SQLite{}).OpenConnector(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	budget := &atomic.Int64{}
+	crashingDB := sql.OpenDB(crashingConnector{Connector: inner, budget: budget})
+	t.Cleanup(func() { crashingDB.Close() })
+	newEngine := func(db *sql.DB) http.Handler {
+		e, err := engine.New(engine.Config{ProjectID: "project-test-crash", Secret: "secret", DB: db, Signer: testSigner(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	crashing, healthy := newEngine(crashingDB), newEngine(healthyDB)
+	post := func(h http.Handler, path string, body any) int {
+		raw, _ := json.Marshal(body)
+		req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(raw))
+		req.SetBasicAuth("project-test-crash", "secret")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	const password = "Latch-Quartz-7f3a9c1e!"
+	for writes := range 4 {
+		t.Run(fmt.Sprintf("crash after %d writes", writes), func(t *testing.T) {
+			email := fmt.Sprintf("crash-%d@example.com", writes)
+			budget.Store(int64(writes))
+			post(crashing, "/v1/passwords", map[string]any{"email": email, "password": password, "session_duration_minutes": 60})
+			budget.Store(1 << 30)
+			if post(healthy, "/v1/passwords/authenticate", map[string]any{"email": email, "password": password}) == http.StatusOK {
+				return // the signup completed before the crash
+			}
+			if got := post(healthy, "/v1/passwords", map[string]any{"email": email, "password": password}); got != http.StatusOK {
+				t.Fatalf("signing up again after the crash: status %d", got)
+			}
+		})
+	}
+}
