@@ -248,3 +248,56 @@ func FuzzReadJWT(f *testing.F) {
 		}
 	})
 }
+
+// TestLargestJWT mints the largest session JWT the request bounds allow —
+// custom claims at their limit, attributes at theirs, all of their worst
+// characters for escaping, eight factors with the longest email — and
+// checks that it stays within maxJWTBytes and reads back.
+func TestLargestJWT(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Engine{cfg: Config{ProjectID: "project-live-" + strings.Repeat("f", 36), Signer: keySigner{kid: "jwk-live-" + strings.Repeat("f", 36), key: key}}}
+	var cc claimUpdate
+	// 4,096 bytes once serialised: one claim whose value is quotes, each
+	// escaped to two bytes.
+	value := strings.Repeat(`\"`, (maxCustomClaimsBytes-10)/2)
+	if err := json.Unmarshal([]byte(`{"k":"`+value+`"}`), &cc); err != nil {
+		t.Fatal(err)
+	}
+	merged, err := claims{}.merge(cc)
+	if err != nil {
+		t.Fatalf("claims at the limit refused: %v", err)
+	}
+	if b, _ := json.Marshal(merged); len(b) < maxCustomClaimsBytes-2 {
+		t.Fatalf("claims are %d bytes, want about %d", len(b), maxCustomClaimsBytes)
+	}
+	email := strings.Repeat("a", 242) + "@example.com"
+	id := func(kind string) string { return kind + "-live-" + strings.Repeat("f", 36) }
+	var factors []factor
+	for range 8 {
+		factors = append(factors, factor{Type: "magic_link", DeliveryMethod: "email", LastAuthenticatedAt: stamp(1 << 33),
+			EmailFactor: &emailFactor{EmailID: id("email"), EmailAddress: email}})
+	}
+	s := &session{
+		ID: id("session"), UserID: id("user"), StartedAt: 1 << 33, LastAccessedAt: 1 << 33, ExpiresAt: 1<<33 + 3600,
+		Attributes:   attributes{UserAgent: strings.Repeat(`"`, maxUserAgentBytes), IPAddress: strings.Repeat(`\`, maxIPAddressBytes)},
+		Factors:      factors,
+		CustomClaims: merged,
+	}
+	if err := s.Attributes.validate(); err != nil {
+		t.Fatalf("largest attributes refused: %v", err)
+	}
+	tok, err := e.mintJWT(context.Background(), s, 1<<33)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("largest JWT: %d bytes of %d", len(tok), maxJWTBytes)
+	if len(tok) > maxJWTBytes {
+		t.Fatalf("JWT of %d bytes exceeds %d", len(tok), maxJWTBytes)
+	}
+	if ref, err := e.readJWT(tok); err != nil || ref.sessionID != s.ID {
+		t.Fatalf("largest JWT read back as %+v, %v", ref, err)
+	}
+}

@@ -58,7 +58,7 @@ func (e *Engine) serve(w http.ResponseWriter, r *http.Request) {
 	c := &call{w: w, r: r, requestID: e.newID("request-id")}
 	defer func() {
 		if v := recover(); v != nil {
-			e.cfg.Logger.Error("engine: panic", "request_id", c.requestID, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			e.cfg.Logger.Error("engine: panic", "request_id", c.requestID, "path", clip(r.URL.Path), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			c.fail(errInternal)
 		}
 	}()
@@ -91,7 +91,7 @@ func (e *Engine) serve(w http.ResponseWriter, r *http.Request) {
 	if err := rt.fn(e, c); err != nil {
 		ae := asAPIError(err)
 		if ae == errInternal {
-			e.cfg.Logger.Error("engine: request failed", "request_id", c.requestID, "path", r.URL.Path, "err", err)
+			e.cfg.Logger.Error("engine: request failed", "request_id", c.requestID, "path", clip(r.URL.Path), "err", err)
 		}
 		c.fail(ae)
 	}
