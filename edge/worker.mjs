@@ -45,7 +45,7 @@ export default {
       inst = await liveInstance(env);
     } catch (err) {
       console.error("latch: engine did not start:", err && err.message);
-      return internalError(env, "The Latch Worker could not start its engine. See the Worker's logs.");
+      return internalError(env);
     }
     const body = await readBody(request);
     if (body === undefined) {
@@ -61,7 +61,7 @@ export default {
     } catch (err) {
       console.error("latch:", err && err.message);
       drop(inst);
-      return internalError(env, "An unexpected error occurred.");
+      return internalError(env);
     }
     const h = new Headers();
     const parts = res.head.split("\n");
@@ -234,8 +234,10 @@ async function importSigner(raw) {
   return { keys, sign };
 }
 
-function internalError(env, message) {
-  return errorResponse(env, 500, "internal_server_error", message);
+// internalError is the Worker's generic 500: the cause goes to the log
+// (console.error, Go's logger), never to the caller.
+function internalError(env) {
+  return errorResponse(env, 500, "internal_server_error", "An unexpected error occurred.");
 }
 
 // tooLarge is the engine's answer to a body over its limit.
