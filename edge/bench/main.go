@@ -55,10 +55,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		others = append(others, s)
 		return nil
 	})
+	sw := sweepConfig{}
+	fl.BoolVar(&sw.only, "sweep", false, "run only the load sweep (Latch on workerd and on wazero, and the JS baseline Worker, at c = 1, 4, 16, 64)")
+	fl.DurationVar(&sw.warm, "sweep-warmup", 2*time.Second, "warm-up time per host and level of the load sweep")
+	fl.DurationVar(&sw.dur, "sweep-time", 8*time.Second, "measured time per host and level of the load sweep")
 	if err := fl.Parse(args); err != nil {
 		return 2
 	}
-	if err := bench(stdout, stderr, *warm, *n, others); err != nil {
+	if err := bench(stdout, stderr, *warm, *n, others, sw); err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
 		return 1
 	}
@@ -76,6 +80,9 @@ type target struct {
 	// variant under another path).
 	authPath string
 	lat      map[string][]time.Duration
+	// pids are the target's server processes, for CPU accounting (the
+	// workerd processes of a Worker); none for in-process hosts.
+	pids []int
 }
 
 // The two calls measured.
@@ -84,13 +91,22 @@ const (
 	callMagicLink = "magic_links/authenticate + session mint"
 )
 
-func bench(stdout, stderr io.Writer, warm, n int, others []string) error {
+// sweepConfig is the load sweep's part of the command line.
+type sweepConfig struct {
+	only      bool // the sweep alone
+	warm, dur time.Duration
+}
+
+func bench(stdout, stderr io.Writer, warm, n int, others []string, sw sweepConfig) error {
 	ctx := context.Background()
 	root, err := e2e.RepoRoot()
 	if err != nil {
 		return err
 	}
 
+	if sw.only {
+		others = nil
+	}
 	fmt.Fprintln(stderr, "bench: starting the native engine (httptest, SQLite)…")
 	native, closeNative, err := startNative()
 	if err != nil {
@@ -164,6 +180,17 @@ func bench(stdout, stderr io.Writer, warm, n int, others []string) error {
 		return fmt.Errorf("baseline setup: %w", err)
 	}
 	ct.token = bt.token
+	for _, p := range []struct {
+		t *target
+		w *e2e.Worker
+	}{{t: lt, w: latch}, {t: bt, w: base}} {
+		if p.t.pids, err = p.w.WorkerdPIDs(); err != nil {
+			fmt.Fprintln(stderr, "bench: no CPU accounting for", p.t.name+":", err)
+		}
+	}
+	if sw.only {
+		return runSweep(stdout, stderr, []*target{lt, bt, wt}, bt, sw.warm, sw.dur)
+	}
 	all := []*target{nt, wt, lt, bt, ct}
 	for _, ot := range ots {
 		if _, err := setupLatch(client, ot); err != nil {
@@ -215,8 +242,8 @@ func bench(stdout, stderr io.Writer, warm, n int, others []string) error {
 	fmt.Fprintf(stdout, "Baseline: `edge/bench/baseline.mjs`, the engine's SELECT (session ⋈ user ⋈ password, the row as one SQLite JSON object) and throttled UPDATE, JWT signed with WebCrypto RS256 like the Latch Worker; the 22-cell variant selects the same columns as plain cells.\n\n")
 	fmt.Fprintf(stdout, "## Edge: Worker upload size\n\n")
 	fmt.Fprintf(stdout, "- latch.wasm: %.2f MB raw, %.2f MB gzip -9 (budget: whole upload ≤ 3 MB gzip)\n", mb(wasmRaw), mb(wasmGzip))
-	fmt.Fprintf(stdout, "- `wrangler deploy --dry-run`: %s\n", upload)
-	return nil
+	fmt.Fprintf(stdout, "- `wrangler deploy --dry-run`: %s\n\n", upload)
+	return runSweep(stdout, stderr, []*target{lt, bt, wt}, bt, sw.warm, sw.dur)
 }
 
 func newTarget(name string, t e2e.Target) *target {

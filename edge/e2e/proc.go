@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // WorkerdPIDs returns the process ids of the workerd processes of w: those
@@ -98,4 +99,34 @@ func ResetPeakRSS(pid int) error {
 		return fmt.Errorf("e2e: reset peak RSS: %w", err)
 	}
 	return nil
+}
+
+// clockTick is the unit of the CPU times in /proc/<pid>/stat (USER_HZ,
+// 100 on every Linux architecture Latch runs on).
+const clockTick = 10 * time.Millisecond
+
+// ProcCPU returns the CPU time (user and system) pid has used.
+func ProcCPU(pid int) (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("e2e: %w", err)
+	}
+	end := bytes.LastIndexByte(data, ')')
+	if end < 0 {
+		return 0, fmt.Errorf("e2e: /proc/%d/stat: unexpected format", pid)
+	}
+	// After "pid (comm)": state is field 3, utime 14, stime 15.
+	fields := strings.Fields(string(data[end+1:]))
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("e2e: /proc/%d/stat: unexpected format", pid)
+	}
+	var total time.Duration
+	for _, f := range fields[11:13] {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("e2e: /proc/%d/stat: %w", pid, err)
+		}
+		total += time.Duration(n) * clockTick
+	}
+	return total, nil
 }
