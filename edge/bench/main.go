@@ -6,8 +6,10 @@
 // workerd (the Worker under wrangler dev, local D1), sequential and warm,
 // as ratios to native; sessions/authenticate on workerd next to
 // baseline.mjs, a plain JavaScript Worker issuing the same D1 statements and
-// signing with WebCrypto; and the size of the upload. It prints a Markdown
-// report.
+// signing with WebCrypto; the size of the upload; and a load sweep of
+// sessions/authenticate at c = 1, 4, 16 and 64 on Latch (workerd and
+// wazero) and the baseline (sweep.go; -sweep runs it alone). It prints a
+// Markdown report.
 package main
 
 import (
@@ -30,6 +32,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -59,8 +62,29 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fl.BoolVar(&sw.only, "sweep", false, "run only the load sweep (Latch on workerd and on wazero, and the JS baseline Worker, at c = 1, 4, 16, 64)")
 	fl.DurationVar(&sw.warm, "sweep-warmup", 2*time.Second, "warm-up time per host and level of the load sweep")
 	fl.DurationVar(&sw.dur, "sweep-time", 8*time.Second, "measured time per host and level of the load sweep")
+	fl.Func("sweep-c", "comma-separated concurrency levels of the load sweep (default 1,4,16,64)", func(v string) error {
+		sw.levels = nil
+		for _, f := range strings.Split(v, ",") {
+			c, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || c < 1 {
+				return fmt.Errorf("bad level %q", f)
+			}
+			sw.levels = append(sw.levels, c)
+		}
+		return nil
+	})
+	wranglerLog := fl.String("wrangler-log", "", "file to append the output of every wrangler dev to (discarded when empty)")
 	if err := fl.Parse(args); err != nil {
 		return 2
+	}
+	if *wranglerLog != "" {
+		f, err := os.OpenFile(*wranglerLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			fmt.Fprintln(stderr, "bench:", err)
+			return 1
+		}
+		defer f.Close()
+		sw.log = f
 	}
 	if err := bench(stdout, stderr, *warm, *n, others, sw); err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
@@ -95,6 +119,8 @@ const (
 type sweepConfig struct {
 	only      bool // the sweep alone
 	warm, dur time.Duration
+	levels    []int     // sweepLevels when nil
+	log       io.Writer // wrangler's output; discarded when nil
 }
 
 func bench(stdout, stderr io.Writer, warm, n int, others []string, sw sweepConfig) error {
@@ -122,7 +148,7 @@ func bench(stdout, stderr io.Writer, warm, n int, others []string, sw sweepConfi
 	defer wz.Close()
 
 	fmt.Fprintln(stderr, "bench: starting the Latch Worker on workerd…")
-	latch, err := e2e.Start(ctx, e2e.Options{Root: root})
+	latch, err := e2e.Start(ctx, e2e.Options{Root: root, Log: sw.log})
 	if err != nil {
 		return err
 	}
@@ -143,6 +169,7 @@ func bench(stdout, stderr io.Writer, warm, n int, others []string, sw sweepConfi
 		Main: filepath.Join(root, "edge", "bench", "baseline.mjs"),
 		Name: "latch-baseline",
 		Vars: sameProject,
+		Log:  sw.log,
 	})
 	if err != nil {
 		return err
@@ -189,7 +216,7 @@ func bench(stdout, stderr io.Writer, warm, n int, others []string, sw sweepConfi
 		}
 	}
 	if sw.only {
-		return runSweep(stdout, stderr, []*target{lt, bt, wt}, bt, sw.warm, sw.dur)
+		return runSweep(stdout, stderr, []*target{lt, bt, wt}, bt, sw)
 	}
 	all := []*target{nt, wt, lt, bt, ct}
 	for _, ot := range ots {
@@ -243,7 +270,7 @@ func bench(stdout, stderr io.Writer, warm, n int, others []string, sw sweepConfi
 	fmt.Fprintf(stdout, "## Edge: Worker upload size\n\n")
 	fmt.Fprintf(stdout, "- latch.wasm: %.2f MB raw, %.2f MB gzip -9 (budget: whole upload ≤ 3 MB gzip)\n", mb(wasmRaw), mb(wasmGzip))
 	fmt.Fprintf(stdout, "- `wrangler deploy --dry-run`: %s\n\n", upload)
-	return runSweep(stdout, stderr, []*target{lt, bt, wt}, bt, sw.warm, sw.dur)
+	return runSweep(stdout, stderr, []*target{lt, bt, wt}, bt, sw)
 }
 
 func newTarget(name string, t e2e.Target) *target {

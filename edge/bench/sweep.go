@@ -119,13 +119,17 @@ func cpuOf(pids []int) time.Duration {
 // runSweep loads every target at every level, the targets of a level in a
 // fresh random order, and writes the table: each row's ratios are to base
 // at the same level.
-func runSweep(stdout, stderr io.Writer, targets []*target, base *target, warm, dur time.Duration) error {
+func runSweep(stdout, stderr io.Writer, targets []*target, base *target, sw sweepConfig) error {
+	warm, dur, levels := sw.warm, sw.dur, sw.levels
+	if levels == nil {
+		levels = sweepLevels
+	}
 	res := map[*target]map[int]sweepResult{}
 	for _, t := range targets {
 		res[t] = map[int]sweepResult{}
 	}
 	order := append([]*target(nil), targets...)
-	for _, c := range sweepLevels {
+	for _, c := range levels {
 		mrand.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
 		for _, t := range order {
 			fmt.Fprintf(stderr, "bench: sweep c=%d on %s…\n", c, t.name)
@@ -136,10 +140,10 @@ func runSweep(stdout, stderr io.Writer, targets []*target, base *target, warm, d
 			res[t][c] = r
 		}
 	}
-	fmt.Fprintf(stdout, "## Load sweep: `POST /v1/sessions/authenticate` at c = 1, 4, 16, 64\n\n")
+	fmt.Fprintf(stdout, "## Load sweep: `POST /v1/sessions/authenticate` at c = %v\n\n", levels)
 	fmt.Fprintf(stdout, "c closed-loop callers on keep-alive connections over loopback, each sending its next request when the last is answered; %v warm-up then %v measured per host and level, the hosts of a level in a random order. Ratios are to the JS baseline Worker at the same c, same run (req/s: higher is better; latency: lower is better).\n\n", warm, dur)
 	fmt.Fprintf(stdout, "| c | host | req/s | p50 | p99 | errors | req/s × baseline | p50 × baseline | p99 × baseline |\n|---|---|---|---|---|---|---|---|---|\n")
-	for _, c := range sweepLevels {
+	for _, c := range levels {
 		b := res[base][c]
 		for _, t := range targets {
 			r := res[t][c]
@@ -149,7 +153,7 @@ func runSweep(stdout, stderr io.Writer, targets []*target, base *target, warm, d
 	}
 	fmt.Fprintf(stdout, "\nCPU of the two workerd processes of each Worker (wrangler's proxy and the runtime) in the measured window, from /proc: cores busy, and CPU per answered request.\n\n")
 	fmt.Fprintf(stdout, "| c | host | workerd cores busy | workerd CPU / request |\n|---|---|---|---|\n")
-	for _, c := range sweepLevels {
+	for _, c := range levels {
 		for _, t := range targets {
 			r := res[t][c]
 			if r.cpu <= 0 || r.n == 0 {
@@ -160,7 +164,7 @@ func runSweep(stdout, stderr io.Writer, targets []*target, base *target, warm, d
 	}
 	fmt.Fprintln(stdout)
 	for _, t := range targets {
-		for _, c := range sweepLevels {
+		for _, c := range levels {
 			if r := res[t][c]; r.errs > 0 {
 				return fmt.Errorf("sweep: %s at c=%d: %d errors, first: %w", t.name, c, r.errs, r.firstErr)
 			}
