@@ -78,7 +78,7 @@ func (b *bridge) serve(j job) {
 		if v := recover(); v != nil {
 			b.logger.Error("edge: panic serving request", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			rec = newRecorder()
-			writeInternalError(rec, b.env, "An unexpected error occurred.")
+			writeInternalError(rec, b.env, errorUnexpected)
 		}
 		status, out := rec.result()
 		jsBody := b.uint8Array.New(len(out))
@@ -88,7 +88,7 @@ func (b *bridge) serve(j job) {
 	r, err := newRequest(context.Background(), j.method, j.url, j.headers, j.body)
 	if err != nil {
 		b.logger.Error("edge: bad request from glue", "err", err)
-		writeInternalError(rec, b.env, "The Worker could not read the request.")
+		writeInternalError(rec, b.env, errorUnexpected)
 		return
 	}
 	b.h.ServeHTTP(rec, r)

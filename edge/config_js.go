@@ -23,13 +23,12 @@ const (
 
 // handlerFromEnv builds the engine from the Worker environment, or, when a
 // setting is missing or broken, a handler that answers every request with a
-// 500 saying so. It never fails: a Worker that crashed on each request would
+// generic 500 and logs which setting is at fault. It never fails: a Worker that crashed on each request would
 // hide the cause. See RATIONALE.md, "How does the Worker read its config?".
 func handlerFromEnv(env, signerObj js.Value, logger *slog.Logger) http.Handler {
 	projectID := stringMember(env, varProjectID)
 	bad := func(reason string) http.Handler {
-		logger.Error("edge: worker misconfigured", "reason", reason)
-		return misconfigured{env: engine.EnvOf(projectID), reason: reason}
+		return misconfigured{env: engine.EnvOf(projectID), reason: reason, logger: logger}
 	}
 	if projectID == "" {
 		return bad(varProjectID + " is not set")

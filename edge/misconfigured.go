@@ -2,23 +2,33 @@ package main
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strconv"
 
 	"github.com/google/uuid"
 )
 
-// misconfigured answers every request with a Stytch-shaped 500 saying the
-// Worker cannot serve: a Worker whose settings are missing or broken stays up
-// and says so instead of crashing on each request. reason names the setting
-// at fault, never its value.
+// misconfigured answers every request with a Stytch-shaped 500: a Worker
+// whose settings are missing or broken stays up instead of crashing on each
+// request. reason names the setting at fault, never its value; it goes to
+// the Worker's log with every request, and never to the caller, who is not
+// told which setting is missing. See RATIONALE.md, "How does the Worker read
+// its config?".
 type misconfigured struct {
 	env    string
 	reason string
+	logger *slog.Logger
 }
 
-func (m misconfigured) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
-	writeInternalError(w, m.env, "The Latch Worker is misconfigured: "+m.reason+". See the Worker's logs.")
+// errorUnexpected is the message of every 500 the Worker makes itself.
+const errorUnexpected = "An unexpected error occurred."
+
+func (m misconfigured) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if m.logger != nil {
+		m.logger.Error("edge: worker misconfigured", "reason", m.reason, "method", r.Method, "path", r.URL.Path)
+	}
+	writeInternalError(w, m.env, errorUnexpected)
 }
 
 // writeInternalError writes a Stytch-shaped internal_server_error.

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -18,6 +20,8 @@ func TestMisconfigured(t *testing.T) {
 		{name: "live project", m: misconfigured{env: "live", reason: "D1 binding DB is missing"}, wantPrefix: "request-id-live-"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			var log bytes.Buffer
+			c.m.logger = slog.New(slog.NewTextHandler(&log, nil))
 			rec := httptest.NewRecorder()
 			c.m.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/sessions/authenticate", nil))
 			if rec.Code != http.StatusInternalServerError {
@@ -34,9 +38,14 @@ func TestMisconfigured(t *testing.T) {
 				body["error_url"] != "https://stytch.com/docs/api/errors/500#internal_server_error" {
 				t.Errorf("body %v", body)
 			}
-			msg, _ := body["error_message"].(string)
-			if !strings.Contains(msg, "misconfigured") || !strings.Contains(msg, c.m.reason) {
-				t.Errorf("error_message %q", msg)
+			if msg, _ := body["error_message"].(string); msg != errorUnexpected {
+				t.Errorf("error_message %q, want the generic %q", msg, errorUnexpected)
+			}
+			if raw := rec.Body.String(); strings.Contains(raw, "LATCH_") || strings.Contains(raw, "D1") || strings.Contains(raw, "misconfigured") {
+				t.Errorf("answer tells the caller what is misconfigured: %s", raw)
+			}
+			if !strings.Contains(log.String(), "misconfigured") || !strings.Contains(log.String(), c.m.reason) {
+				t.Errorf("log %q does not name the reason %q", log.String(), c.m.reason)
 			}
 			if id, _ := body["request_id"].(string); !strings.HasPrefix(id, c.wantPrefix) || len(id) != len(c.wantPrefix)+36 {
 				t.Errorf("request_id %q, want %s<uuid>", id, c.wantPrefix)

@@ -17,9 +17,10 @@
 import "./wasm_exec.js";
 import latchWasm from "./latch.wasm";
 
-// The engine answers 413 above 1 MiB; it never needs more than one byte past
-// that to say so, so no bigger body is copied into Wasm memory.
-const maxBodyBytes = (1 << 20) + 1;
+// The engine's request body limit (wasm/engine maxBodyBytes). The glue
+// enforces it before reading more: a body is never buffered past it. See
+// RATIONALE.md, "Why does the glue refuse large bodies itself?".
+const maxBodyBytes = 1 << 20;
 
 // syumai's D1 driver reads globalThis.context (captured when Go starts) and
 // looks bindings up on context.env. The object stays the same for the life
@@ -35,17 +36,20 @@ export default {
   async fetch(request, env, ctx) {
     context.env = env;
     context.ctx = ctx;
+    const declared = request.headers.get("Content-Length");
+    if (declared !== null && !(Number(declared) <= maxBodyBytes)) {
+      return tooLarge(env);
+    }
     let inst;
     try {
       inst = await liveInstance(env);
     } catch (err) {
       console.error("latch: engine did not start:", err && err.message);
-      return internalError(env, "The Latch Worker could not start its engine. See the Worker's logs.");
+      return internalError(env);
     }
-    let body = null;
-    if (request.body !== null) {
-      const buf = new Uint8Array(await request.arrayBuffer());
-      body = buf.length > maxBodyBytes ? buf.subarray(0, maxBodyBytes) : buf;
+    const body = await readBody(request);
+    if (body === undefined) {
+      return tooLarge(env);
     }
     let headers = "";
     for (const [name, value] of request.headers) {
@@ -57,7 +61,7 @@ export default {
     } catch (err) {
       console.error("latch:", err && err.message);
       drop(inst);
-      return internalError(env, "An unexpected error occurred.");
+      return internalError(env);
     }
     const h = new Headers();
     const parts = res.head.split("\n");
@@ -68,6 +72,38 @@ export default {
     return new Response(nullBody ? null : res.out, { status: res.status, headers: h });
   },
 };
+
+// readBody reads the request body through its stream, up to maxBodyBytes:
+// it returns the bytes (null when there is no body), or undefined as soon as
+// the body passes the limit, cancelling the rest unread.
+async function readBody(request) {
+  if (request.body === null) {
+    return null;
+  }
+  const reader = request.body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBodyBytes) {
+      await reader.cancel().catch(() => {});
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) {
+    return chunks[0];
+  }
+  const body = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    body.set(c, at);
+    at += c.byteLength;
+  }
+  return body;
+}
 
 // liveInstance returns the running Go instance, starting one if there is
 // none or the last one exited. Concurrent first requests share one start.
@@ -205,16 +241,28 @@ async function importSigner(raw) {
   return { keys, kid: first.kid, sign };
 }
 
-function internalError(env, message) {
+// internalError is the Worker's generic 500: the cause goes to the log
+// (console.error, Go's logger), never to the caller.
+function internalError(env) {
+  return errorResponse(env, 500, "internal_server_error", "An unexpected error occurred.");
+}
+
+// tooLarge is the engine's answer to a body over its limit.
+function tooLarge(env) {
+  return errorResponse(env, 413, "request_too_large", `Request body exceeds ${maxBodyBytes} bytes.`);
+}
+
+// errorResponse is a Stytch-shaped error, like the engine's.
+function errorResponse(env, status, type, message) {
   const live = typeof env.LATCH_PROJECT_ID === "string" && env.LATCH_PROJECT_ID.startsWith("project-live-");
   return Response.json(
     {
-      status_code: 500,
+      status_code: status,
       request_id: `request-id-${live ? "live" : "test"}-${crypto.randomUUID()}`,
-      error_type: "internal_server_error",
+      error_type: type,
       error_message: message,
-      error_url: "https://stytch.com/docs/api/errors/500#internal_server_error",
+      error_url: `https://stytch.com/docs/api/errors/${status}#${type}`,
     },
-    { status: 500, headers: { "Cache-Control": "no-store" } },
+    { status, headers: { "Cache-Control": "no-store" } },
   );
 }

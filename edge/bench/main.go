@@ -6,8 +6,10 @@
 // workerd (the Worker under wrangler dev, local D1), sequential and warm,
 // as ratios to native; sessions/authenticate on workerd next to
 // baseline.mjs, a plain JavaScript Worker issuing the same D1 statements and
-// signing with WebCrypto; and the size of the upload. It prints a Markdown
-// report.
+// signing with WebCrypto; the size of the upload; and a load sweep of
+// sessions/authenticate at c = 1, 4, 16 and 64 on Latch (workerd and
+// wazero) and the baseline (sweep.go; -sweep runs it alone). It prints a
+// Markdown report.
 package main
 
 import (
@@ -30,6 +32,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,10 +58,35 @@ func run(args []string, stdout, stderr io.Writer) int {
 		others = append(others, s)
 		return nil
 	})
+	sw := sweepConfig{}
+	fl.BoolVar(&sw.only, "sweep", false, "run only the load sweep (Latch on workerd and on wazero, and the JS baseline Worker, at c = 1, 4, 16, 64)")
+	fl.DurationVar(&sw.warm, "sweep-warmup", 2*time.Second, "warm-up time per host and level of the load sweep")
+	fl.DurationVar(&sw.dur, "sweep-time", 8*time.Second, "measured time per host and level of the load sweep")
+	fl.Func("sweep-c", "comma-separated concurrency levels of the load sweep (default 1,4,16,64)", func(v string) error {
+		sw.levels = nil
+		for _, f := range strings.Split(v, ",") {
+			c, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || c < 1 {
+				return fmt.Errorf("bad level %q", f)
+			}
+			sw.levels = append(sw.levels, c)
+		}
+		return nil
+	})
+	wranglerLog := fl.String("wrangler-log", "", "file to append the output of every wrangler dev to (discarded when empty)")
 	if err := fl.Parse(args); err != nil {
 		return 2
 	}
-	if err := bench(stdout, stderr, *warm, *n, others); err != nil {
+	if *wranglerLog != "" {
+		f, err := os.OpenFile(*wranglerLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			fmt.Fprintln(stderr, "bench:", err)
+			return 1
+		}
+		defer f.Close()
+		sw.log = f
+	}
+	if err := bench(stdout, stderr, *warm, *n, others, sw); err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
 		return 1
 	}
@@ -76,6 +104,9 @@ type target struct {
 	// variant under another path).
 	authPath string
 	lat      map[string][]time.Duration
+	// pids are the target's server processes, for CPU accounting (the
+	// workerd processes of a Worker); none for in-process hosts.
+	pids []int
 }
 
 // The two calls measured.
@@ -84,13 +115,24 @@ const (
 	callMagicLink = "magic_links/authenticate + session mint"
 )
 
-func bench(stdout, stderr io.Writer, warm, n int, others []string) error {
+// sweepConfig is the load sweep's part of the command line.
+type sweepConfig struct {
+	only      bool // the sweep alone
+	warm, dur time.Duration
+	levels    []int     // sweepLevels when nil
+	log       io.Writer // wrangler's output; discarded when nil
+}
+
+func bench(stdout, stderr io.Writer, warm, n int, others []string, sw sweepConfig) error {
 	ctx := context.Background()
 	root, err := e2e.RepoRoot()
 	if err != nil {
 		return err
 	}
 
+	if sw.only {
+		others = nil
+	}
 	fmt.Fprintln(stderr, "bench: starting the native engine (httptest, SQLite)…")
 	native, closeNative, err := startNative()
 	if err != nil {
@@ -106,7 +148,7 @@ func bench(stdout, stderr io.Writer, warm, n int, others []string) error {
 	defer wz.Close()
 
 	fmt.Fprintln(stderr, "bench: starting the Latch Worker on workerd…")
-	latch, err := e2e.Start(ctx, e2e.Options{Root: root})
+	latch, err := e2e.Start(ctx, e2e.Options{Root: root, Log: sw.log})
 	if err != nil {
 		return err
 	}
@@ -127,6 +169,7 @@ func bench(stdout, stderr io.Writer, warm, n int, others []string) error {
 		Main: filepath.Join(root, "edge", "bench", "baseline.mjs"),
 		Name: "latch-baseline",
 		Vars: sameProject,
+		Log:  sw.log,
 	})
 	if err != nil {
 		return err
@@ -164,6 +207,17 @@ func bench(stdout, stderr io.Writer, warm, n int, others []string) error {
 		return fmt.Errorf("baseline setup: %w", err)
 	}
 	ct.token = bt.token
+	for _, p := range []struct {
+		t *target
+		w *e2e.Worker
+	}{{t: lt, w: latch}, {t: bt, w: base}} {
+		if p.t.pids, err = p.w.WorkerdPIDs(); err != nil {
+			fmt.Fprintln(stderr, "bench: no CPU accounting for", p.t.name+":", err)
+		}
+	}
+	if sw.only {
+		return runSweep(stdout, stderr, []*target{lt, bt, wt}, bt, sw)
+	}
 	all := []*target{nt, wt, lt, bt, ct}
 	for _, ot := range ots {
 		if _, err := setupLatch(client, ot); err != nil {
@@ -215,8 +269,8 @@ func bench(stdout, stderr io.Writer, warm, n int, others []string) error {
 	fmt.Fprintf(stdout, "Baseline: `edge/bench/baseline.mjs`, the engine's SELECT (session ⋈ user ⋈ password, the row as one SQLite JSON object) and throttled UPDATE, JWT signed with WebCrypto RS256 like the Latch Worker; the 22-cell variant selects the same columns as plain cells.\n\n")
 	fmt.Fprintf(stdout, "## Edge: Worker upload size\n\n")
 	fmt.Fprintf(stdout, "- latch.wasm: %.2f MB raw, %.2f MB gzip -9 (budget: whole upload ≤ 3 MB gzip)\n", mb(wasmRaw), mb(wasmGzip))
-	fmt.Fprintf(stdout, "- `wrangler deploy --dry-run`: %s\n", upload)
-	return nil
+	fmt.Fprintf(stdout, "- `wrangler deploy --dry-run`: %s\n\n", upload)
+	return runSweep(stdout, stderr, []*target{lt, bt, wt}, bt, sw)
 }
 
 func newTarget(name string, t e2e.Target) *target {

@@ -4,10 +4,12 @@ package e2e
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/latchauth/latch/wasm/keys"
 )
@@ -45,8 +47,10 @@ func TestJWKSIsPublicHalfOfConfiguredKeys(t *testing.T) {
 }
 
 // TestMisconfiguredWorker checks that a Worker with a missing or broken
-// setting answers every request with a Stytch-shaped 500 naming the setting
-// (never a secret), and keeps doing so instead of crashing.
+// setting answers every request with a generic Stytch-shaped 500 that does
+// not tell the (unauthenticated) caller which setting is at fault, nor any
+// secret, keeps doing so instead of crashing, and names the setting in its
+// log.
 func TestMisconfiguredWorker(t *testing.T) {
 	good, _, err := freshVars()
 	if err != nil {
@@ -77,25 +81,43 @@ func TestMisconfiguredWorker(t *testing.T) {
 		{name: "key not RSA private", vars: with("LATCH_SIGNING_KEYS", `{"keys":[{"kty":"RSA","kid":"jwk-test-x","n":"AQAB","e":"AQAB","d":"s3cr3t"}]}`), mention: "LATCH_SIGNING_KEYS"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			w := StartTest(t, Options{Vars: c.vars})
+			log := &syncBuffer{}
+			opts := Options{Vars: c.vars, Log: log}
+			if testing.Verbose() {
+				opts.Log = io.MultiWriter(log, testLog{t})
+			}
+			w := StartTest(t, opts)
 			a := newAPI(t, w.Target)
 			for i := range 3 {
 				status, out := a.call(http.MethodPost, "/v1/sessions/authenticate", map[string]any{"session_token": "x"}, true)
 				if status != http.StatusInternalServerError || out["error_type"] != "internal_server_error" {
 					t.Fatalf("request %d: %d %v, want 500 internal_server_error", i, status, out)
 				}
-				msg, _ := out["error_message"].(string)
-				if !strings.Contains(msg, "misconfigured") || !strings.Contains(msg, c.mention) {
-					t.Errorf("error_message %q does not say the Worker is misconfigured at %s", msg, c.mention)
+				answer := fmt.Sprint(out)
+				for _, word := range []string{c.mention, "LATCH_", "misconfigured"} {
+					if strings.Contains(answer, word) {
+						t.Errorf("answer tells the caller %q: %v", word, out)
+					}
 				}
 				for _, secret := range []string{good["LATCH_PROJECT_SECRET"], "s3cr3t"} {
-					if strings.Contains(fmt.Sprint(out), secret) {
+					if strings.Contains(answer, secret) {
 						t.Errorf("answer leaks a secret value: %v", out)
 					}
 				}
 				if id, _ := out["request_id"].(string); !strings.HasPrefix(id, "request-id-test-") {
 					t.Errorf("request_id = %q, want request-id-test-…", id)
 				}
+			}
+			// The log names the setting (wrangler prints it as it comes).
+			deadline := time.Now().Add(10 * time.Second)
+			for !log.hasLine("misconfigured", c.mention) && time.Now().Before(deadline) {
+				time.Sleep(100 * time.Millisecond)
+			}
+			if !log.hasLine("misconfigured", c.mention) {
+				t.Errorf("no log line says the Worker is misconfigured at %s", c.mention)
+			}
+			if strings.Contains(log.String(), good["LATCH_PROJECT_SECRET"]) || strings.Contains(log.String(), "s3cr3t") {
+				t.Error("log leaks a secret value")
 			}
 		})
 	}
