@@ -3,11 +3,14 @@
 package e2e
 
 import (
+	"context"
+	"crypto/rand"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/latchauth/latch/testharness/conformance"
+	"github.com/latchauth/latch/wasm/keys"
 )
 
 // TestConformance runs the shared HTTP conformance suite against the Worker
@@ -26,5 +29,16 @@ func conformanceTarget(w *Worker) conformance.Target {
 		ProjectID: w.ProjectID,
 		Secret:    w.Secret,
 		Client:    &http.Client{Timeout: 30 * time.Second},
+		// A rotation restarts the Worker with the rotated key set, as
+		// `wrangler secret put LATCH_SIGNING_KEYS` does to a deployment.
+		RotateKeys: func(t *testing.T) {
+			ks, err := keys.Rotate(w.Keys, rand.Reader, "test", time.Now().Unix(), 0)
+			if err == nil {
+				err = w.Restart(context.Background(), ks)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		},
 	}
 }

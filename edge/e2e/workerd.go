@@ -71,6 +71,11 @@ type Worker struct {
 	dir   string
 	done  chan struct{}
 	once  sync.Once
+
+	// What a restart needs to run wrangler dev again in the same place.
+	cfg, envFile, persist, wrangler string
+	port, inspector                 int
+	log                             io.Writer
 }
 
 // supervise runs wrangler in the background and stops its whole process
@@ -110,7 +115,7 @@ func Start(ctx context.Context, opts Options) (*Worker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("e2e: %w", err)
 	}
-	w := &Worker{dir: dir, done: make(chan struct{})}
+	w := &Worker{dir: dir}
 	if err := w.start(ctx, root, main, opts); err != nil {
 		w.Close()
 		return nil, err
@@ -126,61 +131,95 @@ func (w *Worker) start(ctx context.Context, root, main string, opts Options) err
 			return err
 		}
 	}
-	w.ProjectID, w.Secret = vars["LATCH_PROJECT_ID"], vars["LATCH_PROJECT_SECRET"]
-	cfg, err := writeConfig(w.dir, root, main, opts.Name)
-	if err != nil {
+	var err error
+	if w.cfg, err = writeConfig(w.dir, root, main, opts.Name); err != nil {
 		return err
 	}
-	envFile := filepath.Join(w.dir, "vars.env")
-	if err := os.WriteFile(envFile, envFileContent(vars), 0o600); err != nil {
-		return fmt.Errorf("e2e: %w", err)
+	w.envFile, w.persist = filepath.Join(w.dir, "vars.env"), filepath.Join(w.dir, "state")
+	w.log = opts.Log
+	if w.log == nil {
+		w.log = io.Discard
 	}
-	persist := filepath.Join(w.dir, "state")
-	log := opts.Log
-	if log == nil {
-		log = io.Discard
-	}
-	wrangler := filepath.Join(root, "node_modules", ".bin", "wrangler")
-	if _, err := os.Stat(wrangler); err != nil {
+	w.wrangler = filepath.Join(root, "node_modules", ".bin", "wrangler")
+	if _, err := os.Stat(w.wrangler); err != nil {
 		return fmt.Errorf("e2e: wrangler not installed (run npm ci): %w", err)
 	}
-	migrate := exec.CommandContext(ctx, wrangler, "d1", "migrations", "apply", "DB", "--local",
-		"--persist-to", persist, "-c", cfg)
+	migrate := exec.CommandContext(ctx, w.wrangler, "d1", "migrations", "apply", "DB", "--local",
+		"--persist-to", w.persist, "-c", w.cfg)
 	migrate.Dir, migrate.Env = w.dir, wranglerEnv(w.dir)
 	if out, err := migrate.CombinedOutput(); err != nil {
 		return fmt.Errorf("e2e: wrangler d1 migrations apply: %w\n%s", err, out)
 	}
-	port, err := freePort()
-	if err != nil {
+	if w.port, err = freePort(); err != nil {
 		return err
 	}
-	inspector, err := freePort()
-	if err != nil {
+	if w.inspector, err = freePort(); err != nil {
 		return err
 	}
-	w.BaseURL = "http://127.0.0.1:" + strconv.Itoa(port)
-	args := []string{"-c", supervise, "latch-workerd", wrangler, "dev", "-c", cfg,
-		"--ip", "127.0.0.1", "--port", strconv.Itoa(port),
-		"--inspector-ip", "127.0.0.1", "--inspector-port", strconv.Itoa(inspector),
-		"--persist-to", persist, "--env-file", envFile,
+	w.BaseURL = "http://127.0.0.1:" + strconv.Itoa(w.port)
+	return w.launch(ctx, vars)
+}
+
+// launch runs wrangler dev with vars and waits until the Worker answers.
+func (w *Worker) launch(ctx context.Context, vars map[string]string) error {
+	w.ProjectID, w.Secret = vars["LATCH_PROJECT_ID"], vars["LATCH_PROJECT_SECRET"]
+	if err := os.WriteFile(w.envFile, envFileContent(vars), 0o600); err != nil {
+		return fmt.Errorf("e2e: %w", err)
+	}
+	args := []string{"-c", supervise, "latch-workerd", w.wrangler, "dev", "-c", w.cfg,
+		"--ip", "127.0.0.1", "--port", strconv.Itoa(w.port),
+		"--inspector-ip", "127.0.0.1", "--inspector-port", strconv.Itoa(w.inspector),
+		"--persist-to", w.persist, "--env-file", w.envFile,
 		"--show-interactive-dev-session=false", "--live-reload=false"}
 	w.cmd = exec.Command("/bin/sh", args...)
 	w.cmd.Dir, w.cmd.Env = w.dir, wranglerEnv(w.dir)
-	w.cmd.Stdout, w.cmd.Stderr = log, log
+	w.cmd.Stdout, w.cmd.Stderr = w.log, w.log
 	w.cmd.WaitDelay = 10 * time.Second
 	// Its own process group, so that wrangler and workerd stop together.
 	w.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var err error
 	if w.stdin, err = w.cmd.StdinPipe(); err != nil {
 		return fmt.Errorf("e2e: %w", err)
 	}
 	if err := w.cmd.Start(); err != nil {
 		return fmt.Errorf("e2e: wrangler dev: %w", err)
 	}
+	done := make(chan struct{})
+	w.done = done
 	go func() {
 		_ = w.cmd.Wait()
-		close(w.done)
+		close(done)
 	}()
 	return w.waitReady(ctx)
+}
+
+// Restart stops wrangler and workerd and starts them again on the same
+// address and the same local D1 state, with keys as LATCH_SIGNING_KEYS:
+// what an operator's key rotation does to a deployed Worker.
+func (w *Worker) Restart(ctx context.Context, ks []keys.Key) error {
+	set, err := keys.MarshalSet(ks)
+	if err != nil {
+		return fmt.Errorf("e2e: %w", err)
+	}
+	w.stop()
+	w.Keys = ks
+	return w.launch(ctx, map[string]string{
+		"LATCH_PROJECT_ID": w.ProjectID, "LATCH_PROJECT_SECRET": w.Secret, "LATCH_SIGNING_KEYS": string(set),
+	})
+}
+
+// stop stops the running wrangler dev and its process group.
+func (w *Worker) stop() {
+	if w.cmd == nil || w.cmd.Process == nil {
+		return
+	}
+	_ = w.stdin.Close() // the supervisor stops the group
+	select {
+	case <-w.done:
+	case <-time.After(15 * time.Second):
+		_ = syscall.Kill(-w.cmd.Process.Pid, syscall.SIGKILL)
+		<-w.done
+	}
 }
 
 // waitReady polls until the Worker itself answers: any JSON body with a
@@ -219,15 +258,7 @@ func (w *Worker) waitReady(ctx context.Context) error {
 // the Worker's state.
 func (w *Worker) Close() error {
 	w.once.Do(func() {
-		if w.cmd != nil && w.cmd.Process != nil {
-			_ = w.stdin.Close() // the supervisor stops the group
-			select {
-			case <-w.done:
-			case <-time.After(15 * time.Second):
-				_ = syscall.Kill(-w.cmd.Process.Pid, syscall.SIGKILL)
-				<-w.done
-			}
-		}
+		w.stop()
 		_ = os.RemoveAll(w.dir)
 	})
 	return nil
