@@ -58,8 +58,9 @@ type EmbeddableMagicLinkFactor struct {
 // readSessionClaim decodes the "https://stytch.com/session" claim into s.
 func (sc *scanner) readSessionClaim(s *Session) {
 	sc.expect('{')
+	var seen names
 	for first := true; sc.more('}', &first); {
-		switch sc.key() {
+		switch sc.key(&seen) {
 		case "id":
 			s.SessionID = sc.optStr()
 		case "started_at":
@@ -85,8 +86,9 @@ func (sc *scanner) readAttributes(a *Attributes) {
 		return
 	}
 	sc.expect('{')
+	var seen names
 	for first := true; sc.more('}', &first); {
-		switch sc.key() {
+		switch sc.key(&seen) {
 		case "ip_address":
 			a.IPAddress = sc.optStr()
 		case "user_agent":
@@ -115,8 +117,9 @@ func (sc *scanner) readFactors() []AuthenticationFactor {
 
 func (sc *scanner) readFactor(f *AuthenticationFactor) {
 	sc.expect('{')
+	var seen names
 	for first := true; sc.more('}', &first); {
-		switch sc.key() {
+		switch sc.key(&seen) {
 		case "type":
 			f.Type = sc.optStr()
 		case "delivery_method":
@@ -136,8 +139,9 @@ func (sc *scanner) readFactor(f *AuthenticationFactor) {
 			if !sc.null() {
 				f.EmbeddableMagicLinkFactor = &EmbeddableMagicLinkFactor{}
 				sc.expect('{')
+				var seen names
 				for first := true; sc.more('}', &first); {
-					if sc.key() == "embedded_id" {
+					if sc.key(&seen) == "embedded_id" {
 						f.EmbeddableMagicLinkFactor.EmbeddedID = sc.optStr()
 					} else {
 						sc.skipValue(0)
@@ -152,8 +156,9 @@ func (sc *scanner) readFactor(f *AuthenticationFactor) {
 
 func (sc *scanner) readEmailFactor(e *EmailFactor) {
 	sc.expect('{')
+	var seen names
 	for first := true; sc.more('}', &first); {
-		switch sc.key() {
+		switch sc.key(&seen) {
 		case "email_id":
 			e.EmailID = sc.optStr()
 		case "email_address":
