@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,12 +54,18 @@ var emailSeq atomic.Int64
 // returns the session's id, opaque token and JWT.
 func login(t *testing.T, srv *testharness.Server) (sessionID, token, jwtStr string) {
 	t.Helper()
+	return loginWith(t, srv, map[string]any{"plan": "pro"})
+}
+
+// loginWith is login with the given session custom claims.
+func loginWith(t *testing.T, srv *testharness.Server, claims map[string]any) (sessionID, token, jwtStr string) {
+	t.Helper()
 	email := fmt.Sprintf("origin-%d@example.com", emailSeq.Add(1))
 	user := edgeCall(t, srv, "/v1/users", map[string]any{"email": email})
 	link := edgeCall(t, srv, "/v1/magic_links", map[string]any{"user_id": user["user_id"]})
 	auth := edgeCall(t, srv, "/v1/magic_links/authenticate", map[string]any{
 		"token": link["token"], "session_duration_minutes": 60,
-		"session_custom_claims": map[string]any{"plan": "pro"},
+		"session_custom_claims": claims,
 	})
 	return auth["session"].(map[string]any)["session_id"].(string), auth["session_token"].(string), auth["session_jwt"].(string)
 }
@@ -333,5 +340,24 @@ func TestHarnessUnknownKidFlood(t *testing.T) {
 			t.Fatalf("round %d: %d JWKS fetches, want %d", round, got, round)
 		}
 		srv.Advance(defaultCooldown)
+	}
+}
+
+// TestHarnessDeepCustomClaims: custom claims nested as deep as the engine
+// allows (16 levels, the claim value being level 1) come back through
+// Verify as the engine took them.
+func TestHarnessDeepCustomClaims(t *testing.T) {
+	srv := testharness.Start(t)
+	var deep any
+	if err := json.Unmarshal([]byte(nested(16)), &deep); err != nil {
+		t.Fatal(err)
+	}
+	_, _, tok := loginWith(t, srv, map[string]any{"deep": deep, "n": 1e300})
+	s, err := harnessVerifier(t, srv, nil).Verify(t.Context(), tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(s.CustomClaims, map[string]any{"deep": deep, "n": 1e300}) {
+		t.Fatalf("custom claims = %#v", s.CustomClaims)
 	}
 }

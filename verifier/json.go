@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -20,6 +21,10 @@ type scanner struct {
 	s   string
 	i   int
 	bad bool
+	// bigNumbers accepts numbers beyond the range of float64 (1e400),
+	// which a JWT never holds: Latch refuses to mint them. Only the
+	// reader of the edge's answers sets it; see readCustomClaim.
+	bigNumbers bool
 }
 
 const maxDepth = 32
@@ -205,7 +210,10 @@ func (sc *scanner) slowStr(open int) string {
 	return out
 }
 
-// number reads a JSON number and returns its text.
+// number reads a JSON number and returns its text. Unless bigNumbers is
+// set, a number that is not a finite float64 (1e400, or an integer of
+// more than 308 digits) fails, as encoding/json fails to decode it into
+// any, so that no value the verifier skips could fail to decode elsewhere.
 func (sc *scanner) number() string {
 	sc.ws()
 	start, j := sc.i, sc.i
@@ -243,7 +251,14 @@ func (sc *scanner) number() string {
 		}
 	}
 	sc.i = j
-	return sc.s[start:j]
+	t := sc.s[start:j]
+	if !sc.bigNumbers && (j-start > 15 || strings.ContainsAny(t, "eE")) {
+		if f, err := strconv.ParseFloat(t, 64); err != nil || math.IsInf(f, 0) {
+			sc.fail()
+			return ""
+		}
+	}
+	return t
 }
 
 // seconds reads a NumericDate. Fractions are rounded down (roundUp false)

@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -169,40 +170,43 @@ func (sc *scanner) readEmailFactor(e *EmailFactor) {
 	}
 }
 
-// remoteSession is the session object of the edge's API responses.
-type remoteSession struct {
-	SessionID             string                 `json:"session_id"`
-	UserID                string                 `json:"user_id"`
-	StartedAt             time.Time              `json:"started_at"`
-	LastAccessedAt        time.Time              `json:"last_accessed_at"`
-	ExpiresAt             time.Time              `json:"expires_at"`
-	Attributes            Attributes             `json:"attributes"`
-	AuthenticationFactors []AuthenticationFactor `json:"authentication_factors"`
-	CustomClaims          map[string]any         `json:"custom_claims"`
-	Roles                 []string               `json:"roles"`
-}
-
-func (r *remoteSession) session() *Session {
-	s := &Session{
-		SessionID:             r.SessionID,
-		UserID:                r.UserID,
-		StartedAt:             r.StartedAt,
-		LastAccessedAt:        r.LastAccessedAt,
-		ExpiresAt:             r.ExpiresAt,
-		Attributes:            r.Attributes,
-		AuthenticationFactors: r.AuthenticationFactors,
-		Roles:                 r.Roles,
-		CustomClaims:          r.CustomClaims,
-	}
-	if len(s.CustomClaims) == 0 {
-		s.CustomClaims = nil
-	}
-	return s
-}
-
 // decodeCustomClaim decodes one custom claim's JSON text.
 func decodeCustomClaim(raw string) (any, error) {
 	var v any
 	err := json.Unmarshal([]byte(raw), &v)
 	return v, err
+}
+
+// decodeRemoteClaim decodes one custom claim of the edge's answer as
+// decodeCustomClaim does, except that a number beyond float64 stays a
+// json.Number.
+func decodeRemoteClaim(raw string) (any, error) {
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return floatNumbers(v), nil
+}
+
+// floatNumbers replaces, in place, every json.Number in v that is a
+// finite float64 by that float64, so that claims read from the edge have
+// the types Verify gives them.
+func floatNumbers(v any) any {
+	switch v := v.(type) {
+	case json.Number:
+		if f, err := v.Float64(); err == nil {
+			return f
+		}
+	case map[string]any:
+		for k, e := range v {
+			v[k] = floatNumbers(e)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = floatNumbers(e)
+		}
+	}
+	return v
 }

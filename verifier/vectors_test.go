@@ -15,6 +15,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -256,6 +257,16 @@ func makeVectors(t *testing.T, key *rsa.PrivateKey) []vector {
 		{Name: "upper-case ALG is not alg", Token: rawSign(`{"ALG":"RS256","kid":"`+vectorsKID+`","typ":"JWT"}`, js(claims(nil))), Want: "ErrUnsupportedAlgorithm"},
 		{Name: "upper-case KID is not kid", Token: rawSign(`{"alg":"RS256","KID":"`+vectorsKID+`","typ":"JWT"}`, js(claims(nil))), Want: "ErrMalformed"},
 		{Name: "upper-case KID beside kid is not read", Token: rawSign(`{"alg":"RS256","kid":"`+vectorsKID+`","KID":"jwk-test-unknown","typ":"JWT"}`, js(claims(nil)))},
+		// What the engine mints, the verifier reads: custom claims nested
+		// 16 deep (the engine's limit); numbers finite as float64.
+		{Name: "custom claim nested 16 deep", Token: rawSign(hdr, with(js(claims(nil)), `"deep":`+nested(16)))},
+		{Name: "custom claim nested 40 deep", Token: rawSign(hdr, with(js(claims(nil)), `"deep":`+nested(40))), Want: "ErrMalformed"},
+		{Name: "custom claim 1e400", Token: rawSign(hdr, with(js(claims(nil)), `"n":1e400`)), Want: "ErrMalformed"},
+		{Name: "custom claim -1e400 in an array", Token: rawSign(hdr, with(js(claims(nil)), `"n":[1,{"x":-1e400}]`)), Want: "ErrMalformed"},
+		{Name: "custom claim integer beyond float64", Token: rawSign(hdr, with(js(claims(nil)), `"n":1`+strings.Repeat("0", 400))), Want: "ErrMalformed"},
+		{Name: "1e400 under https://stytch.com/", Token: rawSign(hdr, with(js(claims(nil)), `"https://stytch.com/x":1e400`)), Want: "ErrMalformed"},
+		{Name: "1e400 skipped in the session claim", Token: rawSign(hdr, inSession(with(sess, `"x":1e400`))), Want: "ErrMalformed"},
+		{Name: "custom claim 1e-400 reads as 0", Token: rawSign(hdr, with(js(claims(nil)), `"n":1e-400`))},
 		{Name: "upper-case SUB is a custom claim, not sub", Token: rawSign(hdr, with(js(claims(nil)), `"SUB":"user-test-00000000-0000-4000-8000-000000000000"`))},
 		{Name: "valid aud as string", Token: rs(header("RS256"), claims(func(c map[string]any) { c["aud"] = testProject }))},
 		{Name: "valid with custom claims", Token: rs(header("RS256"), claims(func(c map[string]any) { c["plan"] = "pro"; c["n"] = 3 }))},
@@ -288,4 +299,18 @@ func makeVectors(t *testing.T, key *rsa.PrivateKey) []vector {
 		{Name: "four segments", Token: valid + ".e30", Want: "ErrMalformed"},
 		{Name: "empty", Token: "", Want: "ErrMalformed"},
 	}
+}
+
+// nested returns a JSON value nested depth levels deep (the value itself
+// is level 1), alternating objects and arrays.
+func nested(depth int) string {
+	v := `"leaf"`
+	for i := 1; i < depth; i++ {
+		if i%2 == 0 {
+			v = `[` + v + `]`
+		} else {
+			v = `{"k":` + v + `}`
+		}
+	}
+	return v
 }

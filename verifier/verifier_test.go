@@ -2,7 +2,10 @@ package verifier
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -176,5 +179,44 @@ func TestVerifyResultIsACopy(t *testing.T) {
 	b, err := v.Verify(context.Background(), tok)
 	if err != nil || b.UserID == a.UserID {
 		t.Fatalf("cached session changed through a returned one: %q, %v", b.UserID, err)
+	}
+}
+
+// TestVerifyEngineBounds: the largest JWT the engine mints within its
+// bounds (custom claims of 4096 bytes nested up to 16 deep, a 1024-byte
+// user agent and a 64-byte IP address, every byte of both escaped by
+// encoding/json as the engine's json.Marshal escapes <, three factors)
+// fits in maxTokenLen and verifies.
+func TestVerifyEngineBounds(t *testing.T) {
+	k := testKeys()[0]
+	srv := newJWKSServer(t, k)
+	clk := newClock()
+	v := newTestVerifier(t, srv, clk, nil)
+	c := claimsAt(clk.Now())
+	sess := c["https://stytch.com/session"].(map[string]any)
+	sess["attributes"] = map[string]any{"user_agent": strings.Repeat("<", 1024), "ip_address": strings.Repeat(">", 64)}
+	f := sess["authentication_factors"].([]any)[0]
+	sess["authentication_factors"] = []any{f, f, f}
+	deep := mustJSON(t, nested(16))
+	custom := map[string]any{"deep": deep, "pad": ""}
+	b, _ := json.Marshal(custom)
+	custom["pad"] = strings.Repeat("x", 4096-len(b))
+	if b, _ = json.Marshal(custom); len(b) != 4096 {
+		t.Fatalf("custom claims are %d bytes", len(b))
+	}
+	for name, val := range custom {
+		c[name] = val
+	}
+	tok := mint(t, k, c)
+	t.Logf("largest JWT: %d bytes of %d", len(tok), maxTokenLen)
+	if len(tok) > maxTokenLen {
+		t.Fatalf("JWT of %d bytes exceeds maxTokenLen %d", len(tok), maxTokenLen)
+	}
+	s, err := v.Verify(t.Context(), tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(s.CustomClaims["deep"], deep) || s.Attributes.UserAgent != strings.Repeat("<", 1024) {
+		t.Fatalf("claims read back differ: %v", s.CustomClaims["deep"])
 	}
 }
