@@ -56,6 +56,11 @@ type Config struct {
 	// TokenCacheSize bounds the cache of already verified tokens.
 	// Default 4096; negative disables the cache.
 	TokenCacheSize int
+	// MaxConcurrentFallbacks bounds Authenticate's calls to the edge in
+	// flight at once. A call beyond it waits a few seconds for a slot and
+	// then fails with ErrBusy. Identical concurrent calls (same token)
+	// count once. Default 16.
+	MaxConcurrentFallbacks int
 }
 
 const (
@@ -65,6 +70,7 @@ const (
 	defaultMaxRefresh    = time.Hour
 	defaultRefresh       = 5 * time.Minute
 	defaultTokenCache    = 4096
+	defaultMaxFallbacks  = 16
 	defaultHTTPTimeout   = 10 * time.Second
 	maxLeeway            = 5 * time.Minute
 	fetchTimeout         = 30 * time.Second
@@ -88,6 +94,7 @@ type settings struct {
 	minRefresh    time.Duration
 	maxRefresh    time.Duration
 	tokenCacheCap int
+	maxFallbacks  int
 }
 
 func (c Config) validate() (settings, error) {
@@ -128,6 +135,14 @@ func (c Config) validate() (settings, error) {
 		return s, fmt.Errorf("%w: KeyWait %v is negative", ErrConfig, s.keyWait)
 	case s.minRefresh < time.Second || s.maxRefresh < s.minRefresh:
 		return s, fmt.Errorf("%w: refresh interval range %v…%v", ErrConfig, s.minRefresh, s.maxRefresh)
+	}
+	switch {
+	case c.MaxConcurrentFallbacks < 0:
+		return s, fmt.Errorf("%w: MaxConcurrentFallbacks %d is negative", ErrConfig, c.MaxConcurrentFallbacks)
+	case c.MaxConcurrentFallbacks == 0:
+		s.maxFallbacks = defaultMaxFallbacks
+	default:
+		s.maxFallbacks = c.MaxConcurrentFallbacks
 	}
 	s.leeway = int64(c.Leeway / time.Second)
 	s.maxAge = int64(c.MaxTokenAge / time.Second)

@@ -3,6 +3,7 @@ package verifier
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,10 +58,19 @@ func checkOpaque(token string) error {
 	return nil
 }
 
+// remote asks the edge about token, through the coalescing, remembering
+// and bounding of fallbacks.
 func (v *Verifier) remote(ctx context.Context, field, token string) (*Session, string, error) {
 	if v.cfg.secret == "" {
 		return nil, "", ErrNoSecret
 	}
+	return v.fallbacks.do(ctx, sha256.Sum256([]byte(token)), v.cfg.now, func(ctx context.Context) (*Session, string, error) {
+		return v.call(ctx, field, token)
+	})
+}
+
+// call makes one POST /v1/sessions/authenticate.
+func (v *Verifier) call(ctx context.Context, field, token string) (*Session, string, error) {
 	body, err := json.Marshal(map[string]string{field: token})
 	if err != nil {
 		return nil, "", fmt.Errorf("verifier: encode request: %w", err)

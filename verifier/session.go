@@ -9,8 +9,9 @@ import (
 // Session is an authenticated session: the "https://stytch.com/session"
 // claim of a verified JWT, or the session object the edge returned.
 //
-// A Session returned by Verify shares its slices and maps with the
-// Verifier's cache of verified tokens: treat it as read-only.
+// Every Session the Verifier returns is the caller's own: its slices, maps
+// and factor pointers share nothing with the Verifier's caches or with
+// another caller's Session, so a handler may change it freely.
 type Session struct {
 	SessionID             string
 	UserID                string
@@ -207,6 +208,86 @@ func floatNumbers(v any) any {
 		for i, e := range v {
 			v[i] = floatNumbers(e)
 		}
+	}
+	return v
+}
+
+// sessionBlock holds a Session and room for the slices and factor structs
+// of a typical one (one factor, one role), so that clone costs a single
+// allocation for it. See RATIONALE.md, "Why does Verify copy the session
+// it returns?".
+type sessionBlock struct {
+	s     Session
+	f     [1]AuthenticationFactor
+	email EmailFactor
+	eml   EmbeddableMagicLinkFactor
+	role  [1]string
+}
+
+// clone returns a deep copy of s: nothing reachable from the result is
+// shared with s. Strings are immutable and are shared.
+func (s *Session) clone() *Session {
+	b := &sessionBlock{s: *s}
+	c := &b.s
+	switch n := len(s.AuthenticationFactors); {
+	case n == 1:
+		b.f[0] = s.AuthenticationFactors[0]
+		c.AuthenticationFactors = b.f[:1:1]
+		if f := &b.f[0]; f.EmailFactor != nil {
+			b.email = *f.EmailFactor
+			f.EmailFactor = &b.email
+		}
+		if f := &b.f[0]; f.EmbeddableMagicLinkFactor != nil {
+			b.eml = *f.EmbeddableMagicLinkFactor
+			f.EmbeddableMagicLinkFactor = &b.eml
+		}
+	case n > 1:
+		c.AuthenticationFactors = make([]AuthenticationFactor, n)
+		for i, f := range s.AuthenticationFactors {
+			if f.EmailFactor != nil {
+				e := *f.EmailFactor
+				f.EmailFactor = &e
+			}
+			if f.EmbeddableMagicLinkFactor != nil {
+				e := *f.EmbeddableMagicLinkFactor
+				f.EmbeddableMagicLinkFactor = &e
+			}
+			c.AuthenticationFactors[i] = f
+		}
+	}
+	switch n := len(s.Roles); {
+	case n == 1:
+		b.role[0] = s.Roles[0]
+		c.Roles = b.role[:1:1]
+	case n > 1:
+		c.Roles = append([]string(nil), s.Roles...)
+	}
+	if s.CustomClaims != nil {
+		c.CustomClaims = cloneClaims(s.CustomClaims)
+	}
+	return c
+}
+
+// cloneClaims deep-copies decoded JSON objects: custom claim values are
+// trees of map[string]any and []any with immutable leaves.
+func cloneClaims(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = cloneJSON(v)
+	}
+	return out
+}
+
+func cloneJSON(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		return cloneClaims(v)
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = cloneJSON(e)
+		}
+		return out
 	}
 	return v
 }
