@@ -61,6 +61,26 @@ type Config struct {
 	// then fails with ErrBusy. Identical concurrent calls (same token)
 	// count once. Default 16.
 	MaxConcurrentFallbacks int
+
+	// The stytch_session_jwt cookie Middleware sets when the edge minted a
+	// fresh JWT for a cookie-borne session. It is always Secure, except in
+	// a response to plain HTTP for a loopback Host (localhost, 127.0.0.1,
+	// ::1), so that local development works; behind a TLS-terminating
+	// proxy it stays Secure. See README.md, "Verify sessions in your
+	// origin".
+	//
+	// CookieDomain is its Domain attribute. Default: none (host-only).
+	CookieDomain string
+	// CookiePath is its Path attribute. Default "/".
+	CookiePath string
+	// CookieSameSite is its SameSite attribute: http.SameSiteLaxMode (the
+	// default), StrictMode or NoneMode (then always Secure).
+	CookieSameSite http.SameSite
+	// CookieScriptReadable leaves HttpOnly off, for a frontend that reads
+	// stytch_session_jwt from JavaScript (Stytch's frontend SDK does by
+	// default). Default: HttpOnly. See RATIONALE.md, "Why is the
+	// refreshed JWT cookie HttpOnly by default?".
+	CookieScriptReadable bool
 }
 
 const (
@@ -95,6 +115,7 @@ type settings struct {
 	maxRefresh    time.Duration
 	tokenCacheCap int
 	maxFallbacks  int
+	cookie        http.Cookie // the refreshed cookie's fixed attributes
 }
 
 func (c Config) validate() (settings, error) {
@@ -143,6 +164,9 @@ func (c Config) validate() (settings, error) {
 		s.maxFallbacks = defaultMaxFallbacks
 	default:
 		s.maxFallbacks = c.MaxConcurrentFallbacks
+	}
+	if s.cookie, err = c.cookie(); err != nil {
+		return s, err
 	}
 	s.leeway = int64(c.Leeway / time.Second)
 	s.maxAge = int64(c.MaxTokenAge / time.Second)
@@ -208,4 +232,55 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// cookie checks the cookie settings and returns the refreshed cookie's
+// fixed attributes.
+func (c Config) cookie() (http.Cookie, error) {
+	ck := http.Cookie{
+		Name:     jwtCookie,
+		Value:    "x",
+		Domain:   c.CookieDomain,
+		Path:     c.CookiePath,
+		SameSite: c.CookieSameSite,
+		HttpOnly: !c.CookieScriptReadable,
+		Secure:   true,
+	}
+	if ck.Path == "" {
+		ck.Path = "/"
+	}
+	switch ck.SameSite {
+	case 0, http.SameSiteDefaultMode:
+		ck.SameSite = http.SameSiteLaxMode
+	case http.SameSiteLaxMode, http.SameSiteStrictMode, http.SameSiteNoneMode:
+	default:
+		return ck, fmt.Errorf("%w: CookieSameSite %d", ErrConfig, c.CookieSameSite)
+	}
+	if !strings.HasPrefix(ck.Path, "/") {
+		return ck, fmt.Errorf("%w: CookiePath %q must start with /", ErrConfig, c.CookiePath)
+	}
+	if err := ck.Valid(); err != nil {
+		return ck, fmt.Errorf("%w: cookie settings: %w", ErrConfig, err)
+	}
+	return ck, nil
+}
+
+// refreshCookie is the stytch_session_jwt cookie carrying jwt, for a
+// session expiring at expires, in the response to r.
+func (s *settings) refreshCookie(jwt string, expires time.Time, r *http.Request) *http.Cookie {
+	ck := s.cookie
+	ck.Value = jwt
+	ck.Expires = expires
+	if r.TLS == nil && ck.SameSite != http.SameSiteNoneMode && isLoopback(requestHost(r)) {
+		ck.Secure = false
+	}
+	return &ck
+}
+
+// requestHost is r's Host without its port.
+func requestHost(r *http.Request) string {
+	if h, _, err := net.SplitHostPort(r.Host); err == nil {
+		return h
+	}
+	return strings.Trim(r.Host, "[]")
 }
