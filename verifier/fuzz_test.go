@@ -185,3 +185,49 @@ func TestHasDuplicateNames(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReadAuthenticateResponse checks that the reader of the edge's answer
+// never panics and that what it accepts, encoding/json reads the same way
+// (names matched exactly, none repeated).
+func FuzzReadAuthenticateResponse(f *testing.F) {
+	f.Add(`{"status_code":200,"session":{"session_id":"s","user_id":"u","custom_claims":{"n":1e400,"m":[1,{"k":null}]},` +
+		`"authentication_factors":[{"type":"magic_link","email_factor":{"email_id":"e","email_address":"a@b"}}],"roles":["r"]},"session_jwt":"j"}`)
+	f.Add(`{"SESSION":{"session_id":"s"},"session":null}`)
+	f.Add(`{"session":{"session_id":"s","session_id":"t"}}`)
+	f.Add(`{"status_code":404,"error_type":"session_not_found"}`)
+	f.Fuzz(func(t *testing.T, body string) {
+		if re, ok := readRemoteError(body); ok && (re == nil || hasDuplicateNames(body)) {
+			t.Fatalf("error body %q read as %+v", body, re)
+		}
+		s, jwt, ok := readAuthenticateResponse(body)
+		if !ok {
+			if s != nil || jwt != "" {
+				t.Fatalf("rejected %q but returned %+v, %q", body, s, jwt)
+			}
+			return
+		}
+		dec := json.NewDecoder(strings.NewReader(body))
+		dec.UseNumber()
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			t.Fatalf("accepted %q, which encoding/json rejects: %v", body, err)
+		}
+		if hasDuplicateNames(body) {
+			t.Fatalf("accepted %q, which repeats a member name", body)
+		}
+		if got, _ := m["session_jwt"].(string); got != jwt {
+			t.Fatalf("session_jwt %q, encoding/json reads %q", jwt, got)
+		}
+		sess, _ := m["session"].(map[string]any)
+		if (sess == nil) != (s == nil) {
+			t.Fatalf("session %+v, encoding/json reads %v", s, m["session"])
+		}
+		if s != nil {
+			id, _ := sess["session_id"].(string)
+			user, _ := sess["user_id"].(string)
+			if id != s.SessionID || user != s.UserID {
+				t.Fatalf("session %q user %q, encoding/json reads %v", s.SessionID, s.UserID, sess)
+			}
+		}
+	})
+}
