@@ -56,14 +56,8 @@ func newFallbacks(limit int) *fallbacks {
 	return &fallbacks{slots: make(chan struct{}, limit), calls: make(map[[32]byte]*fallbackCall)}
 }
 
-// remembered returns the session_not_found answer remembered for sum, or
-// nil.
-func (f *fallbacks) remembered(sum *[32]byte, now time.Time) *RemoteError {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.rememberedLocked(sum, now)
-}
-
+// rememberedLocked returns the session_not_found answer remembered for
+// sum, or nil.
 func (f *fallbacks) rememberedLocked(sum *[32]byte, now time.Time) *RemoteError {
 	for _, gen := range f.notFound {
 		if e, ok := gen[*sum]; ok && now.Before(e.until) {

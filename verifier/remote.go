@@ -23,6 +23,12 @@ import (
 // freshJWT is the JWT the edge minted, to hand back to the client (for
 // example in the stytch_session_jwt cookie); it is empty when the JWT was
 // accepted locally.
+//
+// Calls to the edge are bounded: concurrent calls with the same token
+// share one, a session_not_found answer is remembered for 30 seconds, and
+// at most Config.MaxConcurrentFallbacks are in flight (beyond that a call
+// waits up to 5 seconds, then fails with ErrBusy). The Session is the
+// caller's own to change.
 func (v *Verifier) Authenticate(ctx context.Context, token string) (session *Session, freshJWT string, err error) {
 	if strings.IndexByte(token, '.') < 0 {
 		if err := checkOpaque(token); err != nil {
