@@ -56,6 +56,31 @@ type Config struct {
 	// TokenCacheSize bounds the cache of already verified tokens.
 	// Default 4096; negative disables the cache.
 	TokenCacheSize int
+	// MaxConcurrentFallbacks bounds Authenticate's calls to the edge in
+	// flight at once. A call beyond it waits a few seconds for a slot and
+	// then fails with ErrBusy. Identical concurrent calls (same token)
+	// count once. Default 16.
+	MaxConcurrentFallbacks int
+
+	// The stytch_session_jwt cookie Middleware sets when the edge minted a
+	// fresh JWT for a cookie-borne session. It is always Secure, except in
+	// a response to plain HTTP for a loopback Host (localhost, 127.0.0.1,
+	// ::1), so that local development works; behind a TLS-terminating
+	// proxy it stays Secure. See README.md, "Verify sessions in your
+	// origin".
+	//
+	// CookieDomain is its Domain attribute. Default: none (host-only).
+	CookieDomain string
+	// CookiePath is its Path attribute. Default "/".
+	CookiePath string
+	// CookieSameSite is its SameSite attribute: http.SameSiteLaxMode (the
+	// default), StrictMode or NoneMode (then always Secure).
+	CookieSameSite http.SameSite
+	// CookieScriptReadable leaves HttpOnly off, for a frontend that reads
+	// stytch_session_jwt from JavaScript (Stytch's frontend SDK does by
+	// default). Default: HttpOnly. See RATIONALE.md, "Why is the
+	// refreshed JWT cookie HttpOnly by default?".
+	CookieScriptReadable bool
 }
 
 const (
@@ -65,6 +90,7 @@ const (
 	defaultMaxRefresh    = time.Hour
 	defaultRefresh       = 5 * time.Minute
 	defaultTokenCache    = 4096
+	defaultMaxFallbacks  = 16
 	defaultHTTPTimeout   = 10 * time.Second
 	maxLeeway            = 5 * time.Minute
 	fetchTimeout         = 30 * time.Second
@@ -88,6 +114,8 @@ type settings struct {
 	minRefresh    time.Duration
 	maxRefresh    time.Duration
 	tokenCacheCap int
+	maxFallbacks  int
+	cookie        http.Cookie // the refreshed cookie's fixed attributes
 }
 
 func (c Config) validate() (settings, error) {
@@ -128,6 +156,17 @@ func (c Config) validate() (settings, error) {
 		return s, fmt.Errorf("%w: KeyWait %v is negative", ErrConfig, s.keyWait)
 	case s.minRefresh < time.Second || s.maxRefresh < s.minRefresh:
 		return s, fmt.Errorf("%w: refresh interval range %v…%v", ErrConfig, s.minRefresh, s.maxRefresh)
+	}
+	switch {
+	case c.MaxConcurrentFallbacks < 0:
+		return s, fmt.Errorf("%w: MaxConcurrentFallbacks %d is negative", ErrConfig, c.MaxConcurrentFallbacks)
+	case c.MaxConcurrentFallbacks == 0:
+		s.maxFallbacks = defaultMaxFallbacks
+	default:
+		s.maxFallbacks = c.MaxConcurrentFallbacks
+	}
+	if s.cookie, err = c.cookie(); err != nil {
+		return s, err
 	}
 	s.leeway = int64(c.Leeway / time.Second)
 	s.maxAge = int64(c.MaxTokenAge / time.Second)
@@ -193,4 +232,55 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// cookie checks the cookie settings and returns the refreshed cookie's
+// fixed attributes.
+func (c Config) cookie() (http.Cookie, error) {
+	ck := http.Cookie{
+		Name:     jwtCookie,
+		Value:    "x",
+		Domain:   c.CookieDomain,
+		Path:     c.CookiePath,
+		SameSite: c.CookieSameSite,
+		HttpOnly: !c.CookieScriptReadable,
+		Secure:   true,
+	}
+	if ck.Path == "" {
+		ck.Path = "/"
+	}
+	switch ck.SameSite {
+	case 0, http.SameSiteDefaultMode:
+		ck.SameSite = http.SameSiteLaxMode
+	case http.SameSiteLaxMode, http.SameSiteStrictMode, http.SameSiteNoneMode:
+	default:
+		return ck, fmt.Errorf("%w: CookieSameSite %d", ErrConfig, c.CookieSameSite)
+	}
+	if !strings.HasPrefix(ck.Path, "/") {
+		return ck, fmt.Errorf("%w: CookiePath %q must start with /", ErrConfig, c.CookiePath)
+	}
+	if err := ck.Valid(); err != nil {
+		return ck, fmt.Errorf("%w: cookie settings: %w", ErrConfig, err)
+	}
+	return ck, nil
+}
+
+// refreshCookie is the stytch_session_jwt cookie carrying jwt, for a
+// session expiring at expires, in the response to r.
+func (s *settings) refreshCookie(jwt string, expires time.Time, r *http.Request) *http.Cookie {
+	ck := s.cookie
+	ck.Value = jwt
+	ck.Expires = expires
+	if r.TLS == nil && ck.SameSite != http.SameSiteNoneMode && isLoopback(requestHost(r)) {
+		ck.Secure = false
+	}
+	return &ck
+}
+
+// requestHost is r's Host without its port.
+func requestHost(r *http.Request) string {
+	if h, _, err := net.SplitHostPort(r.Host); err == nil {
+		return h
+	}
+	return strings.Trim(r.Host, "[]")
 }

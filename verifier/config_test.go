@@ -38,6 +38,15 @@ func TestNewValidatesConfig(t *testing.T) {
 		{name: "negative leeway", cfg: good(func(c *Config) { c.Leeway = -time.Second }), wantErr: true},
 		{name: "huge leeway", cfg: good(func(c *Config) { c.Leeway = time.Hour }), wantErr: true},
 		{name: "leeway", cfg: good(func(c *Config) { c.Leeway = 30 * time.Second })},
+		{name: "negative fallback bound", cfg: good(func(c *Config) { c.MaxConcurrentFallbacks = -1 }), wantErr: true},
+		{name: "fallback bound", cfg: good(func(c *Config) { c.MaxConcurrentFallbacks = 64 })},
+		{name: "cookie settings", cfg: good(func(c *Config) {
+			c.CookieDomain, c.CookiePath, c.CookieSameSite = "example.com", "/app", http.SameSiteStrictMode
+		})},
+		{name: "relative cookie path", cfg: good(func(c *Config) { c.CookiePath = "app" }), wantErr: true},
+		{name: "cookie path with a semicolon", cfg: good(func(c *Config) { c.CookiePath = "/a;b" }), wantErr: true},
+		{name: "bad cookie domain", cfg: good(func(c *Config) { c.CookieDomain = "exa mple.com" }), wantErr: true},
+		{name: "unknown SameSite", cfg: good(func(c *Config) { c.CookieSameSite = 9 }), wantErr: true},
 		{name: "negative max age", cfg: good(func(c *Config) { c.MaxTokenAge = -time.Second }), wantErr: true},
 		{name: "tiny cooldown", cfg: good(func(c *Config) { c.RefreshCooldown = time.Millisecond }), wantErr: true},
 		{name: "negative key wait", cfg: good(func(c *Config) { c.KeyWait = -time.Second }), wantErr: true},

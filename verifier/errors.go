@@ -46,6 +46,11 @@ var (
 	// ErrUnavailable: the edge could not be reached or answered with a
 	// server error, so no decision about the session was made.
 	ErrUnavailable = errors.New("verifier: edge unavailable")
+	// ErrBusy: Authenticate needed the edge, but
+	// Config.MaxConcurrentFallbacks calls to it were already in flight and
+	// none finished within a few seconds. It matches ErrUnavailable too:
+	// no decision about the session was made.
+	ErrBusy = fmt.Errorf("verifier: too many concurrent calls to the edge: %w", ErrUnavailable)
 	// ErrNoSecret: Authenticate needed the edge but Config.Secret is empty.
 	ErrNoSecret = errors.New("verifier: no project secret configured for the remote fallback")
 	// ErrNoToken: the request carried no session cookie or bearer token.

@@ -19,6 +19,8 @@ func FuzzParseHeader(f *testing.F) {
 		`{"alg":"RS256","kid":"k","typ":"JWT","crit":["b64"]}`,
 		`{"alg":"RS256","kid":"\u006b","typ":"JWT"}`,
 		`{"alg":"RS256","alg":"HS256","kid":"k","typ":"JWT"}`,
+		`{"alg":"RS256","kid":"k","typ":"JWT","x":{"a":1,"a":2}}`,
+		`{"ALG":"RS256","KID":"k","TYP":"JWT"}`,
 		` { "alg" : "RS256" , "kid" : "k" , "typ" : "JWT" } `,
 		`{"alg":"RS256","kid":"k","typ":"JWT",}`,
 		`[]`, `{`, `{"alg"}`, "",
@@ -37,10 +39,12 @@ func FuzzParseHeader(f *testing.F) {
 		if err := json.Unmarshal([]byte(header), &m); err != nil {
 			t.Fatalf("accepted %q, which encoding/json rejects: %v", header, err)
 		}
-		typ, _ := m["typ"].(string)
 		_, crit := m["crit"]
-		if m["alg"] != "RS256" || m["kid"] != kid || kid == "" || !strings.EqualFold(typ, "JWT") || crit {
+		if m["alg"] != "RS256" || m["kid"] != kid || kid == "" || m["typ"] != "JWT" || crit {
 			t.Fatalf("accepted %q as kid %q; encoding/json reads %v", header, kid, m)
+		}
+		if hasDuplicateNames(header) {
+			t.Fatalf("accepted %q, which repeats a member name", header)
 		}
 	})
 }
@@ -69,6 +73,9 @@ func FuzzReadClaims(f *testing.F) {
 		var m map[string]any
 		if jerr := json.Unmarshal([]byte(payload), &m); jerr != nil {
 			t.Fatalf("parsed %q (err %v), which encoding/json rejects: %v", payload, err, jerr)
+		}
+		if hasDuplicateNames(payload) {
+			t.Fatalf("parsed %q (err %v), which repeats a member name", payload, err)
 		}
 		if err != nil {
 			return
@@ -107,6 +114,120 @@ func FuzzVerify(f *testing.F) {
 		s, err := v.Verify(t.Context(), tok)
 		if (err == nil) != (tok == good) || (err == nil) != (s != nil) {
 			t.Fatalf("Verify(%q) = %v, %v", tok, s, err)
+		}
+	})
+}
+
+// hasDuplicateNames reports whether the JSON text data, read by
+// encoding/json's tokenizer, has an object that repeats a member name.
+// It is the oracle for the scanner's refusal of repeated names.
+func hasDuplicateNames(data string) bool {
+	type frame struct {
+		obj, wantKey bool
+		seen         map[string]bool
+	}
+	var stack []*frame
+	valueDone := func() {
+		if n := len(stack); n > 0 && stack[n-1].obj {
+			stack[n-1].wantKey = true
+		}
+	}
+	dec := json.NewDecoder(strings.NewReader(data))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		n := len(stack)
+		if n > 0 && stack[n-1].obj && stack[n-1].wantKey {
+			if tok == json.Delim('}') {
+				stack = stack[:n-1]
+				valueDone()
+				continue
+			}
+			k, _ := tok.(string)
+			if stack[n-1].seen[k] {
+				return true
+			}
+			stack[n-1].seen[k] = true
+			stack[n-1].wantKey = false
+			continue
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &frame{obj: true, wantKey: true, seen: map[string]bool{}})
+		case json.Delim('['):
+			stack = append(stack, &frame{})
+		case json.Delim(']'):
+			stack = stack[:n-1]
+			valueDone()
+		default:
+			valueDone()
+		}
+	}
+}
+
+func TestHasDuplicateNames(t *testing.T) {
+	tests := []struct {
+		json string
+		want bool
+	}{
+		{json: `{"a":1,"b":{"a":2},"c":[{"a":3},{"a":4}]}`, want: false},
+		{json: `{"a":1,"a":2}`, want: true},
+		{json: `{"a":{"b":[1,{"c":1,"c":2}]}}`, want: true},
+		{json: `{"\u0061":1,"a":2}`, want: true},
+		{json: `{"a":[],"b":{},"a":null}`, want: true},
+		{json: `[{"a":1},{"a":1}]`, want: false},
+	}
+	for _, tt := range tests {
+		if got := hasDuplicateNames(tt.json); got != tt.want {
+			t.Errorf("hasDuplicateNames(%s) = %v, want %v", tt.json, got, tt.want)
+		}
+	}
+}
+
+// FuzzReadAuthenticateResponse checks that the reader of the edge's answer
+// never panics and that what it accepts, encoding/json reads the same way
+// (names matched exactly, none repeated).
+func FuzzReadAuthenticateResponse(f *testing.F) {
+	f.Add(`{"status_code":200,"session":{"session_id":"s","user_id":"u","custom_claims":{"n":1e400,"m":[1,{"k":null}]},` +
+		`"authentication_factors":[{"type":"magic_link","email_factor":{"email_id":"e","email_address":"a@b"}}],"roles":["r"]},"session_jwt":"j"}`)
+	f.Add(`{"SESSION":{"session_id":"s"},"session":null}`)
+	f.Add(`{"session":{"session_id":"s","session_id":"t"}}`)
+	f.Add(`{"status_code":404,"error_type":"session_not_found"}`)
+	f.Fuzz(func(t *testing.T, body string) {
+		if re, ok := readRemoteError(body); ok && (re == nil || hasDuplicateNames(body)) {
+			t.Fatalf("error body %q read as %+v", body, re)
+		}
+		s, jwt, ok := readAuthenticateResponse(body)
+		if !ok {
+			if s != nil || jwt != "" {
+				t.Fatalf("rejected %q but returned %+v, %q", body, s, jwt)
+			}
+			return
+		}
+		dec := json.NewDecoder(strings.NewReader(body))
+		dec.UseNumber()
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			t.Fatalf("accepted %q, which encoding/json rejects: %v", body, err)
+		}
+		if hasDuplicateNames(body) {
+			t.Fatalf("accepted %q, which repeats a member name", body)
+		}
+		if got, _ := m["session_jwt"].(string); got != jwt {
+			t.Fatalf("session_jwt %q, encoding/json reads %q", jwt, got)
+		}
+		sess, _ := m["session"].(map[string]any)
+		if (sess == nil) != (s == nil) {
+			t.Fatalf("session %+v, encoding/json reads %v", s, m["session"])
+		}
+		if s != nil {
+			id, _ := sess["session_id"].(string)
+			user, _ := sess["user_id"].(string)
+			if id != s.SessionID || user != s.UserID {
+				t.Fatalf("session %q user %q, encoding/json reads %v", s.SessionID, s.UserID, sess)
+			}
 		}
 	})
 }

@@ -2,12 +2,14 @@ package verifier
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,12 +55,18 @@ var emailSeq atomic.Int64
 // returns the session's id, opaque token and JWT.
 func login(t *testing.T, srv *testharness.Server) (sessionID, token, jwtStr string) {
 	t.Helper()
+	return loginWith(t, srv, map[string]any{"plan": "pro"})
+}
+
+// loginWith is login with the given session custom claims.
+func loginWith(t *testing.T, srv *testharness.Server, claims map[string]any) (sessionID, token, jwtStr string) {
+	t.Helper()
 	email := fmt.Sprintf("origin-%d@example.com", emailSeq.Add(1))
 	user := edgeCall(t, srv, "/v1/users", map[string]any{"email": email})
 	link := edgeCall(t, srv, "/v1/magic_links", map[string]any{"user_id": user["user_id"]})
 	auth := edgeCall(t, srv, "/v1/magic_links/authenticate", map[string]any{
 		"token": link["token"], "session_duration_minutes": 60,
-		"session_custom_claims": map[string]any{"plan": "pro"},
+		"session_custom_claims": claims,
 	})
 	return auth["session"].(map[string]any)["session_id"].(string), auth["session_token"].(string), auth["session_jwt"].(string)
 }
@@ -333,5 +341,220 @@ func TestHarnessUnknownKidFlood(t *testing.T) {
 			t.Fatalf("round %d: %d JWKS fetches, want %d", round, got, round)
 		}
 		srv.Advance(defaultCooldown)
+	}
+}
+
+// TestHarnessDeepCustomClaims: custom claims nested as deep as the engine
+// allows (16 levels, the claim value being level 1) come back through
+// Verify as the engine took them.
+func TestHarnessDeepCustomClaims(t *testing.T) {
+	srv := testharness.Start(t)
+	var deep any
+	if err := json.Unmarshal([]byte(nested(16)), &deep); err != nil {
+		t.Fatal(err)
+	}
+	_, _, tok := loginWith(t, srv, map[string]any{"deep": deep, "n": 1e300})
+	s, err := harnessVerifier(t, srv, nil).Verify(t.Context(), tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(s.CustomClaims, map[string]any{"deep": deep, "n": 1e300}) {
+		t.Fatalf("custom claims = %#v", s.CustomClaims)
+	}
+}
+
+// edgeCounter is an http.RoundTripper that counts the calls to
+// POST /v1/sessions/authenticate, the most in flight at once, and holds
+// each one while gate is open (non-nil and not closed).
+type edgeCounter struct {
+	gate     chan struct{}
+	calls    atomic.Int64
+	inFlight atomic.Int64
+	maxSeen  atomic.Int64
+}
+
+func (c *edgeCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Path == "/v1/sessions/authenticate" {
+		c.calls.Add(1)
+		n := c.inFlight.Add(1)
+		defer c.inFlight.Add(-1)
+		for {
+			m := c.maxSeen.Load()
+			if n <= m || c.maxSeen.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		if c.gate != nil {
+			select {
+			case <-c.gate:
+			case <-r.Context().Done():
+				return nil, r.Context().Err()
+			}
+		}
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// forge re-signs an engine JWT with a key the engine does not have, under
+// a kid it never published, and with exp in the past: Verify cannot
+// decide it, so Authenticate asks the edge, which answers session_not_found.
+func forge(t *testing.T, tok string, n int) string {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	raw, err := b64url(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c jwt.MapClaims
+	if err := json.Unmarshal(raw, &c); err != nil {
+		t.Fatal(err)
+	}
+	c["exp"] = c["iat"]
+	out := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
+	out.Header["kid"] = fmt.Sprintf("jwk-test-forged-%d", n)
+	s, err := out.SignedString(testKeys()[1].Private)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// waitFor polls cond for up to five seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// waiters is the number of callers waiting on the fallback for token.
+func waiters(v *Verifier, token string) int {
+	v.fallbacks.mu.Lock()
+	defer v.fallbacks.mu.Unlock()
+	if c := v.fallbacks.calls[sha256.Sum256([]byte(token))]; c != nil {
+		return c.waiters
+	}
+	return 0
+}
+
+// TestHarnessFallbackCoalesced: concurrent Authenticate calls with the
+// same forged token cost one edge call; its session_not_found is then
+// remembered for notFoundTTL.
+func TestHarnessFallbackCoalesced(t *testing.T) {
+	srv := testharness.Start(t)
+	_, _, tok := login(t, srv)
+	counter := &edgeCounter{gate: make(chan struct{})}
+	v := harnessVerifier(t, srv, func(c *Config) { c.HTTPClient = &http.Client{Transport: counter} })
+	ctx := t.Context()
+	forged := forge(t, tok, 0)
+
+	const n = 32
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			if _, _, err := v.Authenticate(ctx, forged); !errors.Is(err, ErrSessionNotFound) {
+				t.Errorf("err = %v, want ErrSessionNotFound", err)
+			}
+		})
+	}
+	waitFor(t, "every caller to join one call", func() bool { return waiters(v, forged) == n })
+	close(counter.gate)
+	wg.Wait()
+	if got := counter.calls.Load(); got != 1 {
+		t.Fatalf("%d concurrent identical fallbacks cost %d edge calls, want 1", n, got)
+	}
+
+	// Remembered: the same token within notFoundTTL costs nothing.
+	srv.Advance(notFoundTTL - time.Second)
+	for range 3 {
+		if _, _, err := v.Authenticate(ctx, forged); !errors.Is(err, ErrSessionNotFound) {
+			t.Fatalf("remembered: err = %v, want ErrSessionNotFound", err)
+		}
+	}
+	if got := counter.calls.Load(); got != 1 {
+		t.Fatalf("remembered answer: %d edge calls, want 1", got)
+	}
+	// Forgotten after it.
+	srv.Advance(2 * time.Second)
+	if _, _, err := v.Authenticate(ctx, forged); !errors.Is(err, ErrSessionNotFound) {
+		t.Fatalf("after notFoundTTL: err = %v, want ErrSessionNotFound", err)
+	}
+	if got := counter.calls.Load(); got != 2 {
+		t.Fatalf("after notFoundTTL: %d edge calls, want 2", got)
+	}
+}
+
+// TestHarnessFallbackSharedSession: concurrent Authenticate calls with the
+// same expired JWT of a live session cost one edge call, and each caller
+// gets a Session of its own.
+func TestHarnessFallbackSharedSession(t *testing.T) {
+	srv := testharness.Start(t)
+	sessionID, _, tok := login(t, srv)
+	counter := &edgeCounter{gate: make(chan struct{})}
+	v := harnessVerifier(t, srv, func(c *Config) { c.HTTPClient = &http.Client{Transport: counter} })
+	ctx := t.Context()
+	srv.Advance(10 * time.Minute)
+
+	const n = 16
+	sessions := make([]*Session, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			s, fresh, err := v.Authenticate(ctx, tok)
+			if err != nil || fresh == "" || s.SessionID != sessionID {
+				t.Errorf("= %+v, %q, %v", s, fresh, err)
+			}
+			sessions[i] = s
+		})
+	}
+	waitFor(t, "every caller to join one call", func() bool { return waiters(v, tok) == n })
+	close(counter.gate)
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	if got := counter.calls.Load(); got != 1 {
+		t.Fatalf("%d concurrent identical fallbacks cost %d edge calls, want 1", n, got)
+	}
+	scribble(sessions[0])
+	for _, s := range sessions[1:] {
+		if s.SessionID != sessionID || s.CustomClaims["plan"] != "pro" || s.Roles[0] != "stytch_user" {
+			t.Fatalf("a caller's changes reached another caller's session: %+v", s)
+		}
+	}
+}
+
+// TestHarnessFallbackBound: many distinct forged tokens at once never put
+// more than MaxConcurrentFallbacks calls in flight.
+func TestHarnessFallbackBound(t *testing.T) {
+	srv := testharness.Start(t)
+	_, _, tok := login(t, srv)
+	counter := &edgeCounter{gate: make(chan struct{})}
+	v := harnessVerifier(t, srv, func(c *Config) { c.HTTPClient = &http.Client{Transport: counter} })
+	ctx := t.Context()
+	toks := make([]string, 3*defaultMaxFallbacks)
+	for i := range toks {
+		toks[i] = forge(t, tok, i)
+	}
+	var wg sync.WaitGroup
+	for _, f := range toks {
+		wg.Go(func() {
+			if _, _, err := v.Authenticate(ctx, f); !errors.Is(err, ErrSessionNotFound) {
+				t.Errorf("err = %v, want ErrSessionNotFound", err)
+			}
+		})
+	}
+	waitFor(t, "the bound to fill", func() bool { return counter.inFlight.Load() >= defaultMaxFallbacks })
+	time.Sleep(50 * time.Millisecond) // room for any call beyond the bound to show up
+	if got := counter.maxSeen.Load(); got > defaultMaxFallbacks {
+		t.Errorf("%d edge calls in flight, bound %d", got, defaultMaxFallbacks)
+	}
+	close(counter.gate)
+	wg.Wait()
+	if got, want := counter.calls.Load(), int64(len(toks)); got != want || counter.maxSeen.Load() > defaultMaxFallbacks {
+		t.Fatalf("%d edge calls (want %d), at most %d in flight (bound %d)", got, want, counter.maxSeen.Load(), defaultMaxFallbacks)
 	}
 }

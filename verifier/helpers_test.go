@@ -3,8 +3,10 @@ package verifier
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -187,6 +189,38 @@ func mint(t testing.TB, k testKey, claims jwt.Claims) string {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// mintRaw signs the claims JSON text payload with k, for claims a Go map
+// cannot express (repeated names, numbers beyond float64).
+func mintRaw(t testing.TB, k testKey, payload string) string {
+	t.Helper()
+	enc := base64.RawURLEncoding.EncodeToString
+	in := enc([]byte(`{"alg":"RS256","kid":"`+k.KID+`","typ":"JWT"}`)) + "." + enc([]byte(payload))
+	sum := sha256.Sum256([]byte(in))
+	sig, err := rsa.SignPKCS1v15(nil, k.Private, crypto.SHA256, sum[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in + "." + enc(sig)
+}
+
+// withMembers appends members, JSON text, to the JSON object text obj.
+func withMembers(obj string, members ...string) string {
+	for _, m := range members {
+		obj = obj[:len(obj)-1] + "," + m + "}"
+	}
+	return obj
+}
+
+// claimsJSON is claimsAt(iat) as JSON text.
+func claimsJSON(t testing.TB, iat time.Time) string {
+	t.Helper()
+	b, err := json.Marshal(claimsAt(iat))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // newTestVerifier starts a Verifier against srv with clk as its clock.

@@ -26,7 +26,9 @@ func FromContext(ctx context.Context) (*Session, bool) {
 // session from an Authorization: Bearer header (a JWT or an opaque token),
 // else from the stytch_session_jwt cookie, else from the stytch_session
 // cookie, through Authenticate. When the edge minted a fresh JWT for a
-// cookie-borne session, the response sets stytch_session_jwt to it.
+// cookie-borne session, the response sets stytch_session_jwt to it, with
+// the attributes of Config's Cookie fields (Secure, HttpOnly and
+// SameSite=Lax by default).
 // next finds the session with FromContext. Without a valid session the
 // answer is 401 with a JSON error body (503 when the edge could not be
 // reached to decide).
@@ -38,14 +40,7 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		if fresh != "" && fromCookie {
-			http.SetCookie(w, &http.Cookie{
-				Name:     jwtCookie,
-				Value:    fresh,
-				Path:     "/",
-				Expires:  s.ExpiresAt,
-				Secure:   r.TLS != nil,
-				SameSite: http.SameSiteLaxMode,
-			})
+			http.SetCookie(w, v.cfg.refreshCookie(fresh, s.ExpiresAt, r))
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, s)))
 	})

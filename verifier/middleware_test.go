@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -131,5 +132,76 @@ func cutSpace(s string) (string, string, bool) {
 func TestFromContextEmpty(t *testing.T) {
 	if s, ok := FromContext(t.Context()); ok || s != nil {
 		t.Fatalf("FromContext(empty) = %v, %v", s, ok)
+	}
+}
+
+// TestMiddlewareCookieAttributes checks the refreshed stytch_session_jwt
+// cookie: Secure unless the request came over plain HTTP to a loopback
+// host (behind a TLS-terminating proxy too), HttpOnly and SameSite=Lax by
+// default, and the configured attributes otherwise.
+func TestMiddlewareCookieAttributes(t *testing.T) {
+	k := testKeys()[0]
+	tests := []struct {
+		name         string
+		host         string
+		tls          bool
+		header       map[string]string
+		edit         func(c *Config)
+		wantSecure   bool
+		wantHTTPOnly bool
+		wantSameSite http.SameSite
+		wantDomain   string
+		wantPath     string
+	}{
+		{name: "loopback over http", host: "localhost:8080", wantHTTPOnly: true, wantSameSite: http.SameSiteLaxMode, wantPath: "/"},
+		{name: "IPv4 loopback over http", host: "127.0.0.1:3000", wantHTTPOnly: true, wantSameSite: http.SameSiteLaxMode, wantPath: "/"},
+		{name: "IPv6 loopback over http", host: "[::1]:3000", wantHTTPOnly: true, wantSameSite: http.SameSiteLaxMode, wantPath: "/"},
+		{name: "loopback over https", host: "localhost", tls: true, wantSecure: true, wantHTTPOnly: true, wantSameSite: http.SameSiteLaxMode, wantPath: "/"},
+		{name: "non-loopback without TLS", host: "app.example.com", wantSecure: true, wantHTTPOnly: true, wantSameSite: http.SameSiteLaxMode, wantPath: "/"},
+		{name: "behind a TLS-terminating proxy", host: "app.example.com", header: map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"},
+			wantSecure: true, wantHTTPOnly: true, wantSameSite: http.SameSiteLaxMode, wantPath: "/"},
+		{name: "proxy on loopback forwarding a public host", host: "app.example.com", header: map[string]string{"X-Forwarded-Host": "localhost"},
+			wantSecure: true, wantHTTPOnly: true, wantSameSite: http.SameSiteLaxMode, wantPath: "/"},
+		{name: "direct TLS", host: "app.example.com", tls: true, wantSecure: true, wantHTTPOnly: true, wantSameSite: http.SameSiteLaxMode, wantPath: "/"},
+		{name: "configured", host: "app.example.com",
+			edit: func(c *Config) {
+				c.CookieDomain, c.CookiePath, c.CookieSameSite, c.CookieScriptReadable = "example.com", "/app", http.SameSiteStrictMode, true
+			},
+			wantSecure: true, wantSameSite: http.SameSiteStrictMode, wantDomain: "example.com", wantPath: "/app"},
+		{name: "SameSite=None is Secure even on loopback", host: "localhost:8080", edit: func(c *Config) { c.CookieSameSite = http.SameSiteNoneMode },
+			wantSecure: true, wantHTTPOnly: true, wantSameSite: http.SameSiteNoneMode, wantPath: "/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := newClock()
+			srv, _ := newEdge(t, clk)
+			v := newTestVerifier(t, srv, clk, tt.edit)
+			h := v.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+			req := httptest.NewRequest(http.MethodGet, "http://"+tt.host+"/", nil)
+			if !tt.tls {
+				req.TLS = nil
+			} else if req.TLS == nil {
+				req.TLS = &tls.ConnectionState{}
+			}
+			for k, val := range tt.header {
+				req.Header.Set(k, val)
+			}
+			req.AddCookie(&http.Cookie{Name: jwtCookie, Value: mint(t, k, claimsAt(clk.Now().Add(-time.Hour)))})
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != 200 {
+				t.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+			cookies := rec.Result().Cookies()
+			if len(cookies) != 1 || cookies[0].Name != jwtCookie {
+				t.Fatalf("Set-Cookie = %v", rec.Header().Values("Set-Cookie"))
+			}
+			c := cookies[0]
+			if c.Secure != tt.wantSecure || c.HttpOnly != tt.wantHTTPOnly || c.SameSite != tt.wantSameSite ||
+				c.Domain != tt.wantDomain || c.Path != tt.wantPath || c.Expires.IsZero() {
+				t.Fatalf("Set-Cookie %q; want Secure %v HttpOnly %v SameSite %v Domain %q Path %q",
+					rec.Header().Get("Set-Cookie"), tt.wantSecure, tt.wantHTTPOnly, tt.wantSameSite, tt.wantDomain, tt.wantPath)
+			}
+		})
 	}
 }

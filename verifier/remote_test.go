@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -239,4 +241,106 @@ func TestAuthenticateErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAuthenticateNonFiniteClaim: a signed JWT whose custom claim is not
+// a finite float64 is malformed, and Authenticate does not send it to the
+// edge even when it has expired.
+func TestAuthenticateNonFiniteClaim(t *testing.T) {
+	k := testKeys()[0]
+	clk := newClock()
+	srv, _ := newEdge(t, clk)
+	v := newTestVerifier(t, srv, clk, nil)
+	for _, iat := range []time.Time{clk.Now(), clk.Now().Add(-time.Hour)} {
+		tok := mintRaw(t, k, withMembers(claimsJSON(t, iat), `"n":1e400`))
+		if _, err := v.Verify(t.Context(), tok); !errors.Is(err, ErrMalformed) {
+			t.Fatalf("Verify: err = %v, want ErrMalformed", err)
+		}
+		if s, fresh, err := v.Authenticate(t.Context(), tok); !errors.Is(err, ErrMalformed) || s != nil || fresh != "" {
+			t.Fatalf("Authenticate = %v, %q, %v; want ErrMalformed", s, fresh, err)
+		}
+	}
+	if n := srv.authCalls.Load(); n != 0 {
+		t.Fatalf("%d edge calls, want 0", n)
+	}
+}
+
+// TestAuthenticateEdgeAnswers feeds Authenticate crafted answers of the
+// edge: names are exact, none may repeat, and a number beyond float64 in
+// a custom claim the edge vouched for does not turn into an outage. (The
+// engine refuses to mint such claims, so only a stub can send them.)
+func TestAuthenticateEdgeAnswers(t *testing.T) {
+	k := testKeys()[0]
+	clk := newClock()
+	ts := clk.Now().UTC().Format(time.RFC3339)
+	session := `{"session_id":"session-test-1","user_id":"user-test-1","started_at":"` + ts + `","last_accessed_at":"` + ts +
+		`","expires_at":"` + ts + `","attributes":{"ip_address":"","user_agent":""},"authentication_factors":[],"roles":["stytch_user"],` +
+		`"custom_claims":{"plan":"pro","n":3}}`
+	body := func(sess string, more ...string) string {
+		return withMembers(`{"status_code":200,"request_id":"request-id-test-3","session":`+sess+`,"session_jwt":"jwt-text"}`, more...)
+	}
+	tests := []struct {
+		name       string
+		status     int
+		body       string
+		wantErr    error
+		wantClaims map[string]any
+	}{
+		{name: "plain", status: 200, body: body(session), wantClaims: map[string]any{"plan": "pro", "n": 3.0}},
+		{name: "custom claim 1e400 kept as json.Number", status: 200,
+			body:       body(withMembers(session[:strings.Index(session, `,"custom_claims"`)]+`}`, `"custom_claims":{"big":1e400,"l":[1.5,-1e400],"plan":"pro"}`)),
+			wantClaims: map[string]any{"big": json.Number("1e400"), "l": []any{1.5, json.Number("-1e400")}, "plan": "pro"}},
+		{name: "custom claim nested 16 deep", status: 200,
+			body:       body(withMembers(session[:strings.Index(session, `,"custom_claims"`)]+`}`, `"custom_claims":{"deep":`+nested(16)+`}`)),
+			wantClaims: map[string]any{"deep": mustJSON(t, nested(16))}},
+		{name: "SESSION is not session", status: 200, body: `{"SESSION":` + session + `,"session_jwt":"jwt-text"}`, wantErr: ErrUnavailable},
+		{name: "Session_ID is not session_id", status: 200, body: body(strings.Replace(session, `"session_id"`, `"Session_ID"`, 1)), wantErr: ErrUnavailable},
+		{name: "repeated session", status: 200, body: body(session, `"session":`+strings.Replace(session, "user-test-1", "user-test-2", 1)), wantErr: ErrUnavailable},
+		{name: "repeated session_jwt", status: 200, body: body(session, `"session_jwt":"other"`), wantErr: ErrUnavailable},
+		{name: "repeated user_id", status: 200, body: body(withMembers(session, `"user_id":"user-test-2"`)), wantErr: ErrUnavailable},
+		{name: "repeated custom claim", status: 200, body: body(strings.Replace(session, `"plan":"pro"`, `"plan":"free","plan":"pro"`, 1)), wantErr: ErrUnavailable},
+		{name: "repeated attribute", status: 200, body: body(strings.Replace(session, `"user_agent":""`, `"user_agent":"","ip_address":"x"`, 1)), wantErr: ErrUnavailable},
+		{name: "error with exact names", status: 404, wantErr: ErrSessionNotFound,
+			body: `{"status_code":404,"request_id":"r","error_type":"session_not_found","error_message":"m"}`},
+		{name: "ERROR_TYPE is not error_type", status: 404, wantErr: ErrRemote,
+			body: `{"status_code":404,"request_id":"r","ERROR_TYPE":"session_not_found","error_message":"m"}`},
+		{name: "repeated error_type", status: 404, wantErr: ErrRemote,
+			body: `{"status_code":404,"error_type":"unauthorized_credentials","error_type":"session_not_found"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, _ := newEdge(t, clk)
+			srv.authenticate = func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tt.status)
+				_, _ = w.Write([]byte(tt.body))
+			}
+			v := newTestVerifier(t, srv, clk, nil)
+			s, fresh, err := v.Authenticate(t.Context(), mint(t, k, claimsAt(clk.Now().Add(-time.Hour))))
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) || s != nil {
+					t.Fatalf("= %+v, %v; want %v", s, err, tt.wantErr)
+				}
+				if tt.wantErr == ErrRemote && errors.Is(err, ErrSessionNotFound) {
+					t.Fatalf("err = %v also matches ErrSessionNotFound", err)
+				}
+				return
+			}
+			if err != nil || fresh != "jwt-text" || s.SessionID != "session-test-1" || s.UserID != "user-test-1" {
+				t.Fatalf("= %+v, %q, %v", s, fresh, err)
+			}
+			if !reflect.DeepEqual(s.CustomClaims, tt.wantClaims) {
+				t.Fatalf("custom claims = %#v, want %#v", s.CustomClaims, tt.wantClaims)
+			}
+		})
+	}
+}
+
+func mustJSON(t *testing.T, s string) any {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

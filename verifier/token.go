@@ -102,8 +102,10 @@ func splitToken(token string) (int, int) {
 }
 
 // parseHeader checks the JOSE header and returns its kid. Only
-// {"alg":"RS256","typ":"JWT","kid":…} passes; any crit parameter fails,
-// as none is understood.
+// {"alg":"RS256","typ":"JWT","kid":…} passes, names and the typ value
+// matched exactly (Latch mints exactly this; "ALG" is not alg, "jwt" is
+// not JWT, and a missing typ fails). A repeated member fails, as does any
+// crit parameter, as none is understood.
 func parseHeader(seg string) (string, error) {
 	var buf [512]byte
 	n, ok := decodeSegment(buf[:], seg)
@@ -114,8 +116,9 @@ func parseHeader(seg string) (string, error) {
 	var alg, typ, kid string
 	var crit bool
 	sc.expect('{')
+	var seen names
 	for first := true; sc.more('}', &first); {
-		switch sc.key() {
+		switch sc.key(&seen) {
 		case "alg":
 			alg = sc.str()
 		case "typ":
@@ -135,7 +138,7 @@ func parseHeader(seg string) (string, error) {
 		return "", fmt.Errorf("%w: header is not a JSON object", ErrMalformed)
 	case alg != "RS256":
 		return "", fmt.Errorf("%w: alg %q", ErrUnsupportedAlgorithm, clip(alg))
-	case !strings.EqualFold(typ, "JWT"):
+	case typ != "JWT": // exactly what Latch mints; a missing typ fails too
 		return "", fmt.Errorf("%w: typ %q", ErrUnsupportedAlgorithm, clip(typ))
 	case crit:
 		return "", fmt.Errorf("%w: crit header", ErrUnsupportedAlgorithm)
@@ -158,8 +161,9 @@ func (v *Verifier) readClaims(payload string, s *Session) (claims, error) {
 	var c claims
 	sc := scanner{s: payload}
 	sc.expect('{')
+	var seen names
 	for first := true; sc.more('}', &first); {
-		switch k := sc.key(); k {
+		switch k := sc.key(&seen); k {
 		case "iss":
 			c.iss = sc.str()
 		case "sub":

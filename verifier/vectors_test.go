@@ -15,6 +15,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -206,8 +207,67 @@ func makeVectors(t *testing.T, key *rsa.PrivateKey) []vector {
 		}
 		return in + "." + enc(sig)
 	}
+	// with appends members to a JSON object's text, to repeat a name that
+	// a Go map cannot hold twice.
+	with := func(obj string, members ...string) string {
+		for _, m := range members {
+			obj = obj[:len(obj)-1] + "," + m + "}"
+		}
+		return obj
+	}
+	hdr := js(header("RS256"))
+	// session returns the session claim's JSON text, edited.
+	session := func(edit func(s map[string]any)) map[string]any {
+		s := claims(nil)["https://stytch.com/session"].(map[string]any)
+		edit(s)
+		return s
+	}
+	// inSession replaces the session claim with raw JSON text.
+	inSession := func(raw string) string {
+		c := claims(nil)
+		delete(c, "https://stytch.com/session")
+		return with(js(c), `"https://stytch.com/session":`+raw)
+	}
+	sess := js(claims(nil)["https://stytch.com/session"])
+	factor := `{"type":"magic_link","delivery_method":"email","last_authenticated_at":"2025-04-22T07:41:52Z","email_factor":{"email_id":"email-test-81bf03a8-86e1-4d95-bd44-bb3495224953","email_address":"sandbox@stytch.com"}}`
 	return []vector{
 		{Name: "valid", Token: valid},
+		// Names are exact and unique (RFC 7515 §4, RFC 7519 §4: a
+		// repeated name is refused rather than resolved).
+		{Name: "duplicate sub", Token: rawSign(hdr, with(js(claims(nil)), `"sub":"user-test-00000000-0000-4000-8000-000000000000"`)), Want: "ErrMalformed"},
+		{Name: "duplicate session claim naming another session", Token: rawSign(hdr, with(js(claims(nil)),
+			`"https://stytch.com/session":`+js(session(func(s map[string]any) { s["id"] = "session-test-00000000-0000-4000-8000-000000000000" })))), Want: "ErrMalformed"},
+		{Name: "duplicate id in the session claim", Token: rawSign(hdr, inSession(with(sess, `"id":"session-test-00000000-0000-4000-8000-000000000000"`))), Want: "ErrMalformed"},
+		{Name: "duplicate member in attributes", Token: rawSign(hdr, inSession(with(js(session(func(s map[string]any) { delete(s, "attributes") })),
+			`"attributes":{"ip_address":"203.0.113.7","user_agent":"Mozilla/5.0","ip_address":"198.51.100.1"}`))), Want: "ErrMalformed"},
+		{Name: "duplicate member in a factor", Token: rawSign(hdr, inSession(with(js(session(func(s map[string]any) { delete(s, "authentication_factors") })),
+			`"authentication_factors":[`+with(factor, `"type":"password"`)+`]`))), Want: "ErrMalformed"},
+		{Name: "duplicate member in an email factor", Token: rawSign(hdr, inSession(with(js(session(func(s map[string]any) { delete(s, "authentication_factors") })),
+			`"authentication_factors":[`+factor[:len(factor)-2]+`,"email_address":"attacker@example.com"}}]`))), Want: "ErrMalformed"},
+		{Name: "duplicate member skipped in the session claim", Token: rawSign(hdr, inSession(with(sess, `"x":1`, `"x":2`))), Want: "ErrMalformed"},
+		{Name: "duplicate custom claim", Token: rawSign(hdr, with(js(claims(nil)), `"plan":"free"`, `"plan":"pro"`)), Want: "ErrMalformed"},
+		{Name: "duplicate member inside a custom claim", Token: rawSign(hdr, with(js(claims(nil)), `"org":{"role":"member","tier":[{"a":1,"a":2}],"role":"admin"}`)), Want: "ErrMalformed"},
+		{Name: "duplicate member under https://stytch.com/", Token: rawSign(hdr, with(js(claims(nil)), `"https://stytch.com/x":{"a":1,"a":2}`)), Want: "ErrMalformed"},
+		{Name: "duplicate name spelled with an escape", Token: rawSign(hdr, with(js(claims(nil)), `"\u0073ub":"user-test-00000000-0000-4000-8000-000000000000"`)), Want: "ErrMalformed"},
+		{Name: "duplicate kid, the known one last", Token: rawSign(`{"alg":"RS256","kid":"jwk-test-unknown","kid":"`+vectorsKID+`","typ":"JWT"}`, js(claims(nil))), Want: "ErrMalformed"},
+		{Name: "duplicate kid, the known one first", Token: rawSign(`{"alg":"RS256","kid":"`+vectorsKID+`","kid":"jwk-test-unknown","typ":"JWT"}`, js(claims(nil))), Want: "ErrMalformed"},
+		{Name: "duplicate alg", Token: rawSign(`{"alg":"HS256","alg":"RS256","kid":"`+vectorsKID+`","typ":"JWT"}`, js(claims(nil))), Want: "ErrMalformed"},
+		{Name: "duplicate typ", Token: rawSign(`{"alg":"RS256","kid":"`+vectorsKID+`","typ":"at+jwt","typ":"JWT"}`, js(claims(nil))), Want: "ErrMalformed"},
+		{Name: "typ jwt in lower case", Token: rs(withHeader(func(h map[string]any) { h["typ"] = "jwt" }), claims(nil)), Want: "ErrUnsupportedAlgorithm"},
+		{Name: "upper-case ALG is not alg", Token: rawSign(`{"ALG":"RS256","kid":"`+vectorsKID+`","typ":"JWT"}`, js(claims(nil))), Want: "ErrUnsupportedAlgorithm"},
+		{Name: "upper-case KID is not kid", Token: rawSign(`{"alg":"RS256","KID":"`+vectorsKID+`","typ":"JWT"}`, js(claims(nil))), Want: "ErrMalformed"},
+		{Name: "upper-case KID beside kid is not read", Token: rawSign(`{"alg":"RS256","kid":"`+vectorsKID+`","KID":"jwk-test-unknown","typ":"JWT"}`, js(claims(nil)))},
+		// What the engine mints, the verifier reads: custom claims nested
+		// 16 deep (the engine's limit); numbers finite as float64.
+		{Name: "custom claim nested 16 deep", Token: rawSign(hdr, with(js(claims(nil)), `"deep":`+nested(16)))},
+		{Name: "custom claim nested 40 deep", Token: rawSign(hdr, with(js(claims(nil)), `"deep":`+nested(40))), Want: "ErrMalformed"},
+		{Name: "custom claim 1e400", Token: rawSign(hdr, with(js(claims(nil)), `"n":1e400`)), Want: "ErrMalformed"},
+		{Name: "custom claim -1e400 in an array", Token: rawSign(hdr, with(js(claims(nil)), `"n":[1,{"x":-1e400}]`)), Want: "ErrMalformed"},
+		{Name: "custom claim integer beyond float64", Token: rawSign(hdr, with(js(claims(nil)), `"n":1`+strings.Repeat("0", 400))), Want: "ErrMalformed"},
+		{Name: "1e400 under https://stytch.com/", Token: rawSign(hdr, with(js(claims(nil)), `"https://stytch.com/x":1e400`)), Want: "ErrMalformed"},
+		{Name: "1e400 skipped in the session claim", Token: rawSign(hdr, inSession(with(sess, `"x":1e400`))), Want: "ErrMalformed"},
+		{Name: "custom claim 1e-400 reads as 0", Token: rawSign(hdr, with(js(claims(nil)), `"n":1e-400`))},
+		{Name: "upper-case SUB is a custom claim, not sub", Token: rawSign(hdr, with(js(claims(nil)), `"SUB":"user-test-00000000-0000-4000-8000-000000000000"`))},
 		{Name: "valid aud as string", Token: rs(header("RS256"), claims(func(c map[string]any) { c["aud"] = testProject }))},
 		{Name: "valid with custom claims", Token: rs(header("RS256"), claims(func(c map[string]any) { c["plan"] = "pro"; c["n"] = 3 }))},
 		{Name: "expired", Token: rs(header("RS256"), claims(func(c map[string]any) { c["exp"] = vectorTime.Unix() - 1 })), Want: "ErrExpired"},
@@ -239,4 +299,18 @@ func makeVectors(t *testing.T, key *rsa.PrivateKey) []vector {
 		{Name: "four segments", Token: valid + ".e30", Want: "ErrMalformed"},
 		{Name: "empty", Token: "", Want: "ErrMalformed"},
 	}
+}
+
+// nested returns a JSON value nested depth levels deep (the value itself
+// is level 1), alternating objects and arrays.
+func nested(depth int) string {
+	v := `"leaf"`
+	for i := 1; i < depth; i++ {
+		if i%2 == 0 {
+			v = `[` + v + `]`
+		} else {
+			v = `{"k":` + v + `}`
+		}
+	}
+	return v
 }

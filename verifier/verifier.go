@@ -15,11 +15,12 @@ import (
 
 // Verifier verifies session JWTs. It is safe for concurrent use.
 type Verifier struct {
-	cfg     settings
-	keys    *keyCache
-	tokens  *tokenCache
-	headers headerCache
-	bufs    sync.Pool // of *[]byte with capacity maxTokenLen
+	cfg       settings
+	keys      *keyCache
+	tokens    *tokenCache
+	headers   headerCache
+	bufs      sync.Pool // of *[]byte with capacity maxTokenLen
+	fallbacks *fallbacks
 }
 
 // New validates cfg and returns a Verifier. It starts fetching the JWKS in
@@ -32,7 +33,7 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Verifier{cfg: s}
+	v := &Verifier{cfg: s, fallbacks: newFallbacks(s.maxFallbacks)}
 	v.keys = newKeyCache(ctx, &v.cfg)
 	v.tokens = newTokenCache(s.tokenCacheCap)
 	v.bufs.New = func() any {
@@ -59,14 +60,14 @@ func (v *Verifier) JWKSError() error {
 // only RS256 with a kid from the JWKS, typ JWT, iss stytch.com/<project_id>
 // (or the base URL, if configured), an aud containing the project id, and
 // exp, nbf, iat and the maximum age within Config.Leeway. It makes no
-// network call except the JWKS fetch an unknown kid may cause.
+// network call except the JWKS fetch an unknown kid may cause. The
+// Session is the caller's own to change.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Session, error) {
 	e, err := v.verify(ctx, token, v.cfg.now())
 	if err != nil {
 		return nil, err
 	}
-	s := e.session
-	return &s, nil
+	return e.session.clone(), nil
 }
 
 // unixSeconds is t in whole Unix seconds.

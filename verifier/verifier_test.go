@@ -2,9 +2,14 @@ package verifier
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 func TestVerifyHappyPath(t *testing.T) {
@@ -162,19 +167,131 @@ func TestVerifyWithoutTokenCache(t *testing.T) {
 	}
 }
 
+// TestVerifyResultIsACopy changes everything reachable from a returned
+// Session and checks that the next Verify of the same token, served from
+// the verified-token cache, is unchanged.
 func TestVerifyResultIsACopy(t *testing.T) {
 	k := testKeys()[0]
 	srv := newJWKSServer(t, k)
 	clk := newClock()
+	one := claimsAt(clk.Now())
+	one["org"] = map[string]any{"name": "acme", "teams": []any{"a", map[string]any{"b": 1.0}}}
+	one["tags"] = []any{"x", []any{"y"}}
+	two := claimsAt(clk.Now())
+	two["org"] = map[string]any{"name": "acme"}
+	sess := two["https://stytch.com/session"].(map[string]any)
+	f := sess["authentication_factors"].([]any)[0]
+	sess["authentication_factors"] = []any{f, map[string]any{"type": "magic_link", "delivery_method": "embedded",
+		"last_authenticated_at": clk.Now().UTC().Format(time.RFC3339), "embeddable_magic_link_factor": map[string]any{"embedded_id": "user-test-x"}}}
+	sess["roles"] = []string{"stytch_user", "admin"}
+	tests := []struct {
+		name   string
+		claims jwt.MapClaims
+	}{
+		{name: "one factor, one role", claims: one},
+		{name: "two factors, two roles", claims: two},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := newTestVerifier(t, srv, clk, nil)
+			uncached := newTestVerifier(t, srv, clk, func(c *Config) { c.TokenCacheSize = -1 })
+			tok := mint(t, k, tt.claims)
+			want, err := uncached.Verify(t.Context(), tok)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 { // the first Verify fills the cache, the second reads it
+				got, err := v.Verify(t.Context(), tok)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("Verify = %+v, want %+v", got, want)
+				}
+				scribble(got)
+			}
+			got, err := v.Verify(t.Context(), tok)
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("after changes to returned sessions: Verify = %+v, %v; want %+v", got, err, want)
+			}
+		})
+	}
+}
+
+// scribble changes everything reachable from s.
+func scribble(s *Session) {
+	s.SessionID, s.UserID = "changed", "changed"
+	s.StartedAt = time.Time{}
+	s.Attributes.IPAddress = "changed"
+	for i := range s.AuthenticationFactors {
+		f := &s.AuthenticationFactors[i]
+		f.Type = "changed"
+		if f.EmailFactor != nil {
+			f.EmailFactor.EmailAddress = "changed"
+		}
+		if f.EmbeddableMagicLinkFactor != nil {
+			f.EmbeddableMagicLinkFactor.EmbeddedID = "changed"
+		}
+	}
+	s.AuthenticationFactors = append(s.AuthenticationFactors[:0], AuthenticationFactor{Type: "appended"})
+	for i := range s.Roles {
+		s.Roles[i] = "changed"
+	}
+	s.Roles = append(s.Roles[:0], "appended")
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, e := range v {
+				walk(e)
+				v[k] = "changed"
+			}
+			v["added"] = true
+		case []any:
+			for i, e := range v {
+				walk(e)
+				v[i] = "changed"
+			}
+		}
+	}
+	walk(s.CustomClaims)
+}
+
+// TestVerifyEngineBounds: the largest JWT the engine mints within its
+// bounds (custom claims of 4096 bytes nested up to 16 deep, a 1024-byte
+// user agent and a 64-byte IP address, every byte of both escaped by
+// encoding/json as the engine's json.Marshal escapes <, three factors)
+// fits in maxTokenLen and verifies.
+func TestVerifyEngineBounds(t *testing.T) {
+	k := testKeys()[0]
+	srv := newJWKSServer(t, k)
+	clk := newClock()
 	v := newTestVerifier(t, srv, clk, nil)
-	tok := mint(t, k, claimsAt(clk.Now()))
-	a, err := v.Verify(context.Background(), tok)
+	c := claimsAt(clk.Now())
+	sess := c["https://stytch.com/session"].(map[string]any)
+	sess["attributes"] = map[string]any{"user_agent": strings.Repeat("<", 1024), "ip_address": strings.Repeat(">", 64)}
+	f := sess["authentication_factors"].([]any)[0]
+	sess["authentication_factors"] = []any{f, f, f}
+	deep := mustJSON(t, nested(16))
+	custom := map[string]any{"deep": deep, "pad": ""}
+	b, _ := json.Marshal(custom)
+	custom["pad"] = strings.Repeat("x", 4096-len(b))
+	if b, _ = json.Marshal(custom); len(b) != 4096 {
+		t.Fatalf("custom claims are %d bytes", len(b))
+	}
+	for name, val := range custom {
+		c[name] = val
+	}
+	tok := mint(t, k, c)
+	t.Logf("largest JWT: %d bytes of %d", len(tok), maxTokenLen)
+	if len(tok) > maxTokenLen {
+		t.Fatalf("JWT of %d bytes exceeds maxTokenLen %d", len(tok), maxTokenLen)
+	}
+	s, err := v.Verify(t.Context(), tok)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.UserID = "changed by the caller"
-	b, err := v.Verify(context.Background(), tok)
-	if err != nil || b.UserID == a.UserID {
-		t.Fatalf("cached session changed through a returned one: %q, %v", b.UserID, err)
+	if !reflect.DeepEqual(s.CustomClaims["deep"], deep) || s.Attributes.UserAgent != strings.Repeat("<", 1024) {
+		t.Fatalf("claims read back differ: %v", s.CustomClaims["deep"])
 	}
 }
