@@ -63,7 +63,7 @@ func nativeTarget(b *testing.B) target {
 	if err != nil {
 		b.Fatal(err)
 	}
-	db, err := openDB(context.Background(), "")
+	db, err := openDB(context.Background(), "", "")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -371,7 +371,7 @@ func TestRejectedConfig(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(stderr.String(), "testharness: GET /v1/users/user-test-x: testharness: configure guest") {
+	if !strings.Contains(stderr.String(), "testharness: \"GET\" \"/v1/users/user-test-x\": testharness: configure guest") {
 		t.Errorf("stderr does not say why the request failed: %q", stderr.String())
 	}
 }
