@@ -189,6 +189,10 @@ func (h *guestHost) get(ctx context.Context) (*instance, error) {
 		inst, h.idle = h.idle[n-1], h.idle[:n-1]
 	}
 	h.mu.Unlock()
+	if inst != nil && inst.mod.IsClosed() {
+		// wazero closed it as its last call returned at the deadline.
+		inst = nil
+	}
 	var err error
 	if inst == nil {
 		if inst, err = h.newInstance(ctx); err != nil {
@@ -259,7 +263,12 @@ func (h *guestHost) serve(ctx context.Context, request []byte) ([]byte, error) {
 			}
 			return nil, r.err
 		}
-		h.put(inst)
+		if inst.mod.IsClosed() {
+			// The deadline hit as the call returned.
+			h.discard(bg, inst)
+		} else {
+			h.put(inst)
+		}
 		return r.answer, nil
 	case <-ctx.Done():
 		inst.mod.CloseWithExitCode(bg, sys.ExitCodeDeadlineExceeded)
