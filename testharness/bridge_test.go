@@ -23,7 +23,7 @@ import (
 // store: the guest's view of the database, run natively.
 func bridged(t *testing.T) (*Server, *sql.DB) {
 	t.Helper()
-	db, err := openDB(context.Background(), "")
+	db, err := openDB(context.Background(), "", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,9 @@
 //
 // Requests run in a pool of guest instances (Config.Instances), each
 // serving one request at a time, so a Server takes concurrent requests.
+// Each request is bounded by Config.RequestTimeout: 503 when no instance
+// frees up in time, 504 when the guest does not answer in time (that
+// instance is closed and replaced).
 //
 // # Getting the guest
 //

@@ -3,6 +3,7 @@ package testharness
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,10 +14,20 @@ import (
 	"github.com/latchauth/latch/wasm/guest/wire"
 )
 
+// maxTarget bounds the request target (path and query) the host passes
+// to the engine; a longer one gets 414. The request line and headers
+// together are bounded by maxHeaderBytes (see server.go).
+const maxTarget = 8 << 10
+
 // ServeHTTP hands the request to a guest instance and writes its answer.
 // Bodies are read up to wire.MaxBody, one byte past the engine's limit, so
 // the engine still sees an oversized body and answers 413.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	target := r.URL.RequestURI()
+	if len(r.RequestURI) > maxTarget || len(target) > maxTarget {
+		s.fail(w, http.StatusRequestURITooLong, "uri_too_long", "The request URI is too long.")
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, wire.MaxBody))
 	if err != nil {
 		s.fail(w, http.StatusBadRequest, "bad_request", "Could not read the request body.")
@@ -29,18 +40,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	frame := wire.AppendRequest(nil, &wire.Request{
-		Method: r.Method, Target: r.URL.RequestURI(), RemoteAddr: r.RemoteAddr, Header: header, Body: body,
+		Method: r.Method, Target: target, RemoteAddr: r.RemoteAddr, Header: header, Body: body,
 	})
 	// The request runs to completion even if the client goes away, as the
-	// engine's writes are not meant to be cut off half way.
-	answer, err := s.host.serve(context.WithoutCancel(r.Context()), frame)
+	// engine's writes are not meant to be cut off half way; it is bounded
+	// by the request timeout instead.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.timeout)
+	defer cancel()
+	answer, err := s.host.serve(ctx, frame)
 	var resp *wire.Response
 	if err == nil {
 		resp, err = wire.ParseResponse(answer)
 	}
 	if err != nil {
-		fmt.Fprintf(s.stderr, "testharness: %s %s: %v\n", r.Method, r.URL.Path, err)
-		s.fail(w, http.StatusInternalServerError, "internal_server_error", "An unexpected error occurred.")
+		fmt.Fprintf(s.stderr, "testharness: %s %s: %v\n", clip(r.Method), clip(r.URL.Path), err)
+		switch {
+		case errors.Is(err, errNoInstance):
+			s.fail(w, http.StatusServiceUnavailable, "service_unavailable", "No engine instance became free in time; try again.")
+		case errors.Is(err, errGuestTimeout):
+			s.fail(w, http.StatusGatewayTimeout, "gateway_timeout", "The engine did not answer in time.")
+		default:
+			s.fail(w, http.StatusInternalServerError, "internal_server_error", "An unexpected error occurred.")
+		}
 		return
 	}
 	for name, values := range resp.Header {

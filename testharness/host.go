@@ -21,10 +21,14 @@ type guestHost struct {
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
 	modCfg   wazero.ModuleConfig
+	stderr   io.Writer
 	dispatch func(ctx context.Context, frame []byte) []byte
 	config   func() (frame []byte, gen uint64)
+	// beforeCall, when set (tests only), runs before each guest call is
+	// answered.
+	beforeCall func(ctx context.Context, mod api.Module)
 
-	slots chan struct{} // one token per instance that may exist
+	slots chan struct{} // one token per instance that may exist or still runs
 	mu    sync.Mutex
 	idle  []*instance
 }
@@ -45,15 +49,23 @@ type hostOptions struct {
 	stderr    io.Writer
 	dispatch  func(ctx context.Context, frame []byte) []byte
 	config    func() (frame []byte, gen uint64)
+	// beforeCall, when set (tests only), runs before each guest call is
+	// answered.
+	beforeCall func(ctx context.Context, mod api.Module)
 }
 
 func newGuestHost(ctx context.Context, o hostOptions) (*guestHost, error) {
-	rc := wazero.NewRuntimeConfig()
+	// Guest code stops and its module closes when the call's context is
+	// done, so a request deadline also ends a guest that loops.
+	rc := wazero.NewRuntimeConfig().WithCloseOnContextDone(true)
 	if o.cache != nil {
 		rc = rc.WithCompilationCache(o.cache)
 	}
 	rt := wazero.NewRuntimeWithConfig(ctx, rc)
-	h := &guestHost{rt: rt, dispatch: o.dispatch, config: o.config, slots: make(chan struct{}, o.instances)}
+	h := &guestHost{
+		rt: rt, dispatch: o.dispatch, config: o.config, beforeCall: o.beforeCall,
+		slots: make(chan struct{}, o.instances),
+	}
 	if err := h.init(ctx, o); err != nil {
 		rt.Close(ctx)
 		return nil, err
@@ -79,9 +91,9 @@ func (h *guestHost) init(ctx context.Context, o hostOptions) error {
 	if h.compiled, err = h.rt.CompileModule(ctx, o.wasm); err != nil {
 		return fmt.Errorf("testharness: compile guest: %w", err)
 	}
-	stderr := o.stderr
-	if stderr == nil {
-		stderr = io.Discard
+	h.stderr = o.stderr
+	if h.stderr == nil {
+		h.stderr = io.Discard
 	}
 	h.modCfg = wazero.NewModuleConfig().
 		WithName("").
@@ -89,8 +101,7 @@ func (h *guestHost) init(ctx context.Context, o hostOptions) error {
 		WithWalltime(o.walltime, sys.ClockResolution(1)).
 		WithSysNanotime().
 		WithSysNanosleep().
-		WithRandSource(o.rand).
-		WithStderr(stderr)
+		WithRandSource(o.rand)
 	return nil
 }
 
@@ -112,6 +123,9 @@ func (h *guestHost) call(ctx context.Context, mod api.Module, stack []uint64) {
 	in, ok := mod.Memory().Read(inPtr, inLen)
 	if !ok {
 		panic("testharness: call: input out of range")
+	}
+	if h.beforeCall != nil {
+		h.beforeCall(ctx, mod)
 	}
 	answer := h.dispatch(ctx, in)
 	if uint32(len(answer)) <= outCap {
@@ -141,7 +155,10 @@ func (h *guestHost) result(ctx context.Context, mod api.Module, stack []uint64) 
 }
 
 func (h *guestHost) newInstance(ctx context.Context) (*instance, error) {
-	mod, err := h.rt.InstantiateModule(ctx, h.compiled, h.modCfg)
+	// Each instance clips its own standard error, so that no engine log
+	// line (which may quote a request path) grows unbounded.
+	cfg := h.modCfg.WithStderr(&clipWriter{w: h.stderr, max: maxLogLine})
+	mod, err := h.rt.InstantiateModule(ctx, h.compiled, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("testharness: instantiate guest: %w", err)
 	}
@@ -172,6 +189,10 @@ func (h *guestHost) get(ctx context.Context) (*instance, error) {
 		inst, h.idle = h.idle[n-1], h.idle[:n-1]
 	}
 	h.mu.Unlock()
+	if inst != nil && inst.mod.IsClosed() {
+		// wazero closed it as its last call returned at the deadline.
+		inst = nil
+	}
 	var err error
 	if inst == nil {
 		if inst, err = h.newInstance(ctx); err != nil {
@@ -210,19 +231,53 @@ func (h *guestHost) discard(ctx context.Context, inst *instance) {
 }
 
 // serve runs one request frame through an instance and returns the
-// guest's answer frame.
+// guest's answer frame. ctx bounds the wait for an instance
+// (errNoInstance) and the guest's work (errGuestTimeout). A guest that
+// overruns is closed at once and answered for; its slot is freed only
+// when its call has actually returned, so a host call that ignores ctx
+// holds a slot rather than letting instances pile up.
 func (h *guestHost) serve(ctx context.Context, request []byte) ([]byte, error) {
 	inst, err := h.get(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%w: %w", errNoInstance, err)
+		}
 		return nil, err
 	}
-	answer, err := inst.exchange(ctx, inst.handle, request)
-	if err != nil {
-		h.discard(context.WithoutCancel(ctx), inst)
-		return nil, err
+	type result struct {
+		answer []byte
+		err    error
 	}
-	h.put(inst)
-	return answer, nil
+	done := make(chan result, 1)
+	go func() {
+		answer, err := inst.exchange(ctx, inst.handle, request)
+		done <- result{answer, err}
+	}()
+	bg := context.WithoutCancel(ctx)
+	select {
+	case r := <-done:
+		if r.err != nil {
+			h.discard(bg, inst)
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("%w: %w", errGuestTimeout, r.err)
+			}
+			return nil, r.err
+		}
+		if inst.mod.IsClosed() {
+			// The deadline hit as the call returned.
+			h.discard(bg, inst)
+		} else {
+			h.put(inst)
+		}
+		return r.answer, nil
+	case <-ctx.Done():
+		inst.mod.CloseWithExitCode(bg, sys.ExitCodeDeadlineExceeded)
+		go func() {
+			<-done
+			h.discard(bg, inst)
+		}()
+		return nil, fmt.Errorf("%w: %w", errGuestTimeout, ctx.Err())
+	}
 }
 
 // exchange writes frame into the guest's buffer, calls fn with its length,

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
 
 	"github.com/latchauth/latch/wasm/engine"
 	"github.com/latchauth/latch/wasm/guest/wire"
@@ -58,10 +60,21 @@ type Config struct {
 	// CacheDir holds guest builds and wazero's compilation cache;
 	// os.UserCacheDir()/latch when empty.
 	CacheDir string
+	// RequestTimeout bounds each request once its body is read: the wait
+	// for a free instance and the guest's work, host calls included. A
+	// request that gets no instance in time is answered 503, one whose
+	// guest does not finish in time 504, and that instance is closed, never
+	// reused. 30 s when zero.
+	RequestTimeout time.Duration
 	// Stderr receives the guest's standard error (one engine log line per
-	// failed request, crash reports) and the host's reason for every 500 it
-	// answers itself. Discarded when nil.
+	// failed request, crash reports), net/http's error log and the host's
+	// reason for every 5xx it answers itself, each line clipped to a few
+	// KiB. Discarded when nil.
 	Stderr io.Writer
+
+	// Knobs for this package's tests and benchmarks only.
+	synchronous string                                    // PRAGMA synchronous of a file store; "full" when empty
+	beforeCall  func(ctx context.Context, mod api.Module) // runs before the host answers each guest call
 }
 
 // Server is a running Latch: the wasip1 engine under wazero, serving the
@@ -73,9 +86,10 @@ type Server struct {
 	ProjectID string
 	Secret    string
 
-	now    func() time.Time
-	offset atomic.Int64
-	stderr io.Writer // nanoseconds added to now by Advance
+	now     func() time.Time
+	offset  atomic.Int64 // nanoseconds added to now by Advance
+	stderr  io.Writer
+	timeout time.Duration
 
 	db    *sql.DB
 	cache wazero.CompilationCache
@@ -115,7 +129,7 @@ func New(cfg Config) (*Server, error) {
 	if err := defaults(&cfg); err != nil {
 		return nil, err
 	}
-	s := &Server{ProjectID: cfg.ProjectID, Secret: cfg.Secret, now: cfg.Now, stderr: cfg.Stderr, done: make(chan error, 1)}
+	s := &Server{ProjectID: cfg.ProjectID, Secret: cfg.Secret, now: cfg.Now, stderr: cfg.Stderr, timeout: cfg.RequestTimeout, done: make(chan error, 1)}
 	if err := s.SetKeys(cfg.Keys); err != nil {
 		return nil, err
 	}
@@ -126,7 +140,7 @@ func New(cfg Config) (*Server, error) {
 		}
 	}()
 	var err error
-	if s.db, err = openDB(ctx, cfg.DBPath); err != nil {
+	if s.db, err = openDB(ctx, cfg.DBPath, cfg.synchronous); err != nil {
 		return nil, err
 	}
 	wasmPath := cfg.WasmPath
@@ -145,7 +159,7 @@ func New(cfg Config) (*Server, error) {
 	s.host, err = newGuestHost(ctx, hostOptions{
 		wasm: wasm, cache: s.cache, instances: cfg.Instances,
 		walltime: s.walltime, rand: cfg.Rand, stderr: cfg.Stderr,
-		dispatch: s.dispatch, config: s.guestConfig,
+		dispatch: s.dispatch, config: s.guestConfig, beforeCall: cfg.beforeCall,
 	})
 	if err != nil {
 		return nil, err
@@ -195,6 +209,12 @@ func defaults(cfg *Config) error {
 		cfg.Addr = "127.0.0.1:0"
 	}
 	switch {
+	case cfg.RequestTimeout < 0:
+		return fmt.Errorf("%w: RequestTimeout %v", ErrConfig, cfg.RequestTimeout)
+	case cfg.RequestTimeout == 0:
+		cfg.RequestTimeout = 30 * time.Second
+	}
+	switch {
 	case cfg.Instances < 0:
 		return fmt.Errorf("%w: Instances %d", ErrConfig, cfg.Instances)
 	case cfg.Instances == 0:
@@ -210,13 +230,32 @@ func defaults(cfg *Config) error {
 	return nil
 }
 
+const (
+	// maxHeaderBytes bounds the request line and headers together; well
+	// above maxTarget, so that a long target gets the Stytch-shaped 414.
+	maxHeaderBytes = 128 << 10
+	// readTimeout bounds reading a whole request, body included.
+	readTimeout = 30 * time.Second
+)
+
 func (s *Server) listen(addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("testharness: listen: %w", err)
 	}
 	s.URL = "http://" + ln.Addr().String()
-	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	s.http = &http.Server{
+		Handler: s,
+		// A request line and headers over maxHeaderBytes get net/http's
+		// own 431; a target over maxTarget within them gets our 414.
+		MaxHeaderBytes:    maxHeaderBytes,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       readTimeout,
+		// Reading, serving (bounded by the request timeout) and writing.
+		WriteTimeout: readTimeout + s.timeout + 30*time.Second,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     log.New(&clipWriter{w: s.stderr, max: maxLogLine}, "testharness: ", 0),
+	}
 	go func() { s.done <- s.http.Serve(ln) }()
 	return nil
 }

@@ -287,6 +287,7 @@ func TestNewErrors(t *testing.T) {
 		want error
 	}{
 		{name: "negative instances", cfg: Config{Instances: -1}, want: ErrConfig},
+		{name: "negative request timeout", cfg: Config{RequestTimeout: -time.Second}, want: ErrConfig},
 		{name: "key without private half", cfg: Config{Keys: []keys.Key{{KID: "jwk-test-x"}}}, want: ErrConfig},
 		{name: "missing wasm", cfg: Config{WasmPath: filepath.Join(t.TempDir(), "none.wasm")}, want: fs.ErrNotExist},
 	}
@@ -371,7 +372,7 @@ func TestRejectedConfig(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(stderr.String(), "testharness: GET /v1/users/user-test-x: testharness: configure guest") {
+	if !strings.Contains(stderr.String(), "testharness: \"GET\" \"/v1/users/user-test-x\": testharness: configure guest") {
 		t.Errorf("stderr does not say why the request failed: %q", stderr.String())
 	}
 }

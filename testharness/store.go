@@ -3,12 +3,17 @@ package testharness
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/google/uuid"
-	_ "github.com/ncruces/go-sqlite3/driver" // registers "sqlite3"
+	"github.com/ncruces/go-sqlite3"
+	"github.com/ncruces/go-sqlite3/driver"
 	_ "github.com/ncruces/go-sqlite3/vfs/memdb"
 
 	"github.com/latchauth/latch/wasm/guest/wire"
@@ -17,10 +22,14 @@ import (
 
 // openDB opens the SQLite store and applies the Worker's migrations. An
 // empty path gives a private in-memory database. Foreign keys are on, as
-// they are on D1.
-func openDB(ctx context.Context, path string) (*sql.DB, error) {
+// they are on D1. A file store runs in WAL mode with synchronous FULL
+// (synchronous overrides it, for benchmarks) and its files are private;
+// see RATIONALE.md, "Why synchronous=FULL and private files?".
+func openDB(ctx context.Context, path, synchronous string) (*sql.DB, error) {
 	pragmas := url.Values{"_pragma": {"busy_timeout(10000)", "foreign_keys(1)"}}
 	var dsn string
+	var created []string
+	var err error
 	if path == "" {
 		// memdb shares one in-memory database among the pool's
 		// connections by name; one connection is enough and rules out
@@ -28,10 +37,26 @@ func openDB(ctx context.Context, path string) (*sql.DB, error) {
 		pragmas.Set("vfs", "memdb")
 		dsn = "file:/latch-" + uuid.NewString() + ".db?" + pragmas.Encode()
 	} else {
+		if synchronous == "" {
+			synchronous = "full"
+		}
+		if created, err = createPrivate(path, path+"-wal", path+"-shm"); err != nil {
+			return nil, fmt.Errorf("testharness: create store: %w", err)
+		}
 		pragmas.Add("_pragma", "journal_mode(wal)")
+		pragmas.Add("_pragma", "synchronous("+synchronous+")")
 		dsn = "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas.Encode()
 	}
-	db, err := sql.Open("sqlite3", dsn)
+	db, err := driver.Open(dsn, func(c *sqlite3.Conn) error {
+		if path == "" {
+			return nil
+		}
+		// Keep the -wal and -shm files when the last connection closes,
+		// so they keep the mode createPrivate gave them rather than
+		// being made again with the VFS's 0644.
+		_, err := c.FileControl("main", sqlite3.FCNTL_PERSIST_WAL, true)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("testharness: open store: %w", err)
 	}
@@ -42,7 +67,54 @@ func openDB(ctx context.Context, path string) (*sql.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("testharness: migrate store: %w", err)
 	}
+	// SQLite deletes a WAL file beside an empty database and makes it
+	// again (0644) on the first write; until then it holds nothing but
+	// the schema. Put back the mode of the files created here.
+	for _, p := range created {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			db.Close()
+			return nil, fmt.Errorf("testharness: create store: %w", err)
+		}
+	}
 	return db, nil
+}
+
+// createPrivate creates those of paths that do not exist yet, empty and
+// with mode 0600, syncs their directory if it created any, and returns
+// the ones it created. SQLite takes an empty database, WAL and
+// shared-memory file as new ones. Existing files keep their mode.
+func createPrivate(paths ...string) ([]string, error) {
+	var created []string
+	for _, p := range paths {
+		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return created, err
+		}
+		created = append(created, p)
+		if err := f.Close(); err != nil {
+			return created, err
+		}
+	}
+	if len(created) == 0 {
+		return nil, nil
+	}
+	return created, syncDir(filepath.Dir(paths[0]))
+}
+
+// syncDir makes the creation of files in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	if err := d.Sync(); err != nil {
+		d.Close()
+		return err
+	}
+	return d.Close()
 }
 
 // runStmt runs one statement from the guest. Rows are read in full, so no

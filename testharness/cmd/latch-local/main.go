@@ -5,8 +5,11 @@
 //	go run ./testharness/cmd/latch-local [-port 8788] [-db .latch/latch.db] [-wasm guest.wasm]
 //
 // The project id, secret and signing keys are kept next to the database
-// (credentials.json and signing-keys.json, mode 0600), so restarts keep
-// users, sessions and the JWKS. Run it inside the Latch module, where the
+// (credentials.json and signing-keys.json, mode 0600, synced to disk when
+// created), so restarts keep users, sessions and the JWKS. The database
+// and its -wal and -shm files are created 0600 in a 0700 directory and
+// written with synchronous=FULL, so an acknowledged revocation survives a
+// power cut. Run it inside the Latch module, where the
 // guest is built from source, or pass a prebuilt guest with -wasm.
 package main
 
@@ -65,7 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func serve(ctx context.Context, port int, dbPath, wasm string, instances int, stdout, stderr io.Writer) error {
 	dir := filepath.Dir(dbPath)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := makeDir(dir); err != nil {
 		return err
 	}
 	cred, err := loadCredentials(filepath.Join(dir, "credentials.json"))
@@ -151,7 +154,9 @@ func loadOrCreate(path string, create func() ([]byte, error)) ([]byte, error) {
 	return raw, writeNew(path, raw)
 }
 
-// writeNew creates path with mode 0600, failing if it appeared meanwhile.
+// writeNew creates path with mode 0600, failing if it appeared meanwhile,
+// and syncs it and its directory before returning: credentials and keys
+// that were printed or used must survive a crash.
 func writeNew(path string, data []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -161,5 +166,43 @@ func writeNew(path string, data []byte) error {
 		f.Close()
 		return err
 	}
-	return f.Close()
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// makeDir creates dir and its missing parents with mode 0700, syncing
+// each parent that gained an entry.
+func makeDir(dir string) error {
+	dir = filepath.Clean(dir)
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if parent := filepath.Dir(dir); parent != dir {
+		if err := makeDir(parent); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return syncDir(filepath.Dir(dir))
+}
+
+// syncDir makes the entries created in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	if err := d.Sync(); err != nil {
+		d.Close()
+		return err
+	}
+	return d.Close()
 }

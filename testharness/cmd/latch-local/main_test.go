@@ -151,3 +151,46 @@ func TestRunServesAndKeepsState(t *testing.T) {
 		t.Fatalf("jwks: %d", resp.StatusCode)
 	}
 }
+
+// TestRunFilesPrivate checks that every file latch-local creates on a
+// fresh directory is 0600 in a 0700 directory, while it serves and after.
+func TestRunFilesPrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "fresh", "state")
+	f, stop := start(t, "-port", "0", "-db", filepath.Join(dir, "latch.db"))
+	if status, out := request(t, f, "POST", "/v1/users", `{"email":"modes@example.com"}`); status != http.StatusOK {
+		t.Fatalf("create user: %d %v", status, out)
+	}
+	check := func(when string) {
+		t.Helper()
+		for _, d := range []string{dir, filepath.Dir(dir)} {
+			if fi, err := os.Stat(d); err != nil || fi.Mode().Perm() != 0o700 {
+				t.Errorf("%s: directory %s: %v %v, want 0700", when, d, fi.Mode().Perm(), err)
+			}
+		}
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, e := range entries {
+			fi, err := e.Info()
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen[e.Name()] = true
+			if fi.Mode().Perm() != 0o600 {
+				t.Errorf("%s: %s mode %v, want 0600", when, e.Name(), fi.Mode().Perm())
+			}
+		}
+		for _, name := range []string{"latch.db", "latch.db-wal", "credentials.json", "signing-keys.json"} {
+			if !seen[name] {
+				t.Errorf("%s: %s missing; have %v", when, name, seen)
+			}
+		}
+	}
+	check("serving")
+	if code := stop(); code != 0 {
+		t.Fatalf("run exited %d after SIGINT, want 0", code)
+	}
+	check("stopped")
+}
