@@ -49,7 +49,7 @@ type Config struct {
 type Engine struct {
 	cfg    Config
 	env    string
-	mux    routeTable
+	mux    *http.ServeMux
 	hasher PasswordHasher
 	// wantUser and wantPass are SHA-256 of the project credentials.
 	wantUser, wantPass [32]byte
@@ -100,7 +100,7 @@ func New(cfg Config) (*Engine, error) {
 	if e.hasher == nil {
 		e.hasher = DefaultPasswordHasher()
 	}
-	e.mux = e.routes()
+	e.mux = e.newMux()
 	return e, nil
 }
 

@@ -3,7 +3,7 @@ package engine
 // GET /v1/sessions/jwks/{project_id} — public: every key that may have
 // signed an unexpired JWT (PublicKey.published).
 func (e *Engine) jwks(c *call) error {
-	if c.r.PathValue("id") != e.cfg.ProjectID {
+	if c.r.PathValue("project_id") != e.cfg.ProjectID {
 		return errProjectNotFound
 	}
 	now := e.now()

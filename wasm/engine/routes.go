@@ -5,56 +5,114 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"net/http"
+	"path"
 	"runtime/debug"
+	"slices"
 	"strings"
 )
 
 // handlerFunc serves one endpoint; returning an error answers with it.
 type handlerFunc func(e *Engine, c *call) error
 
+// route is one endpoint: a net/http.ServeMux pattern ("METHOD /path",
+// wildcards named as API.md names them) and its handler.
 type route struct {
-	method string
-	public bool // no project auth (the JWKS)
-	fn     handlerFunc
+	pattern string
+	public  bool // no project auth (the JWKS)
+	fn      handlerFunc
 }
 
-// routeTable maps a path pattern to its routes. A trailing "/*" segment
-// matches one non-empty path segment, passed to the handler as c.r.PathValue("id").
-type routeTable map[string][]route
-
-func (e *Engine) routes() routeTable {
-	return routeTable{
-		"/v1/users":                    {{method: http.MethodPost, fn: (*Engine).createUser}},
-		"/v1/users/*":                  {{method: http.MethodGet, fn: (*Engine).getUser}, {method: http.MethodDelete, fn: (*Engine).deleteUser}},
-		"/v1/magic_links":              {{method: http.MethodPost, fn: (*Engine).createMagicLink}},
-		"/v1/magic_links/authenticate": {{method: http.MethodPost, fn: (*Engine).authenticateMagicLink}},
-		"/v1/passwords":                {{method: http.MethodPost, fn: (*Engine).createPassword}},
-		"/v1/passwords/authenticate":   {{method: http.MethodPost, fn: (*Engine).authenticatePassword}},
-		"/v1/passwords/strength_check": {{method: http.MethodPost, fn: (*Engine).strengthCheck}},
-		"/v1/sessions":                 {{method: http.MethodGet, fn: (*Engine).listSessions}},
-		"/v1/sessions/authenticate":    {{method: http.MethodPost, fn: (*Engine).authenticateSession}},
-		"/v1/sessions/revoke":          {{method: http.MethodPost, fn: (*Engine).revokeSession}},
-		"/v1/sessions/jwks/*":          {{method: http.MethodGet, public: true, fn: (*Engine).jwks}},
+// routes lists every endpoint the engine serves. API.md documents each
+// (TestRoutesDocumented).
+func routes() []route {
+	return []route{
+		{pattern: "POST /v1/users", fn: (*Engine).createUser},
+		{pattern: "GET /v1/users/{user_id}", fn: (*Engine).getUser},
+		{pattern: "DELETE /v1/users/{user_id}", fn: (*Engine).deleteUser},
+		{pattern: "POST /v1/magic_links", fn: (*Engine).createMagicLink},
+		{pattern: "POST /v1/magic_links/authenticate", fn: (*Engine).authenticateMagicLink},
+		{pattern: "POST /v1/passwords", fn: (*Engine).createPassword},
+		{pattern: "POST /v1/passwords/authenticate", fn: (*Engine).authenticatePassword},
+		{pattern: "POST /v1/passwords/strength_check", fn: (*Engine).strengthCheck},
+		{pattern: "GET /v1/sessions", fn: (*Engine).listSessions},
+		{pattern: "POST /v1/sessions/authenticate", fn: (*Engine).authenticateSession},
+		{pattern: "POST /v1/sessions/revoke", fn: (*Engine).revokeSession},
+		{pattern: "GET /v1/sessions/jwks/{project_id}", public: true, fn: (*Engine).jwks},
 	}
 }
 
-// match finds the routes for path and the value of its wildcard segment.
-func (t routeTable) match(path string) ([]route, string) {
-	path = strings.TrimSuffix(path, "/")
-	if rs, ok := t[path]; ok {
-		return rs, ""
+// newMux registers the routes on a ServeMux, and beside each path a
+// method-less pattern (less specific, so it only catches the methods the
+// path lacks) that answers Stytch-shaped 405 with Allow; anything else is
+// a Stytch-shaped 404. See RATIONALE.md, "Why net/http.ServeMux?".
+func (e *Engine) newMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	allowed := map[string][]string{} // path pattern → its methods
+	var paths []string
+	for _, rt := range routes() {
+		method, p, _ := strings.Cut(rt.pattern, " ")
+		if allowed[p] == nil {
+			paths = append(paths, p)
+		}
+		allowed[p] = append(allowed[p], method)
+		mux.Handle(rt.pattern, e.endpoint(rt))
 	}
-	i := strings.LastIndexByte(path, '/')
-	if i < 0 || i == len(path)-1 {
-		return nil, ""
+	for _, p := range paths {
+		methods := allowed[p]
+		if slices.Contains(methods, http.MethodGet) {
+			methods = append(methods, http.MethodHead)
+		}
+		allow := strings.Join(methods, ", ")
+		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+			e.answer(w, r, func(*call) error {
+				w.Header().Set("Allow", allow)
+				return errMethodNotAllowed
+			})
+		})
 	}
-	if rs, ok := t[path[:i]+"/*"]; ok {
-		return rs, path[i+1:]
-	}
-	return nil, ""
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		e.answer(w, r, func(*call) error { return errNotFound })
+	})
+	return mux
 }
 
+// endpoint wraps a route's handler with project auth.
+func (e *Engine) endpoint(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.answer(w, r, func(c *call) error {
+			if !rt.public && !e.authorized(r) {
+				w.Header().Set("WWW-Authenticate", `Basic realm="latch"`)
+				return errUnauthorized
+			}
+			return rt.fn(e, c)
+		})
+	})
+}
+
+// serve answers one request. A trailing slash is ignored; a path that is
+// not in canonical form (".." or "//" segments) is not found, rather than
+// redirected as ServeMux would.
 func (e *Engine) serve(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	if len(p) > 1 && strings.HasSuffix(p, "/") {
+		p = strings.TrimSuffix(p, "/")
+	}
+	if p == "" || path.Clean(p) != p {
+		e.answer(w, r, func(*call) error { return errNotFound })
+		return
+	}
+	if p != r.URL.Path {
+		r2, u := *r, *r.URL
+		u.Path, u.RawPath = p, ""
+		r2.URL = &u
+		r = &r2
+	}
+	e.mux.ServeHTTP(w, r)
+}
+
+// answer runs f as one API call: it gives the call its request id, answers
+// an error f returns in Stytch's shape, and turns a panic into a 500.
+func (e *Engine) answer(w http.ResponseWriter, r *http.Request, f func(c *call) error) {
 	c := &call{w: w, r: r, requestID: e.newID("request-id")}
 	defer func() {
 		if v := recover(); v != nil {
@@ -62,33 +120,7 @@ func (e *Engine) serve(w http.ResponseWriter, r *http.Request) {
 			c.fail(errInternal)
 		}
 	}()
-	rs, id := e.mux.match(r.URL.Path)
-	if rs == nil {
-		c.fail(errNotFound)
-		return
-	}
-	var rt *route
-	for i := range rs {
-		if rs[i].method == r.Method || (r.Method == http.MethodHead && rs[i].method == http.MethodGet) {
-			rt = &rs[i]
-		}
-	}
-	if rt == nil {
-		allow := make([]string, 0, len(rs))
-		for _, x := range rs {
-			allow = append(allow, x.method)
-		}
-		w.Header().Set("Allow", strings.Join(allow, ", "))
-		c.fail(errMethodNotAllowed)
-		return
-	}
-	if !rt.public && !e.authorized(r) {
-		w.Header().Set("WWW-Authenticate", `Basic realm="latch"`)
-		c.fail(errUnauthorized)
-		return
-	}
-	r.SetPathValue("id", id)
-	if err := rt.fn(e, c); err != nil {
+	if err := f(c); err != nil {
 		ae := asAPIError(err)
 		if ae == errInternal {
 			e.cfg.Logger.Error("engine: request failed", "request_id", c.requestID, "path", clip(r.URL.Path), "err", err)

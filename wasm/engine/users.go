@@ -93,7 +93,7 @@ func (e *Engine) createUser(c *call) error {
 
 // pathUser loads the user named in the path.
 func (e *Engine) pathUser(c *call) (*user, error) {
-	id := c.r.PathValue("id")
+	id := c.r.PathValue("user_id")
 	if !e.validID("user", id) {
 		return nil, errInvalidUserID
 	}
