@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -67,6 +68,9 @@ func send(client *http.Client, w *Worker, path, head string, n, contentLength in
 	}
 	if len(raw) == 0 && resp.StatusCode == http.StatusRequestEntityTooLarge {
 		return resp.StatusCode, nil, nil // see TestBodyLimit
+	}
+	if resp.StatusCode == http.StatusServiceUnavailable && bytes.HasPrefix(raw, []byte("Your worker restarted mid-request.")) {
+		return resp.StatusCode, nil, nil // wrangler dev's proxy; see TestBodyLimit
 	}
 	var out map[string]any
 	if err := json.Unmarshal(raw, &out); err != nil {
@@ -157,9 +161,20 @@ func TestBodyLimit(t *testing.T) {
 		// still sending; the connection's teardown can then lose the
 		// answer's body on the way (the status has arrived). The
 		// envelope is checked on the one-byte-over cases above.
-		if status == http.StatusRequestEntityTooLarge && out == nil {
+		//
+		// wrangler dev's ProxyWorker, in front of the Worker in local runs
+		// only, sometimes fails its forward of a request whose body the
+		// Worker left unread and answers 503 "Your worker restarted
+		// mid-request" itself (cloudflare/workers-sdk#15203, #15448): that
+		// answer is the dev proxy's, not the Worker's, so it is accepted
+		// here; what this test is for — memory — is checked below either
+		// way, and the Worker's own 413 on the cases above.
+		switch {
+		case status == http.StatusRequestEntityTooLarge && out == nil:
 			t.Logf("%s: 413, body lost as the connection closed", c.name)
-		} else {
+		case status == http.StatusServiceUnavailable && out == nil:
+			t.Logf("%s: 503 from wrangler dev's proxy, not the Worker", c.name)
+		default:
 			checkTooLarge(t, c.name, status, out)
 		}
 		t.Logf("%s: answered in %v", c.name, time.Since(start).Round(time.Millisecond))
