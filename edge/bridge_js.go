@@ -9,6 +9,9 @@ import (
 	"net/http"
 	"runtime/debug"
 	"syscall/js"
+
+	"github.com/latchauth/latch/wasm/engine"
+	"github.com/latchauth/latch/wasm/memhttp"
 )
 
 // bridge is the request handler the glue calls:
@@ -73,22 +76,22 @@ func (b *bridge) handle(_ js.Value, args []js.Value) any {
 }
 
 func (b *bridge) serve(j job) {
-	rec := newRecorder()
+	rec := memhttp.NewRecorder()
 	defer func() {
 		if v := recover(); v != nil {
 			b.logger.Error("edge: panic serving request", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			rec = newRecorder()
-			writeInternalError(rec, b.env, errorUnexpected)
+			rec = memhttp.NewRecorder()
+			engine.WriteError(rec, b.env, http.StatusInternalServerError, "internal_server_error", errorUnexpected)
 		}
-		status, out := rec.result()
+		status, header, out := rec.Result()
 		jsBody := b.uint8Array.New(len(out))
 		js.CopyBytesToJS(jsBody, out)
-		j.done.Invoke(status, formatHeaders(rec.header), jsBody)
+		j.done.Invoke(status, formatHeaders(header), jsBody)
 	}()
 	r, err := newRequest(context.Background(), j.method, j.url, j.headers, j.body)
 	if err != nil {
 		b.logger.Error("edge: bad request from glue", "err", err)
-		writeInternalError(rec, b.env, errorUnexpected)
+		engine.WriteError(rec, b.env, http.StatusInternalServerError, "internal_server_error", errorUnexpected)
 		return
 	}
 	b.h.ServeHTTP(rec, r)

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"encoding/json"
 	"log/slog"
 	"net/http"
-	"strconv"
 
-	"github.com/google/uuid"
+	"github.com/latchauth/latch/wasm/engine"
 )
 
 // misconfigured answers every request with a Stytch-shaped 500: a Worker
@@ -28,22 +26,5 @@ func (m misconfigured) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if m.logger != nil {
 		m.logger.Error("edge: worker misconfigured", "reason", m.reason, "method", r.Method, "path", r.URL.Path)
 	}
-	writeInternalError(w, m.env, errorUnexpected)
-}
-
-// writeInternalError writes a Stytch-shaped internal_server_error.
-func writeInternalError(w http.ResponseWriter, env, message string) {
-	body, _ := json.Marshal(map[string]any{
-		"status_code":   http.StatusInternalServerError,
-		"request_id":    "request-id-" + env + "-" + uuid.NewString(),
-		"error_type":    "internal_server_error",
-		"error_message": message,
-		"error_url":     "https://stytch.com/docs/api/errors/500#internal_server_error",
-	})
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusInternalServerError)
-	_, _ = w.Write(body)
+	engine.WriteError(w, m.env, http.StatusInternalServerError, "internal_server_error", errorUnexpected)
 }

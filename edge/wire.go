@@ -1,12 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/latchauth/latch/wasm/memhttp"
 )
 
 // The glue and Go exchange a request or response head as one string:
@@ -63,45 +63,5 @@ func newRequest(ctx context.Context, method, url, headers string, body []byte) (
 	if err != nil {
 		return nil, err
 	}
-	r, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
-	if err != nil {
-		return nil, fmt.Errorf("edge: request: %w", err)
-	}
-	r.Header = h
-	r.ContentLength = int64(len(body))
-	r.RemoteAddr = h.Get("CF-Connecting-IP")
-	return r, nil
-}
-
-// recorder is the in-memory http.ResponseWriter the engine writes into; the
-// glue turns it into a Response.
-type recorder struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func newRecorder() *recorder { return &recorder{header: make(http.Header)} }
-
-func (r *recorder) Header() http.Header { return r.header }
-
-func (r *recorder) WriteHeader(status int) {
-	if r.status == 0 {
-		r.status = status
-	}
-}
-
-func (r *recorder) Write(p []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	return r.body.Write(p)
-}
-
-// result returns the status (200 when nothing was written) and body.
-func (r *recorder) result() (int, []byte) {
-	if r.status == 0 {
-		return http.StatusOK, r.body.Bytes()
-	}
-	return r.status, r.body.Bytes()
+	return memhttp.NewRequest(ctx, method, url, h, body, h.Get("CF-Connecting-IP"))
 }

@@ -78,35 +78,6 @@ func TestNewRequest(t *testing.T) {
 	}
 }
 
-func TestRecorder(t *testing.T) {
-	for _, c := range []struct {
-		name       string
-		write      func(w http.ResponseWriter)
-		wantStatus int
-		wantBody   string
-	}{
-		{name: "nothing", write: func(http.ResponseWriter) {}, wantStatus: 200},
-		{name: "body only", write: func(w http.ResponseWriter) { io.WriteString(w, "hi") }, wantStatus: 200, wantBody: "hi"},
-		{name: "status then body", write: func(w http.ResponseWriter) {
-			w.WriteHeader(404)
-			io.WriteString(w, "no")
-		}, wantStatus: 404, wantBody: "no"},
-		{name: "second status ignored", write: func(w http.ResponseWriter) {
-			w.WriteHeader(401)
-			w.WriteHeader(500)
-		}, wantStatus: 401},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			r := newRecorder()
-			c.write(r)
-			status, body := r.result()
-			if status != c.wantStatus || string(body) != c.wantBody {
-				t.Errorf("got %d %q, want %d %q", status, body, c.wantStatus, c.wantBody)
-			}
-		})
-	}
-}
-
 // FuzzParseHeaders: header strings come from the glue; parsing must not
 // panic and what parses must survive a format/parse round trip.
 func FuzzParseHeaders(f *testing.F) {

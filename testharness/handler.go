@@ -2,13 +2,10 @@ package testharness
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-
-	"github.com/google/uuid"
 
 	"github.com/latchauth/latch/wasm/engine"
 	"github.com/latchauth/latch/wasm/guest/wire"
@@ -86,15 +83,7 @@ func fitsWire(h http.Header) bool {
 
 // fail answers with a Stytch-shaped error for failures outside the engine.
 func (s *Server) fail(w http.ResponseWriter, status int, errorType, message string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{
-		"status_code":   status,
-		"request_id":    "request-id-" + engine.EnvOf(s.ProjectID) + "-" + uuid.NewString(),
-		"error_type":    errorType,
-		"error_message": message,
-		"error_url":     fmt.Sprintf("https://stytch.com/docs/api/errors/%d#%s", status, errorType),
-	})
+	engine.WriteError(w, engine.EnvOf(s.ProjectID), status, errorType, message)
 }
 
 // dispatch answers a frame from the guest: a SQL statement or a signing

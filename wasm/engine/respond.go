@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+
+	"github.com/google/uuid"
 )
 
 const maxBodyBytes = 1 << 20
@@ -35,29 +37,46 @@ func (c *call) replyWith(body any) {
 }
 
 func (c *call) fail(e *apiError) {
-	c.writeJSON(e.status, map[string]any{
-		"status_code":   e.status,
-		"request_id":    c.requestID,
-		"error_type":    e.typ,
-		"error_message": e.message,
-		"error_url":     "https://stytch.com/docs/api/errors/" + strconv.Itoa(e.status) + "#" + e.typ,
-	})
+	writeJSON(c.w, e.status, errorBody(e.status, c.requestID, e.typ, e.message))
 }
 
-func (c *call) writeJSON(status int, v any) {
+// errorBody is the Stytch error envelope.
+func errorBody(status int, requestID, errorType, message string) map[string]any {
+	return map[string]any{
+		"status_code":   status,
+		"request_id":    requestID,
+		"error_type":    errorType,
+		"error_message": message,
+		"error_url":     "https://stytch.com/docs/api/errors/" + strconv.Itoa(status) + "#" + errorType,
+	}
+}
+
+// WriteError answers a request in the engine's error shape, for a host
+// that answers it itself: before the engine sees it (a target too long for
+// the host, no instance free in time) or instead of it (a Worker whose
+// settings are broken). The request id is new, of the project's env
+// (EnvOf). message is shown to the caller: it must hold no secret.
+func WriteError(w http.ResponseWriter, env string, status int, errorType, message string) {
+	writeJSON(w, status, errorBody(status, "request-id-"+env+"-"+uuid.NewString(), errorType, message))
+}
+
+func (c *call) writeJSON(status int, v any) { writeJSON(c.w, status, v) }
+
+// writeJSON writes v as the JSON body of an answer that is never cached.
+func writeJSON(w http.ResponseWriter, status int, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError
 		body = []byte(`{"status_code":500,"error_type":"internal_server_error","error_message":"An unexpected error occurred."}`)
 	}
-	h := c.w.Header()
+	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	if h.Get("Cache-Control") == "" {
 		h.Set("Cache-Control", "no-store")
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	c.w.WriteHeader(status)
-	_, _ = c.w.Write(body)
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }
 
 // decode reads the JSON body into dst, matching member names exactly

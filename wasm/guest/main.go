@@ -30,6 +30,7 @@ import (
 	"github.com/latchauth/latch/wasm/engine"
 	"github.com/latchauth/latch/wasm/guest/bridge"
 	"github.com/latchauth/latch/wasm/guest/wire"
+	"github.com/latchauth/latch/wasm/memhttp"
 )
 
 func main() {}
@@ -138,23 +139,18 @@ func serve(n uint32) (*wire.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(context.Background(), q.Method, q.Target, bytes.NewReader(q.Body))
+	req, err := memhttp.NewRequest(context.Background(), q.Method, q.Target, q.Header, q.Body, q.RemoteAddr)
 	if err != nil {
-		return nil, fmt.Errorf("guest: request: %w", err)
+		return nil, err
 	}
-	req.Header = q.Header
-	req.Host = q.Header.Get("Host")
-	req.RemoteAddr = q.RemoteAddr
 	req.RequestURI = q.Target
-	w := &recorder{header: http.Header{}}
+	w := memhttp.NewRecorder()
 	eng.ServeHTTP(w, req)
-	if w.status == 0 {
-		w.status = http.StatusOK
+	status, header, body := w.Result()
+	if len(body) > wire.MaxFrame/2 {
+		return nil, fmt.Errorf("guest: response body of %d bytes is too large", len(body))
 	}
-	if w.body.Len() > wire.MaxFrame/2 {
-		return nil, fmt.Errorf("guest: response body of %d bytes is too large", w.body.Len())
-	}
-	return &wire.Response{Status: w.status, Header: w.header, Body: w.body.Bytes()}, nil
+	return &wire.Response{Status: status, Header: header, Body: body}, nil
 }
 
 // answer keeps frame alive as out and packs its address and length.
@@ -180,24 +176,4 @@ func call(_ context.Context, frame []byte) ([]byte, error) {
 		return nil, fmt.Errorf("guest: host answer: got %d of %d bytes", got, n)
 	}
 	return buf, nil
-}
-
-// recorder is the in-memory http.ResponseWriter the engine writes to.
-type recorder struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (r *recorder) Header() http.Header { return r.header }
-
-func (r *recorder) WriteHeader(status int) {
-	if r.status == 0 {
-		r.status = status
-	}
-}
-
-func (r *recorder) Write(p []byte) (int, error) {
-	r.WriteHeader(http.StatusOK)
-	return r.body.Write(p)
 }
