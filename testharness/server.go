@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -19,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 
@@ -179,13 +177,16 @@ func New(cfg Config) (*Server, error) {
 }
 
 func defaults(cfg *Config) error {
+	var err error
 	if cfg.ProjectID == "" {
-		cfg.ProjectID = "project-test-" + uuid.NewString()
+		if cfg.ProjectID, err = keys.NewProjectID(rand.Reader, "test"); err != nil {
+			return fmt.Errorf("testharness: %w", err)
+		}
 	}
 	if cfg.Secret == "" {
-		b := make([]byte, 32)
-		rand.Read(b)
-		cfg.Secret = "secret-" + engine.EnvOf(cfg.ProjectID) + "-" + base64.RawURLEncoding.EncodeToString(b)
+		if cfg.Secret, err = keys.NewSecret(rand.Reader, engine.EnvOf(cfg.ProjectID)); err != nil {
+			return fmt.Errorf("testharness: %w", err)
+		}
 	}
 	if len(cfg.Keys) == 0 {
 		k, err := keys.Generate(rand.Reader, engine.EnvOf(cfg.ProjectID))

@@ -11,7 +11,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,8 +27,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/latchauth/latch/wasm/keys"
 )
@@ -266,23 +263,19 @@ func (w *Worker) Close() error {
 
 // freshVars returns new test credentials and signing keys.
 func freshVars() (map[string]string, []keys.Key, error) {
-	k, err := keys.Generate(rand.Reader, "test")
+	p, err := keys.NewProject(rand.Reader, "test")
 	if err != nil {
 		return nil, nil, fmt.Errorf("e2e: %w", err)
 	}
-	set, err := keys.MarshalSet([]keys.Key{k})
+	set, err := keys.MarshalSet(p.Keys)
 	if err != nil {
-		return nil, nil, fmt.Errorf("e2e: %w", err)
-	}
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
 		return nil, nil, fmt.Errorf("e2e: %w", err)
 	}
 	return map[string]string{
-		"LATCH_PROJECT_ID":     "project-test-" + uuid.NewString(),
-		"LATCH_PROJECT_SECRET": "secret-test-" + base64.RawURLEncoding.EncodeToString(secret),
+		"LATCH_PROJECT_ID":     p.ID,
+		"LATCH_PROJECT_SECRET": p.Secret,
 		"LATCH_SIGNING_KEYS":   string(set),
-	}, []keys.Key{k}, nil
+	}, p.Keys, nil
 }
 
 // envFileContent renders vars for --env-file. Values are single-quoted so

@@ -238,3 +238,57 @@ func (s *Signer) Sign(_ context.Context, input []byte) ([]byte, error) {
 	}
 	return sig, nil
 }
+
+// Project is what a new project needs: its id, its secret and a first
+// signing key.
+type Project struct {
+	ID     string
+	Secret string
+	Keys   []Key
+}
+
+// NewProject makes a project of env ("test" or "live") from random: an id
+// "project-<env>-<uuid>", a secret of 256 random bits and a signing key.
+func NewProject(random io.Reader, env string) (Project, error) {
+	id, err := NewProjectID(random, env)
+	if err != nil {
+		return Project{}, err
+	}
+	secret, err := NewSecret(random, env)
+	if err != nil {
+		return Project{}, err
+	}
+	k, err := Generate(random, env)
+	if err != nil {
+		return Project{}, err
+	}
+	return Project{ID: id, Secret: secret, Keys: []Key{k}}, nil
+}
+
+// NewProjectID returns "project-<env>-<uuid v4>" from random.
+func NewProjectID(random io.Reader, env string) (string, error) {
+	id, err := uuid.NewRandomFromReader(random)
+	if err != nil {
+		return "", fmt.Errorf("keys: project id: %w", err)
+	}
+	return "project-" + env + "-" + id.String(), nil
+}
+
+// NewSecret returns a project secret: "secret-<env>-" and 32 random bytes
+// in unpadded base64url.
+func NewSecret(random io.Reader, env string) (string, error) {
+	b := make([]byte, 32)
+	if _, err := io.ReadFull(random, b); err != nil {
+		return "", fmt.Errorf("keys: secret: %w", err)
+	}
+	return "secret-" + env + "-" + b64.EncodeToString(b), nil
+}
+
+// NewSet returns a JWK set (MarshalSet) holding one new signing key.
+func NewSet(random io.Reader, env string) ([]byte, error) {
+	k, err := Generate(random, env)
+	if err != nil {
+		return nil, err
+	}
+	return MarshalSet([]Key{k})
+}

@@ -34,4 +34,3 @@ func TestRecorder(t *testing.T) {
 		})
 	}
 }
-

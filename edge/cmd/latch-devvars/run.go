@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,8 +12,6 @@ import (
 	"os"
 	"strings"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/latchauth/latch/wasm/keys"
 )
@@ -51,7 +48,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if *printKeys {
-		set, err := newKeySet(rand.Reader)
+		set, err := keys.NewSet(rand.Reader, "test")
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1
@@ -112,38 +109,21 @@ func ensure(path string, random io.Reader) (bool, error) {
 
 // generate returns the content of a new .dev.vars file.
 func generate(random io.Reader) ([]byte, error) {
-	id, err := uuid.NewRandomFromReader(random)
+	p, err := keys.NewProject(random, "test")
 	if err != nil {
-		return nil, fmt.Errorf("latch-devvars: project id: %w", err)
+		return nil, fmt.Errorf("latch-devvars: %w", err)
 	}
-	secret := make([]byte, 32)
-	if _, err := io.ReadFull(random, secret); err != nil {
-		return nil, fmt.Errorf("latch-devvars: secret: %w", err)
-	}
-	set, err := newKeySet(random)
+	set, err := keys.MarshalSet(p.Keys)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("latch-devvars: %w", err)
 	}
 	var b bytes.Buffer
 	b.WriteString("# Latch Worker settings for `wrangler dev`; made by latch-devvars. Keep private.\n")
-	fmt.Fprintf(&b, "%s=project-test-%s\n", keyProjectID, id)
-	fmt.Fprintf(&b, "%s=secret-test-%s\n", keySecret, base64.RawURLEncoding.EncodeToString(secret))
+	fmt.Fprintf(&b, "%s=%s\n", keyProjectID, p.ID)
+	fmt.Fprintf(&b, "%s=%s\n", keySecret, p.Secret)
 	// Single quotes: dotenv takes the JSON verbatim.
 	fmt.Fprintf(&b, "%s='%s'\n", keySigning, set)
 	return b.Bytes(), nil
-}
-
-// newKeySet returns a JWK set holding one fresh test signing key.
-func newKeySet(random io.Reader) ([]byte, error) {
-	k, err := keys.Generate(random, "test")
-	if err != nil {
-		return nil, fmt.Errorf("latch-devvars: %w", err)
-	}
-	set, err := keys.MarshalSet([]keys.Key{k})
-	if err != nil {
-		return nil, fmt.Errorf("latch-devvars: %w", err)
-	}
-	return set, nil
 }
 
 // rotateFile replaces the JWK set in path with keys.Rotate's: a new key

@@ -16,7 +16,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -27,8 +26,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
-
-	"github.com/google/uuid"
 
 	"github.com/latchauth/latch/testharness"
 	"github.com/latchauth/latch/wasm/engine"
@@ -76,7 +73,7 @@ func serve(ctx context.Context, port int, dbPath, wasm string, instances int, st
 		return err
 	}
 	keyFile := filepath.Join(dir, "signing-keys.json")
-	keySet, err := loadOrCreate(keyFile, func() ([]byte, error) { return newKeySet(engine.EnvOf(cred.ProjectID)) })
+	keySet, err := loadOrCreate(keyFile, func() ([]byte, error) { return keys.NewSet(rand.Reader, engine.EnvOf(cred.ProjectID)) })
 	if err != nil {
 		return err
 	}
@@ -125,20 +122,15 @@ func loadCredentials(path string) (credentials, error) {
 }
 
 func newCredentials() ([]byte, error) {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return json.MarshalIndent(credentials{
-		ProjectID: "project-test-" + uuid.NewString(),
-		Secret:    "secret-test-" + base64.RawURLEncoding.EncodeToString(b),
-	}, "", "  ")
-}
-
-func newKeySet(env string) ([]byte, error) {
-	k, err := keys.Generate(rand.Reader, env)
+	id, err := keys.NewProjectID(rand.Reader, "test")
 	if err != nil {
 		return nil, err
 	}
-	return keys.MarshalSet([]keys.Key{k})
+	secret, err := keys.NewSecret(rand.Reader, "test")
+	if err != nil {
+		return nil, err
+	}
+	return json.MarshalIndent(credentials{ProjectID: id, Secret: secret}, "", "  ")
 }
 
 // loadOrCreate reads path, or creates it with mode 0600 from create when
