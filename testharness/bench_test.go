@@ -2,18 +2,14 @@ package testharness
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/latchauth/latch/wasm/engine"
-	"github.com/latchauth/latch/wasm/keys"
+	"github.com/latchauth/latch/testharness/native"
 )
 
 // Each benchmark runs the same HTTP calls against the engine under wazero
@@ -57,28 +53,8 @@ func wazeroTarget(b *testing.B, instances int) target {
 }
 
 func nativeTarget(b *testing.B) target {
-	k, err := keys.Generate(rand.Reader, "test")
-	if err != nil {
-		b.Fatal(err)
-	}
-	signer, err := keys.NewSigner([]keys.Key{k})
-	if err != nil {
-		b.Fatal(err)
-	}
-	db, err := openDB(context.Background(), "", "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	tg := target{projectID: "project-test-native-bench", secret: "secret-test-native-bench"}
-	e, err := engine.New(engine.Config{ProjectID: tg.projectID, Secret: tg.secret, DB: db, Signer: signer})
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := httptest.NewServer(e)
-	b.Cleanup(srv.Close)
-	tg.url = srv.URL
-	return tg
+	s := native.Start(b, native.Config{})
+	return target{url: s.URL, projectID: s.ProjectID, secret: s.Secret}
 }
 
 // compare runs op against native then wazero and reports the ratio.

@@ -17,7 +17,6 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -26,7 +25,6 @@ import (
 	"io"
 	mrand "math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,9 +39,8 @@ import (
 
 	"github.com/latchauth/latch/edge/e2e"
 	"github.com/latchauth/latch/testharness"
-	"github.com/latchauth/latch/wasm/engine"
+	"github.com/latchauth/latch/testharness/native"
 	"github.com/latchauth/latch/wasm/keys"
-	"github.com/latchauth/latch/wasm/migrations"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -280,47 +277,15 @@ func newTarget(name string, t e2e.Target) *target {
 	}
 }
 
-// startNative serves the engine natively: net/http on loopback, SQLite
-// (ncruces/go-sqlite3) in a temporary file with the Worker's migrations,
-// RS256 signing with crypto/rsa.
+// startNative serves the engine natively (testharness/native): net/http on
+// loopback, SQLite in a temporary file with the Worker's migrations, RS256
+// signing with crypto/rsa.
 func startNative() (e2e.Target, func(), error) {
-	dir, err := os.MkdirTemp("", "latch-bench-native-")
+	s, err := native.New(native.Config{})
 	if err != nil {
 		return e2e.Target{}, nil, err
 	}
-	cleanup := func() { os.RemoveAll(dir) }
-	db, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, "latch.db")+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)")
-	if err != nil {
-		cleanup()
-		return e2e.Target{}, nil, err
-	}
-	if err := migrations.Apply(context.Background(), db); err != nil {
-		db.Close()
-		cleanup()
-		return e2e.Target{}, nil, err
-	}
-	k, err := keys.Generate(rand.Reader, "test")
-	if err != nil {
-		db.Close()
-		cleanup()
-		return e2e.Target{}, nil, err
-	}
-	signer, err := keys.NewSigner([]keys.Key{k})
-	if err != nil {
-		db.Close()
-		cleanup()
-		return e2e.Target{}, nil, err
-	}
-	t := e2e.Target{ProjectID: "project-test-" + uuid.NewString(), Secret: "secret-test-" + uuid.NewString()}
-	e, err := engine.New(engine.Config{ProjectID: t.ProjectID, Secret: t.Secret, DB: db, Signer: signer})
-	if err != nil {
-		db.Close()
-		cleanup()
-		return e2e.Target{}, nil, err
-	}
-	srv := httptest.NewServer(e)
-	t.BaseURL = srv.URL
-	return t, func() { srv.Close(); db.Close(); cleanup() }, nil
+	return e2e.Target{BaseURL: s.URL, ProjectID: s.ProjectID, Secret: s.Secret}, func() { s.Close() }, nil
 }
 
 // setupLatch creates a user and a session on t and returns the session's

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"errors"
-	"net/http/httptest"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -14,9 +13,9 @@ import (
 	_ "github.com/ncruces/go-sqlite3/driver"
 
 	"github.com/latchauth/latch/testharness/conformance"
+	"github.com/latchauth/latch/testharness/native"
 	"github.com/latchauth/latch/wasm/engine"
 	"github.com/latchauth/latch/wasm/keys"
-	"github.com/latchauth/latch/wasm/migrations"
 )
 
 // testKey is generated once per test binary: RSA generation is slow.
@@ -43,15 +42,11 @@ func (c *clock) Advance(d time.Duration) {
 // openDB returns a migrated SQLite database in a temporary file.
 func openDB(t testing.TB) *sql.DB {
 	t.Helper()
-	dsn := "file:" + filepath.Join(t.TempDir(), "latch.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)"
-	db, err := sql.Open("sqlite3", dsn)
+	db, err := native.OpenDB(filepath.Join(t.TempDir(), "latch.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := migrations.Apply(context.Background(), db); err != nil {
-		t.Fatal(err)
-	}
 	return db
 }
 
@@ -112,22 +107,15 @@ func TestConformance(t *testing.T) {
 		t.Fatal(err)
 	}
 	signer := &rotatingSigner{set: []keys.Key{k}, cur: testSigner(t), env: "test", when: clk.Now}
-	cfg := engine.Config{
+	s := native.Start(t, native.Config{
 		ProjectID: "project-test-2d3b8f0e-4a55-4c1e-9b7a-0d1f4e6c8a21",
 		Secret:    "secret-test-conformance",
-		DB:        openDB(t),
 		Signer:    signer,
 		Now:       clk.Now,
-	}
-	e, err := engine.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
+	})
 	conformance.Run(t, conformance.Target{
-		BaseURL: srv.URL, ProjectID: cfg.ProjectID, Secret: cfg.Secret,
-		Client: srv.Client(), Advance: clk.Advance, RotateKeys: signer.rotate,
+		BaseURL: s.URL, ProjectID: s.ProjectID, Secret: s.Secret,
+		Advance: clk.Advance, RotateKeys: signer.rotate,
 	})
 }
 

@@ -1,0 +1,129 @@
+// Package native serves the engine natively — plain Go, no Wasm — over a
+// SQLite file with Latch's migrations and a pure-Go RS256 signer, on a
+// loopback port. It is the baseline the other hosts are compared with in
+// tests and benchmarks.
+package native
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	_ "github.com/ncruces/go-sqlite3/driver" // the "sqlite3" database/sql driver
+
+	"github.com/latchauth/latch/wasm/engine"
+	"github.com/latchauth/latch/wasm/keys"
+	"github.com/latchauth/latch/wasm/migrations"
+)
+
+// Config describes the engine to serve. The zero value serves a new test
+// project with a fresh key, on the real clock.
+type Config struct {
+	// ProjectID and Secret are the project's credentials; new ones when
+	// ProjectID is empty.
+	ProjectID, Secret string
+	// Signer signs the engine's JWTs; a keys.Signer over a new key when nil.
+	Signer engine.Signer
+	// Now is the engine's clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Server is the engine served natively.
+type Server struct {
+	// URL is where the API answers, without a trailing slash.
+	URL       string
+	ProjectID string
+	Secret    string
+	// DB is the engine's store.
+	DB *sql.DB
+
+	srv *httptest.Server
+	dir string
+}
+
+// New serves an engine as cfg describes, its database in a new temporary
+// directory that Close removes.
+func New(cfg Config) (s *Server, err error) {
+	if cfg.ProjectID == "" {
+		p, err := keys.NewProject(rand.Reader, "test")
+		if err != nil {
+			return nil, err
+		}
+		cfg.ProjectID, cfg.Secret = p.ID, p.Secret
+		if cfg.Signer == nil {
+			if cfg.Signer, err = keys.NewSigner(p.Keys); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if cfg.Signer == nil {
+		k, err := keys.Generate(rand.Reader, engine.EnvOf(cfg.ProjectID))
+		if err != nil {
+			return nil, err
+		}
+		if cfg.Signer, err = keys.NewSigner([]keys.Key{k}); err != nil {
+			return nil, err
+		}
+	}
+	s = &Server{ProjectID: cfg.ProjectID, Secret: cfg.Secret}
+	if s.dir, err = os.MkdirTemp("", "latch-native-"); err != nil {
+		return nil, fmt.Errorf("native: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	if s.DB, err = OpenDB(filepath.Join(s.dir, "latch.db")); err != nil {
+		return nil, err
+	}
+	e, err := engine.New(engine.Config{ProjectID: cfg.ProjectID, Secret: cfg.Secret, DB: s.DB, Signer: cfg.Signer, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	s.srv = httptest.NewServer(e)
+	s.URL = s.srv.URL
+	return s, nil
+}
+
+// Start is New for a test: the server stops when tb ends.
+func Start(tb testing.TB, cfg Config) *Server {
+	tb.Helper()
+	s, err := New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+// Close stops the server and removes its database.
+func (s *Server) Close() error {
+	if s.srv != nil {
+		s.srv.Close()
+	}
+	if s.DB != nil {
+		s.DB.Close()
+	}
+	return os.RemoveAll(s.dir)
+}
+
+// OpenDB opens (creating it if need be) the SQLite database at path, in
+// WAL mode with a busy timeout, and applies Latch's migrations.
+func OpenDB(path string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite3", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)")
+	if err != nil {
+		return nil, fmt.Errorf("native: %w", err)
+	}
+	if err := migrations.Apply(context.Background(), db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("native: %w", err)
+	}
+	return db, nil
+}
