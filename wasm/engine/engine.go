@@ -29,7 +29,8 @@ type Config struct {
 	// Secret is the project secret clients present with Basic auth.
 	Secret string
 	// DB is the store: SQLite dialect, schema from wasm/migrations. The
-	// engine never opens transactions (D1 has none); see RATIONALE.md.
+	// engine never opens transactions (D1 has none); see RATIONALE.md, "Why
+	// no transactions?".
 	DB *sql.DB
 	// Signer signs session JWTs and lists the keys published in the JWKS.
 	Signer Signer

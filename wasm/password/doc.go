@@ -6,8 +6,8 @@
 // be redone. Parameters read from a stored hash are bounded, so a corrupt
 // row cannot make a verification allocate or compute without limit.
 // DefaultParams are chosen for Go compiled to Wasm on Cloudflare Workers;
-// RATIONALE.md ("Why these password hash parameters?") has the
-// measurements.
+// RATIONALE.md ("Why these password hash parameters?") has the reasons,
+// BENCHMARKS.md ("Passwords") the measurements.
 //
 // Check estimates how many guesses a password would take, after zxcvbn:
 // it looks for common passwords, words and names (also reversed, with

@@ -16,7 +16,7 @@ type Params struct {
 // DefaultParams returns the production parameters: argon2id with 19 MiB,
 // two passes, one lane (OWASP's first recommended argon2id setting), a
 // 16-byte salt and a 32-byte key. See RATIONALE.md, "Why these password
-// hash parameters?", for the measurements behind them.
+// hash parameters?", and BENCHMARKS.md, "Passwords", for the measurements.
 func DefaultParams() Params {
 	return Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
 }
