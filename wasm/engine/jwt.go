@@ -53,7 +53,7 @@ func (e *Engine) encodedHeader(kid string) (string, error) {
 
 // jwtClaims are the registered and Stytch claims of a session JWT. The
 // session's custom claims are top-level claims beside them (mintJWT
-// splices them in); checkClaimNames keeps their names apart.
+// splices them in); checkClaimName keeps their names apart.
 type jwtClaims struct {
 	Aud     [1]string      `json:"aud"`
 	Exp     int64          `json:"exp"`
