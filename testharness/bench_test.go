@@ -1,14 +1,13 @@
 package testharness
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/latchauth/latch/testharness/apitest"
 	"github.com/latchauth/latch/testharness/native"
 )
 
@@ -19,29 +18,8 @@ import (
 //
 //	go test ./testharness -run '^$' -bench . -benchtime 2s
 
-// target is a base URL with credentials.
-type target struct {
-	url, projectID, secret string
-}
-
-func (tg target) post(b *testing.B, path string, body any) map[string]any {
-	raw, _ := json.Marshal(body)
-	req, err := http.NewRequest("POST", tg.url+path, bytes.NewReader(raw))
-	if err != nil {
-		b.Fatal(err)
-	}
-	req.SetBasicAuth(tg.projectID, tg.secret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
-		b.Fatalf("%s: %d %v %v", path, resp.StatusCode, out, err)
-	}
-	return out
-}
+// target is a Latch to run the benchmark's calls against.
+type target = *apitest.Client
 
 func wazeroTarget(b *testing.B, instances int) target {
 	s, err := New(Config{Instances: instances})
@@ -49,12 +27,12 @@ func wazeroTarget(b *testing.B, instances int) target {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { s.Close() })
-	return target{url: s.URL, projectID: s.ProjectID, secret: s.Secret}
+	return &apitest.Client{URL: s.URL, ProjectID: s.ProjectID, Secret: s.Secret, HTTP: http.DefaultClient}
 }
 
 func nativeTarget(b *testing.B) target {
 	s := native.Start(b, native.Config{})
-	return target{url: s.URL, projectID: s.ProjectID, secret: s.Secret}
+	return &apitest.Client{URL: s.URL, ProjectID: s.ProjectID, Secret: s.Secret, HTTP: http.DefaultClient}
 }
 
 // compare runs op against native then wazero and reports the ratio.
@@ -73,7 +51,7 @@ func compare(b *testing.B, op func(b *testing.B, tg target)) {
 }
 
 func newUser(b *testing.B, tg target) string {
-	return tg.post(b, "/v1/users", map[string]any{"email": fmt.Sprintf("bench-%p@example.com", b)})["user_id"].(string)
+	return tg.MustPost(b, "/v1/users", map[string]any{"email": fmt.Sprintf("bench-%p@example.com", b)})["user_id"].(string)
 }
 
 // BenchmarkMagicLinkAuthenticate measures POST /v1/magic_links/authenticate
@@ -84,9 +62,9 @@ func BenchmarkMagicLinkAuthenticate(b *testing.B) {
 		user := newUser(b, tg)
 		for b.Loop() {
 			b.StopTimer()
-			token := tg.post(b, "/v1/magic_links", map[string]any{"user_id": user})["token"]
+			token := tg.MustPost(b, "/v1/magic_links", map[string]any{"user_id": user})["token"]
 			b.StartTimer()
-			tg.post(b, "/v1/magic_links/authenticate", map[string]any{"token": token, "session_duration_minutes": 60})
+			tg.MustPost(b, "/v1/magic_links/authenticate", map[string]any{"token": token, "session_duration_minutes": 60})
 		}
 	})
 }
@@ -97,11 +75,11 @@ func BenchmarkMagicLinkAuthenticate(b *testing.B) {
 func BenchmarkSessionsAuthenticate(b *testing.B) {
 	compare(b, func(b *testing.B, tg target) {
 		user := newUser(b, tg)
-		token := tg.post(b, "/v1/magic_links", map[string]any{"user_id": user})["token"]
-		auth := tg.post(b, "/v1/magic_links/authenticate", map[string]any{"token": token, "session_duration_minutes": 600})
+		token := tg.MustPost(b, "/v1/magic_links", map[string]any{"user_id": user})["token"]
+		auth := tg.MustPost(b, "/v1/magic_links/authenticate", map[string]any{"token": token, "session_duration_minutes": 600})
 		body := map[string]any{"session_token": auth["session_token"]}
 		for b.Loop() {
-			tg.post(b, "/v1/sessions/authenticate", body)
+			tg.MustPost(b, "/v1/sessions/authenticate", body)
 		}
 	})
 }
@@ -111,13 +89,13 @@ func BenchmarkSessionsAuthenticate(b *testing.B) {
 func BenchmarkSessionsAuthenticateParallel(b *testing.B) {
 	run := func(b *testing.B, tg target) {
 		user := newUser(b, tg)
-		token := tg.post(b, "/v1/magic_links", map[string]any{"user_id": user})["token"]
-		auth := tg.post(b, "/v1/magic_links/authenticate", map[string]any{"token": token, "session_duration_minutes": 600})
+		token := tg.MustPost(b, "/v1/magic_links", map[string]any{"user_id": user})["token"]
+		auth := tg.MustPost(b, "/v1/magic_links/authenticate", map[string]any{"token": token, "session_duration_minutes": 600})
 		body := map[string]any{"session_token": auth["session_token"]}
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				tg.post(b, "/v1/sessions/authenticate", body)
+				tg.MustPost(b, "/v1/sessions/authenticate", body)
 			}
 		})
 	}
@@ -146,15 +124,15 @@ func BenchmarkFileStoreSynchronous(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { s.Close() })
-		targets[i] = target{url: s.URL, projectID: s.ProjectID, secret: s.Secret}
+		targets[i] = &apitest.Client{URL: s.URL, ProjectID: s.ProjectID, Secret: s.Secret, HTTP: http.DefaultClient}
 		users[i] = newUser(b, targets[i])
 	}
 	spent := make([]time.Duration, len(modes))
 	for b.Loop() {
 		for i, tg := range targets {
 			start := time.Now()
-			token := tg.post(b, "/v1/magic_links", map[string]any{"user_id": users[i]})["token"]
-			tg.post(b, "/v1/magic_links/authenticate", map[string]any{"token": token, "session_duration_minutes": 60})
+			token := tg.MustPost(b, "/v1/magic_links", map[string]any{"user_id": users[i]})["token"]
+			tg.MustPost(b, "/v1/magic_links/authenticate", map[string]any{"token": token, "session_duration_minutes": 60})
 			spent[i] += time.Since(start)
 		}
 	}

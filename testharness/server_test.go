@@ -2,6 +2,7 @@ package testharness
 
 import (
 	"bytes"
+	"context"
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
@@ -17,39 +18,20 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/latchauth/latch/testharness/apitest"
 	"github.com/latchauth/latch/wasm/guest/wire"
 	"github.com/latchauth/latch/wasm/keys"
 )
 
-// api makes one authenticated JSON call and decodes the answer into a map.
+// call makes one authenticated JSON call to s and decodes the answer.
 func call(t *testing.T, s *Server, method, path string, body any) (int, map[string]any) {
 	t.Helper()
-	var rd *bytes.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	} else {
-		rd = bytes.NewReader(nil)
-	}
-	req, err := http.NewRequest(method, s.URL+path, rd)
+	c := apitest.Client{URL: s.URL, ProjectID: s.ProjectID, Secret: s.Secret, HTTP: http.DefaultClient}
+	status, out, err := c.Do(context.Background(), method, path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.SetBasicAuth(s.ProjectID, s.Secret)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatalf("%s %s: decode: %v", method, path, err)
-	}
-	return resp.StatusCode, out
+	return status, out
 }
 
 func mustOK(t *testing.T, status int, out map[string]any) {

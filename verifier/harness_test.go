@@ -1,7 +1,6 @@
 package verifier
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/json"
@@ -19,6 +18,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/latchauth/latch/testharness"
+	"github.com/latchauth/latch/testharness/apitest"
 )
 
 // These tests run against tokens minted by the real engine: the wasip1
@@ -27,26 +27,8 @@ import (
 // edgeCall makes one authenticated API call to the harness.
 func edgeCall(t *testing.T, srv *testharness.Server, path string, body any) map[string]any {
 	t.Helper()
-	b, err := json.Marshal(body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := http.NewRequest(http.MethodPost, srv.URL+path, bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.SetBasicAuth(srv.ProjectID, srv.Secret)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("POST %s: %d %v %v", path, resp.StatusCode, out, err)
-	}
-	return out
+	c := apitest.Client{URL: srv.URL, ProjectID: srv.ProjectID, Secret: srv.Secret, HTTP: http.DefaultClient}
+	return c.MustPost(t, path, body)
 }
 
 var emailSeq atomic.Int64

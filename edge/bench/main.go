@@ -39,6 +39,7 @@ import (
 
 	"github.com/latchauth/latch/edge/e2e"
 	"github.com/latchauth/latch/testharness"
+	"github.com/latchauth/latch/testharness/apitest"
 	"github.com/latchauth/latch/testharness/native"
 	"github.com/latchauth/latch/wasm/keys"
 )
@@ -380,31 +381,13 @@ func authenticate(client *http.Client, t *target) (time.Duration, error) {
 }
 
 func post(client *http.Client, t *target, path string, body any) (map[string]any, error) {
-	b, err := json.Marshal(body)
+	c := apitest.Client{URL: t.base, ProjectID: t.auth[0], Secret: t.auth[1], HTTP: client}
+	status, out, err := c.Post(path, body)
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequest(http.MethodPost, t.base+path, bytes.NewReader(b))
-	if err != nil {
-		return nil, err
-	}
-	req.SetBasicAuth(t.auth[0], t.auth[1])
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: status %d: %s", path, resp.StatusCode, raw)
-	}
-	var out map[string]any
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if status != http.StatusOK {
+		return nil, fmt.Errorf("%s: status %d: %v", path, status, out)
 	}
 	return out, nil
 }

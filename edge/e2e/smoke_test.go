@@ -3,18 +3,18 @@
 package e2e
 
 import (
-	"bytes"
+	"context"
 	"crypto/rsa"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/latchauth/latch/testharness/apitest"
 )
 
 // api is a minimal Latch client for the tests.
@@ -46,41 +46,15 @@ func (a *api) callAs(method, path string, body any, auth bool, user, pass string
 
 // do is call without the test: safe from any goroutine.
 func (a *api) do(method, path string, body any, auth bool, user, pass string) (int, map[string]any, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return 0, nil, err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, a.target.BaseURL+path, rd)
+	c := apitest.Client{URL: a.target.BaseURL, ProjectID: user, Secret: pass, NoAuth: !auth, HTTP: a.client}
+	status, out, err := c.Do(context.Background(), method, path, body)
 	if err != nil {
 		return 0, nil, err
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if sc, ok := out["status_code"].(float64); !ok || int(sc) != status {
+		return 0, nil, fmt.Errorf("%s %s: status_code %v, HTTP status %d", method, path, out["status_code"], status)
 	}
-	if auth {
-		req.SetBasicAuth(user, pass)
-	}
-	resp, err := a.client.Do(req)
-	if err != nil {
-		return 0, nil, fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, nil, fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	var out map[string]any
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return 0, nil, fmt.Errorf("%s %s: status %d, body not JSON: %q", method, path, resp.StatusCode, raw)
-	}
-	if sc, ok := out["status_code"].(float64); !ok || int(sc) != resp.StatusCode {
-		return 0, nil, fmt.Errorf("%s %s: status_code %v, HTTP status %d", method, path, out["status_code"], resp.StatusCode)
-	}
-	return resp.StatusCode, out, nil
+	return status, out, nil
 }
 
 // try is must without the test: safe from any goroutine.

@@ -1,21 +1,19 @@
 package engine_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
 
 	sqlite "github.com/ncruces/go-sqlite3/driver"
 
+	"github.com/latchauth/latch/testharness/apitest"
 	"github.com/latchauth/latch/wasm/engine"
 	"github.com/latchauth/latch/wasm/migrations"
 )
@@ -105,12 +103,12 @@ func TestSignupSurvivesCrash(t *testing.T) {
 	}
 	crashing, healthy := newEngine(crashingDB), newEngine(healthyDB)
 	post := func(h http.Handler, path string, body any) int {
-		raw, _ := json.Marshal(body)
-		req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(raw))
-		req.SetBasicAuth("project-test-crash", "secret")
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		return rec.Code
+		c := apitest.Client{Handler: h, ProjectID: "project-test-crash", Secret: "secret"}
+		status, _, err := c.Post(path, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return status
 	}
 	const password = "Latch-Quartz-7f3a9c1e!"
 	for writes := range 4 {

@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/latchauth/latch/testharness/apitest"
 	"github.com/latchauth/latch/verifier"
 	"github.com/latchauth/latch/wasm/engine"
 )
@@ -41,20 +41,13 @@ func FuzzReadersAgree(f *testing.F) {
 		f.Fatal(err)
 	}
 	key := &k.Private.PublicKey
+	api := apitest.Client{Handler: e, ProjectID: project, Secret: "secret"}
 	call := func(path string, body any) (int, map[string]any) {
-		raw, ok := body.([]byte)
-		if !ok {
-			raw, _ = json.Marshal(body)
+		status, out, err := api.Post(path, body)
+		if err != nil {
+			f.Fatal(err)
 		}
-		req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(raw))
-		req.SetBasicAuth(project, "secret")
-		rec := httptest.NewRecorder()
-		e.ServeHTTP(rec, req)
-		var out map[string]any
-		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
-			f.Fatalf("%s: body is not JSON: %q", path, rec.Body.Bytes())
-		}
-		return rec.Code, out
+		return status, out
 	}
 	_, created := call("/v1/users", map[string]any{"email": "readers@example.com"})
 	userID, _ := created["user_id"].(string)

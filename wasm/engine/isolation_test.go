@@ -1,13 +1,12 @@
 package engine_test
 
 import (
+	"context"
 	"crypto/rand"
-	"encoding/json"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 
+	"github.com/latchauth/latch/testharness/apitest"
 	"github.com/latchauth/latch/wasm/engine"
 	"github.com/latchauth/latch/wasm/keys"
 )
@@ -39,13 +38,12 @@ func TestTwoEnginesDoNotInterfere(t *testing.T) {
 	a := mk("project-test-aaaaaaaa-0000-4000-8000-000000000000", "secret-a")
 	b := mk("project-test-bbbbbbbb-0000-4000-8000-000000000000", "secret-b")
 	call := func(p *project, user, pass, method, path, body string) (int, map[string]any) {
-		req := httptest.NewRequest(method, path, strings.NewReader(body))
-		req.SetBasicAuth(user, pass)
-		rec := httptest.NewRecorder()
-		p.e.ServeHTTP(rec, req)
-		var out map[string]any
-		_ = json.Unmarshal(rec.Body.Bytes(), &out)
-		return rec.Code, out
+		c := apitest.Client{Handler: p.e, ProjectID: user, Secret: pass}
+		status, out, err := c.Do(context.Background(), method, path, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return status, out
 	}
 	_, u := call(a, a.id, a.secret, http.MethodPost, "/v1/users", `{"email":"iso@example.com"}`)
 	_, ml := call(a, a.id, a.secret, http.MethodPost, "/v1/magic_links", `{"user_id":"`+u["user_id"].(string)+`"}`)

@@ -2,10 +2,10 @@ package engine_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/latchauth/latch/testharness/apitest"
 	"github.com/latchauth/latch/wasm/engine"
 	"github.com/latchauth/latch/wasm/password"
 )
@@ -26,11 +26,12 @@ func TestPasswordRehashedWhenParamsChange(t *testing.T) {
 		return e
 	}
 	post := func(e *engine.Engine, path, body string) int {
-		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
-		req.SetBasicAuth("project-test-rehash", "s")
-		rec := httptest.NewRecorder()
-		e.ServeHTTP(rec, req)
-		return rec.Code
+		c := apitest.Client{Handler: e, ProjectID: "project-test-rehash", Secret: "s"}
+		status, _, err := c.Post(path, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return status
 	}
 	stored := func() string {
 		var h string

@@ -2,8 +2,7 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
-	"io"
+	"context"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/latchauth/latch/testharness/apitest"
 )
 
 func TestRunUsage(t *testing.T) {
@@ -93,22 +94,16 @@ func start(t *testing.T, args ...string) (fields map[string]string, stop func() 
 
 func request(t *testing.T, f map[string]string, method, path, body string) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest(method, f["latch-local: serving"]+path, strings.NewReader(body))
+	c := apitest.Client{URL: f["latch-local: serving"], ProjectID: f["project_id:"], Secret: f["secret:"], HTTP: http.DefaultClient}
+	var b any
+	if body != "" {
+		b = body
+	}
+	status, out, err := c.Do(context.Background(), method, path, b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.SetBasicAuth(f["project_id:"], f["secret:"])
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("%s %s: %v: %s", method, path, err, raw)
-	}
-	return resp.StatusCode, out
+	return status, out
 }
 
 func TestRunServesAndKeepsState(t *testing.T) {
