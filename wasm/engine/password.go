@@ -3,7 +3,7 @@ package engine
 import (
 	"io"
 
-	"github.com/latchauth/latch/wasm/password"
+	"github.com/latchauth/latch/wasm/internal/password"
 )
 
 // PasswordHasher hashes passwords and checks them against stored hashes.

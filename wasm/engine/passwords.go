@@ -3,7 +3,7 @@ package engine
 import (
 	"errors"
 
-	"github.com/latchauth/latch/wasm/password"
+	"github.com/latchauth/latch/wasm/internal/password"
 )
 
 const maxPasswordBytes = 256

@@ -7,7 +7,7 @@ import (
 
 	"github.com/latchauth/latch/testharness/apitest"
 	"github.com/latchauth/latch/wasm/engine"
-	"github.com/latchauth/latch/wasm/password"
+	"github.com/latchauth/latch/wasm/internal/password"
 )
 
 // TestPasswordRehashedWhenParamsChange raises the hash parameters between

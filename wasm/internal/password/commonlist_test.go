@@ -30,7 +30,7 @@ func TestCommonListGenerated(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Fatal("common.txt is stale; run go test ./wasm/password/ -run TestCommonListGenerated -update")
+		t.Fatal("common.txt is stale; run go test ./wasm/internal/password/ -run TestCommonListGenerated -update")
 	}
 	n := bytes.Count(got, []byte("\n"))
 	if n < 3000 || n > 10000 {

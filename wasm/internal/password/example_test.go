@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/latchauth/latch/wasm/password"
+	"github.com/latchauth/latch/wasm/internal/password"
 )
 
 func ExampleHasher() {

@@ -4,7 +4,7 @@
 # process so that the reported sys-MiB (linear memory on Wasm) belongs to
 # that benchmark alone.
 #
-#   wasm/password/bench.sh [count] [benchtime] [bench-regexp...]
+#   wasm/internal/password/bench.sh [count] [benchtime] [bench-regexp...]
 #
 # Needs node on PATH for js/wasm and the wazero CLI for wasip1
 # (go install github.com/tetratelabs/wazero/cmd/wazero@v1.12.0); a missing

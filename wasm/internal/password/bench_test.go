@@ -13,9 +13,9 @@ import (
 // the Wasm ports, with the Go distribution's exec wrappers on PATH:
 //
 //	PATH="$(go env GOROOT)/lib/wasm:$PATH" GOOS=js GOARCH=wasm \
-//	    go test -run '^$' -bench . -benchtime 10x ./wasm/password/
+//	    go test -run '^$' -bench . -benchtime 10x ./wasm/internal/password/
 //	PATH="$(go env GOROOT)/lib/wasm:$HOME/go/bin:$PATH" GOWASIRUNTIME=wazero \
-//	    GOOS=wasip1 GOARCH=wasm go test -run '^$' -bench . -benchtime 10x ./wasm/password/
+//	    GOOS=wasip1 GOARCH=wasm go test -run '^$' -bench . -benchtime 10x ./wasm/internal/password/
 //
 // (js/wasm runs under Node; wasip1 needs the wazero CLI installed with
 // go install github.com/tetratelabs/wazero/cmd/wazero@v1.12.0.)
