@@ -217,7 +217,7 @@ func newRSSMeter(t *testing.T, pids []int) *rssMeter {
 	}
 	m.before, m.peak = before, before
 	for _, pid := range pids {
-		if ResetPeakRSS(pid) != nil {
+		if resetPeakRSS(pid) != nil {
 			m.hwm = false
 		}
 	}
@@ -245,7 +245,7 @@ func newRSSMeter(t *testing.T, pids []int) *rssMeter {
 func (m *rssMeter) sum(field string) (int64, error) {
 	var n int64
 	for _, pid := range m.pids {
-		s, err := ProcStatus(pid, field)
+		s, err := procStatus(pid, field)
 		if err != nil {
 			return 0, err
 		}

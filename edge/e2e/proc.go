@@ -52,9 +52,9 @@ func (w *Worker) WorkerdPIDs() ([]int, error) {
 	return pids, nil
 }
 
-// ProcStatus returns the named fields of /proc/<pid>/status in bytes (the
+// procStatus returns the named fields of /proc/<pid>/status in bytes (the
 // memory fields, such as VmRSS and VmHWM, which the kernel reports in kB).
-func ProcStatus(pid int, names ...string) (map[string]int64, error) {
+func procStatus(pid int, names ...string) (map[string]int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return nil, fmt.Errorf("e2e: %w", err)
@@ -92,9 +92,9 @@ func ProcStatus(pid int, names ...string) (map[string]int64, error) {
 	return out, nil
 }
 
-// ResetPeakRSS resets the kernel's record of pid's peak resident set size
+// resetPeakRSS resets the kernel's record of pid's peak resident set size
 // (VmHWM) to its current size (clear_refs, Linux 4.0 and later).
-func ResetPeakRSS(pid int) error {
+func resetPeakRSS(pid int) error {
 	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0); err != nil {
 		return fmt.Errorf("e2e: reset peak RSS: %w", err)
 	}

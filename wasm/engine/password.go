@@ -18,5 +18,7 @@ type PasswordHasher interface {
 }
 
 // DefaultPasswordHasher returns the production hasher (see RATIONALE.md,
-// "Why these password hash parameters?").
+// "Why these password hash parameters?"), the one New uses when
+// Config.PasswordHasher is nil. It is exported for hosts that wrap it, for
+// example to count or time hashes.
 func DefaultPasswordHasher() PasswordHasher { return password.NewHasher(password.DefaultParams()) }

@@ -20,8 +20,8 @@ import (
 	"github.com/latchauth/latch/wasm/engine"
 )
 
-// Bits is the size of generated keys.
-const Bits = 2048
+// bits is the size of generated keys.
+const bits = 2048
 
 // Key is a private RSA signing key and its kid. RetiredAt is when it
 // stopped signing (Unix seconds), 0 while it signs: a retired key only
@@ -38,7 +38,7 @@ var ErrNoKeys = errors.New("keys: no RSA signing key in set")
 
 // Generate makes a new key with a kid of the form jwk-<env>-<uuid>.
 func Generate(random io.Reader, env string) (Key, error) {
-	priv, err := rsa.GenerateKey(random, Bits)
+	priv, err := rsa.GenerateKey(random, bits)
 	if err != nil {
 		return Key{}, fmt.Errorf("keys: generate: %w", err)
 	}

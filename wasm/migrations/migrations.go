@@ -14,11 +14,11 @@ import (
 )
 
 //go:embed *.sql
-var files embed.FS
+var migrationFS embed.FS
 
-// Files returns the migration files in the order they apply.
-func Files() ([]string, error) {
-	names, err := fs.Glob(files, "*.sql")
+// files returns the migration files in the order they apply.
+func files() ([]string, error) {
+	names, err := fs.Glob(migrationFS, "*.sql")
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
 	}
@@ -37,7 +37,7 @@ func Apply(ctx context.Context, db *sql.DB) error {
 	if _, err := db.ExecContext(ctx, create); err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
-	names, err := Files()
+	names, err := files()
 	if err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func Apply(ctx context.Context, db *sql.DB) error {
 		if n > 0 {
 			continue
 		}
-		body, err := files.ReadFile(name)
+		body, err := migrationFS.ReadFile(name)
 		if err != nil {
 			return fmt.Errorf("migrations: %w", err)
 		}

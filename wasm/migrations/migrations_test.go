@@ -43,7 +43,7 @@ func TestApplyIsIdempotent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	names, err := Files()
+	names, err := files()
 	if err != nil {
 		t.Fatal(err)
 	}
