@@ -121,6 +121,18 @@ var securityCases = []testCase{
 		c.fails(c.post("/v1/sessions/authenticate", `{"session_token":"`+token+`","attributes":{"user_agent":"a","user_agent":"b"}}`), http.StatusBadRequest, "bad_request")
 		c.ok(c.post("/v1/sessions/authenticate", `{"session_token":"`+token+`"}`))
 	}},
+	{name: "security/a refused step-up spends no password attempt", run: func(t *testing.T, c *client) {
+		_, email, pw := c.passwordUser("stepupspend")
+		_, other := c.login("stepupother", 60)
+		// Eleven guesses with another user's session: each is refused for
+		// the session before the password is looked at, so none counts
+		// toward the lockout of ten.
+		for range 11 {
+			c.fails(c.post("/v1/passwords/authenticate", obj{"email": email, "password": "wrong-" + pw,
+				"session_token": str(t, other, "session_token")}), http.StatusBadRequest, "session_user_mismatch")
+		}
+		c.ok(c.post("/v1/passwords/authenticate", obj{"email": email, "password": pw}))
+	}},
 	{name: "security/session jwt has one spelling", run: func(t *testing.T, c *client) {
 		_, login := c.login("jwtspelling", 60)
 		jwt := str(t, login, "session_jwt")

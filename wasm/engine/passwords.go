@@ -114,6 +114,12 @@ func (e *Engine) authenticatePassword(c *call) error {
 		e.hasher.Equalize(a.Password)
 		return errWrongPassword
 	}
+	// The step-up session and the claims are checked before an attempt is
+	// counted, so a refused step-up spends nothing.
+	stepUp, err := e.stepUpSession(ctx, &a.sessionArgs, u.ID)
+	if err != nil {
+		return err
+	}
 	now := e.now()
 	if err := e.claimAttempt(ctx, u.ID, now); err != nil {
 		return err
@@ -132,10 +138,6 @@ func (e *Engine) authenticatePassword(c *call) error {
 		}
 	}
 	if err := e.passwordSucceeded(ctx, u.ID, newHash, now); err != nil {
-		return err
-	}
-	stepUp, err := e.stepUpSession(ctx, &a.sessionArgs, u.ID)
-	if err != nil {
 		return err
 	}
 	res, err := e.login(ctx, &a.sessionArgs, stepUp, u, passwordFactor(u))
