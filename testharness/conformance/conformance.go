@@ -28,6 +28,21 @@ type Target struct {
 	// keys does. Nil for hosts that cannot; the rotation case then reports
 	// itself skipped.
 	RotateKeys func(t *testing.T)
+	// ReadMail returns the next message the host delivered to the address
+	// to — through its real transport, received by a real server — after
+	// those already returned, failing t when none arrives in time. Nil for
+	// hosts without mail; the email cases then report themselves skipped.
+	ReadMail func(t *testing.T, to string) Mail
+	// RedirectURL is on the host's allow-list of redirect URLs (and is
+	// its default); required with ReadMail.
+	RedirectURL string
+}
+
+// Mail is a message as a host delivered it.
+type Mail struct {
+	Subject string
+	Text    string
+	HTML    string
 }
 
 type testCase struct {
@@ -42,7 +57,7 @@ func Run(t *testing.T, tg Target) {
 	var all []testCase
 	for _, group := range [][]testCase{
 		protocolCases, userCases, magicLinkCases, sessionCases,
-		passwordCases, stepUpCases, claimCases, lifecycleCases, securityCases, keyCases,
+		passwordCases, stepUpCases, claimCases, lifecycleCases, securityCases, keyCases, emailCases,
 	} {
 		all = append(all, group...)
 	}

@@ -32,6 +32,11 @@ type Config struct {
 	Signer engine.Signer
 	// Now is the engine's clock; time.Now when nil.
 	Now func() time.Time
+	// Mailer, MailFrom and RedirectURLs are the engine's mail settings
+	// (engine.Config); no mail when Mailer is nil.
+	Mailer       engine.Mailer
+	MailFrom     string
+	RedirectURLs []string
 }
 
 // Server is the engine served natively.
@@ -83,7 +88,8 @@ func New(cfg Config) (s *Server, err error) {
 	if s.DB, err = OpenDB(filepath.Join(s.dir, "latch.db")); err != nil {
 		return nil, err
 	}
-	e, err := engine.New(engine.Config{ProjectID: cfg.ProjectID, Secret: cfg.Secret, DB: s.DB, Signer: cfg.Signer, Now: cfg.Now})
+	e, err := engine.New(engine.Config{ProjectID: cfg.ProjectID, Secret: cfg.Secret, DB: s.DB, Signer: cfg.Signer, Now: cfg.Now,
+		Mailer: cfg.Mailer, MailFrom: cfg.MailFrom, RedirectURLs: cfg.RedirectURLs})
 	if err != nil {
 		return nil, err
 	}

@@ -43,6 +43,20 @@ type Config struct {
 	Logger *slog.Logger
 	// PasswordHasher hashes and checks passwords; DefaultPasswordHasher when nil.
 	PasswordHasher PasswordHasher
+
+	// Mailer delivers magic links, codes and reset links. Without one the
+	// email endpoints answer 503 email_delivery_unavailable.
+	Mailer Mailer
+	// MailFrom is the sender of the engine's mail; required with a Mailer.
+	MailFrom string
+	// ProjectName names the project in mail; "Latch" when empty.
+	ProjectName string
+	// RedirectURLs are the URLs mailed links may lead to (absolute http or
+	// https); the first is the default when a request names none.
+	RedirectURLs []string
+	// MailTemplates overrides the built-in messages, by kind (Mail…);
+	// a field left empty keeps the built-in one.
+	MailTemplates map[string]MailTemplate
 }
 
 // Engine serves the Latch API. It holds no global state: any number of
@@ -56,6 +70,10 @@ type Engine struct {
 	wantUser, wantPass [32]byte
 	// header is the JWT header of the key that signed last.
 	header atomic.Pointer[jwtHeader]
+	// templates are the parsed mail templates, by kind.
+	templates map[string]*mailTemplate
+	// otpKey keys the HMAC under which one-time codes are stored.
+	otpKey [32]byte
 }
 
 // ErrConfig is wrapped by every error New returns.
@@ -94,9 +112,23 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.ProjectName == "" {
+		cfg.ProjectName = "Latch"
+	}
+	if cfg.Mailer != nil && cfg.MailFrom == "" {
+		return nil, fmt.Errorf("%w: a Mailer needs MailFrom", ErrConfig)
+	}
+	if err := checkRedirectURLs(cfg.RedirectURLs); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	templates, err := parseTemplates(cfg.MailTemplates)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
 	e := &Engine{
 		cfg: cfg, env: EnvOf(cfg.ProjectID), hasher: cfg.PasswordHasher,
 		wantUser: sha256.Sum256([]byte(cfg.ProjectID)), wantPass: sha256.Sum256([]byte(cfg.Secret)),
+		templates: templates, otpKey: sha256.Sum256([]byte("latch one-time code key\x00" + cfg.Secret)),
 	}
 	if e.hasher == nil {
 		e.hasher = DefaultPasswordHasher()

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"errors"
+	"net"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -13,9 +14,11 @@ import (
 	_ "github.com/ncruces/go-sqlite3/driver"
 
 	"github.com/latchauth/latch/testharness/conformance"
+	"github.com/latchauth/latch/testharness/mailbox"
 	"github.com/latchauth/latch/testharness/native"
 	"github.com/latchauth/latch/wasm/engine"
 	"github.com/latchauth/latch/wasm/keys"
+	"github.com/latchauth/latch/wasm/mail"
 )
 
 // testKey is generated once per test binary: RSA generation is slow.
@@ -107,16 +110,35 @@ func TestConformance(t *testing.T) {
 		t.Fatal(err)
 	}
 	signer := &rotatingSigner{set: []keys.Key{k}, cur: testSigner(t), env: "test", when: clk.Now}
+	box, smtpAddr := startMailbox(t)
+	const redirect = "http://localhost:3000/authenticate"
 	s := native.Start(t, native.Config{
-		ProjectID: "project-test-2d3b8f0e-4a55-4c1e-9b7a-0d1f4e6c8a21",
-		Secret:    "secret-test-conformance",
-		Signer:    signer,
-		Now:       clk.Now,
+		ProjectID:    "project-test-2d3b8f0e-4a55-4c1e-9b7a-0d1f4e6c8a21",
+		Secret:       "secret-test-conformance",
+		Signer:       signer,
+		Now:          clk.Now,
+		Mailer:       &mail.SMTP{Addr: smtpAddr},
+		MailFrom:     "Latch <login@latch.test>",
+		RedirectURLs: []string{redirect},
 	})
 	conformance.Run(t, conformance.Target{
 		BaseURL: s.URL, ProjectID: s.ProjectID, Secret: s.Secret,
 		Advance: clk.Advance, RotateKeys: signer.rotate,
+		ReadMail: conformance.MailboxReader(box), RedirectURL: redirect,
 	})
+}
+
+// startMailbox runs a mailbox's SMTP server on loopback for the test.
+func startMailbox(t *testing.T) (*mailbox.Mailbox, string) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	box := mailbox.New(0)
+	srv := mailbox.ServeSMTP(l, box, mailbox.SMTPConfig{})
+	t.Cleanup(func() { srv.Close() })
+	return box, srv.Addr
 }
 
 func TestNewRejectsIncompleteConfig(t *testing.T) {

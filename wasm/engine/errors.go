@@ -51,6 +51,18 @@ var (
 	errMethodNotAllowed    = newError(http.StatusMethodNotAllowed, "method_not_allowed", "Method not allowed on this endpoint.")
 	errTooLarge            = newError(http.StatusRequestEntityTooLarge, "request_too_large", "Request body exceeds %d bytes.", maxBodyBytes)
 	errInternal            = newError(http.StatusInternalServerError, "internal_server_error", "An unexpected error occurred.")
+	errMailUnavailable     = newError(http.StatusServiceUnavailable, "email_delivery_unavailable", "This Latch has no mail transport configured.")
+	errMailFailed          = newError(http.StatusBadGateway, "email_delivery_failed", "The email could not be delivered; nothing was sent. Try again.")
+	errInvalidRedirectURL  = newError(http.StatusBadRequest, "invalid_redirect_url", "The redirect URL is not on the project's list of redirect URLs.")
+	errNoRedirectURL       = newError(http.StatusBadRequest, "invalid_redirect_url", "No redirect URL was given and the project has none configured.")
+	errTooManyRequests     = newError(http.StatusTooManyRequests, "too_many_requests", "Too many emails were sent to this address; try again later.")
+	errOTPExpiration       = newError(http.StatusBadRequest, "invalid_expiration_minutes", "expiration_minutes must be between %d and %d.", minOTPMinutes, maxOTPMinutes)
+	errInvalidMethodID     = newError(http.StatusBadRequest, "invalid_method_id", "method_id is malformed.")
+	errInvalidCode         = newError(http.StatusBadRequest, "invalid_code", "code must be 6 digits.")
+	errOTPNotFound         = newError(http.StatusNotFound, "otp_code_not_found", "The code could not be found: it was never sent, was used or has expired.")
+	errOTPWrong            = newError(http.StatusUnauthorized, "unable_to_auth_otp_code", "The code is incorrect, or too many wrong codes were tried.")
+	errResetNotFound       = newError(http.StatusNotFound, "reset_token_not_found", "The password reset link could not be found.")
+	errResetUsed           = newError(http.StatusUnauthorized, "unable_to_reset_password", "The password reset link was already used or has expired.")
 )
 
 func badRequest(format string, args ...any) *apiError {

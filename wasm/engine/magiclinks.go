@@ -98,10 +98,11 @@ func (e *Engine) authenticateMagicLink(c *call) error {
 	if link.DeliveryMethod == deliveryEmail {
 		f = factor{Type: "magic_link", DeliveryMethod: deliveryEmail, EmailFactor: &emailFactor{EmailID: u.EmailID, EmailAddress: u.Email}}
 		methodID = u.EmailID
-		if err := e.verifyEmail(ctx, u.ID); err != nil {
+		if err := e.verifyEmail(ctx, u); err != nil {
 			return err
 		}
-		u.EmailVerified = true
+	} else if err := e.activate(ctx, u); err != nil {
+		return err
 	}
 	res, err := e.login(ctx, &a.sessionArgs, stepUp, u, f)
 	if err != nil {

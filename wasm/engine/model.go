@@ -17,7 +17,14 @@ type user struct {
 	UntrustedMetadata string `json:"untrusted_metadata"`
 	CreatedAt         int64  `json:"created_at"`
 	PasswordID        string `json:"password_id"` // empty when the user has no password
+	Status            string `json:"status"`      // "active", or "pending" until the first login
 }
+
+// User statuses.
+const (
+	statusActive  = "active"
+	statusPending = "pending"
+)
 
 // emptyList marshals as [], for the API's always-empty lists.
 type emptyList [0]struct{}
@@ -72,7 +79,7 @@ func (u *user) view() *userView {
 		Emails:            [1]emailView{{Email: u.Email, EmailID: u.EmailID, Verified: u.EmailVerified}},
 		Name:              nameView{FirstName: u.FirstName, LastName: u.LastName, MiddleName: u.MiddleName},
 		Roles:             roles{defaultRole},
-		Status:            "active",
+		Status:            u.Status,
 		TrustedMetadata:   json.RawMessage(u.TrustedMetadata),
 		UntrustedMetadata: json.RawMessage(u.UntrustedMetadata),
 		UserID:            u.ID,

@@ -140,6 +140,9 @@ func (e *Engine) authenticatePassword(c *call) error {
 	if err := e.passwordSucceeded(ctx, u.ID, newHash, now); err != nil {
 		return err
 	}
+	if err := e.activate(ctx, u); err != nil {
+		return err
+	}
 	res, err := e.login(ctx, &a.sessionArgs, stepUp, u, passwordFactor(u))
 	if err != nil {
 		return err

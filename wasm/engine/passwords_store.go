@@ -32,6 +32,12 @@ func (e *Engine) insertUserWithPassword(ctx context.Context, u *user, hash strin
 	return nil
 }
 
+// userByEmail loads the user with this email, or errNoRows.
+func (e *Engine) userByEmail(ctx context.Context, email string) (*user, error) {
+	u, _, err := e.userWithPassword(ctx, email)
+	return u, err
+}
+
 // userWithPassword loads the user with this email and its password hash
 // ("" when the user has no password) in one statement, or errNoRows.
 func (e *Engine) userWithPassword(ctx context.Context, email string) (*user, string, error) {

@@ -34,7 +34,7 @@ const userObject = `json_object('user_id', u.user_id, 'email', u.email, 'email_i
 	'email_verified', json(iif(u.email_verified, 'true', 'false')), 'first_name', u.first_name,
 	'middle_name', u.middle_name, 'last_name', u.last_name, 'trusted_metadata', u.trusted_metadata,
 	'untrusted_metadata', u.untrusted_metadata, 'created_at', u.created_at,
-	'password_id', COALESCE(p.password_id, ''))`
+	'password_id', COALESCE(p.password_id, ''), 'status', u.status)`
 
 // sessionObject is a session row (alias s) as one JSON object, its JSON
 // columns embedded as JSON.
@@ -54,10 +54,10 @@ func scanJSON(sc interface{ Scan(...any) error }, dst any) error {
 
 func (e *Engine) insertUser(ctx context.Context, u *user) error {
 	_, err := e.cfg.DB.ExecContext(ctx, `INSERT INTO users (user_id, email, email_id, email_verified,
-		first_name, middle_name, last_name, trusted_metadata, untrusted_metadata, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		first_name, middle_name, last_name, trusted_metadata, untrusted_metadata, created_at, status)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.Email, u.EmailID, u.EmailVerified, u.FirstName, u.MiddleName, u.LastName,
-		u.TrustedMetadata, u.UntrustedMetadata, u.CreatedAt)
+		u.TrustedMetadata, u.UntrustedMetadata, u.CreatedAt, u.Status)
 	if isUniqueViolation(err) {
 		return errDuplicateEmail
 	}
@@ -90,6 +90,8 @@ func (e *Engine) deleteUserRows(ctx context.Context, id string, now int64) error
 	}{
 		{`UPDATE sessions SET revoked_at = ?, version = version + 1 WHERE user_id = ? AND revoked_at IS NULL`, []any{now, id}},
 		{`DELETE FROM magic_links WHERE user_id = ?`, []any{id}},
+		{`DELETE FROM email_otps WHERE user_id = ?`, []any{id}},
+		{`DELETE FROM password_resets WHERE user_id = ?`, []any{id}},
 		{`DELETE FROM passwords WHERE user_id = ?`, []any{id}},
 		{`DELETE FROM users WHERE user_id = ?`, []any{id}},
 	}
@@ -294,13 +296,28 @@ func (e *Engine) magicLinkWithUser(ctx context.Context, hash string) (*magicLink
 	return m, u, nil
 }
 
-// verifyEmail marks the user's email verified: following a link that was
-// mailed to it proves the user reads it.
-func (e *Engine) verifyEmail(ctx context.Context, userID string) error {
-	_, err := e.cfg.DB.ExecContext(ctx, `UPDATE users SET email_verified = 1 WHERE user_id = ? AND email_verified = 0`, userID)
+// verifyEmail marks the user's email verified — following a link or
+// entering a code that was mailed to it proves the user reads it — and
+// the user active, as any first login does.
+func (e *Engine) verifyEmail(ctx context.Context, u *user) error {
+	_, err := e.cfg.DB.ExecContext(ctx, `UPDATE users SET email_verified = 1, status = 'active'
+		WHERE user_id = ? AND (email_verified = 0 OR status != 'active')`, u.ID)
 	if err != nil {
 		return fmt.Errorf("engine: verify email: %w", err)
 	}
+	u.EmailVerified, u.Status = true, statusActive
+	return nil
+}
+
+// activate makes a pending user active: its first successful login.
+func (e *Engine) activate(ctx context.Context, u *user) error {
+	if u.Status == statusActive {
+		return nil
+	}
+	if _, err := e.cfg.DB.ExecContext(ctx, `UPDATE users SET status = 'active' WHERE user_id = ? AND status != 'active'`, u.ID); err != nil {
+		return fmt.Errorf("engine: activate user: %w", err)
+	}
+	u.Status = statusActive
 	return nil
 }
 

@@ -65,7 +65,7 @@ func (e *Engine) newUser(email string, name nameArgs, trusted, untrusted json.Ra
 	return &user{
 		ID: e.newID("user"), Email: addr, EmailID: e.newID("email"),
 		FirstName: name.FirstName, MiddleName: name.MiddleName, LastName: name.LastName,
-		TrustedMetadata: tm, UntrustedMetadata: um, CreatedAt: e.now(),
+		TrustedMetadata: tm, UntrustedMetadata: um, CreatedAt: e.now(), Status: statusActive,
 	}, nil
 }
 
@@ -87,7 +87,7 @@ func (e *Engine) createUser(c *call) error {
 	if err := e.insertUser(c.r.Context(), u); err != nil {
 		return err
 	}
-	c.reply(map[string]any{"user_id": u.ID, "email_id": u.EmailID, "status": "active", "user": u.view()})
+	c.reply(map[string]any{"user_id": u.ID, "email_id": u.EmailID, "status": u.Status, "user": u.view()})
 	return nil
 }
 

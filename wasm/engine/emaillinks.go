@@ -1,0 +1,179 @@
+package engine
+
+import (
+	"context"
+	"errors"
+)
+
+// emailLinkArgs are the fields of magic_links/email/login_or_create and
+// magic_links/email/send.
+type emailLinkArgs struct {
+	Email                   string      `json:"email"`
+	LoginMagicLinkURL       string      `json:"login_magic_link_url"`
+	SignupMagicLinkURL      string      `json:"signup_magic_link_url"`
+	LoginExpirationMinutes  int         `json:"login_expiration_minutes"`
+	SignupExpirationMinutes int         `json:"signup_expiration_minutes"`
+	Attributes              *attributes `json:"attributes"`
+	CreateUserAsPending     bool        `json:"create_user_as_pending"`
+	SessionToken            string      `json:"session_token"`
+	SessionJWT              string      `json:"session_jwt"`
+}
+
+// check validates the fields before anything is read or written, and
+// fills in the defaults.
+func (e *Engine) checkLinkArgs(a *emailLinkArgs) (string, error) {
+	addr, err := normalEmail(a.Email)
+	if err != nil {
+		return "", err
+	}
+	for _, m := range []*int{&a.LoginExpirationMinutes, &a.SignupExpirationMinutes} {
+		if *m == 0 {
+			*m = defaultMagicLinkMinutes
+		}
+		if *m < minMagicLinkMinutes || *m > maxMagicLinkMinutes {
+			return "", errExpirationMinutes
+		}
+	}
+	for _, u := range []*string{&a.LoginMagicLinkURL, &a.SignupMagicLinkURL} {
+		if *u, err = e.redirectURL(*u); err != nil {
+			return "", err
+		}
+	}
+	if a.SessionToken != "" && a.SessionJWT != "" {
+		return "", errTooManySessionArgs
+	}
+	return addr, e.mailReady()
+}
+
+// POST /v1/magic_links/email/login_or_create — mails a login link to an
+// existing user, or a signup link to a user it creates.
+func (e *Engine) loginOrCreateEmailLink(c *call) error {
+	var a emailLinkArgs
+	if err := c.decode(&a); err != nil {
+		return err
+	}
+	if a.SessionToken != "" || a.SessionJWT != "" {
+		return badRequest("login_or_create takes no session; use magic_links/email/send.")
+	}
+	addr, err := e.checkLinkArgs(&a)
+	if err != nil {
+		return err
+	}
+	ctx := c.r.Context()
+	if err := e.claimSend(ctx, addr, e.now()); err != nil {
+		return err
+	}
+	u, created, err := e.userForEmail(ctx, addr, a.CreateUserAsPending)
+	if err != nil {
+		return err
+	}
+	if err := e.mailLink(ctx, u, &a); err != nil {
+		return err
+	}
+	c.reply(map[string]any{"user_id": u.ID, "email_id": u.EmailID, "user_created": created})
+	return nil
+}
+
+// POST /v1/magic_links/email/send — mails a login link to an existing user.
+func (e *Engine) sendEmailLink(c *call) error {
+	var a emailLinkArgs
+	if err := c.decode(&a); err != nil {
+		return err
+	}
+	addr, err := e.checkLinkArgs(&a)
+	if err != nil {
+		return err
+	}
+	ctx := c.r.Context()
+	u, err := e.mailableUser(ctx, addr, a.SessionToken, a.SessionJWT)
+	if err != nil {
+		return err
+	}
+	if err := e.claimSend(ctx, addr, e.now()); err != nil {
+		return err
+	}
+	if err := e.mailLink(ctx, u, &a); err != nil {
+		return err
+	}
+	c.reply(map[string]any{"user_id": u.ID, "email_id": u.EmailID})
+	return nil
+}
+
+// mailLink stores a new magic link for u and mails it: the signup link
+// and expiry to a user who never logged in (pending or just created), the
+// login ones to others. A link whose mail failed is deleted again.
+func (e *Engine) mailLink(ctx context.Context, u *user, a *emailLinkArgs) error {
+	kind, redirect, minutes := MailMagicLinkLogin, a.LoginMagicLinkURL, a.LoginExpirationMinutes
+	if u.Status == statusPending {
+		kind, redirect, minutes = MailMagicLinkSignup, a.SignupMagicLinkURL, a.SignupExpirationMinutes
+	}
+	token, err := e.newMagicLinkToken()
+	if err != nil {
+		return err
+	}
+	now := e.now()
+	hash := hashToken(token)
+	if err := e.insertMagicLink(ctx, hash, u.ID, deliveryEmail, now, now+int64(minutes)*60); err != nil {
+		return err
+	}
+	err = e.sendMail(ctx, kind, &MailData{Email: u.Email, Link: mailedLink(redirect, "magic_links", token), ExpiresInMinutes: minutes})
+	if err != nil {
+		e.dropUnsent(ctx, `DELETE FROM magic_links WHERE token_hash = ?`, hash)
+	}
+	return err
+}
+
+// dropUnsent deletes what a failed mail would have made usable. It runs
+// even if the caller has gone: the mail was not delivered either way.
+func (e *Engine) dropUnsent(ctx context.Context, query string, args ...any) {
+	if _, err := e.cfg.DB.ExecContext(context.WithoutCancel(ctx), query, args...); err != nil {
+		e.cfg.Logger.Error("engine: drop unsent", "err", err)
+	}
+}
+
+// userForEmail returns the user with addr, creating one (pending when
+// asked) if there is none, and whether it did.
+func (e *Engine) userForEmail(ctx context.Context, addr string, pending bool) (*user, bool, error) {
+	u, err := e.userByEmail(ctx, addr)
+	if err == nil || !errors.Is(err, errNoRows) {
+		return u, false, err
+	}
+	u, err = e.newUser(addr, nameArgs{}, nil, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	if pending {
+		u.Status = statusPending
+	}
+	err = e.insertUser(ctx, u)
+	if errors.Is(err, errDuplicateEmail) {
+		// Created concurrently: that user is the one.
+		u, err = e.userByEmail(ctx, addr)
+		return u, false, err
+	}
+	return u, err == nil, err
+}
+
+// mailableUser returns the existing user with addr (email_not_found
+// otherwise). A session given with the request must be a live session of
+// that user: Latch users have one email each, so a session cannot add
+// another.
+func (e *Engine) mailableUser(ctx context.Context, addr, token, jwt string) (*user, error) {
+	u, err := e.userByEmail(ctx, addr)
+	if errors.Is(err, errNoRows) {
+		return nil, errEmailNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if token != "" || jwt != "" {
+		s, _, err := e.liveSession(ctx, token, jwt)
+		if err != nil {
+			return nil, err
+		}
+		if s.UserID != u.ID {
+			return nil, errSessionUserMismatch
+		}
+	}
+	return u, nil
+}

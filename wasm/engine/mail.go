@@ -1,0 +1,228 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	htmltemplate "html/template"
+	"net/url"
+	"strings"
+	texttemplate "text/template"
+)
+
+// MailTemplate is the source of one kind of message: Go templates
+// (text/template for Subject and Text, html/template for HTML) over
+// MailData.
+type MailTemplate struct {
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// MailData is what a MailTemplate may use.
+type MailData struct {
+	// ProjectName names the project (Config.ProjectName).
+	ProjectName string
+	// Email is the recipient.
+	Email string
+	// Link is the magic link or reset link; empty in a code's message.
+	Link string
+	// Code is the one-time code; empty in a link's message.
+	Code string
+	// ExpiresInMinutes is how long the link or code works.
+	ExpiresInMinutes int
+}
+
+// defaultTemplates are the messages the engine sends unless
+// Config.MailTemplates overrides them.
+func defaultTemplates() map[string]MailTemplate {
+	return map[string]MailTemplate{
+	MailMagicLinkLogin: {
+		Subject: "Your {{.ProjectName}} login link",
+		Text:    "Log in to {{.ProjectName}} with this link:\n\n{{.Link}}\n\nIt works once, for {{.ExpiresInMinutes}} minutes. If you did not ask for it, ignore this mail.\n",
+		HTML:    `<p>Log in to {{.ProjectName}} with this link:</p><p><a href="{{.Link}}">Log in to {{.ProjectName}}</a></p><p>It works once, for {{.ExpiresInMinutes}} minutes. If you did not ask for it, ignore this mail.</p>`,
+	},
+	MailMagicLinkSignup: {
+		Subject: "Finish signing up for {{.ProjectName}}",
+		Text:    "Finish signing up for {{.ProjectName}} with this link:\n\n{{.Link}}\n\nIt works once, for {{.ExpiresInMinutes}} minutes. If you did not ask for it, ignore this mail.\n",
+		HTML:    `<p>Finish signing up for {{.ProjectName}} with this link:</p><p><a href="{{.Link}}">Sign up for {{.ProjectName}}</a></p><p>It works once, for {{.ExpiresInMinutes}} minutes. If you did not ask for it, ignore this mail.</p>`,
+	},
+	MailOTP: {
+		Subject: "Your {{.ProjectName}} code: {{.Code}}",
+		Text:    "Your {{.ProjectName}} login code is {{.Code}}\n\nIt works once, for {{.ExpiresInMinutes}} minutes. If you did not ask for it, ignore this mail.\n",
+		HTML:    `<p>Your {{.ProjectName}} login code is</p><p style="font-size:24px;letter-spacing:4px"><strong>{{.Code}}</strong></p><p>It works once, for {{.ExpiresInMinutes}} minutes. If you did not ask for it, ignore this mail.</p>`,
+	},
+	MailPasswordReset: {
+		Subject: "Reset your {{.ProjectName}} password",
+		Text:    "Reset your {{.ProjectName}} password with this link:\n\n{{.Link}}\n\nIt works once, for {{.ExpiresInMinutes}} minutes. If you did not ask for it, ignore this mail: your password stays as it is.\n",
+		HTML:    `<p>Reset your {{.ProjectName}} password with this link:</p><p><a href="{{.Link}}">Reset your password</a></p><p>It works once, for {{.ExpiresInMinutes}} minutes. If you did not ask for it, ignore this mail: your password stays as it is.</p>`,
+	},
+	}
+}
+
+// mailTemplate is a MailTemplate parsed.
+type mailTemplate struct {
+	subject, text *texttemplate.Template
+	html          *htmltemplate.Template
+}
+
+// parseTemplates parses the default templates with overrides applied.
+func parseTemplates(overrides map[string]MailTemplate) (map[string]*mailTemplate, error) {
+	defaults := defaultTemplates()
+	out := make(map[string]*mailTemplate, len(defaults))
+	for kind := range overrides {
+		if _, ok := defaults[kind]; !ok {
+			return nil, fmt.Errorf("engine: mail template for unknown kind %q", kind)
+		}
+	}
+	for kind, src := range defaults {
+		if o, ok := overrides[kind]; ok {
+			if o.Subject != "" {
+				src.Subject = o.Subject
+			}
+			if o.Text != "" {
+				src.Text = o.Text
+			}
+			if o.HTML != "" {
+				src.HTML = o.HTML
+			}
+		}
+		t := &mailTemplate{}
+		var err error
+		if t.subject, err = texttemplate.New(kind + " subject").Option("missingkey=error").Parse(src.Subject); err != nil {
+			return nil, fmt.Errorf("engine: mail template %s: %w", kind, err)
+		}
+		if t.text, err = texttemplate.New(kind + " text").Option("missingkey=error").Parse(src.Text); err != nil {
+			return nil, fmt.Errorf("engine: mail template %s: %w", kind, err)
+		}
+		if t.html, err = htmltemplate.New(kind + " html").Option("missingkey=error").Parse(src.HTML); err != nil {
+			return nil, fmt.Errorf("engine: mail template %s: %w", kind, err)
+		}
+		// Render once with sample data, so a broken template fails New
+		// rather than a login.
+		if _, err := t.render(kind, "", &MailData{ProjectName: "Latch", Email: "a@example.com", Link: "https://example.com/", Code: "123456", ExpiresInMinutes: 5}); err != nil {
+			return nil, err
+		}
+		out[kind] = t
+	}
+	return out, nil
+}
+
+func (t *mailTemplate) render(kind, from string, d *MailData) (*Message, error) {
+	var subject, text, html bytes.Buffer
+	if err := t.subject.Execute(&subject, d); err != nil {
+		return nil, fmt.Errorf("engine: mail template %s: %w", kind, err)
+	}
+	if err := t.text.Execute(&text, d); err != nil {
+		return nil, fmt.Errorf("engine: mail template %s: %w", kind, err)
+	}
+	if err := t.html.Execute(&html, d); err != nil {
+		return nil, fmt.Errorf("engine: mail template %s: %w", kind, err)
+	}
+	// A subject is one line, whatever a template or its data holds.
+	s := strings.Join(strings.Fields(subject.String()), " ")
+	return &Message{From: from, To: d.Email, Subject: s, Text: text.String(), HTML: html.String(), Kind: kind}, nil
+}
+
+// sendMail renders and delivers a message of kind to d.Email.
+func (e *Engine) sendMail(ctx context.Context, kind string, d *MailData) error {
+	d.ProjectName = e.cfg.ProjectName
+	m, err := e.templates[kind].render(kind, e.cfg.MailFrom, d)
+	if err != nil {
+		return err
+	}
+	if err := e.cfg.Mailer.Send(ctx, m); err != nil {
+		e.cfg.Logger.Error("engine: mail not delivered", "kind", kind, "err", err)
+		return errMailFailed
+	}
+	return nil
+}
+
+// checkRedirectURLs validates the allow-list of Config.RedirectURLs.
+func checkRedirectURLs(list []string) error {
+	for _, raw := range list {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "" {
+			return fmt.Errorf("engine: redirect URL %q is not an absolute http(s) URL without user info or fragment", raw)
+		}
+	}
+	return nil
+}
+
+// redirectURL returns the URL a mailed link leads to: raw when it is on
+// the allow-list, the list's first entry when raw is empty. A URL is on
+// the list when its scheme, host (with port) and path equal an entry's; it
+// may add a query of its own. See RATIONALE.md, "Why an allow-list of
+// redirect URLs?".
+func (e *Engine) redirectURL(raw string) (string, error) {
+	if raw == "" {
+		if len(e.cfg.RedirectURLs) == 0 {
+			return "", errNoRedirectURL
+		}
+		return e.cfg.RedirectURLs[0], nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.User != nil || u.Fragment != "" || len(raw) > 2048 {
+		return "", errInvalidRedirectURL
+	}
+	for _, allowed := range e.cfg.RedirectURLs {
+		a, _ := url.Parse(allowed)
+		if strings.EqualFold(u.Scheme, a.Scheme) && strings.EqualFold(u.Host, a.Host) && u.EscapedPath() == a.EscapedPath() {
+			return raw, nil
+		}
+	}
+	return "", errInvalidRedirectURL
+}
+
+// mailedLink is redirect with stytch_token_type and token added to its
+// query, as Stytch's mailed links are.
+func mailedLink(redirect, tokenType, token string) string {
+	u, _ := url.Parse(redirect) // checked by redirectURL
+	q := u.Query()
+	q.Set("stytch_token_type", tokenType)
+	q.Set("token", token)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// Send limits per address: at most one mail in mailGap seconds and
+// mailHourly in an hour, so that Latch cannot be used to flood an inbox.
+const (
+	mailGap    = 20
+	mailHourly = 10
+	mailWindow = 3600
+)
+
+// claimSend counts a mail to email before it is sent, in one conditional
+// statement, and answers too_many_requests when the address has had its
+// share.
+func (e *Engine) claimSend(ctx context.Context, email string, now int64) error {
+	cut := now - mailWindow
+	res, err := e.cfg.DB.ExecContext(ctx, `INSERT INTO mail_sends (email, window_at, sent, last_at) VALUES (?, ?, 1, ?)
+		ON CONFLICT (email) DO UPDATE SET
+			sent = CASE WHEN window_at <= ? THEN 1 ELSE sent + 1 END,
+			window_at = CASE WHEN window_at <= ? THEN ? ELSE window_at END,
+			last_at = ?
+		WHERE last_at <= ? AND (window_at <= ? OR sent < ?)`,
+		email, now, now, cut, cut, now, now, now-mailGap, cut, mailHourly)
+	if err != nil {
+		return fmt.Errorf("engine: count mail: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("engine: count mail: %w", err)
+	}
+	if n == 0 {
+		return errTooManyRequests
+	}
+	return nil
+}
+
+// mailReady answers email_delivery_unavailable when no mail transport is
+// configured.
+func (e *Engine) mailReady() error {
+	if e.cfg.Mailer == nil {
+		return errMailUnavailable
+	}
+	return nil
+}

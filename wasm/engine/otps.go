@@ -1,0 +1,265 @@
+package engine
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+)
+
+const (
+	minOTPMinutes     = 1
+	maxOTPMinutes     = 10
+	defaultOTPMinutes = 2
+	// otpAttempts wrong codes kill a code.
+	otpAttempts = 5
+	otpDigits   = 6
+)
+
+// otpSendArgs are the fields of otps/email/login_or_create and otps/email/send.
+type otpSendArgs struct {
+	Email               string      `json:"email"`
+	ExpirationMinutes   int         `json:"expiration_minutes"`
+	Attributes          *attributes `json:"attributes"`
+	CreateUserAsPending bool        `json:"create_user_as_pending"`
+	SessionToken        string      `json:"session_token"`
+	SessionJWT          string      `json:"session_jwt"`
+}
+
+func (e *Engine) checkOTPArgs(a *otpSendArgs) (string, error) {
+	addr, err := normalEmail(a.Email)
+	if err != nil {
+		return "", err
+	}
+	if a.ExpirationMinutes == 0 {
+		a.ExpirationMinutes = defaultOTPMinutes
+	}
+	if a.ExpirationMinutes < minOTPMinutes || a.ExpirationMinutes > maxOTPMinutes {
+		return "", errOTPExpiration
+	}
+	if a.SessionToken != "" && a.SessionJWT != "" {
+		return "", errTooManySessionArgs
+	}
+	return addr, e.mailReady()
+}
+
+// POST /v1/otps/email/login_or_create
+func (e *Engine) loginOrCreateEmailOTP(c *call) error {
+	var a otpSendArgs
+	if err := c.decode(&a); err != nil {
+		return err
+	}
+	if a.SessionToken != "" || a.SessionJWT != "" {
+		return badRequest("login_or_create takes no session; use otps/email/send.")
+	}
+	addr, err := e.checkOTPArgs(&a)
+	if err != nil {
+		return err
+	}
+	ctx := c.r.Context()
+	if err := e.claimSend(ctx, addr, e.now()); err != nil {
+		return err
+	}
+	u, created, err := e.userForEmail(ctx, addr, a.CreateUserAsPending)
+	if err != nil {
+		return err
+	}
+	if err := e.mailOTP(ctx, u, a.ExpirationMinutes); err != nil {
+		return err
+	}
+	c.reply(map[string]any{"user_id": u.ID, "email_id": u.EmailID, "user_created": created})
+	return nil
+}
+
+// POST /v1/otps/email/send
+func (e *Engine) sendEmailOTP(c *call) error {
+	var a otpSendArgs
+	if err := c.decode(&a); err != nil {
+		return err
+	}
+	addr, err := e.checkOTPArgs(&a)
+	if err != nil {
+		return err
+	}
+	ctx := c.r.Context()
+	u, err := e.mailableUser(ctx, addr, a.SessionToken, a.SessionJWT)
+	if err != nil {
+		return err
+	}
+	if err := e.claimSend(ctx, addr, e.now()); err != nil {
+		return err
+	}
+	if err := e.mailOTP(ctx, u, a.ExpirationMinutes); err != nil {
+		return err
+	}
+	c.reply(map[string]any{"user_id": u.ID, "email_id": u.EmailID})
+	return nil
+}
+
+// mailOTP stores a new code for u's email, replacing any earlier one, and
+// mails it. A code whose mail failed is deleted again.
+func (e *Engine) mailOTP(ctx context.Context, u *user, minutes int) error {
+	code, err := e.newOTP()
+	if err != nil {
+		return err
+	}
+	now := e.now()
+	hash := e.otpHash(u.EmailID, code)
+	_, err = e.cfg.DB.ExecContext(ctx, `INSERT INTO email_otps (email_id, user_id, code_hash, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (email_id) DO UPDATE SET code_hash = excluded.code_hash, created_at = excluded.created_at,
+			expires_at = excluded.expires_at, attempts = 0, used_at = NULL`,
+		u.EmailID, u.ID, hash, now, now+int64(minutes)*60)
+	if err != nil {
+		return fmt.Errorf("engine: store code: %w", err)
+	}
+	err = e.sendMail(ctx, MailOTP, &MailData{Email: u.Email, Code: code, ExpiresInMinutes: minutes})
+	if err != nil {
+		e.dropUnsent(ctx, `DELETE FROM email_otps WHERE email_id = ? AND code_hash = ?`, u.EmailID, hash)
+	}
+	return err
+}
+
+// newOTP returns a code of otpDigits decimal digits, uniform over all of
+// them: 32-bit draws at or above the largest multiple of 10^6 are redrawn.
+func (e *Engine) newOTP() (string, error) {
+	const space = 1_000_000
+	const limit = (1 << 32) / space * space
+	var b [4]byte
+	for {
+		if _, err := io.ReadFull(e.cfg.Rand, b[:]); err != nil {
+			return "", fmt.Errorf("engine: randomness: %w", err)
+		}
+		if n := binary.BigEndian.Uint32(b[:]); n < limit {
+			return fmt.Sprintf("%06d", n%space), nil
+		}
+	}
+}
+
+// otpHash is how a code is stored: an HMAC-SHA256 under a key derived from
+// the project secret, bound to its email. A 6-digit code hashed without a
+// key would be found from a database read by trying all million.
+func (e *Engine) otpHash(emailID, code string) string {
+	m := hmac.New(sha256.New, e.otpKey[:])
+	m.Write([]byte(emailID))
+	m.Write([]byte{0})
+	m.Write([]byte(code))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// POST /v1/otps/authenticate — a code works once, also under concurrent
+// calls; an attempt is counted before the code is compared (as a password
+// attempt is), and otpAttempts wrong codes kill it.
+func (e *Engine) authenticateOTP(c *call) error {
+	var a struct {
+		MethodID string `json:"method_id"`
+		Code     string `json:"code"`
+		sessionArgs
+	}
+	if err := c.decode(&a); err != nil {
+		return err
+	}
+	if !e.validID("email", a.MethodID) {
+		return errInvalidMethodID
+	}
+	if !sixDigits(a.Code) {
+		return errInvalidCode
+	}
+	if err := a.check(); err != nil {
+		return err
+	}
+	ctx := c.r.Context()
+	u, err := e.liveOTPUser(ctx, a.MethodID)
+	if err != nil {
+		return err
+	}
+	stepUp, err := e.stepUpSession(ctx, &a.sessionArgs, u.ID)
+	if err != nil {
+		return err
+	}
+	if err := e.consumeOTP(ctx, a.MethodID, a.Code); err != nil {
+		return err
+	}
+	if err := e.verifyEmail(ctx, u); err != nil {
+		return err
+	}
+	f := factor{Type: "otp", DeliveryMethod: deliveryEmail, EmailFactor: &emailFactor{EmailID: u.EmailID, EmailAddress: u.Email}}
+	res, err := e.login(ctx, &a.sessionArgs, stepUp, u, f)
+	if err != nil {
+		return err
+	}
+	c.replyWith(&magicLinkAuthResponse{
+		MethodID:     a.MethodID,
+		RequestID:    c.requestID,
+		Session:      res.session,
+		SessionJWT:   res.jwt,
+		SessionToken: res.token,
+		StatusCode:   http.StatusOK,
+		User:         u.view(),
+		UserID:       u.ID,
+	})
+	return nil
+}
+
+func sixDigits(s string) bool {
+	if len(s) != otpDigits {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// liveOTPUser returns the user whose email has a live code: sent, unused,
+// unexpired (otp_code_not_found otherwise).
+func (e *Engine) liveOTPUser(ctx context.Context, emailID string) (*user, error) {
+	u := &user{}
+	var raw []byte
+	err := e.cfg.DB.QueryRowContext(ctx, `SELECT `+userObject+` FROM email_otps o
+		JOIN users u ON u.user_id = o.user_id LEFT JOIN passwords p ON p.user_id = u.user_id
+		WHERE o.email_id = ? AND o.used_at IS NULL AND o.expires_at > ?`, emailID, e.now()).Scan(&raw)
+	if errors.Is(err, errNoRows) {
+		return nil, errOTPNotFound
+	}
+	if err == nil {
+		err = json.Unmarshal(raw, u)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("engine: load code: %w", err)
+	}
+	return u, nil
+}
+
+// consumeOTP counts an attempt on the email's code, then uses the code if
+// it matches. Each is one conditional statement: however many race, at
+// most otpAttempts are counted and one wins.
+func (e *Engine) consumeOTP(ctx context.Context, emailID, code string) error {
+	now := e.now()
+	res, err := e.cfg.DB.ExecContext(ctx, `UPDATE email_otps SET attempts = attempts + 1
+		WHERE email_id = ? AND used_at IS NULL AND expires_at > ? AND attempts < ?`, emailID, now, otpAttempts)
+	if err != nil {
+		return fmt.Errorf("engine: count code attempt: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		// Dead after too many wrong codes, or used or expired since it was read.
+		return errOTPWrong
+	}
+	res, err = e.cfg.DB.ExecContext(ctx, `UPDATE email_otps SET used_at = ?
+		WHERE email_id = ? AND used_at IS NULL AND expires_at > ? AND code_hash = ?`, now, emailID, now, e.otpHash(emailID, code))
+	if err != nil {
+		return fmt.Errorf("engine: use code: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return errOTPWrong
+	}
+	return nil
+}

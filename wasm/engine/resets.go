@@ -1,0 +1,198 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+const (
+	minResetMinutes     = 5
+	maxResetMinutes     = 10080
+	defaultResetMinutes = 30
+)
+
+// POST /v1/passwords/email/reset/start — mails a password reset link.
+func (e *Engine) startEmailReset(c *call) error {
+	var a struct {
+		Email                          string      `json:"email"`
+		ResetPasswordRedirectURL       string      `json:"reset_password_redirect_url"`
+		ResetPasswordExpirationMinutes int         `json:"reset_password_expiration_minutes"`
+		Attributes                     *attributes `json:"attributes"`
+	}
+	if err := c.decode(&a); err != nil {
+		return err
+	}
+	addr, err := normalEmail(a.Email)
+	if err != nil {
+		return err
+	}
+	if a.ResetPasswordExpirationMinutes == 0 {
+		a.ResetPasswordExpirationMinutes = defaultResetMinutes
+	}
+	if a.ResetPasswordExpirationMinutes < minResetMinutes || a.ResetPasswordExpirationMinutes > maxResetMinutes {
+		return newError(http.StatusBadRequest, "invalid_expiration_minutes", "reset_password_expiration_minutes must be between %d and %d.", minResetMinutes, maxResetMinutes)
+	}
+	redirect, err := e.redirectURL(a.ResetPasswordRedirectURL)
+	if err != nil {
+		return err
+	}
+	if err := e.mailReady(); err != nil {
+		return err
+	}
+	ctx := c.r.Context()
+	u, err := e.mailableUser(ctx, addr, "", "")
+	if err != nil {
+		return err
+	}
+	if err := e.claimSend(ctx, addr, e.now()); err != nil {
+		return err
+	}
+	token, err := e.newMagicLinkToken()
+	if err != nil {
+		return err
+	}
+	now, minutes, hash := e.now(), a.ResetPasswordExpirationMinutes, hashToken(token)
+	if _, err := e.cfg.DB.ExecContext(ctx, `INSERT INTO password_resets (token_hash, user_id, created_at, expires_at)
+		VALUES (?, ?, ?, ?)`, hash, u.ID, now, now+int64(minutes)*60); err != nil {
+		return fmt.Errorf("engine: store reset: %w", err)
+	}
+	err = e.sendMail(ctx, MailPasswordReset, &MailData{Email: u.Email, Link: mailedLink(redirect, "reset_password", token), ExpiresInMinutes: minutes})
+	if err != nil {
+		e.dropUnsent(ctx, `DELETE FROM password_resets WHERE token_hash = ?`, hash)
+		return err
+	}
+	c.reply(map[string]any{"user_id": u.ID, "email_id": u.EmailID})
+	return nil
+}
+
+// POST /v1/passwords/email/reset — sets a new password with a mailed
+// reset token. The token works once. Every other session of the user ends;
+// the caller's own step-up session, if given, is kept and gains the factor.
+func (e *Engine) resetByEmail(c *call) error {
+	var a struct {
+		Token    string `json:"token"`
+		Password string `json:"password"`
+		sessionArgs
+	}
+	if err := c.decode(&a); err != nil {
+		return err
+	}
+	if a.Token == "" {
+		return badRequest("token is required.")
+	}
+	if err := a.check(); err != nil {
+		return err
+	}
+	ctx := c.r.Context()
+	hash := hashToken(a.Token)
+	u, usable, err := e.resetWithUser(ctx, hash)
+	if err != nil {
+		return err
+	}
+	if !usable {
+		return errResetUsed
+	}
+	if err := strong(a.Password, u.Email); err != nil {
+		return err
+	}
+	stepUp, err := e.stepUpSession(ctx, &a.sessionArgs, u.ID)
+	if err != nil {
+		return err
+	}
+	pwHash, err := e.hasher.Hash(e.cfg.Rand, a.Password)
+	if err != nil {
+		return err
+	}
+	now := e.now()
+	res, err := e.cfg.DB.ExecContext(ctx, `UPDATE password_resets SET used_at = ?
+		WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?`, now, hash, now)
+	if err != nil {
+		return fmt.Errorf("engine: use reset: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return errResetUsed
+	}
+	keep := ""
+	if stepUp != nil {
+		keep = stepUp.ID
+	}
+	// Other sessions end before the password changes: stopping half way
+	// leaves the old password with no sessions, never the new one with an
+	// intruder's session still live.
+	if err := e.revokeOtherSessions(ctx, u.ID, keep, now); err != nil {
+		return err
+	}
+	if err := e.setPassword(ctx, u, pwHash, now); err != nil {
+		return err
+	}
+	if err := e.verifyEmail(ctx, u); err != nil {
+		return err
+	}
+	f := factor{Type: "password", DeliveryMethod: deliveryEmail, EmailFactor: &emailFactor{EmailID: u.EmailID, EmailAddress: u.Email}}
+	login, err := e.login(ctx, &a.sessionArgs, stepUp, u, f)
+	if err != nil {
+		return err
+	}
+	fields := login.fields()
+	fields["user_id"] = u.ID
+	fields["user"] = u.view()
+	c.reply(fields)
+	return nil
+}
+
+// resetWithUser loads a reset token's user and whether the token can
+// still be used.
+func (e *Engine) resetWithUser(ctx context.Context, hash string) (*user, bool, error) {
+	u := &user{}
+	var raw []byte
+	var usable bool
+	err := e.cfg.DB.QueryRowContext(ctx, `SELECT `+userObject+`, r.used_at IS NULL AND r.expires_at > ?
+		FROM password_resets r JOIN users u ON u.user_id = r.user_id LEFT JOIN passwords p ON p.user_id = u.user_id
+		WHERE r.token_hash = ?`, e.now(), hash).Scan(&raw, &usable)
+	if errors.Is(err, errNoRows) {
+		return nil, false, errResetNotFound
+	}
+	if err == nil {
+		err = json.Unmarshal(raw, u)
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("engine: load reset: %w", err)
+	}
+	return u, usable, nil
+}
+
+// setPassword stores hash as u's password, creating it if u has none, and
+// clears its failed attempts.
+func (e *Engine) setPassword(ctx context.Context, u *user, hash string, now int64) error {
+	id := u.PasswordID
+	if id == "" {
+		id = e.newID("password")
+	}
+	_, err := e.cfg.DB.ExecContext(ctx, `INSERT INTO passwords (user_id, password_id, hash, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash, updated_at = excluded.updated_at,
+			failed_count = 0, failed_window_at = 0`, u.ID, id, hash, now, now)
+	if err != nil {
+		return fmt.Errorf("engine: set password: %w", err)
+	}
+	if u.PasswordID == "" {
+		// A concurrent reset may have created it first; read the one stored.
+		if err := e.cfg.DB.QueryRowContext(ctx, `SELECT password_id FROM passwords WHERE user_id = ?`, u.ID).Scan(&u.PasswordID); err != nil {
+			return fmt.Errorf("engine: set password: %w", err)
+		}
+	}
+	return nil
+}
+
+// revokeOtherSessions ends every live session of the user but keep.
+func (e *Engine) revokeOtherSessions(ctx context.Context, userID, keep string, now int64) error {
+	_, err := e.cfg.DB.ExecContext(ctx, `UPDATE sessions SET revoked_at = ?, version = version + 1
+		WHERE user_id = ? AND session_id != ? AND revoked_at IS NULL`, now, userID, keep)
+	if err != nil {
+		return fmt.Errorf("engine: revoke sessions: %w", err)
+	}
+	return nil
+}

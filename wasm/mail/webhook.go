@@ -1,0 +1,150 @@
+package mail
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/latchauth/latch/wasm/engine"
+)
+
+// The webhook's headers: when the body was signed (Unix seconds), and
+// "v1=" and the hex HMAC-SHA256 of the timestamp, a ".", and the body,
+// under the shared secret.
+const (
+	TimestampHeader = "Latch-Timestamp"
+	SignatureHeader = "Latch-Signature"
+)
+
+// Payload is the JSON body the webhook posts.
+type Payload struct {
+	Kind    string `json:"kind"`
+	From    string `json:"from"`
+	To      string `json:"to"`
+	Subject string `json:"subject"`
+	Text    string `json:"text"`
+	HTML    string `json:"html"`
+}
+
+// Webhook delivers mail by posting it, signed, to the app's own mailer.
+// A 2xx answer is delivery; a 5xx answer or a network error is tried
+// again (three tries in all); any other answer fails at once.
+type Webhook struct {
+	// URL receives the posts; https unless on loopback.
+	URL string
+	// Secret keys the signature; at least 32 bytes.
+	Secret []byte
+	// Client makes the posts; one with a 10 second timeout when nil.
+	Client *http.Client
+	// Now is the clock of the timestamp; time.Now when nil.
+	Now func() time.Time
+	// Backoff is the wait before each retry; 250 ms, then 1 s, when nil.
+	Backoff []time.Duration
+}
+
+var _ engine.Mailer = (*Webhook)(nil)
+
+var defaultWebhookClient = &http.Client{Timeout: 10 * time.Second}
+
+// Send posts m, retrying as the Webhook doc says.
+func (w *Webhook) Send(ctx context.Context, m *engine.Message) error {
+	body, err := json.Marshal(Payload{Kind: m.Kind, From: m.From, To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML})
+	if err != nil {
+		return fmt.Errorf("mail: webhook: %w", err)
+	}
+	backoff := w.Backoff
+	if backoff == nil {
+		backoff = []time.Duration{250 * time.Millisecond, time.Second}
+	}
+	for attempt := 0; ; attempt++ {
+		retry, err := w.post(ctx, body)
+		if err == nil || !retry || attempt >= len(backoff) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("mail: webhook: %w (after %v)", ctx.Err(), err)
+		case <-time.After(backoff[attempt]):
+		}
+	}
+}
+
+// post makes one try and reports whether a failure may be retried.
+func (w *Webhook) post(ctx context.Context, body []byte) (bool, error) {
+	now := time.Now
+	if w.Now != nil {
+		now = w.Now
+	}
+	ts := strconv.FormatInt(now().Unix(), 10)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
+	if err != nil {
+		return false, fmt.Errorf("mail: webhook: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(TimestampHeader, ts)
+	req.Header.Set(SignatureHeader, "v1="+Sign(w.Secret, ts, body))
+	client := w.Client
+	if client == nil {
+		client = defaultWebhookClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return true, fmt.Errorf("mail: webhook: %w", err)
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		return false, nil
+	case resp.StatusCode >= 500:
+		return true, fmt.Errorf("mail: webhook: status %d", resp.StatusCode)
+	}
+	return false, fmt.Errorf("mail: webhook: status %d", resp.StatusCode)
+}
+
+// Sign returns the hex HMAC-SHA256 of timestamp "." body under secret.
+func Sign(secret []byte, timestamp string, body []byte) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(timestamp))
+	m.Write([]byte{'.'})
+	m.Write(body)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// ErrBadSignature is returned by Verify for a post that is not signed
+// with the secret, or signed too long ago.
+var ErrBadSignature = errors.New("mail: webhook signature does not verify")
+
+// Verify checks a webhook post as a receiver should — the signature in
+// constant time, the timestamp within maxAge of now — and returns its
+// payload. body is the request body, read in full.
+func Verify(secret []byte, header http.Header, body []byte, now time.Time, maxAge time.Duration) (*Payload, error) {
+	ts := header.Get(TimestampHeader)
+	sig, ok := strings.CutPrefix(header.Get(SignatureHeader), "v1=")
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if !ok || err != nil {
+		return nil, ErrBadSignature
+	}
+	if d := now.Sub(time.Unix(sec, 0)); d > maxAge || d < -maxAge {
+		return nil, fmt.Errorf("%w: timestamp %ds off", ErrBadSignature, int64(d/time.Second))
+	}
+	want := Sign(secret, ts, body)
+	if !hmac.Equal([]byte(sig), []byte(want)) {
+		return nil, ErrBadSignature
+	}
+	var p Payload
+	if err := json.Unmarshal(body, &p); err != nil {
+		return nil, fmt.Errorf("mail: webhook payload: %w", err)
+	}
+	return &p, nil
+}
