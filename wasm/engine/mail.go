@@ -37,26 +37,26 @@ type MailData struct {
 // Config.MailTemplates overrides them.
 func defaultTemplates() map[string]MailTemplate {
 	return map[string]MailTemplate{
-	MailMagicLinkLogin: {
-		Subject: "Your {{.ProjectName}} login link",
-		Text:    "Log in to {{.ProjectName}} with this link:\n\n{{.Link}}\n\nIt works once, for {{.ExpiresInMinutes}} minutes. If you did not ask for it, ignore this mail.\n",
-		HTML:    `<p>Log in to {{.ProjectName}} with this link:</p><p><a href="{{.Link}}">Log in to {{.ProjectName}}</a></p><p>It works once, for {{.ExpiresInMinutes}} minutes. If you did not ask for it, ignore this mail.</p>`,
-	},
-	MailMagicLinkSignup: {
-		Subject: "Finish signing up for {{.ProjectName}}",
-		Text:    "Finish signing up for {{.ProjectName}} with this link:\n\n{{.Link}}\n\nIt works once, for {{.ExpiresInMinutes}} minutes. If you did not ask for it, ignore this mail.\n",
-		HTML:    `<p>Finish signing up for {{.ProjectName}} with this link:</p><p><a href="{{.Link}}">Sign up for {{.ProjectName}}</a></p><p>It works once, for {{.ExpiresInMinutes}} minutes. If you did not ask for it, ignore this mail.</p>`,
-	},
-	MailOTP: {
-		Subject: "Your {{.ProjectName}} code: {{.Code}}",
-		Text:    "Your {{.ProjectName}} login code is {{.Code}}\n\nIt works once, for {{.ExpiresInMinutes}} minutes. If you did not ask for it, ignore this mail.\n",
-		HTML:    `<p>Your {{.ProjectName}} login code is</p><p style="font-size:24px;letter-spacing:4px"><strong>{{.Code}}</strong></p><p>It works once, for {{.ExpiresInMinutes}} minutes. If you did not ask for it, ignore this mail.</p>`,
-	},
-	MailPasswordReset: {
-		Subject: "Reset your {{.ProjectName}} password",
-		Text:    "Reset your {{.ProjectName}} password with this link:\n\n{{.Link}}\n\nIt works once, for {{.ExpiresInMinutes}} minutes. If you did not ask for it, ignore this mail: your password stays as it is.\n",
-		HTML:    `<p>Reset your {{.ProjectName}} password with this link:</p><p><a href="{{.Link}}">Reset your password</a></p><p>It works once, for {{.ExpiresInMinutes}} minutes. If you did not ask for it, ignore this mail: your password stays as it is.</p>`,
-	},
+		MailMagicLinkLogin: {
+			Subject: "Your {{.ProjectName}} login link",
+			Text:    "Log in to {{.ProjectName}} with this link:\n\n{{.Link}}\n\nIt works once, for {{.ExpiresInMinutes}} minutes. If you did not ask for it, ignore this mail.\n",
+			HTML:    `<p>Log in to {{.ProjectName}} with this link:</p><p><a href="{{.Link}}">Log in to {{.ProjectName}}</a></p><p>It works once, for {{.ExpiresInMinutes}} minutes. If you did not ask for it, ignore this mail.</p>`,
+		},
+		MailMagicLinkSignup: {
+			Subject: "Finish signing up for {{.ProjectName}}",
+			Text:    "Finish signing up for {{.ProjectName}} with this link:\n\n{{.Link}}\n\nIt works once, for {{.ExpiresInMinutes}} minutes. If you did not ask for it, ignore this mail.\n",
+			HTML:    `<p>Finish signing up for {{.ProjectName}} with this link:</p><p><a href="{{.Link}}">Sign up for {{.ProjectName}}</a></p><p>It works once, for {{.ExpiresInMinutes}} minutes. If you did not ask for it, ignore this mail.</p>`,
+		},
+		MailOTP: {
+			Subject: "Your {{.ProjectName}} code: {{.Code}}",
+			Text:    "Your {{.ProjectName}} login code is {{.Code}}\n\nIt works once, for {{.ExpiresInMinutes}} minutes. If you did not ask for it, ignore this mail.\n",
+			HTML:    `<p>Your {{.ProjectName}} login code is</p><p style="font-size:24px;letter-spacing:4px"><strong>{{.Code}}</strong></p><p>It works once, for {{.ExpiresInMinutes}} minutes. If you did not ask for it, ignore this mail.</p>`,
+		},
+		MailPasswordReset: {
+			Subject: "Reset your {{.ProjectName}} password",
+			Text:    "Reset your {{.ProjectName}} password with this link:\n\n{{.Link}}\n\nIt works once, for {{.ExpiresInMinutes}} minutes. If you did not ask for it, ignore this mail: your password stays as it is.\n",
+			HTML:    `<p>Reset your {{.ProjectName}} password with this link:</p><p><a href="{{.Link}}">Reset your password</a></p><p>It works once, for {{.ExpiresInMinutes}} minutes. If you did not ask for it, ignore this mail: your password stays as it is.</p>`,
+		},
 	}
 }
 
