@@ -54,6 +54,7 @@ func TestJWKSIsPublicHalfOfConfiguredKeys(t *testing.T) {
 // log.
 func TestMisconfiguredWorker(t *testing.T) {
 	t.Parallel()
+	RequireWrangler(t) // once, not in each subtest
 	good, _, err := freshVars()
 	if err != nil {
 		t.Fatal(err)
