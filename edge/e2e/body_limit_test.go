@@ -103,6 +103,7 @@ func checkTooLarge(t *testing.T, what string, status int, out map[string]any) {
 // size of what the client sends. Bodies at the limit still reach the
 // engine, and the Worker serves normally afterwards.
 func TestBodyLimit(t *testing.T) {
+	t.Parallel()
 	w := StartTest(t, Options{})
 	a := newAPI(t, w.Target)
 	client := &http.Client{Timeout: 2 * time.Minute}

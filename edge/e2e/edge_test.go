@@ -18,6 +18,7 @@ import (
 // exactly the public members of LATCH_SIGNING_KEYS, in order, and signs
 // with the first key.
 func TestJWKSIsPublicHalfOfConfiguredKeys(t *testing.T) {
+	t.Parallel()
 	w := StartTest(t, Options{})
 	a := newAPI(t, w.Target)
 	status, out := a.call(http.MethodGet, "/v1/sessions/jwks/"+w.ProjectID, nil, false)
@@ -52,6 +53,8 @@ func TestJWKSIsPublicHalfOfConfiguredKeys(t *testing.T) {
 // secret, keeps doing so instead of crashing, and names the setting in its
 // log.
 func TestMisconfiguredWorker(t *testing.T) {
+	t.Parallel()
+	RequireWrangler(t) // once, not in each subtest
 	good, _, err := freshVars()
 	if err != nil {
 		t.Fatal(err)
@@ -126,6 +129,7 @@ func TestMisconfiguredWorker(t *testing.T) {
 // TestConcurrentRequests sends requests in parallel into the one Go
 // instance of the isolate; every one must be answered correctly.
 func TestConcurrentRequests(t *testing.T) {
+	t.Parallel()
 	w := StartTest(t, Options{})
 	a := newAPI(t, w.Target)
 	const n = 16

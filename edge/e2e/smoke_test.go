@@ -172,6 +172,7 @@ func (a *api) verifyJWT(token string, keys map[string]*rsa.PublicKey, userID, se
 
 // TestSmoke runs the main flow of API.md against the Worker on workerd.
 func TestSmoke(t *testing.T) {
+	t.Parallel()
 	w := StartTest(t, Options{})
 	a := newAPI(t, w.Target)
 

@@ -12,10 +12,12 @@ import (
 )
 
 // StartTest starts a Worker for the test (see Start) and stops it when the
-// test ends. Wrangler's output goes to the test log when -v is given or
+// test ends; without wrangler it ends the test first (see RequireWrangler).
+// Wrangler's output goes to the test log when -v is given or
 // LATCH_E2E_LOG=1.
 func StartTest(t testing.TB, opts Options) *Worker {
 	t.Helper()
+	RequireWrangler(t)
 	if opts.Log == nil && (testing.Verbose() || os.Getenv("LATCH_E2E_LOG") == "1") {
 		opts.Log = testLog{t}
 	}
@@ -25,6 +27,25 @@ func StartTest(t testing.TB, opts Options) *Worker {
 	}
 	t.Cleanup(func() { w.Close() })
 	return w
+}
+
+// RequireWrangler ends a test that needs workerd when wrangler is not
+// installed under the repository root, before anything slow is done: it
+// skips the test, naming `make test`, which installs wrangler; or, when
+// CI=true or LATCH_E2E=1 is set, where the workerd tests must run, fails
+// it. It returns when wrangler is there.
+func RequireWrangler(t testing.TB) {
+	t.Helper()
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wranglerPath(root); err != nil {
+		if os.Getenv("CI") == "true" || os.Getenv("LATCH_E2E") == "1" {
+			t.Fatalf("%v (CI=true or LATCH_E2E=1: the workerd tests must run)", err)
+		}
+		t.Skipf("%v (set LATCH_E2E=1 to fail instead)", err)
+	}
 }
 
 type testLog struct{ t testing.TB }

@@ -100,6 +100,11 @@ func Start(ctx context.Context, opts Options) (*Worker, error) {
 		}
 		root = r
 	}
+	// Before the build, which takes a while on a cold cache.
+	wrangler, err := wranglerPath(root)
+	if err != nil {
+		return nil, err
+	}
 	main := opts.Main
 	if main == "" {
 		m, err := Build(root)
@@ -112,7 +117,7 @@ func Start(ctx context.Context, opts Options) (*Worker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("e2e: %w", err)
 	}
-	w := &Worker{dir: dir}
+	w := &Worker{dir: dir, wrangler: wrangler}
 	if err := w.start(ctx, root, main, opts); err != nil {
 		w.Close()
 		return nil, err
@@ -136,10 +141,6 @@ func (w *Worker) start(ctx context.Context, root, main string, opts Options) err
 	w.log = opts.Log
 	if w.log == nil {
 		w.log = io.Discard
-	}
-	w.wrangler = filepath.Join(root, "node_modules", ".bin", "wrangler")
-	if _, err := os.Stat(w.wrangler); err != nil {
-		return fmt.Errorf("e2e: wrangler not installed (run npm ci): %w", err)
 	}
 	migrate := exec.CommandContext(ctx, w.wrangler, "d1", "migrations", "apply", "DB", "--local",
 		"--persist-to", w.persist, "-c", w.cfg)
@@ -306,6 +307,16 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// wranglerPath returns the wrangler CLI that npm ci installs under root,
+// or an error saying how to install it.
+func wranglerPath(root string) (string, error) {
+	p := filepath.Join(root, "node_modules", ".bin", "wrangler")
+	if !fileExists(p) {
+		return "", fmt.Errorf("e2e: wrangler is not installed (%s); `make test` installs it with npm ci", p)
+	}
+	return p, nil
 }
 
 // RepoRoot walks up from the working directory to the directory holding
