@@ -146,7 +146,7 @@ func bench(stdout, stderr io.Writer, warm, n int, others []string, sw sweepConfi
 	defer wz.Close()
 
 	fmt.Fprintln(stderr, "bench: starting the Latch Worker on workerd…")
-	latch, err := e2e.Start(ctx, e2e.Options{Root: root, Log: sw.log})
+	latch, err := e2e.New(ctx, e2e.Options{Root: root, Log: sw.log})
 	if err != nil {
 		return err
 	}
@@ -162,7 +162,7 @@ func bench(stdout, stderr io.Writer, warm, n int, others []string, sw sweepConfi
 		"LATCH_SIGNING_KEYS":   string(set),
 	}
 	fmt.Fprintln(stderr, "bench: starting the baseline Worker on workerd…")
-	base, err := e2e.Start(ctx, e2e.Options{
+	base, err := e2e.New(ctx, e2e.Options{
 		Root: root,
 		Main: filepath.Join(root, "edge", "bench", "baseline.mjs"),
 		Name: "latch-baseline",
@@ -176,7 +176,7 @@ func bench(stdout, stderr io.Writer, warm, n int, others []string, sw sweepConfi
 	var ots []*target
 	for i, other := range others {
 		fmt.Fprintln(stderr, "bench: starting the other Latch build", other, "on workerd…")
-		w, err := e2e.Start(ctx, e2e.Options{
+		w, err := e2e.New(ctx, e2e.Options{
 			Root: root, Main: other, Name: fmt.Sprintf("latch-b%d", i+1),
 			Vars: sameProject,
 		})
@@ -184,15 +184,15 @@ func bench(stdout, stderr io.Writer, warm, n int, others []string, sw sweepConfi
 			return err
 		}
 		defer w.Close()
-		ots = append(ots, newTarget(fmt.Sprintf("workerd (Latch, -b build %d: %s)", i+1, other), e2e.Target{BaseURL: w.BaseURL, ProjectID: latch.ProjectID, Secret: latch.Secret}))
+		ots = append(ots, newTarget(fmt.Sprintf("workerd (Latch, -b build %d: %s)", i+1, other), e2e.Target{URL: w.URL, ProjectID: latch.ProjectID, Secret: latch.Secret}))
 	}
 
 	client := &http.Client{Timeout: 30 * time.Second}
 	nt := newTarget("native (Go, SQLite)", native)
-	wt := newTarget("wazero (wasip1 guest)", e2e.Target{BaseURL: wz.URL, ProjectID: wz.ProjectID, Secret: wz.Secret})
+	wt := newTarget("wazero (wasip1 guest)", e2e.Target{URL: wz.URL, ProjectID: wz.ProjectID, Secret: wz.Secret})
 	lt := newTarget("workerd (Latch, Go/Wasm)", latch.Target)
-	bt := newTarget("workerd (JS baseline)", e2e.Target{BaseURL: base.BaseURL, ProjectID: latch.ProjectID, Secret: latch.Secret})
-	ct := newTarget("workerd (JS baseline, 22 cells)", e2e.Target{BaseURL: base.BaseURL, ProjectID: latch.ProjectID, Secret: latch.Secret})
+	bt := newTarget("workerd (JS baseline)", e2e.Target{URL: base.URL, ProjectID: latch.ProjectID, Secret: latch.Secret})
+	ct := newTarget("workerd (JS baseline, 22 cells)", e2e.Target{URL: base.URL, ProjectID: latch.ProjectID, Secret: latch.Secret})
 	ct.authPath = "/bench/authenticate-cells"
 	latchTargets := []*target{nt, wt, lt}
 	var factors json.RawMessage
@@ -273,7 +273,7 @@ func bench(stdout, stderr io.Writer, warm, n int, others []string, sw sweepConfi
 
 func newTarget(name string, t e2e.Target) *target {
 	return &target{
-		name: name, base: t.BaseURL, auth: [2]string{t.ProjectID, t.Secret},
+		name: name, base: t.URL, auth: [2]string{t.ProjectID, t.Secret},
 		authPath: "/v1/sessions/authenticate", lat: map[string][]time.Duration{},
 	}
 }
@@ -286,7 +286,7 @@ func startNative() (e2e.Target, func(), error) {
 	if err != nil {
 		return e2e.Target{}, nil, err
 	}
-	return e2e.Target{BaseURL: s.URL, ProjectID: s.ProjectID, Secret: s.Secret}, func() { s.Close() }, nil
+	return e2e.Target{URL: s.URL, ProjectID: s.ProjectID, Secret: s.Secret}, func() { s.Close() }, nil
 }
 
 // setupLatch creates a user and a session on t and returns the session's

@@ -48,7 +48,7 @@ func (f *filler) Read(p []byte) (int, error) {
 // contentLength is -1, else with that Content-Length, and decodes the
 // answer.
 func send(client *http.Client, w *Worker, path, head string, n, contentLength int64, auth bool) (int, map[string]any, error) {
-	req, err := http.NewRequest(http.MethodPost, w.BaseURL+path, &filler{head: []byte(head), n: n})
+	req, err := http.NewRequest(http.MethodPost, w.URL+path, &filler{head: []byte(head), n: n})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -104,7 +104,7 @@ func checkTooLarge(t *testing.T, what string, status int, out map[string]any) {
 // engine, and the Worker serves normally afterwards.
 func TestBodyLimit(t *testing.T) {
 	t.Parallel()
-	w := StartTest(t, Options{})
+	w := Start(t, Options{})
 	a := newAPI(t, w.Target)
 	client := &http.Client{Timeout: 2 * time.Minute}
 

@@ -18,14 +18,14 @@ import (
 // themselves skipped here; TestRealTimeLifecycle covers them by waiting.
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	conformance.Run(t, conformanceTarget(StartTest(t, Options{})))
+	conformance.Run(t, conformanceTarget(Start(t, Options{})))
 }
 
 // conformanceTarget describes w to the conformance suite. The clock is the
 // real one, so Advance stays nil.
 func conformanceTarget(w *Worker) conformance.Target {
 	return conformance.Target{
-		BaseURL:   w.BaseURL,
+		URL:   w.URL,
 		ProjectID: w.ProjectID,
 		Secret:    w.Secret,
 		Client:    &http.Client{Timeout: 30 * time.Second},

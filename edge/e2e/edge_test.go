@@ -19,7 +19,7 @@ import (
 // with the first key.
 func TestJWKSIsPublicHalfOfConfiguredKeys(t *testing.T) {
 	t.Parallel()
-	w := StartTest(t, Options{})
+	w := Start(t, Options{})
 	a := newAPI(t, w.Target)
 	status, out := a.call(http.MethodGet, "/v1/sessions/jwks/"+w.ProjectID, nil, false)
 	if status != http.StatusOK {
@@ -89,7 +89,7 @@ func TestMisconfiguredWorker(t *testing.T) {
 			if testing.Verbose() {
 				opts.Log = io.MultiWriter(log, testLog{t})
 			}
-			w := StartTest(t, opts)
+			w := Start(t, opts)
 			a := newAPI(t, w.Target)
 			for i := range 3 {
 				status, out := a.call(http.MethodPost, "/v1/sessions/authenticate", map[string]any{"session_token": "x"}, true)
@@ -130,7 +130,7 @@ func TestMisconfiguredWorker(t *testing.T) {
 // instance of the isolate; every one must be answered correctly.
 func TestConcurrentRequests(t *testing.T) {
 	t.Parallel()
-	w := StartTest(t, Options{})
+	w := Start(t, Options{})
 	a := newAPI(t, w.Target)
 	const n = 16
 	var wg sync.WaitGroup

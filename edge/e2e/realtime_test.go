@@ -23,7 +23,7 @@ func TestRealTimeLifecycle(t *testing.T) {
 	if testing.Short() {
 		t.Skipf("waits %v on the real clock", conformance.RealTimeWait)
 	}
-	tg := conformanceTarget(StartTest(t, Options{}))
+	tg := conformanceTarget(Start(t, Options{}))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -46,7 +46,7 @@ func (a *api) callAs(method, path string, body any, auth bool, user, pass string
 
 // do is call without the test: safe from any goroutine.
 func (a *api) do(method, path string, body any, auth bool, user, pass string) (int, map[string]any, error) {
-	c := apitest.Client{URL: a.target.BaseURL, ProjectID: user, Secret: pass, NoAuth: !auth, HTTP: a.client}
+	c := apitest.Client{URL: a.target.URL, ProjectID: user, Secret: pass, NoAuth: !auth, HTTP: a.client}
 	status, out, err := c.Do(context.Background(), method, path, body)
 	if err != nil {
 		return 0, nil, err
@@ -173,7 +173,7 @@ func (a *api) verifyJWT(token string, keys map[string]*rsa.PublicKey, userID, se
 // TestSmoke runs the main flow of API.md against the Worker on workerd.
 func TestSmoke(t *testing.T) {
 	t.Parallel()
-	w := StartTest(t, Options{})
+	w := Start(t, Options{})
 	a := newAPI(t, w.Target)
 
 	created := a.must(http.MethodPost, "/v1/users", map[string]any{"email": "ada@example.com"})

@@ -11,17 +11,17 @@ import (
 	"testing"
 )
 
-// StartTest starts a Worker for the test (see Start) and stops it when the
+// Start starts a Worker for the test (see New) and stops it when the
 // test ends; without wrangler it ends the test first (see RequireWrangler).
 // Wrangler's output goes to the test log when -v is given or
 // LATCH_E2E_LOG=1.
-func StartTest(t testing.TB, opts Options) *Worker {
+func Start(t testing.TB, opts Options) *Worker {
 	t.Helper()
 	RequireWrangler(t)
 	if opts.Log == nil && (testing.Verbose() || os.Getenv("LATCH_E2E_LOG") == "1") {
 		opts.Log = testLog{t}
 	}
-	w, err := Start(context.Background(), opts)
+	w, err := New(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

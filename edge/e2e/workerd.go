@@ -33,7 +33,7 @@ import (
 
 // Target is a running Worker and the credentials of its project.
 type Target struct {
-	BaseURL   string
+	URL   string
 	ProjectID string
 	Secret    string
 }
@@ -89,9 +89,9 @@ kill -KILL 0`
 // startTimeout bounds how long wrangler may take to answer.
 const startTimeout = 2 * time.Minute
 
-// Start builds (once per process) and starts a Worker. Call Close to stop
+// New builds (once per process) and starts a Worker. Call Close to stop
 // it.
-func Start(ctx context.Context, opts Options) (*Worker, error) {
+func New(ctx context.Context, opts Options) (*Worker, error) {
 	root := opts.Root
 	if root == "" {
 		r, err := RepoRoot()
@@ -154,7 +154,7 @@ func (w *Worker) start(ctx context.Context, root, main string, opts Options) err
 	if w.inspector, err = freePort(); err != nil {
 		return err
 	}
-	w.BaseURL = "http://127.0.0.1:" + strconv.Itoa(w.port)
+	w.URL = "http://127.0.0.1:" + strconv.Itoa(w.port)
 	return w.launch(ctx, vars)
 }
 
@@ -226,7 +226,7 @@ func (w *Worker) waitReady(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 	client := &http.Client{Timeout: 10 * time.Second}
-	url := w.BaseURL + "/v1/sessions/jwks/" + w.ProjectID
+	url := w.URL + "/v1/sessions/jwks/" + w.ProjectID
 	for {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
@@ -246,7 +246,7 @@ func (w *Worker) waitReady(ctx context.Context) error {
 		case <-w.done:
 			return errors.New("e2e: wrangler dev exited before the Worker answered")
 		case <-ctx.Done():
-			return fmt.Errorf("e2e: Worker did not answer on %s: %w", w.BaseURL, ctx.Err())
+			return fmt.Errorf("e2e: Worker did not answer on %s: %w", w.URL, ctx.Err())
 		case <-time.After(200 * time.Millisecond):
 		}
 	}

@@ -20,7 +20,7 @@ var protocolCases = []testCase{
 			{name: "secret as project", user: c.tg.Secret, pass: c.tg.ProjectID, withBasicAuth: true},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				req, _ := http.NewRequest(http.MethodPost, c.tg.BaseURL+"/v1/users", strings.NewReader(`{"email":"`+uniqueEmail("auth")+`"}`))
+				req, _ := http.NewRequest(http.MethodPost, c.tg.URL+"/v1/users", strings.NewReader(`{"email":"`+uniqueEmail("auth")+`"}`))
 				if tc.withBasicAuth {
 					req.SetBasicAuth(tc.user, tc.pass)
 				}

@@ -64,7 +64,7 @@ func (c *client) do(method, path string, body any, a auth) response {
 		}
 		rd = bytes.NewReader(enc)
 	}
-	req, err := http.NewRequest(method, c.tg.BaseURL+path, rd)
+	req, err := http.NewRequest(method, c.tg.URL+path, rd)
 	if err != nil {
 		c.t.Fatalf("request: %v", err)
 	}
@@ -141,7 +141,7 @@ func (c *client) concurrently(n int, path string, body obj) []int {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			req, err := http.NewRequest(http.MethodPost, c.tg.BaseURL+path, bytes.NewReader(enc))
+			req, err := http.NewRequest(http.MethodPost, c.tg.URL+path, bytes.NewReader(enc))
 			if err != nil {
 				c.t.Errorf("request: %v", err)
 				return

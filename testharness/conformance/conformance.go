@@ -13,8 +13,8 @@ import (
 
 // Target is a running Latch to test.
 type Target struct {
-	// BaseURL is where the API answers, without a trailing slash.
-	BaseURL string
+	// URL is where the API answers, without a trailing slash.
+	URL string
 	// ProjectID and Secret are the project credentials.
 	ProjectID string
 	Secret    string

@@ -122,7 +122,7 @@ func TestConformance(t *testing.T) {
 		RedirectURLs: []string{redirect},
 	})
 	conformance.Run(t, conformance.Target{
-		BaseURL: s.URL, ProjectID: s.ProjectID, Secret: s.Secret,
+		URL: s.URL, ProjectID: s.ProjectID, Secret: s.Secret,
 		Advance: clk.Advance, RotateKeys: signer.rotate,
 		ReadMail: conformance.MailboxReader(box), RedirectURL: redirect,
 	})
