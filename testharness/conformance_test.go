@@ -11,7 +11,7 @@ import (
 func TestConformance(t *testing.T) {
 	s := Start(t)
 	conformance.Run(t, conformance.Target{
-		URL:   s.URL,
+		URL:       s.URL,
 		ProjectID: s.ProjectID,
 		Secret:    s.Secret,
 		Advance:   s.Advance,

@@ -25,7 +25,7 @@ func TestConformance(t *testing.T) {
 // real one, so Advance stays nil.
 func conformanceTarget(w *Worker) conformance.Target {
 	return conformance.Target{
-		URL:   w.URL,
+		URL:       w.URL,
 		ProjectID: w.ProjectID,
 		Secret:    w.Secret,
 		Client:    &http.Client{Timeout: 30 * time.Second},

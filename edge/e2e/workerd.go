@@ -33,7 +33,7 @@ import (
 
 // Target is a running Worker and the credentials of its project.
 type Target struct {
-	URL   string
+	URL       string
 	ProjectID string
 	Secret    string
 }
