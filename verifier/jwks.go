@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rsa"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -207,18 +206,35 @@ func (c *keyCache) download(ctx context.Context) (*keySet, time.Duration, error)
 
 // parseSet keeps every usable RS256 signing key and skips (and logs) the
 // rest. A set with no usable key is an error, so the last good set stays.
+// The document is read like a JWT's claims: member names matched exactly,
+// and a name repeated in any object refuses the whole document, as which of
+// the two was meant cannot be known. A key whose members have the wrong
+// types is skipped, like any other unusable key.
 func (c *keyCache) parseSet(body []byte) (*keySet, error) {
-	var doc struct {
-		Keys []json.RawMessage `json:"keys"`
+	sc := scanner{s: string(body)}
+	var seen names
+	var keys []jwk
+	var bad []bool // per key: members of the wrong type
+	sc.expect('{')
+	for first := true; sc.more('}', &first); {
+		if sc.key(&seen) != "keys" {
+			sc.skipValue(0)
+			continue
+		}
+		sc.expect('[')
+		for first := true; sc.more(']', &first); {
+			k, ok := readJWK(sc.skip())
+			keys, bad = append(keys, k), append(bad, !ok)
+		}
 	}
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, fmt.Errorf("verifier: jwks: %w", err)
+	sc.end()
+	if sc.bad {
+		return nil, errors.New("verifier: jwks: not a JSON object with exact, unique member names")
 	}
-	set := &keySet{keys: make(map[string]*rsa.PublicKey, len(doc.Keys))}
-	for i, raw := range doc.Keys {
-		var k jwk
-		err := json.Unmarshal(raw, &k)
-		if err == nil {
+	set := &keySet{keys: make(map[string]*rsa.PublicKey, len(keys))}
+	for i, k := range keys {
+		err := errors.New("verifier: jwks: a member of the wrong type")
+		if !bad[i] {
 			err = set.add(k)
 		}
 		if err != nil {
@@ -226,9 +242,39 @@ func (c *keyCache) parseSet(body []byte) (*keySet, error) {
 		}
 	}
 	if len(set.keys) == 0 {
-		return nil, fmt.Errorf("verifier: jwks: none of %d keys is a usable RS256 key", len(doc.Keys))
+		return nil, fmt.Errorf("verifier: jwks: none of %d keys is a usable RS256 key", len(keys))
 	}
 	return set, nil
+}
+
+// readJWK reads one key of a JWKS, the JSON text of an object already
+// checked for repeated names: the members Latch uses, by exact name.
+func readJWK(raw string) (k jwk, ok bool) {
+	sc := scanner{s: raw}
+	var seen names
+	sc.expect('{')
+	for first := true; sc.more('}', &first); {
+		switch sc.key(&seen) {
+		case "kty":
+			k.Kty = sc.optStr()
+		case "use":
+			k.Use = sc.optStr()
+		case "alg":
+			k.Alg = sc.optStr()
+		case "kid":
+			k.Kid = sc.optStr()
+		case "n":
+			k.N = sc.optStr()
+		case "e":
+			k.E = sc.optStr()
+		case "key_ops":
+			k.KeyOps = sc.strings([]string{})
+		default:
+			sc.skipValue(0)
+		}
+	}
+	sc.end()
+	return k, !sc.bad
 }
 
 func (s *keySet) add(k jwk) error {

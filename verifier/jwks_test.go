@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -296,6 +297,44 @@ func TestCacheControlInterval(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := c.interval(tt.header); got != tt.want {
 				t.Fatalf("interval(%q) = %v, want %v", tt.header, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestJWKSExactNames reads a JWKS as the claims are read: exact member
+// names, none repeated. encoding/json would read "KEYS" as keys, "KID" as
+// kid, and the last of two kids.
+func TestJWKSExactNames(t *testing.T) {
+	k := testKeys()[0].jwk()
+	member := func(name string, v any) string { b, _ := json.Marshal(v); return fmt.Sprintf("%q:%s", name, b) }
+	key := func(extra ...string) string {
+		parts := []string{member("kty", "RSA"), member("n", k["n"]), member("e", k["e"])}
+		return "{" + strings.Join(append(parts, extra...), ",") + "}"
+	}
+	good := key(member("kid", k["kid"]))
+	c := &keyCache{cfg: &settings{logger: slog.New(slog.DiscardHandler)}}
+	for _, tc := range []struct {
+		name    string
+		doc     string
+		wantKid bool // the set holds k's kid
+		wantErr bool
+	}{
+		{name: "exact", doc: `{"keys":[` + good + `]}`, wantKid: true},
+		{name: "keys in capitals", doc: `{"KEYS":[` + good + `]}`, wantErr: true},
+		{name: "keys twice", doc: `{"keys":[],"keys":[` + good + `]}`, wantErr: true},
+		{name: "kid in capitals", doc: `{"keys":[` + key(member("KID", k["kid"])) + `]}`, wantErr: true},
+		{name: "kid twice", doc: `{"keys":[` + key(member("kid", "other"), member("kid", k["kid"])) + `]}`, wantErr: true},
+		{name: "a repeat in one key refuses all", doc: `{"keys":[` + key(member("kid", "x"), member("kid", "y")) + `,` + good + `]}`, wantErr: true},
+		{name: "other members ignored", doc: `{"other":{"a":1},"keys":[` + key(member("kid", k["kid"]), member("x5c", []string{"AA"})) + `]}`, wantKid: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			set, err := c.parseSet([]byte(tc.doc))
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tc.wantErr)
+			}
+			if got := set != nil && set.keys[k["kid"].(string)] != nil; got != tc.wantKid {
+				t.Fatalf("set holds the key: %v, want %v", got, tc.wantKid)
 			}
 		})
 	}
