@@ -13,9 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchauth/latch/testharness/mailbox"
 	"github.com/latchauth/latch/wasm/engine"
 	"github.com/latchauth/latch/wasm/guest/bridge"
+	"github.com/latchauth/latch/wasm/guest/wire"
 	"github.com/latchauth/latch/wasm/keys"
+	"github.com/latchauth/latch/wasm/mail"
 )
 
 // bridged returns a Server with a store and keys but no guest, and a
@@ -150,5 +153,37 @@ func TestBridgeSigner(t *testing.T) {
 	}
 	if _, err := bridge.NewSigner(s.call, "jwk-test-other", []engine.PublicKey{pub}); err == nil {
 		t.Error("NewSigner accepted a kid missing from the public keys")
+	}
+}
+
+// TestBridgeMailer sends through the guest's side of the mail frame into
+// the host's real SMTP transport and a mailbox on loopback: the message
+// arrives field for field; a failed delivery and a host without a
+// transport come back to the guest as errors.
+func TestBridgeMailer(t *testing.T) {
+	s, _ := bridged(t)
+	box, addr := smtpMailbox(t, mailbox.SMTPConfig{})
+	s.mailer = &mail.SMTP{Addr: addr}
+	guest := bridge.NewMailer(s.call)
+	msg := &engine.Message{From: "Latch <login@latch.test>", To: "ada@example.com", Subject: "Ünïcode subject",
+		Text: "line one\nline two\n", HTML: "<p>line one</p>", Kind: engine.MailPasswordReset}
+	if err := guest.Send(context.Background(), msg); err != nil {
+		t.Fatal(err)
+	}
+	got := waitMail(t, box, "ada@example.com", 0)
+	want := mailbox.Message{ID: 1, Received: got.Received, Via: "smtp", From: "login@latch.test", To: "ada@example.com",
+		Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML, Kind: msg.Kind}
+	if !reflect.DeepEqual(*got, want) {
+		t.Errorf("received %+v\nwant %+v", *got, want)
+	}
+
+	s.mailer = &mail.SMTP{Addr: closedPort(t)}
+	var remote *wire.RemoteError
+	if err := guest.Send(context.Background(), msg); !errors.As(err, &remote) || !strings.Contains(err.Error(), "mail: smtp") {
+		t.Errorf("closed port: err = %v, want the host's SMTP error", err)
+	}
+	s.mailer = nil
+	if err := guest.Send(context.Background(), msg); err == nil || !strings.Contains(err.Error(), "no mail transport") {
+		t.Errorf("no transport: err = %v", err)
 	}
 }

@@ -14,6 +14,10 @@
 //     The guest's database/sql driver forwards each statement to the host.
 //   - Signing: the host holds the RSA keys and signs; the guest knows kids
 //     and public keys only. Rotate with Server.RotateKey or Server.SetKeys.
+//   - Mail: Config.Mailer, the host's transport (SMTP or the signed
+//     webhook of package wasm/mail). The guest's engine renders each
+//     message and hands it to the host to deliver; credentials and
+//     secrets of the transport never enter the guest.
 //   - Clock and randomness: the guest's WASI wall clock is Config.Now plus
 //     Server.Advance; its random_get reads Config.Rand.
 //

@@ -1,13 +1,17 @@
 package testharness_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/latchauth/latch/testharness"
+	"github.com/latchauth/latch/testharness/mailbox"
+	"github.com/latchauth/latch/wasm/mail"
 )
 
 // post sends an authenticated JSON request and decodes the answer.
@@ -89,4 +93,40 @@ func ExampleServer_RotateKey() {
 
 	fmt.Println(len(set.Keys), set.Keys[0].Kid == k.KID, set.Keys[1].Kid == old)
 	// Output: 2 true true
+}
+
+// The engine's mail leaves through the host's transport — here real SMTP
+// to a mailbox on loopback. The guest builds the message and never sees
+// the transport.
+func ExampleConfig_mail() {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	box := mailbox.New(0)
+	smtp := mailbox.ServeSMTP(l, box, mailbox.SMTPConfig{})
+	defer smtp.Close()
+	s, err := testharness.New(testharness.Config{
+		Mailer:       &mail.SMTP{Addr: smtp.Addr},
+		MailFrom:     "Acme <login@acme.test>",
+		ProjectName:  "Acme",
+		RedirectURLs: []string{"http://localhost:3000/authenticate"},
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer s.Close()
+
+	status, _ := post(s, "/v1/otps/email/login_or_create", `{"email":"ada@example.com"}`)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m, err := box.Wait(ctx, "ada@example.com", 0)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(status, m.Via, m.Kind, m.From)
+	fmt.Println(strings.TrimRight(m.Subject, "0123456789"))
+	// Output:
+	// 200 smtp otp login@acme.test
+	// Your Acme code:
 }

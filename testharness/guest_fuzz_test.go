@@ -25,6 +25,8 @@ func FuzzGuest(f *testing.F) {
 	}), false)
 	f.Add(wire.AppendRequest(nil, &wire.Request{Method: "GET /x", Target: "::"}), false)
 	f.Add(wire.AppendConfig(nil, &wire.Config{ProjectID: "p", Secret: "s", KeyID: "k", PublicKeys: []wire.PublicKey{{KID: "k", N: "AQAB", E: "AQAB"}}}), true)
+	f.Add(wire.AppendConfig(nil, &wire.Config{ProjectID: "p", Secret: "s", KeyID: "k", PublicKeys: []wire.PublicKey{{KID: "k", N: "AQAB", E: "AQAB"}},
+		Mail: true, MailFrom: "a@b.c", RedirectURLs: []string{"https://x.test/a"}, MailTemplates: []wire.MailTemplate{{Kind: "otp", Subject: "{{.Code"}}}), true)
 	f.Add([]byte{}, false)
 	f.Add([]byte("Q\xff\xff\xff\xff"), true)
 	f.Fuzz(func(t *testing.T, frame []byte, configure bool) {

@@ -86,8 +86,8 @@ func (s *Server) fail(w http.ResponseWriter, status int, errorType, message stri
 	engine.WriteError(w, engine.EnvOf(s.ProjectID), status, errorType, message)
 }
 
-// dispatch answers a frame from the guest: a SQL statement or a signing
-// request. Failures go back as Error frames with the message unchanged, so
+// dispatch answers a frame from the guest: a SQL statement, a signing
+// request or a message to deliver. Failures go back as Error frames with the message unchanged, so
 // SQLite's "UNIQUE constraint failed: …" reaches the engine.
 func (s *Server) dispatch(ctx context.Context, frame []byte) []byte {
 	var answer []byte
@@ -97,6 +97,8 @@ func (s *Server) dispatch(ctx context.Context, frame []byte) []byte {
 		answer, err = s.runFrame(ctx, frame)
 	case "sign":
 		answer, err = s.signFrame(ctx, frame)
+	case "mail":
+		answer, err = s.mailFrame(ctx, frame)
 	default:
 		err = fmt.Errorf("testharness: unexpected frame from guest")
 	}

@@ -70,6 +70,26 @@ type Config struct {
 	// KiB. Discarded when nil.
 	Stderr io.Writer
 
+	// Mailer is the host's mail transport, for example a *mail.SMTP or a
+	// *mail.Webhook (package wasm/mail): magic links, one-time codes and
+	// reset links go out through it. The guest's engine asks the host to
+	// send each message; the transport and its credentials stay in the
+	// host. Without one the email endpoints answer 503
+	// email_delivery_unavailable.
+	Mailer engine.Mailer
+	// MailFrom is the sender, an address or "Name <address>"; required
+	// with a Mailer.
+	MailFrom string
+	// ProjectName names the project in mail; "Latch" when empty.
+	ProjectName string
+	// RedirectURLs are the URLs mailed links may lead to, absolute http or
+	// https; the first is the default when a request names none.
+	RedirectURLs []string
+	// MailTemplates overrides the built-in messages by kind (the
+	// engine.Mail… constants); a field left empty keeps the built-in one.
+	// A template that does not parse, or an unknown kind, fails New.
+	MailTemplates map[string]engine.MailTemplate
+
 	// Knobs for this package's tests and benchmarks only.
 	synchronous string                                    // PRAGMA synchronous of a file store; "full" when empty
 	beforeCall  func(ctx context.Context, mod api.Module) // runs before the host answers each guest call
@@ -88,6 +108,8 @@ type Server struct {
 	offset  atomic.Int64 // nanoseconds added to now by Advance
 	stderr  io.Writer
 	timeout time.Duration
+	mailer  engine.Mailer
+	mail    wire.Config // the mail fields of the guest's Config frame
 
 	db    *sql.DB
 	cache wazero.CompilationCache
@@ -127,7 +149,14 @@ func New(cfg Config) (*Server, error) {
 	if err := defaults(&cfg); err != nil {
 		return nil, err
 	}
-	s := &Server{ProjectID: cfg.ProjectID, Secret: cfg.Secret, now: cfg.Now, stderr: cfg.Stderr, timeout: cfg.RequestTimeout, done: make(chan error, 1)}
+	mailCfg, err := mailSettings(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		ProjectID: cfg.ProjectID, Secret: cfg.Secret, now: cfg.Now, stderr: cfg.Stderr, timeout: cfg.RequestTimeout,
+		mailer: cfg.Mailer, mail: mailCfg, done: make(chan error, 1),
+	}
 	if err := s.SetKeys(cfg.Keys); err != nil {
 		return nil, err
 	}
@@ -137,7 +166,6 @@ func New(cfg Config) (*Server, error) {
 			s.Close()
 		}
 	}()
-	var err error
 	if s.db, err = openDB(ctx, cfg.DBPath, cfg.synchronous); err != nil {
 		return nil, err
 	}
@@ -163,9 +191,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	// One instance up front, so that a guest that cannot start or refuses
-	// its config fails New rather than the first request.
+	// its config fails New rather than the first request. A refusal is
+	// the engine finding the config invalid (a redirect URL, a template).
 	inst, err := s.host.get(ctx)
 	if err != nil {
+		var refused *wire.RemoteError
+		if errors.As(err, &refused) {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
 		return nil, err
 	}
 	s.host.put(inst)
@@ -338,9 +371,9 @@ func (s *Server) SetKeys(ks []keys.Key) error {
 		p := keys.Public(k)
 		public = append(public, wire.PublicKey{KID: p.KID, N: p.N, E: p.E, RetiredAt: p.RetiredAt})
 	}
-	frame := wire.AppendConfig(nil, &wire.Config{
-		ProjectID: s.ProjectID, Secret: s.Secret, KeyID: ks[signing].KID, PublicKeys: public,
-	})
+	c := s.mail
+	c.ProjectID, c.Secret, c.KeyID, c.PublicKeys = s.ProjectID, s.Secret, ks[signing].KID, public
+	frame := wire.AppendConfig(nil, &c)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.keys, s.signers, s.config = slices.Clone(ks), signers, frame

@@ -93,16 +93,30 @@ func setup(n uint32) error {
 	if db == nil {
 		db = sql.OpenDB(bridge.Connector(call))
 	}
-	e, err := engine.New(engine.Config{
+	cfg := engine.Config{
 		ProjectID: c.ProjectID,
 		Secret:    c.Secret,
 		DB:        db,
 		Signer:    signer,
 		// Wall clock only: the host's walltime is the one source of time,
 		// so a host that moves its clock moves the engine's.
-		Now:    func() time.Time { return time.Now().Round(0) },
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)),
-	})
+		Now:          func() time.Time { return time.Now().Round(0) },
+		Logger:       slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		MailFrom:     c.MailFrom,
+		ProjectName:  c.ProjectName,
+		RedirectURLs: c.RedirectURLs,
+	}
+	if c.Mail {
+		// The host carries the mail; the guest knows only that it can.
+		cfg.Mailer = bridge.NewMailer(call)
+	}
+	if len(c.MailTemplates) > 0 {
+		cfg.MailTemplates = make(map[string]engine.MailTemplate, len(c.MailTemplates))
+		for _, t := range c.MailTemplates {
+			cfg.MailTemplates[t.Kind] = engine.MailTemplate{Subject: t.Subject, Text: t.Text, HTML: t.HTML}
+		}
+	}
+	e, err := engine.New(cfg)
 	if err != nil {
 		return err
 	}

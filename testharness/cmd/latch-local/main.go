@@ -4,6 +4,15 @@
 //
 //	go run ./testharness/cmd/latch-local [-port 8788] [-db .latch/latch.db] [-wasm guest.wasm]
 //
+// Mail (magic links, one-time codes, reset links) goes through the
+// transport the flags name: -smtp host:port (with -smtp-user and the
+// password in $LATCH_SMTP_PASSWORD, -smtp-require-tls) or -webhook-url
+// (the secret in $LATCH_MAIL_WEBHOOK_SECRET). With neither, latch-local
+// runs the dev mailbox: an SMTP server on loopback that the engine
+// delivers to, and a page showing what arrived on -mailbox
+// (127.0.0.1:8025). -mail-from, -project-name, -redirect-url (repeatable)
+// and -mail-templates shape the messages.
+//
 // The project id, secret and signing keys are kept next to the database
 // (credentials.json and signing-keys.json, mode 0600, synced to disk when
 // created), so restarts keep users, sessions and the JWKS. The database
@@ -43,6 +52,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	dbPath := fl.String("db", filepath.Join(".latch", "latch.db"), "SQLite database file; credentials and keys are kept beside it")
 	wasm := fl.String("wasm", "", "prebuilt guest (GOOS=wasip1 -buildmode=c-shared of wasm/guest); built from source when empty")
 	instances := fl.Int("instances", 4, "guest instances serving requests at once")
+	var mf mailFlags
+	mf.register(fl)
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -54,17 +65,35 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fl.Usage()
 		return 2
 	}
+	if err := mf.check(fl); err != nil {
+		fmt.Fprintf(stderr, "latch-local: %v\n", err)
+		fl.Usage()
+		return 2
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := serve(ctx, *port, *dbPath, *wasm, *instances, stdout, stderr); err != nil {
+	opts := options{port: *port, dbPath: *dbPath, wasm: *wasm, instances: *instances, mail: &mf}
+	if err := serve(ctx, opts, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "latch-local: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
-func serve(ctx context.Context, port int, dbPath, wasm string, instances int, stdout, stderr io.Writer) error {
-	dir := filepath.Dir(dbPath)
+// options are run's flags, checked.
+type options struct {
+	port         int
+	dbPath, wasm string
+	instances    int
+	mail         *mailFlags
+}
+
+func serve(ctx context.Context, o options, stdout, stderr io.Writer) (err error) {
+	templates, err := loadTemplates(o.mail.templates)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(o.dbPath)
 	if err := makeDir(dir); err != nil {
 		return err
 	}
@@ -81,21 +110,32 @@ func serve(ctx context.Context, port int, dbPath, wasm string, instances int, st
 	if err != nil {
 		return fmt.Errorf("%s: %w", keyFile, err)
 	}
+	tr, err := o.mail.start()
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, tr.close()) }()
 	s, err := testharness.New(testharness.Config{
-		ProjectID: cred.ProjectID,
-		Secret:    cred.Secret,
-		Keys:      signing,
-		DBPath:    dbPath,
-		Addr:      fmt.Sprintf("127.0.0.1:%d", port),
-		Instances: instances,
-		WasmPath:  wasm,
-		Stderr:    stderr,
+		ProjectID:     cred.ProjectID,
+		Secret:        cred.Secret,
+		Keys:          signing,
+		DBPath:        o.dbPath,
+		Addr:          fmt.Sprintf("127.0.0.1:%d", o.port),
+		Instances:     o.instances,
+		WasmPath:      o.wasm,
+		Stderr:        stderr,
+		Mailer:        tr.mailer,
+		MailFrom:      o.mail.from,
+		ProjectName:   o.mail.project,
+		RedirectURLs:  o.mail.redirects,
+		MailTemplates: templates,
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "latch-local: serving %s\n", s.URL)
-	fmt.Fprintf(stdout, "project_id: %s\nsecret:     %s\njwks:       %s\ndatabase:   %s\n", s.ProjectID, s.Secret, s.JWKSURL(), dbPath)
+	// One write, so that a reader sees all of it or none.
+	fmt.Fprintf(stdout, "latch-local: serving %s\nproject_id: %s\nsecret:     %s\njwks:       %s\n%sdatabase:   %s\n",
+		s.URL, s.ProjectID, s.Secret, s.JWKSURL(), tr.banner, o.dbPath)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "latch-local: stopping")
 	return s.Close()

@@ -20,21 +20,40 @@ func TestRunUsage(t *testing.T) {
 	tests := []struct {
 		name string
 		args []string
+		env  map[string]string
 		want int
+		msg  string // in stderr
 	}{
 		{name: "help", args: []string{"-h"}, want: 0},
 		{name: "unknown flag", args: []string{"-bogus"}, want: 2},
 		{name: "extra argument", args: []string{"serve"}, want: 2},
 		{name: "bad port", args: []string{"-port", "70000"}, want: 2},
+		{name: "two transports", args: []string{"-smtp", "127.0.0.1:25", "-webhook-url", "http://127.0.0.1/mail"}, want: 2, msg: "two transports; pick one"},
+		{name: "smtp user without smtp", args: []string{"-smtp-user", "u"}, want: 2, msg: "-smtp-user and -smtp-require-tls need -smtp"},
+		{name: "require tls without smtp", args: []string{"-smtp-require-tls"}, want: 2, msg: "-smtp-user and -smtp-require-tls need -smtp"},
+		{name: "smtp address without port", args: []string{"-smtp", "mail.example.com"}, want: 2, msg: "-smtp \"mail.example.com\": address mail.example.com: missing port in address"},
+		{name: "smtp user without password", args: []string{"-smtp", "127.0.0.1:25", "-smtp-user", "u"}, want: 2, msg: "-smtp-user needs the password in $LATCH_SMTP_PASSWORD"},
+		{name: "dev mailbox with a transport", args: []string{"-smtp", "127.0.0.1:25", "-mailbox", "127.0.0.1:8025"}, want: 2, msg: "-mailbox is the dev mailbox, used only without -smtp or -webhook-url"},
+		{name: "webhook without secret", args: []string{"-webhook-url", "https://mail.example.com/hook"}, want: 2, msg: "needs a secret of at least 32 bytes in $LATCH_MAIL_WEBHOOK_SECRET (it has 0)"},
+		{name: "webhook over http off loopback", args: []string{"-webhook-url", "http://mail.example.com/hook"}, env: map[string]string{webhookSecretEnv: strings.Repeat("s", 32)}, want: 2, msg: "want an https URL, or http on loopback"},
+		{name: "webhook secret too short", args: []string{"-webhook-url", "https://mail.example.com/hook"}, env: map[string]string{webhookSecretEnv: strings.Repeat("s", 31)}, want: 2, msg: "(it has 31)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(smtpPasswordEnv, "")
+			t.Setenv(webhookSecretEnv, "")
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
 			var stdout, stderr bytes.Buffer
 			if got := run(tt.args, &stdout, &stderr); got != tt.want {
 				t.Fatalf("run(%q) = %d, want %d; stderr: %s", tt.args, got, tt.want, stderr.String())
 			}
 			if !strings.Contains(stderr.String(), "-port") {
 				t.Errorf("usage not printed: %q", stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tt.msg) {
+				t.Errorf("stderr %q does not say %q", stderr.String(), tt.msg)
 			}
 		})
 	}
@@ -62,15 +81,22 @@ func (b *syncBuffer) String() string {
 // once it serves.
 func start(t *testing.T, args ...string) (fields map[string]string, stop func() int) {
 	t.Helper()
-	var stdout, stderr syncBuffer
+	return startOut(t, &syncBuffer{}, args...)
+}
+
+// startOut is start with run's standard output in stdout.
+func startOut(t *testing.T, stdout *syncBuffer, args ...string) (fields map[string]string, stop func() int) {
+	t.Helper()
+	var stderr syncBuffer
 	code := make(chan int, 1)
-	go func() { code <- run(args, &stdout, &stderr) }()
-	re := regexp.MustCompile(`(?m)^(latch-local: serving|project_id:|secret:|jwks:)\s*(\S+)$`)
+	go func() { code <- run(args, stdout, &stderr) }()
+	re := regexp.MustCompile(`(?m)^(latch-local: serving|project_id:|secret:|jwks:|mailbox:|mail:|database:)\s*(.+)$`)
 	deadline := time.Now().Add(5 * time.Minute) // the first run may build the guest
 	for {
-		if m := re.FindAllStringSubmatch(stdout.String(), -1); len(m) == 4 {
+		// run prints its banner in one write, database last.
+		if out := stdout.String(); strings.Contains(out, "\ndatabase:") {
 			fields = map[string]string{}
-			for _, kv := range m {
+			for _, kv := range re.FindAllStringSubmatch(out, -1) {
 				fields[kv[1]] = kv[2]
 			}
 			break
@@ -110,7 +136,7 @@ func TestRunServesAndKeepsState(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "state", "latch.db")
 
-	first, stop := start(t, "-port", "0", "-db", db)
+	first, stop := start(t, "-port", "0", "-db", db, "-mailbox", "off")
 	status, user := request(t, first, "POST", "/v1/users", `{"email":"local@example.com"}`)
 	if status != http.StatusOK {
 		t.Fatalf("create user: %d %v", status, user)
@@ -128,7 +154,7 @@ func TestRunServesAndKeepsState(t *testing.T) {
 		}
 	}
 
-	second, stop := start(t, "-port", "0", "-db", db)
+	second, stop := start(t, "-port", "0", "-db", db, "-mailbox", "off")
 	defer stop()
 	if second["project_id:"] != first["project_id:"] || second["secret:"] != first["secret:"] {
 		t.Fatalf("credentials changed across restarts: %v then %v", first, second)
@@ -151,7 +177,7 @@ func TestRunServesAndKeepsState(t *testing.T) {
 // fresh directory is 0600 in a 0700 directory, while it serves and after.
 func TestRunFilesPrivate(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "fresh", "state")
-	f, stop := start(t, "-port", "0", "-db", filepath.Join(dir, "latch.db"))
+	f, stop := start(t, "-port", "0", "-db", filepath.Join(dir, "latch.db"), "-mailbox", "off")
 	if status, out := request(t, f, "POST", "/v1/users", `{"email":"modes@example.com"}`); status != http.StatusOK {
 		t.Fatalf("create user: %d %v", status, out)
 	}

@@ -11,7 +11,10 @@
 // wrapping ErrFrame, never a panic or an outsized allocation. Trailing bytes
 // after the last field are an error. No frame may exceed MaxFrame.
 //
-//	'C' Config    project_id, secret, key_id, u32 n, n × (kid, n, e)   host → guest
+//	'C' Config    project_id, secret, key_id, u32 n, n × (kid, n, e,    host → guest
+//	              i64 retired_at), u8 mail (0 | 1), mail_from,
+//	              project_name, u32 n, n × redirect_url,
+//	              u32 n, n × (kind, subject, text, html)
 //	'Q' Request   method, target, remote_addr, u32 n, n × (name, value), body
 //	'R' Response  u32 status, u32 n, n × (name, value), body              guest → host
 //	'S' Stmt      u8 op ('q' query | 'x' exec), sql, u32 n, n × value   guest → host
@@ -19,12 +22,17 @@
 //	              i64 rows_affected, i64 last_insert_id                 host → guest
 //	'G' Sign      key_id, input                                         guest → host
 //	'g' Signature signature                                             host → guest
-//	'K' OK        (no fields)                                           guest → host
+//	'M' Mail      from, to, subject, text, html, kind                   guest → host
+//	'K' OK        (no fields)                                           either way
 //	'E' Error     message                                               either way
 //
 // A value is a tag byte and its payload: 0 NULL, 1 int64 (8 bytes),
 // 2 float64 (IEEE 754 bits, 8 bytes), 3 text (byte string), 4 blob (byte
 // string). These are the SQLite storage classes.
+//
+// The host answers a Mail frame with 'K' once its transport has delivered
+// the message, or with 'E' and the reason; the guest never learns which
+// transport carried it, nor any of its credentials.
 //
 // An 'E' frame may stand in for any answer. Parsers of an answer kind
 // return it as a *RemoteError, whose message is the peer's text verbatim
@@ -50,7 +58,7 @@
 //	call(in ptr, in len, out ptr, out cap u32) -> n u32
 //	result(out ptr, out cap u32) -> n u32
 //
-// call hands the host a Stmt or Sign frame and returns the length n of the
+// call hands the host a Stmt, Sign or Mail frame and returns the length n of the
 // answer. When n <= cap the answer is already in out; otherwise the host
 // keeps it and the guest, after growing a buffer to n bytes, fetches it with
 // result. The host keeps at most one pending answer per guest instance and

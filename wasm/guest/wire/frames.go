@@ -15,6 +15,7 @@ const (
 	kindResult    = 'T'
 	kindSign      = 'G'
 	kindSignature = 'g'
+	kindMail      = 'M'
 	kindOK        = 'K'
 	kindError     = 'E'
 )
@@ -27,12 +28,29 @@ type PublicKey struct {
 }
 
 // Config is what the guest needs to build its engine. It carries no
-// private key: the guest signs through the host (see package doc).
+// private key and no mail transport secret: the guest signs and sends
+// mail through the host (see package doc).
 type Config struct {
 	ProjectID  string
 	Secret     string
 	KeyID      string
 	PublicKeys []PublicKey
+
+	// Mail says whether the host has a mail transport; the guest's engine
+	// sends through the host ('M' frames) only when it does.
+	Mail bool
+	// MailFrom, ProjectName, RedirectURLs and MailTemplates are the
+	// engine's mail settings (engine.Config), templates in kind order.
+	MailFrom      string
+	ProjectName   string
+	RedirectURLs  []string
+	MailTemplates []MailTemplate
+}
+
+// MailTemplate overrides the built-in message of one kind; an empty field
+// keeps the built-in one.
+type MailTemplate struct {
+	Kind, Subject, Text, HTML string
 }
 
 // AppendConfig appends c as a 'C' frame.
@@ -46,16 +64,50 @@ func AppendConfig(b []byte, c *Config) []byte {
 		b = appendString(appendString(appendString(b, k.KID), k.N), k.E)
 		b = appendU64(b, uint64(k.RetiredAt))
 	}
+	mail := byte(0)
+	if c.Mail {
+		mail = 1
+	}
+	b = append(b, mail)
+	b = appendString(appendString(b, c.MailFrom), c.ProjectName)
+	b = appendU32(b, uint32(len(c.RedirectURLs)))
+	for _, u := range c.RedirectURLs {
+		b = appendString(b, u)
+	}
+	b = appendU32(b, uint32(len(c.MailTemplates)))
+	for _, t := range c.MailTemplates {
+		b = appendString(appendString(appendString(appendString(b, t.Kind), t.Subject), t.Text), t.HTML)
+	}
 	return b
 }
 
-// ParseConfig decodes a 'C' frame.
+// ParseConfig decodes a 'C' frame. A template kind may appear once.
 func ParseConfig(frame []byte) (*Config, error) {
 	r := newReader(frame, kindConfig)
 	c := &Config{ProjectID: r.text("project id"), Secret: r.text("secret"), KeyID: r.text("key id")}
 	n := r.count(MaxKeys, 20, "keys")
 	for range n {
 		c.PublicKeys = append(c.PublicKeys, PublicKey{KID: r.text("kid"), N: r.text("n"), E: r.text("e"), RetiredAt: int64(r.u64("retired at"))})
+	}
+	switch mail := r.u8("mail"); mail {
+	case 0:
+	case 1:
+		c.Mail = true
+	default:
+		r.fail(fmt.Errorf("%w: mail flag %d", ErrFrame, mail))
+	}
+	c.MailFrom, c.ProjectName = r.text("mail from"), r.text("project name")
+	n = r.count(MaxRedirectURLs, 4, "redirect urls")
+	for range n {
+		c.RedirectURLs = append(c.RedirectURLs, r.text("redirect url"))
+	}
+	n = r.count(MaxTemplates, 16, "mail templates")
+	for range n {
+		t := MailTemplate{Kind: r.text("template kind"), Subject: r.text("template subject"), Text: r.text("template text"), HTML: r.text("template html")}
+		if r.err == nil && slices.ContainsFunc(c.MailTemplates, func(o MailTemplate) bool { return o.Kind == t.Kind }) {
+			r.fail(fmt.Errorf("%w: mail template %q twice", ErrFrame, t.Kind))
+		}
+		c.MailTemplates = append(c.MailTemplates, t)
 	}
 	if err := r.end(); err != nil {
 		return nil, fmt.Errorf("wire: config: %w", err)
@@ -322,7 +374,7 @@ func ParseOK(frame []byte) error {
 func AppendError(b []byte, msg string) []byte { return appendString(append(b, kindError), msg) }
 
 // Kind names the frame kind, for hosts that dispatch on it: "stmt",
-// "sign", or "" for anything else.
+// "sign", "mail", or "" for anything else.
 func Kind(frame []byte) string {
 	if len(frame) == 0 {
 		return ""
@@ -332,6 +384,8 @@ func Kind(frame []byte) string {
 		return "stmt"
 	case kindSign:
 		return "sign"
+	case kindMail:
+		return "mail"
 	}
 	return ""
 }

@@ -77,6 +77,12 @@ func TestRoundTrip(t *testing.T) {
 			want:  sampleResult(),
 		},
 		{
+			name:  "mail",
+			build: func(*testing.T) []byte { return AppendMail(nil, sampleMail()) },
+			parse: func(f []byte) (any, error) { return ParseMail(f) },
+			want:  sampleMail(),
+		},
+		{
 			name:  "signature",
 			build: func(*testing.T) []byte { return AppendSignature(nil, []byte{9, 8, 7}) },
 			parse: func(f []byte) (any, error) { return ParseSignature(f) },
@@ -99,7 +105,74 @@ func TestRoundTrip(t *testing.T) {
 func sampleConfig() *Config {
 	return &Config{
 		ProjectID: "project-test-1", Secret: "secret-test-1", KeyID: "jwk-test-a",
-		PublicKeys: []PublicKey{{KID: "jwk-test-a", N: "nnn", E: "AQAB"}, {KID: "jwk-test-b", N: "mmm", E: "AQAB"}},
+		PublicKeys: []PublicKey{{KID: "jwk-test-a", N: "nnn", E: "AQAB"}, {KID: "jwk-test-b", N: "mmm", E: "AQAB", RetiredAt: 1700000000}},
+		Mail:       true, MailFrom: "Latch <login@example.com>", ProjectName: "Ünï",
+		RedirectURLs:  []string{"https://app.example.com/authenticate", "http://localhost:3000/authenticate"},
+		MailTemplates: []MailTemplate{{Kind: "otp", Subject: "Code {{.Code}}"}, {Kind: "password_reset", Text: "{{.Link}}", HTML: "<a href=\"{{.Link}}\">reset</a>"}},
+	}
+}
+
+func sampleMail() *Mail {
+	return &Mail{From: "Latch <login@example.com>", To: "ada@example.com", Subject: "Your Latch code: 123456",
+		Text: "Your code is 123456\n", HTML: "<p>Your code is <b>123456</b></p>", Kind: "otp"}
+}
+
+func TestConfigWithoutMail(t *testing.T) {
+	c := &Config{ProjectID: "p", Secret: "s", KeyID: "k", PublicKeys: []PublicKey{{KID: "k", N: "n", E: "e"}}}
+	got, err := ParseConfig(AppendConfig(nil, c))
+	if err != nil || !reflect.DeepEqual(got, c) {
+		t.Fatalf("ParseConfig = %#v, %v; want %#v", got, err, c)
+	}
+}
+
+func TestMalformedConfig(t *testing.T) {
+	valid := AppendConfig(nil, &Config{ProjectID: "p", Secret: "s", KeyID: "k"})
+	flagAt := len(valid) - 16 // the mail flag precedes two empty strings and two zero counts
+	badFlag := append([]byte{}, valid...)
+	badFlag[flagAt] = 2
+	twice := AppendConfig(nil, &Config{MailTemplates: []MailTemplate{{Kind: "otp"}, {Kind: "otp", Subject: "x"}}})
+	manyURLs := appendU32(append([]byte{}, valid[:len(valid)-8]...), MaxRedirectURLs+1)
+	manyURLs = append(manyURLs, make([]byte, 4*(MaxRedirectURLs+1)+4)...)
+	for _, tt := range []struct {
+		name  string
+		frame []byte
+		want  error
+	}{
+		{name: "mail flag 2", frame: badFlag, want: ErrFrame},
+		{name: "template kind twice", frame: twice, want: ErrFrame},
+		{name: "too many redirect urls", frame: manyURLs, want: ErrTooLarge},
+		{name: "frame before the mail fields", frame: valid[:flagAt], want: ErrFrame},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := ParseConfig(tt.frame)
+			if !errors.Is(err, tt.want) || c != nil {
+				t.Fatalf("ParseConfig = %+v, %v; want %v", c, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestMalformedMail(t *testing.T) {
+	valid := AppendMail(nil, sampleMail())
+	long := AppendMail(nil, &Mail{Text: strings.Repeat("x", MaxMailBody+1)})
+	longTo := AppendMail(nil, &Mail{To: strings.Repeat("x", MaxText+1)})
+	for _, tt := range []struct {
+		name  string
+		frame []byte
+		want  error
+	}{
+		{name: "truncated", frame: valid[:len(valid)-1], want: ErrFrame},
+		{name: "trailing", frame: append(append([]byte{}, valid...), 0), want: ErrFrame},
+		{name: "text over MaxMailBody", frame: long, want: ErrTooLarge},
+		{name: "address over MaxText", frame: longTo, want: ErrTooLarge},
+		{name: "a sign frame", frame: AppendSign(nil, "k", nil), want: ErrFrame},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := ParseMail(tt.frame)
+			if !errors.Is(err, tt.want) || m != nil {
+				t.Fatalf("ParseMail = %+v, %v; want %v", m, err, tt.want)
+			}
+		})
 	}
 }
 
@@ -187,7 +260,7 @@ func TestAppendRejects(t *testing.T) {
 
 func TestKind(t *testing.T) {
 	stmt, _ := AppendStmt(nil, &Stmt{SQL: "x"})
-	for frame, want := range map[string]string{string(stmt): "stmt", string(AppendSign(nil, "k", nil)): "sign", "": "", "Z": ""} {
+	for frame, want := range map[string]string{string(stmt): "stmt", string(AppendSign(nil, "k", nil)): "sign", string(AppendMail(nil, sampleMail())): "mail", "": "", "Z": ""} {
 		if got := Kind([]byte(frame)); got != want {
 			t.Errorf("Kind(%q) = %q, want %q", frame, got, want)
 		}

@@ -13,6 +13,8 @@ func seeds() [][]byte {
 	res, _ := AppendResult(nil, sampleResult())
 	return [][]byte{
 		AppendConfig(nil, sampleConfig()),
+		AppendConfig(nil, &Config{ProjectID: "p", Secret: "s", KeyID: "k"}),
+		AppendMail(nil, sampleMail()),
 		AppendRequest(nil, sampleRequest()),
 		AppendResponse(nil, &Response{Status: 200, Body: []byte("{}")}),
 		stmt, res,
@@ -83,6 +85,11 @@ func FuzzParse(f *testing.F) {
 		if sig, err := ParseSignature(frame); check("signature", err) {
 			if !bytes.Equal(AppendSignature(nil, sig), frame) {
 				t.Fatalf("signature re-encode differs")
+			}
+		}
+		if m, err := ParseMail(frame); check("mail", err) {
+			if !bytes.Equal(AppendMail(nil, m), frame) {
+				t.Fatalf("mail re-encode differs")
 			}
 		}
 		check("ok", ParseOK(frame))

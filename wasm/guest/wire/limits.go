@@ -11,7 +11,8 @@ const (
 	// MaxHeaders bounds the number of header lines in a request or response.
 	MaxHeaders = 256
 	// MaxText bounds short strings: methods, targets, header names and
-	// values, ids, secrets, SQL text, key members.
+	// values, ids, secrets, SQL text, key members, addresses, subjects,
+	// redirect URLs and each field of a mail template.
 	MaxText = 64 << 10
 	// MaxArgs bounds the arguments of one SQL statement.
 	MaxArgs = 1024
@@ -19,4 +20,12 @@ const (
 	MaxColumns = 256
 	// MaxKeys bounds the public keys in a Config.
 	MaxKeys = 64
+	// MaxRedirectURLs bounds the redirect allow-list in a Config.
+	MaxRedirectURLs = 64
+	// MaxTemplates bounds the mail templates in a Config: one per kind
+	// the engine sends, with room to grow.
+	MaxTemplates = 16
+	// MaxMailBody bounds a Mail frame's text and its HTML, each; the
+	// engine's messages are a few KiB.
+	MaxMailBody = 1 << 20
 )
