@@ -102,10 +102,6 @@ func (e *Engine) resetByEmail(c *call) error {
 	if err != nil {
 		return err
 	}
-	pwHash, err := e.hasher.Hash(e.cfg.Rand, a.Password)
-	if err != nil {
-		return err
-	}
 	now := e.now()
 	res, err := e.cfg.DB.ExecContext(ctx, `UPDATE password_resets SET used_at = ?
 		WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?`, now, hash, now)
@@ -115,32 +111,11 @@ func (e *Engine) resetByEmail(c *call) error {
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		return errResetUsed
 	}
-	keep := ""
-	if stepUp != nil {
-		keep = stepUp.ID
-	}
-	// Other sessions end before the password changes: stopping half way
-	// leaves the old password with no sessions, never the new one with an
-	// intruder's session still live.
-	if err := e.revokeOtherSessions(ctx, u.ID, keep, now); err != nil {
-		return err
-	}
-	if err := e.setPassword(ctx, u, pwHash, now); err != nil {
-		return err
-	}
 	if err := e.verifyEmail(ctx, u); err != nil {
 		return err
 	}
 	f := factor{Type: "password", DeliveryMethod: deliveryEmail, EmailFactor: &emailFactor{EmailID: u.EmailID, EmailAddress: u.Email}}
-	login, err := e.login(ctx, &a.sessionArgs, stepUp, u, f)
-	if err != nil {
-		return err
-	}
-	fields := login.fields()
-	fields["user_id"] = u.ID
-	fields["user"] = u.view()
-	c.reply(fields)
-	return nil
+	return e.finishReset(c, &a.sessionArgs, stepUp, u, a.Password, f)
 }
 
 // resetWithUser loads a reset token's user and whether the token can
@@ -194,5 +169,130 @@ func (e *Engine) revokeOtherSessions(ctx context.Context, userID, keep string, n
 	if err != nil {
 		return fmt.Errorf("engine: revoke sessions: %w", err)
 	}
+	return nil
+}
+
+// POST /v1/passwords/existing_password/reset — a new password for a user
+// who knows the current one. The current password is checked as a login
+// checks it (an attempt counted first, the lockout applies); every other
+// session of the user ends.
+func (e *Engine) resetExistingPassword(c *call) error {
+	var a struct {
+		Email            string `json:"email"`
+		ExistingPassword string `json:"existing_password"`
+		NewPassword      string `json:"new_password"`
+		sessionArgs
+	}
+	if err := c.decode(&a); err != nil {
+		return err
+	}
+	addr, err := normalEmail(a.Email)
+	if err != nil {
+		return err
+	}
+	if err := a.check(); err != nil {
+		return err
+	}
+	if a.ExistingPassword == "" || len(a.ExistingPassword) > maxPasswordBytes {
+		return errWrongPassword
+	}
+	if err := strong(a.NewPassword, addr); err != nil {
+		return err
+	}
+	ctx := c.r.Context()
+	u, hash, err := e.userWithPassword(ctx, addr)
+	if errors.Is(err, errNoRows) {
+		e.hasher.Equalize(a.ExistingPassword)
+		return errEmailNotFound
+	}
+	if err != nil {
+		return err
+	}
+	if hash == "" {
+		e.hasher.Equalize(a.ExistingPassword)
+		return errWrongPassword
+	}
+	stepUp, err := e.stepUpSession(ctx, &a.sessionArgs, u.ID)
+	if err != nil {
+		return err
+	}
+	now := e.now()
+	if err := e.claimAttempt(ctx, u.ID, now); err != nil {
+		return err
+	}
+	ok, _, err := e.hasher.Verify(a.ExistingPassword, hash)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errWrongPassword
+	}
+	if a.NewPassword == a.ExistingPassword {
+		return weakPassword("The new password must differ from the current one.")
+	}
+	return e.finishReset(c, &a.sessionArgs, stepUp, u, a.NewPassword, passwordFactor(u))
+}
+
+// POST /v1/passwords/session/reset — a new password for the user of a
+// live session, which is kept; every other session of the user ends.
+func (e *Engine) resetSessionPassword(c *call) error {
+	var a struct {
+		Password string `json:"password"`
+		sessionArgs
+	}
+	if err := c.decode(&a); err != nil {
+		return err
+	}
+	if err := a.check(); err != nil {
+		return err
+	}
+	ctx := c.r.Context()
+	s, u, err := e.liveSession(ctx, a.SessionToken, a.SessionJWT)
+	if err != nil {
+		return err
+	}
+	if err := strong(a.Password, u.Email); err != nil {
+		return err
+	}
+	if err := a.claimsFit(s); err != nil {
+		return err
+	}
+	return e.finishReset(c, &a.sessionArgs, s, u, a.Password, passwordFactor(u))
+}
+
+// finishReset sets plain as u's password after its checks passed: every
+// session of u but keep ends first, then the password changes, then the
+// login finishes in keep (or a new session when a duration is given).
+// Sessions end before the password changes: stopping half way leaves the
+// old password with no sessions, never the new one beside an intruder's
+// session.
+func (e *Engine) finishReset(c *call, a *sessionArgs, keep *session, u *user, plain string, f factor) error {
+	ctx := c.r.Context()
+	hash, err := e.hasher.Hash(e.cfg.Rand, plain)
+	if err != nil {
+		return err
+	}
+	now := e.now()
+	keepID := ""
+	if keep != nil {
+		keepID = keep.ID
+	}
+	if err := e.revokeOtherSessions(ctx, u.ID, keepID, now); err != nil {
+		return err
+	}
+	if err := e.setPassword(ctx, u, hash, now); err != nil {
+		return err
+	}
+	if err := e.activate(ctx, u); err != nil {
+		return err
+	}
+	login, err := e.login(ctx, a, keep, u, f)
+	if err != nil {
+		return err
+	}
+	fields := login.fields()
+	fields["user_id"] = u.ID
+	fields["user"] = u.view()
+	c.reply(fields)
 	return nil
 }

@@ -28,6 +28,9 @@ func routes() []route {
 	return []route{
 		{pattern: "POST /v1/users", fn: (*Engine).createUser},
 		{pattern: "GET /v1/users/{user_id}", fn: (*Engine).getUser},
+		{pattern: "PUT /v1/users/{user_id}", fn: (*Engine).updateUser},
+		{pattern: "POST /v1/users/search", fn: (*Engine).searchUsers},
+		{pattern: "DELETE /v1/users/passwords/{password_id}", fn: (*Engine).deletePassword},
 		{pattern: "DELETE /v1/users/{user_id}", fn: (*Engine).deleteUser},
 		{pattern: "POST /v1/magic_links", fn: (*Engine).createMagicLink},
 		{pattern: "POST /v1/magic_links/authenticate", fn: (*Engine).authenticateMagicLink},
@@ -41,6 +44,8 @@ func routes() []route {
 		{pattern: "POST /v1/passwords", fn: (*Engine).createPassword},
 		{pattern: "POST /v1/passwords/authenticate", fn: (*Engine).authenticatePassword},
 		{pattern: "POST /v1/passwords/strength_check", fn: (*Engine).strengthCheck},
+		{pattern: "POST /v1/passwords/existing_password/reset", fn: (*Engine).resetExistingPassword},
+		{pattern: "POST /v1/passwords/session/reset", fn: (*Engine).resetSessionPassword},
 		{pattern: "GET /v1/sessions", fn: (*Engine).listSessions},
 		{pattern: "POST /v1/sessions/authenticate", fn: (*Engine).authenticateSession},
 		{pattern: "POST /v1/sessions/revoke", fn: (*Engine).revokeSession},
@@ -48,37 +53,40 @@ func routes() []route {
 	}
 }
 
-// newMux registers the routes on a ServeMux, and beside each path a
-// method-less pattern (less specific, so it only catches the methods the
-// path lacks) that answers Stytch-shaped 405 with Allow; anything else is
-// a Stytch-shaped 404. See RATIONALE.md, "Why net/http.ServeMux?".
+// newMux registers the routes on a ServeMux. What none matches reaches
+// the catch-all "/", which answers a Stytch-shaped 405 with Allow when the
+// path has routes for other methods (found by asking the mux itself), and a
+// Stytch-shaped 404 otherwise. See RATIONALE.md, "Why net/http.ServeMux?".
 func (e *Engine) newMux() *http.ServeMux {
 	mux := http.NewServeMux()
-	allowed := map[string][]string{} // path pattern → its methods
-	var paths []string
+	real := map[string]bool{}
+	var methods []string // every method some route has, in route order
 	for _, rt := range routes() {
-		method, p, _ := strings.Cut(rt.pattern, " ")
-		if allowed[p] == nil {
-			paths = append(paths, p)
-		}
-		allowed[p] = append(allowed[p], method)
 		mux.Handle(rt.pattern, e.endpoint(rt))
-	}
-	for _, p := range paths {
-		methods := allowed[p]
-		if slices.Contains(methods, http.MethodGet) {
-			methods = append(methods, http.MethodHead)
+		real[rt.pattern] = true
+		if m, _, _ := strings.Cut(rt.pattern, " "); !slices.Contains(methods, m) {
+			methods = append(methods, m)
 		}
-		allow := strings.Join(methods, ", ")
-		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
-			e.answer(w, r, func(*call) error {
-				w.Header().Set("Allow", allow)
-				return errMethodNotAllowed
-			})
-		})
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		e.answer(w, r, func(*call) error { return errNotFound })
+		e.answer(w, r, func(*call) error {
+			var allow []string
+			probe := *r
+			for _, m := range methods {
+				probe.Method = m
+				if _, pattern := mux.Handler(&probe); real[pattern] {
+					allow = append(allow, m)
+					if m == http.MethodGet {
+						allow = append(allow, http.MethodHead)
+					}
+				}
+			}
+			if len(allow) == 0 {
+				return errNotFound
+			}
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			return errMethodNotAllowed
+		})
 	})
 	return mux
 }
