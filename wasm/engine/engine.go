@@ -57,6 +57,11 @@ type Config struct {
 	// MailTemplates overrides the built-in messages, by kind (Mail…);
 	// a field left empty keeps the built-in one.
 	MailTemplates map[string]MailTemplate
+
+	// SecretBox seals TOTP secrets and recovery codes under a key the
+	// host holds. Without one the TOTP endpoints answer 503
+	// totp_unavailable.
+	SecretBox SecretBox
 }
 
 // Engine serves the Latch API. It holds no global state: any number of
