@@ -37,6 +37,8 @@ type Config struct {
 	Mailer       engine.Mailer
 	MailFrom     string
 	RedirectURLs []string
+	// SecretBox seals TOTP secrets; a keys.SecretBox over a new key when nil.
+	SecretBox engine.SecretBox
 }
 
 // Server is the engine served natively.
@@ -88,8 +90,17 @@ func New(cfg Config) (s *Server, err error) {
 	if s.DB, err = OpenDB(filepath.Join(s.dir, "latch.db")); err != nil {
 		return nil, err
 	}
+	if cfg.SecretBox == nil {
+		key, err := keys.NewSecretKey(rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.SecretBox, err = keys.NewSecretBox(key, rand.Reader); err != nil {
+			return nil, err
+		}
+	}
 	e, err := engine.New(engine.Config{ProjectID: cfg.ProjectID, Secret: cfg.Secret, DB: s.DB, Signer: cfg.Signer, Now: cfg.Now,
-		Mailer: cfg.Mailer, MailFrom: cfg.MailFrom, RedirectURLs: cfg.RedirectURLs})
+		Mailer: cfg.Mailer, MailFrom: cfg.MailFrom, RedirectURLs: cfg.RedirectURLs, SecretBox: cfg.SecretBox})
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,9 @@ type user struct {
 	CreatedAt         int64  `json:"created_at"`
 	PasswordID        string `json:"password_id"` // empty when the user has no password
 	Status            string `json:"status"`      // "active", or "pending" until the first login
+	// TOTPs lists the user's verified authenticator apps, as the user
+	// object shows them: [{totp_id, verified}].
+	TOTPs json.RawMessage `json:"totps"`
 }
 
 // User statuses.
@@ -48,7 +51,7 @@ type userView struct {
 	Providers              emptyList       `json:"providers"`
 	Roles                  roles           `json:"roles"`
 	Status                 string          `json:"status"`
-	Totps                  emptyList       `json:"totps"`
+	Totps                  json.RawMessage `json:"totps"`
 	TrustedMetadata        json.RawMessage `json:"trusted_metadata"`
 	UntrustedMetadata      json.RawMessage `json:"untrusted_metadata"`
 	UserID                 string          `json:"user_id"`
@@ -72,6 +75,14 @@ type passwordView struct {
 	RequiresReset bool   `json:"requires_reset"`
 }
 
+// totps returns the user object's totps list, [] when there is none.
+func (u *user) totps() json.RawMessage {
+	if len(u.TOTPs) == 0 || isNull(u.TOTPs) {
+		return json.RawMessage("[]")
+	}
+	return u.TOTPs
+}
+
 // view renders the user object of API.md.
 func (u *user) view() *userView {
 	v := &userView{
@@ -80,6 +91,7 @@ func (u *user) view() *userView {
 		Name:              nameView{FirstName: u.FirstName, LastName: u.LastName, MiddleName: u.MiddleName},
 		Roles:             roles{defaultRole},
 		Status:            u.Status,
+		Totps:             u.totps(),
 		TrustedMetadata:   json.RawMessage(u.TrustedMetadata),
 		UntrustedMetadata: json.RawMessage(u.UntrustedMetadata),
 		UserID:            u.ID,
@@ -130,13 +142,23 @@ func hasControl(s string) bool {
 // factor is one authentication factor of a session, stored as JSON on the
 // session row in exactly the shape the API returns.
 type factor struct {
-	Type                string          `json:"type"`
-	DeliveryMethod      string          `json:"delivery_method"`
-	CreatedAt           string          `json:"created_at,omitempty"`
-	UpdatedAt           string          `json:"updated_at,omitempty"`
-	LastAuthenticatedAt string          `json:"last_authenticated_at"`
-	EmailFactor         *emailFactor    `json:"email_factor,omitempty"`
-	EmbeddedFactor      *embeddedFactor `json:"embeddable_magic_link_factor,omitempty"`
+	Type                string                  `json:"type"`
+	DeliveryMethod      string                  `json:"delivery_method"`
+	CreatedAt           string                  `json:"created_at,omitempty"`
+	UpdatedAt           string                  `json:"updated_at,omitempty"`
+	LastAuthenticatedAt string                  `json:"last_authenticated_at"`
+	EmailFactor         *emailFactor            `json:"email_factor,omitempty"`
+	EmbeddedFactor      *embeddedFactor         `json:"embeddable_magic_link_factor,omitempty"`
+	AuthenticatorApp    *authenticatorAppFactor `json:"authenticator_app_factor,omitempty"`
+	RecoveryCode        *recoveryCodeFactor     `json:"recovery_code_factor,omitempty"`
+}
+
+type authenticatorAppFactor struct {
+	TOTPID string `json:"totp_id"`
+}
+
+type recoveryCodeFactor struct {
+	CodeID string `json:"totp_recovery_code_id"`
 }
 
 type emailFactor struct {
@@ -158,6 +180,10 @@ func (f *factor) sameAs(g *factor) bool {
 		return f.EmailFactor.EmailID == g.EmailFactor.EmailID
 	case f.EmbeddedFactor != nil && g.EmbeddedFactor != nil:
 		return f.EmbeddedFactor.EmbeddedID == g.EmbeddedFactor.EmbeddedID
+	case f.AuthenticatorApp != nil && g.AuthenticatorApp != nil:
+		return f.AuthenticatorApp.TOTPID == g.AuthenticatorApp.TOTPID
+	case f.RecoveryCode != nil && g.RecoveryCode != nil:
+		return f.RecoveryCode.CodeID == g.RecoveryCode.CodeID
 	}
 	return false
 }

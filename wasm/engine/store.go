@@ -34,7 +34,9 @@ const userObject = `json_object('user_id', u.user_id, 'email', u.email, 'email_i
 	'email_verified', json(iif(u.email_verified, 'true', 'false')), 'first_name', u.first_name,
 	'middle_name', u.middle_name, 'last_name', u.last_name, 'trusted_metadata', u.trusted_metadata,
 	'untrusted_metadata', u.untrusted_metadata, 'created_at', u.created_at,
-	'password_id', COALESCE(p.password_id, ''), 'status', u.status)`
+	'password_id', COALESCE(p.password_id, ''), 'status', u.status,
+	'totps', json((SELECT json_group_array(json_object('totp_id', t.totp_id, 'verified', json('true')))
+		FROM totps t WHERE t.user_id = u.user_id AND t.verified = 1)))`
 
 // sessionObject is a session row (alias s) as one JSON object, its JSON
 // columns embedded as JSON.
@@ -92,6 +94,8 @@ func (e *Engine) deleteUserRows(ctx context.Context, id string, now int64) error
 		{`DELETE FROM magic_links WHERE user_id = ?`, []any{id}},
 		{`DELETE FROM email_otps WHERE user_id = ?`, []any{id}},
 		{`DELETE FROM password_resets WHERE user_id = ?`, []any{id}},
+		{`DELETE FROM totps WHERE user_id = ?`, []any{id}},
+		{`DELETE FROM recovery_codes WHERE user_id = ?`, []any{id}},
 		{`DELETE FROM passwords WHERE user_id = ?`, []any{id}},
 		{`DELETE FROM users WHERE user_id = ?`, []any{id}},
 	}
