@@ -69,3 +69,27 @@ func conformanceTarget(w *Worker) conformance.Target {
 		},
 	}
 }
+
+// TestSendEmailRefused checks that a message the send_email binding
+// refuses (here: a recipient outside its allowed_destination_addresses) is
+// a delivery failure, 502 email_delivery_failed, while the binding's
+// accepted recipient gets the mail.
+func TestSendEmailRefused(t *testing.T) {
+	t.Parallel()
+	box := mailbox.New(0)
+	var next io.Writer
+	if testing.Verbose() || os.Getenv("LATCH_E2E_LOG") == "1" {
+		next = testLog{t}
+	}
+	const allowed = "allowed@example.com"
+	w := Start(t, Options{MoreVars: sendEmailVars, MailTo: []string{allowed}, Log: newMailFiles(t, box, next)})
+	a := newAPI(t, w.Target)
+	status, out := a.call(http.MethodPost, "/v1/otps/email/login_or_create", map[string]any{"email": "other@example.com"}, true)
+	if status != http.StatusBadGateway || out["error_type"] != "email_delivery_failed" {
+		t.Errorf("to a recipient the binding refuses: %d %v, want 502 email_delivery_failed", status, out)
+	}
+	sent := a.must(http.MethodPost, "/v1/otps/email/login_or_create", map[string]any{"email": allowed})
+	m := conformance.MailboxReader(box)(t, allowed)
+	a.must(http.MethodPost, "/v1/otps/authenticate", map[string]any{
+		"method_id": sent["email_id"], "code": sixDigits.FindString(m.Text), "session_duration_minutes": 30})
+}

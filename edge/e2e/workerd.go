@@ -55,6 +55,10 @@ type Options struct {
 	// MoreVars are added to the settings (generated or Vars), and kept
 	// across Restart: the mail settings, for instance.
 	MoreVars map[string]string
+	// MailTo, when set, restricts the send_email binding to these
+	// recipients (allowed_destination_addresses): sending elsewhere is
+	// refused, as Cloudflare's binding refuses it.
+	MailTo []string
 	// Log receives wrangler's output; discarded when nil.
 	Log io.Writer
 }
@@ -138,7 +142,7 @@ func (w *Worker) start(ctx context.Context, root, main string, opts Options) err
 		}
 	}
 	var err error
-	if w.cfg, err = writeConfig(w.dir, root, main, opts.Name); err != nil {
+	if w.cfg, err = writeConfig(w.dir, root, main, opts.Name, opts.MailTo); err != nil {
 		return err
 	}
 	w.envFile, w.persist = filepath.Join(w.dir, "vars.env"), filepath.Join(w.dir, "state")
@@ -366,7 +370,7 @@ var compatDate = regexp.MustCompile(`(?m)^compatibility_date\s*=\s*"([0-9-]+)"`)
 // and logging its path), but an absolute entry
 // point and no [build] step or file watching, so a test runs exactly the
 // build it made.
-func writeConfig(dir, root, main, name string) (string, error) {
+func writeConfig(dir, root, main, name string, mailTo []string) (string, error) {
 	toml, err := os.ReadFile(filepath.Join(root, "wrangler.toml"))
 	if err != nil {
 		return "", fmt.Errorf("e2e: %w", err)
@@ -390,6 +394,9 @@ func writeConfig(dir, root, main, name string) (string, error) {
 			"migrations_dir": filepath.Join(root, "wasm", "migrations"),
 		}},
 		"send_email": []any{map[string]any{"name": "MAIL"}},
+	}
+	if mailTo != nil {
+		cfg["send_email"] = []any{map[string]any{"name": "MAIL", "allowed_destination_addresses": mailTo}}
 	}
 	data, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
