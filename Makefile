@@ -17,6 +17,9 @@ GOROOT_WASM_EXEC = $(shell $(GO) env GOROOT)/lib/wasm/wasm_exec.js
 GO_SOURCES := $(shell find edge wasm -name '*.go' -not -path '$(BUILD)/*' 2>/dev/null) go.mod go.sum
 DEV_IP   := 127.0.0.1
 DEV_PORT := 8787
+# The dev mailbox: mail the dev Worker sends lands here (LATCH_MAIL=webhook
+# in .dev.vars), shown on a web page.
+MAILBOX  := 127.0.0.1:8025
 
 .PHONY: all dev build test vet e2e bench deps clean
 
@@ -48,10 +51,20 @@ deps: $(WRANGLER)
 .dev.vars:
 	$(GO) run ./edge/cmd/latch-devvars -file .dev.vars
 
-# dev: a fresh clone to a running Worker on http://127.0.0.1:8787.
+# dev: a fresh clone to a running Worker on http://127.0.0.1:8787, with the
+# dev mailbox on http://127.0.0.1:8025 running in the background (built into
+# bin/, not `go run`, so that stopping it stops the mailbox itself; not under
+# edge/, which wrangler watches). The webhook
+# secret goes to the mailbox in its environment, never on a command line or
+# in make's output; the mailbox stops when make dev stops.
 dev: deps build .dev.vars
 	$(WRANGLER) d1 migrations apply DB --local
-	@$(GO) run ./edge/cmd/latch-devvars -file .dev.vars -print -base-url http://$(DEV_IP):$(DEV_PORT)
+	$(GO) build -o bin/latch-mailbox ./testharness/cmd/latch-mailbox
+	@$(GO) run ./edge/cmd/latch-devvars -file .dev.vars -print -base-url http://$(DEV_IP):$(DEV_PORT) -mailbox-url http://$(MAILBOX)
+	@secret=$$($(GO) run ./edge/cmd/latch-devvars -file .dev.vars -get LATCH_MAIL_WEBHOOK_SECRET) || exit 1; \
+	LATCH_MAIL_WEBHOOK_SECRET="$$secret" bin/latch-mailbox -http $(MAILBOX) & mailbox=$$!; \
+	unset secret; \
+	trap 'kill $$mailbox 2>/dev/null; wait $$mailbox 2>/dev/null' EXIT; \
 	$(WRANGLER) dev --ip $(DEV_IP) --port $(DEV_PORT)
 
 vet:

@@ -25,7 +25,7 @@ const (
 // setting is missing or broken, a handler that answers every request with a
 // generic 500 and logs which setting is at fault. It never fails: a Worker that crashed on each request would
 // hide the cause. See RATIONALE.md, "How does the Worker read its config?".
-func handlerFromEnv(env, signerObj js.Value, logger *slog.Logger) http.Handler {
+func handlerFromEnv(env, binding js.Value, logger *slog.Logger) http.Handler {
 	projectID := stringMember(env, varProjectID)
 	bad := func(reason string) http.Handler {
 		return misconfigured{env: engine.EnvOf(projectID), reason: reason, logger: logger}
@@ -37,7 +37,15 @@ func handlerFromEnv(env, signerObj js.Value, logger *slog.Logger) http.Handler {
 	if secret == "" {
 		return bad(secretProject + " is not set")
 	}
-	signer, err := newWebCryptoSigner(signerObj)
+	signer, err := newWebCryptoSigner(binding.Get("signer"))
+	if err != nil {
+		return bad(err.Error())
+	}
+	mc, err := parseMailConfig(func(name string) string { return stringMember(env, name) })
+	if err != nil {
+		return bad(err.Error())
+	}
+	mailer, err := mailerFromEnv(mc, env, binding)
 	if err != nil {
 		return bad(err.Error())
 	}
@@ -54,6 +62,13 @@ func handlerFromEnv(env, signerObj js.Value, logger *slog.Logger) http.Handler {
 		DB:        sql.OpenDB(connector),
 		Signer:    signer,
 		Logger:    logger,
+		// A nil Mailer must stay a nil interface: the engine then
+		// answers its email endpoints with 503.
+		Mailer:        mailer,
+		MailFrom:      mc.From,
+		ProjectName:   mc.ProjectName,
+		RedirectURLs:  mc.RedirectURLs,
+		MailTemplates: mc.Templates,
 	})
 	if err != nil {
 		return bad(err.Error())

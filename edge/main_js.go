@@ -31,7 +31,7 @@ func main() {
 	binding := glue.Get("binding")
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	env := glue.Get("env")
-	h := handlerFromEnv(env, binding.Get("signer"), logger)
+	h := handlerFromEnv(env, binding, logger)
 	serve := newBridge(h, engine.EnvOf(stringMember(env, varProjectID)), logger)
 	binding.Set("handle", serve.fn)
 	binding.Call("ready")

@@ -12,8 +12,13 @@
 // members and a sign function. See RATIONALE.md, "Why does the signing key
 // stay in WebCrypto?".
 //
+// Mail sent through the send_email binding (LATCH_MAIL=send_email) is
+// composed in Go; sendEmail only wraps the raw MIME in an EmailMessage and
+// hands it to env.MAIL. See RATIONALE.md, "How does the Worker send mail?".
+//
 // make build copies this file, Go's wasm_exec.js and the Wasm build into
 // edge/build/.
+import { EmailMessage } from "cloudflare:email";
 import "./wasm_exec.js";
 import latchWasm from "./latch.wasm";
 
@@ -157,7 +162,7 @@ async function startInstance(env) {
   const go = new Go();
   let ready;
   const readyP = new Promise((resolve) => (ready = resolve));
-  const binding = { signer, ready: () => ready() };
+  const binding = { signer, sendEmail, ready: () => ready() };
   context.binding = binding;
   const instance = new WebAssembly.Instance(latchWasm, go.importObject);
   // pending holds the reject functions of requests Go has not answered,
@@ -239,6 +244,24 @@ async function importSigner(raw) {
     }
   };
   return { keys, kid: first.kid, sign };
+}
+
+// sendEmail sends the raw RFC 5322 message raw (composed by Go, its From
+// header's address being from) to to through the send_email binding MAIL of
+// the current request's env. It resolves once the binding accepted the
+// message; a rejection (sender or recipient not allowed, message refused)
+// is a delivery failure, and its message is the binding's, which names no
+// secret.
+async function sendEmail(from, to, raw) {
+  const mail = context.env && context.env.MAIL;
+  if (mail === undefined || typeof mail.send !== "function") {
+    throw new Error("send_email binding MAIL is missing");
+  }
+  try {
+    await mail.send(new EmailMessage(from, to, raw));
+  } catch (err) {
+    throw new Error("send_email: " + ((err && err.message) || "refused"));
+  }
 }
 
 // internalError is the Worker's generic 500: the cause goes to the log

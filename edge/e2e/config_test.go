@@ -33,6 +33,8 @@ func TestWranglerToml(t *testing.T) {
 		`database_name = "latch"`,
 		`migrations_dir = "wasm/migrations"`,
 		`type = "CompiledWasm"`,
+		`[[send_email]]`,
+		`name = "MAIL"`,
 	} {
 		if !lines[want] {
 			t.Errorf("wrangler.toml lacks the line %s", want)
@@ -47,6 +49,10 @@ func TestWranglerToml(t *testing.T) {
 	}
 	if !strings.Contains(string(makefile), "BUILD    := edge/build") || !strings.Contains(string(makefile), "$(BUILD)/worker.mjs") {
 		t.Error("Makefile no longer builds into edge/build, where wrangler.toml's main points")
+	}
+	// make dev's mailbox is where .dev.vars (latch-devvars) sends the mail.
+	if !strings.Contains(string(makefile), "MAILBOX  := 127.0.0.1:8025") || !strings.Contains(string(makefile), "./testharness/cmd/latch-mailbox") {
+		t.Error("Makefile's dev mailbox is not on 127.0.0.1:8025, where latch-devvars points LATCH_MAIL_WEBHOOK_URL")
 	}
 	if _, err := os.Stat(filepath.Join(root, "wasm", "migrations", "0001_init.sql")); err != nil {
 		t.Errorf("migrations_dir has no 0001_init.sql: %v", err)

@@ -5,20 +5,47 @@ package e2e
 import (
 	"context"
 	"crypto/rand"
+	"io"
 	"net/http"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/latchauth/latch/testharness/conformance"
+	"github.com/latchauth/latch/testharness/mailbox"
 	"github.com/latchauth/latch/wasm/keys"
 )
 
 // TestConformance runs the shared HTTP conformance suite against the Worker
 // on workerd. The clock is real, so cases that need time to pass report
 // themselves skipped here; TestRealTimeLifecycle covers them by waiting.
+//
+// Mail goes through the send_email binding (LATCH_MAIL=send_email), which
+// wrangler dev simulates by writing each message it accepts to an .eml
+// file and logging the path; the email cases read those files, parsed as
+// a mail client would (mailFiles).
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	conformance.Run(t, conformanceTarget(Start(t, Options{})))
+	box := mailbox.New(0)
+	var next io.Writer
+	if testing.Verbose() || os.Getenv("LATCH_E2E_LOG") == "1" {
+		next = testLog{t}
+	}
+	w := Start(t, Options{MoreVars: sendEmailVars, Log: newMailFiles(t, box, next)})
+	tg := conformanceTarget(w)
+	tg.ReadMail = conformance.MailboxReader(box)
+	tg.RedirectURL = testRedirectURL
+	conformance.Run(t, tg)
+}
+
+// testRedirectURL is the mail tests' allow-list of redirect URLs.
+const testRedirectURL = "https://app.example.com/authenticate"
+
+// sendEmailVars send mail through the send_email binding.
+var sendEmailVars = map[string]string{
+	"LATCH_MAIL":          "send_email",
+	"LATCH_MAIL_FROM":     "Latch <login@example.com>",
+	"LATCH_REDIRECT_URLS": testRedirectURL + ",https://app.example.com/other",
 }
 
 // conformanceTarget describes w to the conformance suite. The clock is the
@@ -41,4 +68,28 @@ func conformanceTarget(w *Worker) conformance.Target {
 			}
 		},
 	}
+}
+
+// TestSendEmailRefused checks that a message the send_email binding
+// refuses (here: a recipient outside its allowed_destination_addresses) is
+// a delivery failure, 502 email_delivery_failed, while the binding's
+// accepted recipient gets the mail.
+func TestSendEmailRefused(t *testing.T) {
+	t.Parallel()
+	box := mailbox.New(0)
+	var next io.Writer
+	if testing.Verbose() || os.Getenv("LATCH_E2E_LOG") == "1" {
+		next = testLog{t}
+	}
+	const allowed = "allowed@example.com"
+	w := Start(t, Options{MoreVars: sendEmailVars, MailTo: []string{allowed}, Log: newMailFiles(t, box, next)})
+	a := newAPI(t, w.Target)
+	status, out := a.call(http.MethodPost, "/v1/otps/email/login_or_create", map[string]any{"email": "other@example.com"}, true)
+	if status != http.StatusBadGateway || out["error_type"] != "email_delivery_failed" {
+		t.Errorf("to a recipient the binding refuses: %d %v, want 502 email_delivery_failed", status, out)
+	}
+	sent := a.must(http.MethodPost, "/v1/otps/email/login_or_create", map[string]any{"email": allowed})
+	m := conformance.MailboxReader(box)(t, allowed)
+	a.must(http.MethodPost, "/v1/otps/authenticate", map[string]any{
+		"method_id": sent["email_id"], "code": sixDigits.FindString(m.Text), "session_duration_minutes": 30})
 }

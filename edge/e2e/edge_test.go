@@ -73,11 +73,28 @@ func TestMisconfiguredWorker(t *testing.T) {
 		m[key] = value
 		return m
 	}
+	withMail := func(extra map[string]string) map[string]string {
+		m := without("")
+		for k, v := range map[string]string{"LATCH_MAIL": "webhook", "LATCH_MAIL_FROM": "login@example.com",
+			"LATCH_MAIL_WEBHOOK_URL": "https://mail.example.com/hook", "LATCH_MAIL_WEBHOOK_SECRET": strings.Repeat("s3cr3t", 6)} {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
 	for _, c := range []struct {
 		name    string
 		vars    map[string]string
 		mention string
 	}{
+		{name: "unknown mail transport", vars: withMail(map[string]string{"LATCH_MAIL": "smtp"}), mention: "LATCH_MAIL "},
+		{name: "webhook secret short", vars: withMail(map[string]string{"LATCH_MAIL_WEBHOOK_SECRET": "s3cr3t-but-short"}), mention: "LATCH_MAIL_WEBHOOK_SECRET"},
+		{name: "webhook over http", vars: withMail(map[string]string{"LATCH_MAIL_WEBHOOK_URL": "http://mail.example.com/hook"}), mention: "LATCH_MAIL_WEBHOOK_URL"},
+		{name: "send_email without from", vars: withMail(map[string]string{"LATCH_MAIL": "send_email", "LATCH_MAIL_FROM": ""}), mention: "LATCH_MAIL_FROM"},
+		{name: "templates not JSON", vars: withMail(map[string]string{"LATCH_MAIL_TEMPLATES": `{"otp": s3cr3t}`}), mention: "LATCH_MAIL_TEMPLATES"},
+		{name: "redirect URL not absolute", vars: withMail(map[string]string{"LATCH_REDIRECT_URLS": "https://app.example.com/a,/relative"}), mention: "redirect URL"},
 		{name: "missing secret", vars: without("LATCH_PROJECT_SECRET"), mention: "LATCH_PROJECT_SECRET"},
 		{name: "missing project id", vars: without("LATCH_PROJECT_ID"), mention: "LATCH_PROJECT_ID"},
 		{name: "keys not JSON", vars: with("LATCH_SIGNING_KEYS", "not-json-s3cr3t"), mention: "LATCH_SIGNING_KEYS"},

@@ -52,6 +52,13 @@ type Options struct {
 	// LATCH_PROJECT_SECRET, LATCH_SIGNING_KEYS) when non-nil, e.g. to start
 	// a misconfigured Worker.
 	Vars map[string]string
+	// MoreVars are added to the settings (generated or Vars), and kept
+	// across Restart: the mail settings, for instance.
+	MoreVars map[string]string
+	// MailTo, when set, restricts the send_email binding to these
+	// recipients (allowed_destination_addresses): sending elsewhere is
+	// refused, as Cloudflare's binding refuses it.
+	MailTo []string
 	// Log receives wrangler's output; discarded when nil.
 	Log io.Writer
 }
@@ -73,6 +80,7 @@ type Worker struct {
 	cfg, envFile, persist, wrangler string
 	port, inspector                 int
 	log                             io.Writer
+	moreVars                        map[string]string
 }
 
 // supervise runs wrangler in the background and stops its whole process
@@ -134,11 +142,11 @@ func (w *Worker) start(ctx context.Context, root, main string, opts Options) err
 		}
 	}
 	var err error
-	if w.cfg, err = writeConfig(w.dir, root, main, opts.Name); err != nil {
+	if w.cfg, err = writeConfig(w.dir, root, main, opts.Name, opts.MailTo); err != nil {
 		return err
 	}
 	w.envFile, w.persist = filepath.Join(w.dir, "vars.env"), filepath.Join(w.dir, "state")
-	w.log = opts.Log
+	w.log, w.moreVars = opts.Log, opts.MoreVars
 	if w.log == nil {
 		w.log = io.Discard
 	}
@@ -161,6 +169,16 @@ func (w *Worker) start(ctx context.Context, root, main string, opts Options) err
 // launch runs wrangler dev with vars and waits until the Worker answers.
 func (w *Worker) launch(ctx context.Context, vars map[string]string) error {
 	w.ProjectID, w.Secret = vars["LATCH_PROJECT_ID"], vars["LATCH_PROJECT_SECRET"]
+	if len(w.moreVars) > 0 {
+		all := make(map[string]string, len(vars)+len(w.moreVars))
+		for k, v := range vars {
+			all[k] = v
+		}
+		for k, v := range w.moreVars {
+			all[k] = v
+		}
+		vars = all
+	}
 	if err := os.WriteFile(w.envFile, envFileContent(vars), 0o600); err != nil {
 		return fmt.Errorf("e2e: %w", err)
 	}
@@ -192,7 +210,8 @@ func (w *Worker) launch(ctx context.Context, vars map[string]string) error {
 }
 
 // Restart stops wrangler and workerd and starts them again on the same
-// address and the same local D1 state, with keys as LATCH_SIGNING_KEYS:
+// address and the same local D1 state (and Options.MoreVars), with keys as
+// LATCH_SIGNING_KEYS:
 // what an operator's key rotation does to a deployed Worker.
 func (w *Worker) Restart(ctx context.Context, ks []keys.Key) error {
 	set, err := keys.MarshalSet(ks)
@@ -346,10 +365,12 @@ func fileExists(p string) bool {
 var compatDate = regexp.MustCompile(`(?m)^compatibility_date\s*=\s*"([0-9-]+)"`)
 
 // writeConfig writes a wrangler config for the test Worker: the same
-// compatibility date and D1 binding as wrangler.toml, but an absolute entry
+// compatibility date, D1 binding and send_email binding as wrangler.toml
+// (which wrangler dev simulates by writing each message to an .eml file
+// and logging its path), but an absolute entry
 // point and no [build] step or file watching, so a test runs exactly the
 // build it made.
-func writeConfig(dir, root, main, name string) (string, error) {
+func writeConfig(dir, root, main, name string, mailTo []string) (string, error) {
 	toml, err := os.ReadFile(filepath.Join(root, "wrangler.toml"))
 	if err != nil {
 		return "", fmt.Errorf("e2e: %w", err)
@@ -372,6 +393,10 @@ func writeConfig(dir, root, main, name string) (string, error) {
 			"database_id":    "00000000-0000-0000-0000-000000000000",
 			"migrations_dir": filepath.Join(root, "wasm", "migrations"),
 		}},
+		"send_email": []any{map[string]any{"name": "MAIL"}},
+	}
+	if mailTo != nil {
+		cfg["send_email"] = []any{map[string]any{"name": "MAIL", "allowed_destination_addresses": mailTo}}
 	}
 	data, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {

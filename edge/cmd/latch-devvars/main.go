@@ -1,11 +1,17 @@
 // Command latch-devvars creates the .dev.vars file `wrangler dev` reads the
 // Worker's settings from: a fresh test project id, project secret and RSA
-// signing key set. It never overwrites an existing file.
+// signing key set, and mail by the signed webhook to the dev mailbox
+// `make dev` runs (LATCH_MAIL=webhook, LATCH_MAIL_WEBHOOK_URL, a random
+// LATCH_MAIL_WEBHOOK_SECRET, LATCH_MAIL_FROM, LATCH_REDIRECT_URLS). It never
+// overwrites an existing file: one that lacks mail settings gains them,
+// appended, and keeps every line it had.
 //
-//	latch-devvars [-file .dev.vars] [-print] [-base-url URL] [-print-keys]
+//	latch-devvars [-file .dev.vars] [-print] [-base-url URL] [-mailbox-url URL] [-get NAME] [-print-keys]
 //
 // -print shows the project id, secret and base URL of the file (creating it
-// first if missing), for pasting into a client. -print-keys writes a fresh
+// first if missing), and with -mailbox-url the dev mailbox's page, for
+// pasting into a client. -get prints one setting's value (make dev hands
+// the webhook secret to the mailbox with it). -print-keys writes a fresh
 // LATCH_SIGNING_KEYS value to stdout and touches no file, for
 // `wrangler secret put LATCH_SIGNING_KEYS`.
 package main

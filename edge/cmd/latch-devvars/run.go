@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,6 +24,33 @@ const (
 	keySigning   = "LATCH_SIGNING_KEYS"
 )
 
+// The mail settings of a dev Worker: mail goes by the signed webhook to
+// the dev mailbox `make dev` runs (latch-mailbox), which shows it on a web
+// page. A file made before they existed gains them (see addMissing).
+const (
+	keyMail          = "LATCH_MAIL"
+	keyWebhookURL    = "LATCH_MAIL_WEBHOOK_URL"
+	keyWebhookSecret = "LATCH_MAIL_WEBHOOK_SECRET"
+	keyMailFrom      = "LATCH_MAIL_FROM"
+	keyRedirectURLs  = "LATCH_REDIRECT_URLS"
+)
+
+// devMail returns the dev mail settings, in file order, with a fresh
+// webhook secret.
+func devMail(random io.Reader) ([][2]string, error) {
+	var secret [32]byte
+	if _, err := io.ReadFull(random, secret[:]); err != nil {
+		return nil, fmt.Errorf("latch-devvars: %w", err)
+	}
+	return [][2]string{
+		{keyMail, "webhook"},
+		{keyWebhookURL, "http://127.0.0.1:8025/webhook"},
+		{keyWebhookSecret, hex.EncodeToString(secret[:])},
+		{keyMailFrom, "Latch <login@localhost.test>"},
+		{keyRedirectURLs, "http://localhost:3000/authenticate"},
+	}, nil
+}
+
 func run(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("latch-devvars", flag.ContinueOnError)
 	fl.SetOutput(stderr)
@@ -31,6 +59,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	baseURL := fl.String("base-url", "http://127.0.0.1:8787", "base URL to print with -print")
 	printKeys := fl.Bool("print-keys", false, "print a fresh signing key set and touch no file")
 	rotate := fl.String("rotate-keys", "", "rotate the JWK set in this file: a new key signs, the keys that signed are retired now")
+	mailboxURL := fl.String("mailbox-url", "", "with -print: the dev mailbox's web page, printed with the credentials")
+	get := fl.String("get", "", "print the value of this setting of the file and nothing else")
 	keep := fl.Duration("keep-retired", 366*24*time.Hour, "with -rotate-keys: drop keys retired longer ago than this (the longest session)")
 	if err := fl.Parse(args); err != nil {
 		return 2
@@ -63,6 +93,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if created {
 		fmt.Fprintf(stderr, "latch-devvars: created %s\n", *file)
+	} else if added, err := addMissing(*file, rand.Reader); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	} else if len(added) > 0 {
+		fmt.Fprintf(stderr, "latch-devvars: added %s to %s\n", strings.Join(added, ", "), *file)
+	}
+	if *get != "" {
+		vars, err := read(*file)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		v, ok := vars[*get]
+		if !ok {
+			fmt.Fprintf(stderr, "latch-devvars: %s has no %s\n", *file, *get)
+			return 1
+		}
+		fmt.Fprintln(stdout, v)
+		return 0
 	}
 	if !*show {
 		return 0
@@ -74,6 +123,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "Latch dev Worker\n  base URL:   %s\n  project id: %s\n  secret:     %s\n",
 		*baseURL, vars[keyProjectID], vars[keySecret])
+	if *mailboxURL != "" {
+		fmt.Fprintf(stdout, "mailbox: %s (the mail the Worker sends: login codes and links)\n", *mailboxURL)
+	}
 	return 0
 }
 
@@ -123,7 +175,51 @@ func generate(random io.Reader) ([]byte, error) {
 	fmt.Fprintf(&b, "%s=%s\n", keySecret, p.Secret)
 	// Single quotes: dotenv takes the JSON verbatim.
 	fmt.Fprintf(&b, "%s='%s'\n", keySigning, set)
+	mail, err := devMail(random)
+	if err != nil {
+		return nil, err
+	}
+	for _, kv := range mail {
+		fmt.Fprintf(&b, "%s=%s\n", kv[0], kv[1])
+	}
 	return b.Bytes(), nil
+}
+
+// addMissing appends to path the dev mail settings it lacks, keeping every
+// line it has (its credentials above all), and returns the names it added.
+// The file is replaced whole (0600, synced), never left half-written.
+func addMissing(path string, random io.Reader) ([]string, error) {
+	vars, err := read(path)
+	if err != nil {
+		return nil, err
+	}
+	mail, err := devMail(random)
+	if err != nil {
+		return nil, err
+	}
+	var added []string
+	var b bytes.Buffer
+	for _, kv := range mail {
+		if _, ok := vars[kv[0]]; !ok {
+			added = append(added, kv[0])
+			fmt.Fprintf(&b, "%s=%s\n", kv[0], kv[1])
+		}
+	}
+	if len(added) == 0 {
+		return nil, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("latch-devvars: %w", err)
+	}
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		data = append(data, '\n')
+	}
+	data = append(data, "# Mail to the dev mailbox (make dev); added by latch-devvars.\n"...)
+	if err := replaceFile(path, append(data, b.Bytes()...)); err != nil {
+		return nil, err
+	}
+	return added, nil
 }
 
 // rotateFile replaces the JWK set in path with keys.Rotate's: a new key
@@ -151,12 +247,18 @@ func rotateFile(path string, random io.Reader, now time.Time, keep time.Duration
 	if err != nil {
 		return fmt.Errorf("latch-devvars: %w", err)
 	}
+	return replaceFile(path, append(out, '\n'))
+}
+
+// replaceFile writes data to path through a synced temporary file (0600)
+// renamed over it.
+func replaceFile(path string, data []byte) error {
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("latch-devvars: %w", err)
 	}
-	_, err = f.Write(append(out, '\n'))
+	_, err = f.Write(data)
 	if err == nil {
 		err = f.Sync()
 	}

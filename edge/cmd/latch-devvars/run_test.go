@@ -40,6 +40,18 @@ func TestRunCreatesDevVars(t *testing.T) {
 	if err != nil || len(set) != 1 || !strings.HasPrefix(set[0].KID, "jwk-test-") {
 		t.Errorf("signing keys: %v, %d keys", err, len(set))
 	}
+	for k, want := range map[string]string{keyMail: "webhook", keyWebhookURL: "http://127.0.0.1:8025/webhook",
+		keyRedirectURLs: "http://localhost:3000/authenticate"} {
+		if vars[k] != want {
+			t.Errorf("%s = %q, want %q", k, vars[k], want)
+		}
+	}
+	if len(vars[keyWebhookSecret]) < 32 || vars[keyMailFrom] == "" {
+		t.Errorf("webhook secret %d bytes, from %q", len(vars[keyWebhookSecret]), vars[keyMailFrom])
+	}
+	if strings.Contains(out.String(), vars[keyWebhookSecret]) {
+		t.Error("-print output shows the webhook secret")
+	}
 	for _, want := range []string{id, secret, "http://127.0.0.1:9999"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("-print output lacks %q:\n%s", want, out.String())
@@ -50,22 +62,50 @@ func TestRunCreatesDevVars(t *testing.T) {
 	}
 }
 
+// TestRunNeverOverwrites checks that an existing file keeps its lines: one
+// from before mail gains the mail settings, appended, on the next run, and
+// a file that has them is left byte for byte.
 func TestRunNeverOverwrites(t *testing.T) {
 	path := filepath.Join(t.TempDir(), ".dev.vars")
-	const existing = "LATCH_PROJECT_ID=project-test-mine\nLATCH_PROJECT_SECRET=mine\n"
+	const existing = "LATCH_PROJECT_ID=project-test-mine\nLATCH_PROJECT_SECRET=mine\nLATCH_MAIL_FROM=me@example.com"
 	if err := os.WriteFile(path, []byte(existing), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
-	if code := run([]string{"-file", path, "-print"}, &out, &errOut); code != 0 {
+	if code := run([]string{"-file", path, "-print", "-mailbox-url", "http://127.0.0.1:8025"}, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	got, _ := os.ReadFile(path)
-	if string(got) != existing {
-		t.Errorf("file changed to %q", got)
+	if !strings.HasPrefix(string(got), existing+"\n") {
+		t.Errorf("file's existing lines changed: %q", got)
 	}
-	if !strings.Contains(out.String(), "project-test-mine") {
-		t.Errorf("-print shows %q, want the existing project", out.String())
+	vars, err := read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vars[keyMail] != "webhook" || len(vars[keyWebhookSecret]) < 32 || vars[keyMailFrom] != "me@example.com" {
+		t.Errorf("mail settings after the run: %v", vars)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", st.Mode().Perm())
+	}
+	for _, want := range []string{"project-test-mine", "mailbox: http://127.0.0.1:8025"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("-print shows %q, want %q", out.String(), want)
+		}
+	}
+	if code := run([]string{"-file", path}, &out, &errOut); code != 0 {
+		t.Fatalf("second run: exit %d: %s", code, errOut.String())
+	}
+	if again, _ := os.ReadFile(path); string(again) != string(got) {
+		t.Errorf("second run changed the file to %q", again)
+	}
+	out.Reset()
+	if code := run([]string{"-file", path, "-get", keyWebhookSecret}, &out, &errOut); code != 0 || strings.TrimSpace(out.String()) != vars[keyWebhookSecret] {
+		t.Errorf("-get %s: exit %d, %q", keyWebhookSecret, code, out.String())
+	}
+	if code := run([]string{"-file", path, "-get", "LATCH_NOPE"}, &out, &errOut); code != 1 {
+		t.Errorf("-get of a missing setting: exit %d, want 1", code)
 	}
 }
 

@@ -1,0 +1,78 @@
+//go:build !js
+
+package e2e
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"regexp"
+	"sync"
+	"testing"
+
+	"github.com/latchauth/latch/testharness/mailbox"
+)
+
+// emlPath matches the file wrangler dev logs for each message the
+// send_email binding accepts ("send_email binding called with the following
+// message:" and, on the next line, the path of the .eml it wrote).
+var emlPath = regexp.MustCompile(`(/\S+\.eml)\b`)
+
+// mailFiles is a wrangler output writer that delivers every message
+// wrangler dev's send_email simulation writes into box, parsed from the
+// file as a mail client would read it, and passes the output on to next.
+type mailFiles struct {
+	t    testing.TB
+	box  *mailbox.Mailbox
+	next io.Writer
+
+	mu      sync.Mutex
+	partial []byte
+	seen    map[string]bool
+}
+
+func newMailFiles(t testing.TB, box *mailbox.Mailbox, next io.Writer) *mailFiles {
+	if next == nil {
+		next = io.Discard
+	}
+	return &mailFiles{t: t, box: box, next: next, seen: map[string]bool{}}
+}
+
+func (m *mailFiles) Write(p []byte) (int, error) {
+	m.mu.Lock()
+	m.partial = append(m.partial, p...)
+	for {
+		i := bytes.IndexByte(m.partial, '\n')
+		if i < 0 {
+			break
+		}
+		line := string(m.partial[:i])
+		m.partial = m.partial[i+1:]
+		for _, sub := range emlPath.FindAllStringSubmatch(line, -1) {
+			if !m.seen[sub[1]] {
+				m.seen[sub[1]] = true
+				m.deliver(sub[1])
+			}
+		}
+	}
+	m.mu.Unlock()
+	return m.next.Write(p)
+}
+
+// deliver parses the .eml file at path into the mailbox; a file that is
+// not a readable message is reported and left out, so that the test
+// waiting for it fails.
+func (m *mailFiles) deliver(path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		m.t.Errorf("e2e: send_email file: %v", err)
+		return
+	}
+	defer f.Close()
+	msg, err := mailbox.Parse(f, "file")
+	if err != nil {
+		m.t.Errorf("e2e: send_email file %s: %v", path, err)
+		return
+	}
+	m.box.Add(msg)
+}
