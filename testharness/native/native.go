@@ -1,7 +1,7 @@
 // Package native serves the engine natively — plain Go, no Wasm — over a
-// SQLite file with Latch's migrations and a pure-Go RS256 signer, on a
-// loopback port. It is the baseline the other hosts are compared with in
-// tests and benchmarks.
+// SQLite file with Latch's migrations, a pure-Go RS256 signer and a
+// pure-Go secret box, on a loopback port. It is the baseline the other
+// hosts are compared with in tests and benchmarks.
 package native
 
 import (
@@ -37,6 +37,10 @@ type Config struct {
 	Mailer       engine.Mailer
 	MailFrom     string
 	RedirectURLs []string
+	// SecretBox seals the engine's TOTP secrets and recovery codes; a
+	// keys.SecretBox over a new key when nil, so TOTP works as on the
+	// wazero host.
+	SecretBox engine.SecretBox
 }
 
 // Server is the engine served natively.
@@ -76,6 +80,15 @@ func New(cfg Config) (s *Server, err error) {
 			return nil, err
 		}
 	}
+	if cfg.SecretBox == nil {
+		key, err := keys.NewSecretKey(rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.SecretBox, err = keys.NewSecretBox(key, rand.Reader); err != nil {
+			return nil, err
+		}
+	}
 	s = &Server{ProjectID: cfg.ProjectID, Secret: cfg.Secret}
 	if s.dir, err = os.MkdirTemp("", "latch-native-"); err != nil {
 		return nil, fmt.Errorf("native: %w", err)
@@ -89,7 +102,7 @@ func New(cfg Config) (s *Server, err error) {
 		return nil, err
 	}
 	e, err := engine.New(engine.Config{ProjectID: cfg.ProjectID, Secret: cfg.Secret, DB: s.DB, Signer: cfg.Signer, Now: cfg.Now,
-		Mailer: cfg.Mailer, MailFrom: cfg.MailFrom, RedirectURLs: cfg.RedirectURLs})
+		Mailer: cfg.Mailer, MailFrom: cfg.MailFrom, RedirectURLs: cfg.RedirectURLs, SecretBox: cfg.SecretBox})
 	if err != nil {
 		return nil, err
 	}
