@@ -18,6 +18,11 @@
 //     webhook of package wasm/mail). The guest's engine renders each
 //     message and hands it to the host to deliver; credentials and
 //     secrets of the transport never enter the guest.
+//   - Secret box: the host holds an AES-256-GCM key (Config.SecretKey,
+//     generated when empty) and seals and opens for the engine, which
+//     keeps TOTP secrets and recovery codes in the store only sealed. The
+//     key never enters the guest; a file-backed server needs the same key
+//     on every start.
 //   - Clock and randomness: the guest's WASI wall clock is Config.Now plus
 //     Server.Advance; its random_get reads Config.Rand.
 //

@@ -27,6 +27,7 @@ func FuzzGuest(f *testing.F) {
 	f.Add(wire.AppendConfig(nil, &wire.Config{ProjectID: "p", Secret: "s", KeyID: "k", PublicKeys: []wire.PublicKey{{KID: "k", N: "AQAB", E: "AQAB"}}}), true)
 	f.Add(wire.AppendConfig(nil, &wire.Config{ProjectID: "p", Secret: "s", KeyID: "k", PublicKeys: []wire.PublicKey{{KID: "k", N: "AQAB", E: "AQAB"}},
 		Mail: true, MailFrom: "a@b.c", RedirectURLs: []string{"https://x.test/a"}, MailTemplates: []wire.MailTemplate{{Kind: "otp", Subject: "{{.Code"}}}), true)
+	f.Add(wire.AppendConfig(nil, &wire.Config{ProjectID: "p", Secret: "s", KeyID: "k", PublicKeys: []wire.PublicKey{{KID: "k", N: "AQAB", E: "AQAB"}}, SecretBox: true}), true)
 	f.Add([]byte{}, false)
 	f.Add([]byte("Q\xff\xff\xff\xff"), true)
 	f.Fuzz(func(t *testing.T, frame []byte, configure bool) {

@@ -87,8 +87,9 @@ func (s *Server) fail(w http.ResponseWriter, status int, errorType, message stri
 }
 
 // dispatch answers a frame from the guest: a SQL statement, a signing
-// request or a message to deliver. Failures go back as Error frames with the message unchanged, so
-// SQLite's "UNIQUE constraint failed: …" reaches the engine.
+// request, a message to deliver, or a value to seal or open. Failures go
+// back as Error frames with the message unchanged, so SQLite's "UNIQUE
+// constraint failed: …" reaches the engine.
 func (s *Server) dispatch(ctx context.Context, frame []byte) []byte {
 	var answer []byte
 	var err error
@@ -99,6 +100,10 @@ func (s *Server) dispatch(ctx context.Context, frame []byte) []byte {
 		answer, err = s.signFrame(ctx, frame)
 	case "mail":
 		answer, err = s.mailFrame(ctx, frame)
+	case "seal":
+		answer, err = s.sealFrame(ctx, frame)
+	case "open":
+		answer, err = s.openFrame(ctx, frame)
 	default:
 		err = fmt.Errorf("testharness: unexpected frame from guest")
 	}

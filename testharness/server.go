@@ -90,6 +90,18 @@ type Config struct {
 	// A template that does not parse, or an unknown kind, fails New.
 	MailTemplates map[string]engine.MailTemplate
 
+	// SecretKey is the host's secret box key, keys.SecretKeySize (32)
+	// random bytes, as keys.NewSecretKey makes; a fresh one when empty,
+	// so every Server has a box. The engine seals TOTP secrets and
+	// recovery codes with it before they reach the store, so that a copy
+	// of the database alone yields none of them. The key stays in the
+	// host: the guest asks the host to seal and open and never sees it.
+	// A server on a file store (DBPath) must be given the same key on
+	// every start, or the TOTPs enrolled before stop working; keep it
+	// apart from the database and as private as the signing keys. A key
+	// of another size fails New.
+	SecretKey []byte
+
 	// Knobs for this package's tests and benchmarks only.
 	synchronous string                                    // PRAGMA synchronous of a file store; "full" when empty
 	beforeCall  func(ctx context.Context, mod api.Module) // runs before the host answers each guest call
@@ -110,6 +122,7 @@ type Server struct {
 	timeout time.Duration
 	mailer  engine.Mailer
 	mail    wire.Config // the mail fields of the guest's Config frame
+	box     *keys.SecretBox
 
 	db    *sql.DB
 	cache wazero.CompilationCache
@@ -153,9 +166,13 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	box, err := secretBox(&cfg)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		ProjectID: cfg.ProjectID, Secret: cfg.Secret, now: cfg.Now, stderr: cfg.Stderr, timeout: cfg.RequestTimeout,
-		mailer: cfg.Mailer, mail: mailCfg, done: make(chan error, 1),
+		mailer: cfg.Mailer, mail: mailCfg, box: box, done: make(chan error, 1),
 	}
 	if err := s.SetKeys(cfg.Keys); err != nil {
 		return nil, err
@@ -373,6 +390,7 @@ func (s *Server) SetKeys(ks []keys.Key) error {
 	}
 	c := s.mail
 	c.ProjectID, c.Secret, c.KeyID, c.PublicKeys = s.ProjectID, s.Secret, ks[signing].KID, public
+	c.SecretBox = s.box != nil
 	frame := wire.AppendConfig(nil, &c)
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -271,6 +271,8 @@ func TestNewErrors(t *testing.T) {
 		{name: "negative instances", cfg: Config{Instances: -1}, want: ErrConfig},
 		{name: "negative request timeout", cfg: Config{RequestTimeout: -time.Second}, want: ErrConfig},
 		{name: "key without private half", cfg: Config{Keys: []keys.Key{{KID: "jwk-test-x"}}}, want: ErrConfig},
+		{name: "secret key of 16 bytes", cfg: Config{SecretKey: make([]byte, 16)}, want: ErrConfig},
+		{name: "secret key of 33 bytes", cfg: Config{SecretKey: make([]byte, keys.SecretKeySize+1)}, want: ErrConfig},
 		{name: "missing wasm", cfg: Config{WasmPath: filepath.Join(t.TempDir(), "none.wasm")}, want: fs.ErrNotExist},
 	}
 	for _, tt := range tests {

@@ -110,6 +110,10 @@ func setup(n uint32) error {
 		// The host carries the mail; the guest knows only that it can.
 		cfg.Mailer = bridge.NewMailer(call)
 	}
+	if c.SecretBox {
+		// The host holds the key; the guest asks it to seal and open.
+		cfg.SecretBox = bridge.NewSecretBox(call)
+	}
 	if len(c.MailTemplates) > 0 {
 		cfg.MailTemplates = make(map[string]engine.MailTemplate, len(c.MailTemplates))
 		for _, t := range c.MailTemplates {

@@ -13,9 +13,13 @@
 // (127.0.0.1:8025). -mail-from, -project-name, -redirect-url (repeatable)
 // and -mail-templates shape the messages.
 //
-// The project id, secret and signing keys are kept next to the database
-// (credentials.json and signing-keys.json, mode 0600, synced to disk when
-// created), so restarts keep users, sessions and the JWKS. The database
+// The project id, secret, signing keys and secret box key are kept next
+// to the database (credentials.json, signing-keys.json and secret-box.key,
+// mode 0600, synced to disk when created), so restarts keep users,
+// sessions, the JWKS and enrolled TOTPs. secret-box.key is the 32 raw
+// bytes of the AES-256-GCM key that seals TOTP secrets and recovery codes
+// in the database: lose or change it and every TOTP enrolled under it
+// stops working; keep it out of any copy of the database. The database
 // and its -wal and -shm files are created 0600 in a 0700 directory and
 // written with synchronous=FULL, so an acknowledged revocation survives a
 // power cut. Run it inside the Latch module, where the
@@ -110,6 +114,10 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) (err error)
 	if err != nil {
 		return fmt.Errorf("%s: %w", keyFile, err)
 	}
+	secretKey, err := loadSecretKey(filepath.Join(dir, "secret-box.key"))
+	if err != nil {
+		return err
+	}
 	tr, err := o.mail.start()
 	if err != nil {
 		return err
@@ -119,6 +127,7 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) (err error)
 		ProjectID:     cred.ProjectID,
 		Secret:        cred.Secret,
 		Keys:          signing,
+		SecretKey:     secretKey,
 		DBPath:        o.dbPath,
 		Addr:          fmt.Sprintf("127.0.0.1:%d", o.port),
 		Instances:     o.instances,
@@ -171,6 +180,20 @@ func newCredentials() ([]byte, error) {
 		return nil, err
 	}
 	return json.MarshalIndent(credentials{ProjectID: id, Secret: secret}, "", "  ")
+}
+
+// loadSecretKey reads the secret box key at path, or creates one. A file
+// of any other size than a key is refused rather than replaced: what it
+// sealed would no longer open.
+func loadSecretKey(path string) ([]byte, error) {
+	key, err := loadOrCreate(path, func() ([]byte, error) { return keys.NewSecretKey(rand.Reader) })
+	if err != nil {
+		return nil, err
+	}
+	if len(key) != keys.SecretKeySize {
+		return nil, fmt.Errorf("%s: %d bytes, want a key of %d random bytes; restore the file this server used, or remove it to start over (TOTPs enrolled under the old key stop working)", path, len(key), keys.SecretKeySize)
+	}
+	return key, nil
 }
 
 // loadOrCreate reads path, or creates it with mode 0600 from create when

@@ -144,7 +144,11 @@ func TestRunServesAndKeepsState(t *testing.T) {
 	if code := stop(); code != 0 {
 		t.Fatalf("run exited %d after SIGINT, want 0", code)
 	}
-	for _, name := range []string{"credentials.json", "signing-keys.json"} {
+	boxKey, err := os.ReadFile(filepath.Join(dir, "state", "secret-box.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"credentials.json", "signing-keys.json", "secret-box.key"} {
 		fi, err := os.Stat(filepath.Join(dir, "state", name))
 		if err != nil {
 			t.Fatal(err)
@@ -158,6 +162,9 @@ func TestRunServesAndKeepsState(t *testing.T) {
 	defer stop()
 	if second["project_id:"] != first["project_id:"] || second["secret:"] != first["secret:"] {
 		t.Fatalf("credentials changed across restarts: %v then %v", first, second)
+	}
+	if again, err := os.ReadFile(filepath.Join(dir, "state", "secret-box.key")); err != nil || !bytes.Equal(again, boxKey) {
+		t.Fatalf("secret-box.key changed across restarts (%v)", err)
 	}
 	status, got := request(t, second, "GET", "/v1/users/"+user["user_id"].(string), "")
 	if status != http.StatusOK || got["user_id"] != user["user_id"] {
@@ -203,7 +210,7 @@ func TestRunFilesPrivate(t *testing.T) {
 				t.Errorf("%s: %s mode %v, want 0600", when, e.Name(), fi.Mode().Perm())
 			}
 		}
-		for _, name := range []string{"latch.db", "latch.db-wal", "credentials.json", "signing-keys.json"} {
+		for _, name := range []string{"latch.db", "latch.db-wal", "credentials.json", "signing-keys.json", "secret-box.key"} {
 			if !seen[name] {
 				t.Errorf("%s: %s missing; have %v", when, name, seen)
 			}

@@ -1,14 +1,15 @@
 // Package bridge gives the wasip1 engine its host capabilities as standard
 // interfaces: a database/sql connector whose statements run in the host's
-// SQLite, an engine.Signer whose private key stays in the host, and an
-// engine.Mailer whose transport stays in the host. All three speak
-// wasm/guest/wire frames through a Call, so they run and are tested
-// natively as well as inside wazero.
+// SQLite, an engine.Signer whose private key stays in the host, an
+// engine.Mailer whose transport stays in the host, and an engine.SecretBox
+// whose key stays in the host. All four speak wasm/guest/wire frames
+// through a Call, so they run and are tested natively as well as inside
+// wazero.
 //
 // The guest is its one user in production. It is not under internal/
 // because the host's tests (testharness/bridge_test.go) drive it natively
-// against the host's real store, signer and mail transport: the guest's side of every
-// frame, checked without a Wasm build.
+// against the host's real store, signer, mail transport and secret box:
+// the guest's side of every frame, checked without a Wasm build.
 package bridge
 
 import (

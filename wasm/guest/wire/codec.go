@@ -127,6 +127,19 @@ func (r *reader) bytes(max int, what string) []byte {
 	return r.take(int(n), what)
 }
 
+// flag reads a u8 that must be 0 or 1.
+func (r *reader) flag(what string) bool {
+	switch v := r.u8(what); v {
+	case 0:
+		return false
+	case 1:
+		return true
+	default:
+		r.fail(fmt.Errorf("%w: %s flag %d", ErrFrame, what, v))
+		return false
+	}
+}
+
 func (r *reader) string(max int) string { return string(r.bytes(max, "string")) }
 
 func (r *reader) text(what string) string { return string(r.bytes(MaxText, what)) }

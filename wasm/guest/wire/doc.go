@@ -14,7 +14,8 @@
 //	'C' Config    project_id, secret, key_id, u32 n, n × (kid, n, e,    host → guest
 //	              i64 retired_at), u8 mail (0 | 1), mail_from,
 //	              project_name, u32 n, n × redirect_url,
-//	              u32 n, n × (kind, subject, text, html)
+//	              u32 n, n × (kind, subject, text, html),
+//	              u8 secret_box (0 | 1)
 //	'Q' Request   method, target, remote_addr, u32 n, n × (name, value), body
 //	'R' Response  u32 status, u32 n, n × (name, value), body              guest → host
 //	'S' Stmt      u8 op ('q' query | 'x' exec), sql, u32 n, n × value   guest → host
@@ -23,6 +24,10 @@
 //	'G' Sign      key_id, input                                         guest → host
 //	'g' Signature signature                                             host → guest
 //	'M' Mail      from, to, subject, text, html, kind                   guest → host
+//	'B' Seal      plaintext (≤ MaxPlaintext)                            guest → host
+//	'b' Sealed    sealed (≤ MaxSealed)                                  host → guest
+//	'O' Open      sealed (≤ MaxSealed)                                  guest → host
+//	'o' Opened    plaintext (≤ MaxPlaintext)                            host → guest
 //	'K' OK        (no fields)                                           either way
 //	'E' Error     message                                               either way
 //
@@ -33,6 +38,12 @@
 // The host answers a Mail frame with 'K' once its transport has delivered
 // the message, or with 'E' and the reason; the guest never learns which
 // transport carried it, nor any of its credentials.
+//
+// The host answers a Seal frame with the value sealed under its secret box
+// key, and an Open frame with the plaintext, or with 'E' when the value
+// does not open with that key (tampered, truncated, or sealed under
+// another). The key itself never crosses: the Config frame says only
+// whether the host has one.
 //
 // An 'E' frame may stand in for any answer. Parsers of an answer kind
 // return it as a *RemoteError, whose message is the peer's text verbatim
@@ -58,8 +69,8 @@
 //	call(in ptr, in len, out ptr, out cap u32) -> n u32
 //	result(out ptr, out cap u32) -> n u32
 //
-// call hands the host a Stmt, Sign or Mail frame and returns the length n of the
-// answer. When n <= cap the answer is already in out; otherwise the host
+// call hands the host a Stmt, Sign, Mail, Seal or Open frame and returns
+// the length n of the answer. When n <= cap the answer is already in out; otherwise the host
 // keeps it and the guest, after growing a buffer to n bytes, fetches it with
 // result. The host keeps at most one pending answer per guest instance and
 // drops it at the next call.

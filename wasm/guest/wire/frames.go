@@ -16,6 +16,10 @@ const (
 	kindSign      = 'G'
 	kindSignature = 'g'
 	kindMail      = 'M'
+	kindSeal      = 'B'
+	kindSealed    = 'b'
+	kindOpen      = 'O'
+	kindOpened    = 'o'
 	kindOK        = 'K'
 	kindError     = 'E'
 )
@@ -28,8 +32,8 @@ type PublicKey struct {
 }
 
 // Config is what the guest needs to build its engine. It carries no
-// private key and no mail transport secret: the guest signs and sends
-// mail through the host (see package doc).
+// private key, no mail transport secret and no secret box key: the guest
+// signs, sends mail and seals through the host (see package doc).
 type Config struct {
 	ProjectID  string
 	Secret     string
@@ -45,6 +49,11 @@ type Config struct {
 	ProjectName   string
 	RedirectURLs  []string
 	MailTemplates []MailTemplate
+
+	// SecretBox says whether the host holds a secret box key; the guest's
+	// engine seals and opens through the host ('B' and 'O' frames) only
+	// when it does.
+	SecretBox bool
 }
 
 // MailTemplate overrides the built-in message of one kind; an empty field
@@ -64,11 +73,7 @@ func AppendConfig(b []byte, c *Config) []byte {
 		b = appendString(appendString(appendString(b, k.KID), k.N), k.E)
 		b = appendU64(b, uint64(k.RetiredAt))
 	}
-	mail := byte(0)
-	if c.Mail {
-		mail = 1
-	}
-	b = append(b, mail)
+	b = append(b, flag(c.Mail))
 	b = appendString(appendString(b, c.MailFrom), c.ProjectName)
 	b = appendU32(b, uint32(len(c.RedirectURLs)))
 	for _, u := range c.RedirectURLs {
@@ -78,7 +83,14 @@ func AppendConfig(b []byte, c *Config) []byte {
 	for _, t := range c.MailTemplates {
 		b = appendString(appendString(appendString(appendString(b, t.Kind), t.Subject), t.Text), t.HTML)
 	}
-	return b
+	return append(b, flag(c.SecretBox))
+}
+
+func flag(on bool) byte {
+	if on {
+		return 1
+	}
+	return 0
 }
 
 // ParseConfig decodes a 'C' frame. A template kind may appear once.
@@ -89,13 +101,7 @@ func ParseConfig(frame []byte) (*Config, error) {
 	for range n {
 		c.PublicKeys = append(c.PublicKeys, PublicKey{KID: r.text("kid"), N: r.text("n"), E: r.text("e"), RetiredAt: int64(r.u64("retired at"))})
 	}
-	switch mail := r.u8("mail"); mail {
-	case 0:
-	case 1:
-		c.Mail = true
-	default:
-		r.fail(fmt.Errorf("%w: mail flag %d", ErrFrame, mail))
-	}
+	c.Mail = r.flag("mail")
 	c.MailFrom, c.ProjectName = r.text("mail from"), r.text("project name")
 	n = r.count(MaxRedirectURLs, 4, "redirect urls")
 	for range n {
@@ -109,6 +115,7 @@ func ParseConfig(frame []byte) (*Config, error) {
 		}
 		c.MailTemplates = append(c.MailTemplates, t)
 	}
+	c.SecretBox = r.flag("secret box")
 	if err := r.end(); err != nil {
 		return nil, fmt.Errorf("wire: config: %w", err)
 	}
@@ -374,7 +381,7 @@ func ParseOK(frame []byte) error {
 func AppendError(b []byte, msg string) []byte { return appendString(append(b, kindError), msg) }
 
 // Kind names the frame kind, for hosts that dispatch on it: "stmt",
-// "sign", "mail", or "" for anything else.
+// "sign", "mail", "seal", "open", or "" for anything else.
 func Kind(frame []byte) string {
 	if len(frame) == 0 {
 		return ""
@@ -386,6 +393,10 @@ func Kind(frame []byte) string {
 		return "sign"
 	case kindMail:
 		return "mail"
+	case kindSeal:
+		return "seal"
+	case kindOpen:
+		return "open"
 	}
 	return ""
 }

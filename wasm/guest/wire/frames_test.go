@@ -88,6 +88,36 @@ func TestRoundTrip(t *testing.T) {
 			parse: func(f []byte) (any, error) { return ParseSignature(f) },
 			want:  []byte{9, 8, 7},
 		},
+		{
+			name:  "seal",
+			build: func(*testing.T) []byte { return AppendSeal(nil, []byte("JBSWY3DPEHPK3PXP")) },
+			parse: func(f []byte) (any, error) { return ParseSeal(f) },
+			want:  []byte("JBSWY3DPEHPK3PXP"),
+		},
+		{
+			name:  "sealed",
+			build: func(*testing.T) []byte { return AppendSealed(nil, []byte{1, 0, 255}) },
+			parse: func(f []byte) (any, error) { return ParseSealed(f) },
+			want:  []byte{1, 0, 255},
+		},
+		{
+			name:  "open",
+			build: func(*testing.T) []byte { return AppendOpen(nil, []byte{1, 2, 3}) },
+			parse: func(f []byte) (any, error) { return ParseOpen(f) },
+			want:  []byte{1, 2, 3},
+		},
+		{
+			name:  "opened, empty plaintext",
+			build: func(*testing.T) []byte { return AppendOpened(nil, nil) },
+			parse: func(f []byte) (any, error) { return ParseOpened(f) },
+			want:  []byte{},
+		},
+		{
+			name:  "sealed at MaxSealed",
+			build: func(*testing.T) []byte { return AppendSealed(nil, make([]byte, MaxSealed)) },
+			parse: func(f []byte) (any, error) { return ParseSealed(f) },
+			want:  make([]byte, MaxSealed),
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,6 +139,7 @@ func sampleConfig() *Config {
 		Mail:       true, MailFrom: "Latch <login@example.com>", ProjectName: "Ünï",
 		RedirectURLs:  []string{"https://app.example.com/authenticate", "http://localhost:3000/authenticate"},
 		MailTemplates: []MailTemplate{{Kind: "otp", Subject: "Code {{.Code}}"}, {Kind: "password_reset", Text: "{{.Link}}", HTML: "<a href=\"{{.Link}}\">reset</a>"}},
+		SecretBox:     true,
 	}
 }
 
@@ -127,18 +158,22 @@ func TestConfigWithoutMail(t *testing.T) {
 
 func TestMalformedConfig(t *testing.T) {
 	valid := AppendConfig(nil, &Config{ProjectID: "p", Secret: "s", KeyID: "k"})
-	flagAt := len(valid) - 16 // the mail flag precedes two empty strings and two zero counts
+	flagAt := len(valid) - 17 // the mail flag precedes two empty strings, two zero counts and the box flag
 	badFlag := append([]byte{}, valid...)
 	badFlag[flagAt] = 2
+	badBox := append([]byte{}, valid...)
+	badBox[len(badBox)-1] = 2
 	twice := AppendConfig(nil, &Config{MailTemplates: []MailTemplate{{Kind: "otp"}, {Kind: "otp", Subject: "x"}}})
-	manyURLs := appendU32(append([]byte{}, valid[:len(valid)-8]...), MaxRedirectURLs+1)
-	manyURLs = append(manyURLs, make([]byte, 4*(MaxRedirectURLs+1)+4)...)
+	manyURLs := appendU32(append([]byte{}, valid[:len(valid)-9]...), MaxRedirectURLs+1)
+	manyURLs = append(manyURLs, make([]byte, 4*(MaxRedirectURLs+1)+5)...)
 	for _, tt := range []struct {
 		name  string
 		frame []byte
 		want  error
 	}{
 		{name: "mail flag 2", frame: badFlag, want: ErrFrame},
+		{name: "secret box flag 2", frame: badBox, want: ErrFrame},
+		{name: "frame before the secret box flag", frame: valid[:len(valid)-1], want: ErrFrame},
 		{name: "template kind twice", frame: twice, want: ErrFrame},
 		{name: "too many redirect urls", frame: manyURLs, want: ErrTooLarge},
 		{name: "frame before the mail fields", frame: valid[:flagAt], want: ErrFrame},
@@ -176,6 +211,35 @@ func TestMalformedMail(t *testing.T) {
 	}
 }
 
+func TestMalformedSecretBox(t *testing.T) {
+	parsers := map[string]func([]byte) ([]byte, error){
+		"seal": ParseSeal, "sealed": ParseSealed, "open": ParseOpen, "opened": ParseOpened,
+	}
+	for _, tt := range []struct {
+		name   string
+		parser string
+		frame  []byte
+		want   error
+	}{
+		{name: "plaintext over MaxPlaintext", parser: "seal", frame: AppendSeal(nil, make([]byte, MaxPlaintext+1)), want: ErrTooLarge},
+		{name: "opened over MaxPlaintext", parser: "opened", frame: AppendOpened(nil, make([]byte, MaxPlaintext+1)), want: ErrTooLarge},
+		{name: "sealed over MaxSealed", parser: "open", frame: AppendOpen(nil, make([]byte, MaxSealed+1)), want: ErrTooLarge},
+		{name: "sealed answer over MaxSealed", parser: "sealed", frame: AppendSealed(nil, make([]byte, MaxSealed+1)), want: ErrTooLarge},
+		{name: "length past end", parser: "open", frame: append([]byte{kindOpen}, appendU32(nil, 100)...), want: ErrFrame},
+		{name: "truncated length", parser: "seal", frame: []byte{kindSeal, 1, 0}, want: ErrFrame},
+		{name: "trailing", parser: "sealed", frame: append(AppendSealed(nil, []byte("x")), 0), want: ErrFrame},
+		{name: "open where seal is due", parser: "seal", frame: AppendOpen(nil, []byte("x")), want: ErrFrame},
+		{name: "opened where sealed is due", parser: "sealed", frame: AppendOpened(nil, []byte("x")), want: ErrFrame},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := parsers[tt.parser](tt.frame)
+			if !errors.Is(err, tt.want) || v != nil {
+				t.Fatalf("Parse %s = %q, %v; want %v", tt.parser, v, err, tt.want)
+			}
+		})
+	}
+}
+
 func TestSignRoundTrip(t *testing.T) {
 	kid, input, err := ParseSign(AppendSign(nil, "jwk-test-a", []byte("header.payload")))
 	if err != nil || kid != "jwk-test-a" || string(input) != "header.payload" {
@@ -192,6 +256,8 @@ func TestRemoteError(t *testing.T) {
 		"result":    func(f []byte) error { _, err := ParseResult(f); return err },
 		"response":  func(f []byte) error { _, err := ParseResponse(f); return err },
 		"signature": func(f []byte) error { _, err := ParseSignature(f); return err },
+		"sealed":    func(f []byte) error { _, err := ParseSealed(f); return err },
+		"opened":    func(f []byte) error { _, err := ParseOpened(f); return err },
 		"ok":        ParseOK,
 	}
 	for name, parse := range parsers {
@@ -260,7 +326,11 @@ func TestAppendRejects(t *testing.T) {
 
 func TestKind(t *testing.T) {
 	stmt, _ := AppendStmt(nil, &Stmt{SQL: "x"})
-	for frame, want := range map[string]string{string(stmt): "stmt", string(AppendSign(nil, "k", nil)): "sign", string(AppendMail(nil, sampleMail())): "mail", "": "", "Z": ""} {
+	for frame, want := range map[string]string{
+		string(stmt): "stmt", string(AppendSign(nil, "k", nil)): "sign", string(AppendMail(nil, sampleMail())): "mail",
+		string(AppendSeal(nil, []byte("p"))): "seal", string(AppendOpen(nil, []byte("s"))): "open",
+		string(AppendSealed(nil, nil)): "", string(AppendOpened(nil, nil)): "", "": "", "Z": "",
+	} {
 		if got := Kind([]byte(frame)); got != want {
 			t.Errorf("Kind(%q) = %q, want %q", frame, got, want)
 		}

@@ -20,6 +20,12 @@ func seeds() [][]byte {
 		stmt, res,
 		AppendSign(nil, "kid", []byte("in")),
 		AppendSignature(nil, []byte("sig")),
+		AppendSeal(nil, []byte("JBSWY3DPEHPK3PXP")),
+		AppendSealed(nil, []byte{1, 2, 3}),
+		AppendOpen(nil, []byte{1, 2, 3}),
+		AppendOpened(nil, nil),
+		AppendSealed(nil, make([]byte, MaxSealed)),
+		{kindOpen, 0, 16, 0, 0}, // 4 KiB + 1 declared, nothing there
 		AppendOK(nil),
 		AppendError(nil, "boom"),
 		{kindResult, 0, 0, 0, 0, 255, 255, 255, 255},
@@ -90,6 +96,22 @@ func FuzzParse(f *testing.F) {
 		if m, err := ParseMail(frame); check("mail", err) {
 			if !bytes.Equal(AppendMail(nil, m), frame) {
 				t.Fatalf("mail re-encode differs")
+			}
+		}
+		for _, p := range []struct {
+			name   string
+			parse  func([]byte) ([]byte, error)
+			append func(b, v []byte) []byte
+		}{
+			{name: "seal", parse: ParseSeal, append: AppendSeal},
+			{name: "sealed", parse: ParseSealed, append: AppendSealed},
+			{name: "open", parse: ParseOpen, append: AppendOpen},
+			{name: "opened", parse: ParseOpened, append: AppendOpened},
+		} {
+			if v, err := p.parse(frame); check(p.name, err) {
+				if !bytes.Equal(p.append(nil, v), frame) {
+					t.Fatalf("%s re-encode differs", p.name)
+				}
 			}
 		}
 		check("ok", ParseOK(frame))

@@ -28,4 +28,11 @@ const (
 	// MaxMailBody bounds a Mail frame's text and its HTML, each; the
 	// engine's messages are a few KiB.
 	MaxMailBody = 1 << 20
+	// MaxSealed bounds a sealed value in an 'O' or 'b' frame. What the
+	// engine seals — a TOTP secret, recovery codes — is tens of bytes.
+	MaxSealed = 4 << 10
+	// MaxPlaintext bounds the plaintext in a 'B' or 'o' frame: MaxSealed
+	// less room for the box's version, nonce and tag (29 bytes for
+	// keys.SecretBox), so whatever may be sealed fits a sealed answer.
+	MaxPlaintext = MaxSealed - 64
 )
