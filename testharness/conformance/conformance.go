@@ -57,7 +57,7 @@ func Run(t *testing.T, tg Target) {
 	var all []testCase
 	for _, group := range [][]testCase{
 		protocolCases, userCases, magicLinkCases, sessionCases,
-		passwordCases, stepUpCases, claimCases, lifecycleCases, securityCases, keyCases, emailCases, accountCases, totpCases,
+		passwordCases, stepUpCases, claimCases, lifecycleCases, securityCases, keyCases, emailCases, accountCases, totpCases, feedCases,
 	} {
 		all = append(all, group...)
 	}

@@ -17,6 +17,7 @@ import (
 
 	_ "github.com/ncruces/go-sqlite3/driver" // the "sqlite3" database/sql driver
 
+	"github.com/latchauth/latch/testharness/feedwait"
 	"github.com/latchauth/latch/wasm/engine"
 	"github.com/latchauth/latch/wasm/keys"
 	"github.com/latchauth/latch/wasm/migrations"
@@ -99,12 +100,14 @@ func New(cfg Config) (s *Server, err error) {
 			return nil, err
 		}
 	}
+	waiter := feedwait.New()
 	e, err := engine.New(engine.Config{ProjectID: cfg.ProjectID, Secret: cfg.Secret, DB: s.DB, Signer: cfg.Signer, Now: cfg.Now,
-		Mailer: cfg.Mailer, MailFrom: cfg.MailFrom, RedirectURLs: cfg.RedirectURLs, SecretBox: cfg.SecretBox})
+		Mailer: cfg.Mailer, MailFrom: cfg.MailFrom, RedirectURLs: cfg.RedirectURLs, SecretBox: cfg.SecretBox,
+		Revoked: waiter.Notify})
 	if err != nil {
 		return nil, err
 	}
-	s.srv = httptest.NewServer(e)
+	s.srv = httptest.NewServer(waiter.Handler(e))
 	s.URL = s.srv.URL
 	return s, nil
 }

@@ -62,6 +62,11 @@ type Config struct {
 	// host holds. Without one the TOTP endpoints answer 503
 	// totp_unavailable.
 	SecretBox SecretBox
+	// Revoked, when set, is called after sessions ended early (revoked,
+	// their user deleted, their user's password reset), once the end is
+	// stored: a host that holds revocation feed requests (wait > 0) wakes
+	// them. It must not block.
+	Revoked func()
 }
 
 // Engine serves the Latch API. It holds no global state: any number of

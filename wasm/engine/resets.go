@@ -164,10 +164,13 @@ func (e *Engine) setPassword(ctx context.Context, u *user, hash string, now int6
 
 // revokeOtherSessions ends every live session of the user but keep.
 func (e *Engine) revokeOtherSessions(ctx context.Context, userID, keep string, now int64) error {
-	_, err := e.cfg.DB.ExecContext(ctx, `UPDATE sessions SET revoked_at = ?, version = version + 1
+	res, err := e.cfg.DB.ExecContext(ctx, `UPDATE sessions SET revoked_at = ?, version = version + 1
 		WHERE user_id = ? AND session_id != ? AND revoked_at IS NULL`, now, userID, keep)
 	if err != nil {
 		return fmt.Errorf("engine: revoke sessions: %w", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n > 0 {
+		e.revoked()
 	}
 	return nil
 }

@@ -54,6 +54,7 @@ func routes() []route {
 		{pattern: "GET /v1/sessions", fn: (*Engine).listSessions},
 		{pattern: "POST /v1/sessions/authenticate", fn: (*Engine).authenticateSession},
 		{pattern: "POST /v1/sessions/revoke", fn: (*Engine).revokeSession},
+		{pattern: "GET /v1/sessions/revocations", fn: (*Engine).revocations},
 		{pattern: "GET /v1/sessions/jwks/{project_id}", public: true, fn: (*Engine).jwks},
 	}
 }

@@ -99,9 +99,12 @@ func (e *Engine) deleteUserRows(ctx context.Context, id string, now int64) error
 		{`DELETE FROM passwords WHERE user_id = ?`, []any{id}},
 		{`DELETE FROM users WHERE user_id = ?`, []any{id}},
 	}
-	for _, st := range steps {
+	for i, st := range steps {
 		if _, err := e.cfg.DB.ExecContext(ctx, st.query, st.args...); err != nil {
 			return fmt.Errorf("engine: delete user: %w", err)
+		}
+		if i == 0 {
+			e.revoked()
 		}
 	}
 	return nil
@@ -249,6 +252,7 @@ func (e *Engine) revokeSessionBy(ctx context.Context, column, value, userID stri
 		return fmt.Errorf("engine: revoke session: %w", err)
 	}
 	if n > 0 {
+		e.revoked()
 		return nil
 	}
 	var exists int

@@ -1,0 +1,117 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+)
+
+const (
+	// revocationPage bounds the events of one answer; has_more says
+	// there are more, to be read at once.
+	revocationPage = 1000
+	// MaxRevocationWait is the longest wait (seconds) a feed request may
+	// ask its host for.
+	MaxRevocationWait = 30
+	// revocationBacklog is how far back a feed read without a cursor
+	// starts: the JWT lifetime plus the largest leeway a verifier may use,
+	// so a verifier that starts now learns of every revoked session whose
+	// JWTs it could still accept.
+	revocationBacklog = jwtLifetime + jwksGrace
+)
+
+var errInvalidCursor = newError(http.StatusBadRequest, "invalid_cursor", "cursor is not one the feed returned.")
+
+// revocationEvent is one early end of a session.
+type revocationEvent struct {
+	RevokedAt string `json:"revoked_at"`
+	SessionID string `json:"session_id"`
+	UserID    string `json:"user_id"`
+}
+
+// GET /v1/sessions/revocations?cursor=…&wait=… — the sessions that ended
+// early after cursor, oldest first (a Latch extension). The engine answers
+// at once; a host that supports waiting holds a request with wait > 0 and
+// asks again when a revoke lands (see FeedWait). A cursor the feed no
+// longer covers answers reset: true with a fresh cursor.
+func (e *Engine) revocations(c *call) error {
+	q := c.r.URL.Query()
+	if w := q.Get("wait"); w != "" {
+		n, err := strconv.Atoi(w)
+		if err != nil || n < 0 || n > MaxRevocationWait {
+			return badRequest("wait must be a whole number of seconds from 0 to %d.", MaxRevocationWait)
+		}
+	}
+	ctx := c.r.Context()
+	events, cursor, reset, more, err := e.readFeed(ctx, q.Get("cursor"))
+	if err != nil {
+		return err
+	}
+	c.reply(map[string]any{"events": events, "cursor": cursor, "reset": reset, "has_more": more})
+	return nil
+}
+
+// readFeed returns the events after cursor, or the backlog (every event
+// of the last revocationBacklog seconds) when cursor is "" or no longer
+// covered (reset). next is the cursor to read on from.
+func (e *Engine) readFeed(ctx context.Context, cursor string) (events []revocationEvent, next string, reset, more bool, err error) {
+	var last int64 // the highest seq ever written
+	err = e.cfg.DB.QueryRowContext(ctx, `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'session_revocations'), 0)`).Scan(&last)
+	if err != nil {
+		return nil, "", false, false, fmt.Errorf("engine: feed: %w", err)
+	}
+	from := last
+	query, args := `SELECT seq, session_id, user_id, revoked_at FROM session_revocations WHERE revoked_at >= ? ORDER BY seq LIMIT ?`,
+		[]any{e.now() - revocationBacklog, revocationPage + 1}
+	if cursor != "" {
+		n, perr := strconv.ParseInt(cursor, 10, 64)
+		if perr != nil || n < 0 || strconv.FormatInt(n, 10) != cursor {
+			return nil, "", false, false, errInvalidCursor
+		}
+		// A cursor past the end, or whose own event was dropped while
+		// later ones were written, may have missed events: start over.
+		var kept int
+		if err := e.cfg.DB.QueryRowContext(ctx, `SELECT count(*) FROM session_revocations WHERE seq = ?`, n).Scan(&kept); err != nil {
+			return nil, "", false, false, fmt.Errorf("engine: feed: %w", err)
+		}
+		reset = n > last || (n > 0 && n < last && kept == 0)
+		if !reset {
+			from = n
+			query, args = `SELECT seq, session_id, user_id, revoked_at FROM session_revocations WHERE seq > ? ORDER BY seq LIMIT ?`,
+				[]any{n, revocationPage + 1}
+		}
+	}
+	rows, err := e.cfg.DB.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, "", false, false, fmt.Errorf("engine: feed: %w", err)
+	}
+	defer rows.Close()
+	events = []revocationEvent{}
+	for rows.Next() {
+		var seq, at int64
+		var ev revocationEvent
+		if err := rows.Scan(&seq, &ev.SessionID, &ev.UserID, &at); err != nil {
+			return nil, "", false, false, fmt.Errorf("engine: feed: %w", err)
+		}
+		if len(events) == revocationPage {
+			more = true
+			break
+		}
+		ev.RevokedAt = stamp(at)
+		events = append(events, ev)
+		from = seq
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", false, false, fmt.Errorf("engine: feed: %w", err)
+	}
+	return events, strconv.FormatInt(from, 10), reset, more, nil
+}
+
+// revoked tells the host that sessions ended early, so that it wakes the
+// feed's waiting requests (Config.Revoked).
+func (e *Engine) revoked() {
+	if e.cfg.Revoked != nil {
+		e.cfg.Revoked()
+	}
+}
