@@ -27,9 +27,6 @@ type webCryptoSecretBox struct {
 
 var _ engine.SecretBox = (*webCryptoSecretBox)(nil)
 
-// errSealed is Open's error for a value that does not open with the key.
-var errSealed = errors.New("edge: sealed value does not open with this key")
-
 // newWebCryptoSecretBox reads the glue's secret box object: undefined when
 // LATCH_SECRET_BOX_KEY is not set (no box: nil, nil), {error: "why"} when it
 // could not be imported, else {seal(Uint8Array) → Promise<Uint8Array>,
@@ -80,11 +77,8 @@ func (b *webCryptoSecretBox) Seal(ctx context.Context, plaintext []byte) ([]byte
 // Open decrypts what Seal (or keys.SecretBox under the same key) made.
 func (b *webCryptoSecretBox) Open(ctx context.Context, sealed []byte) ([]byte, error) {
 	out, err := b.call(ctx, b.open, sealed)
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return nil, fmt.Errorf("edge: open: %w", err)
-	}
 	if err != nil {
-		return nil, fmt.Errorf("%w (%v)", errSealed, err)
+		return nil, fmt.Errorf("edge: open: %w", err)
 	}
 	return out, nil
 }

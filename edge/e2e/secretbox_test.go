@@ -26,7 +26,7 @@ import (
 // other's values: the secret and recovery codes of a TOTP enrolled through
 // the Worker, read from its D1 database, open in Go; and a secret sealed in
 // Go and written into the database is the one the Worker checks codes
-// against.
+// against. Under a changed key, the TOTP no longer opens.
 func TestSecretBoxAcrossHosts(t *testing.T) {
 	t.Parallel()
 	w := Start(t, Options{})
@@ -79,6 +79,23 @@ func TestSecretBoxAcrossHosts(t *testing.T) {
 	if got["totp_id"] != totpID {
 		t.Errorf("authenticate with the Go-sealed secret: %v", got)
 	}
+
+	// Under another key the secret no longer opens: TOTP codes fail (a
+	// generic 500), while recovery codes, checked by an HMAC, still let
+	// the user in to delete the TOTP and enrol again (README, "The secret
+	// box key").
+	if w.SecretBoxKey, err = keys.NewSecretKey(rand.Reader); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Restart(ctx, w.Keys); err != nil {
+		t.Fatal(err)
+	}
+	status, out := a.call(http.MethodPost, "/v1/totps/authenticate", map[string]any{
+		"user_id": userID, "totp_code": totpCode(mine, time.Now().Add(30*time.Second))}, true)
+	if status != http.StatusInternalServerError || out["error_type"] != "internal_server_error" {
+		t.Errorf("authenticate under a changed key: %d %v, want 500 internal_server_error", status, out)
+	}
+	a.must(http.MethodPost, "/v1/totps/recover", map[string]any{"user_id": userID, "recovery_code": codes[0]})
 }
 
 // TestWorkerWithoutSecretBox checks that a Worker without
