@@ -19,6 +19,7 @@ const (
 	bindingDB     = "DB"
 	varProjectID  = "LATCH_PROJECT_ID"
 	secretProject = "LATCH_PROJECT_SECRET"
+	secretBoxKey  = "LATCH_SECRET_BOX_KEY" // read by the glue only
 )
 
 // handlerFromEnv builds the engine from the Worker environment, or, when a
@@ -38,6 +39,10 @@ func handlerFromEnv(env, binding js.Value, logger *slog.Logger) http.Handler {
 		return bad(secretProject + " is not set")
 	}
 	signer, err := newWebCryptoSigner(binding.Get("signer"))
+	if err != nil {
+		return bad(err.Error())
+	}
+	box, err := secretBoxFromBinding(binding, logger)
 	if err != nil {
 		return bad(err.Error())
 	}
@@ -69,6 +74,8 @@ func handlerFromEnv(env, binding js.Value, logger *slog.Logger) http.Handler {
 		ProjectName:   mc.ProjectName,
 		RedirectURLs:  mc.RedirectURLs,
 		MailTemplates: mc.Templates,
+		// Likewise a nil SecretBox: the TOTP endpoints answer 503.
+		SecretBox: box,
 	})
 	if err != nil {
 		return bad(err.Error())

@@ -5,12 +5,15 @@
 // The glue instantiates this program once per isolate and keeps it alive;
 // main wires the engine from the Worker environment (D1 binding DB, var
 // LATCH_PROJECT_ID, secret LATCH_PROJECT_SECRET, and the WebCrypto signer the
-// glue builds from secret LATCH_SIGNING_KEYS, and the mail transport
+// glue builds from secret LATCH_SIGNING_KEYS, the WebCrypto SecretBox it
+// builds from secret LATCH_SECRET_BOX_KEY (optional: without it the TOTP
+// endpoints answer 503), and the mail transport
 // LATCH_MAIL names: the send_email binding MAIL, through the glue, or the
 // signed webhook, through Go's net/http over fetch), registers a request
 // handler on the glue's binding object, and waits for requests. See
 // RATIONALE.md, "Why one long-lived Go instance per isolate?", "Why does the
-// signing key stay in WebCrypto?" and "How does the Worker send mail?".
+// signing key stay in WebCrypto?", "Why does the Worker's secret box key
+// stay in WebCrypto?" and "How does the Worker send mail?".
 //
 // Build it with `make build` (or the [build] command in wrangler.toml); the
 // output lands in edge/build/.

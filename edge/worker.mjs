@@ -12,6 +12,11 @@
 // members and a sign function. See RATIONALE.md, "Why does the signing key
 // stay in WebCrypto?".
 //
+// The TOTP secrets are sealed under secret LATCH_SECRET_BOX_KEY, imported
+// here as a non-extractable AES-GCM key; Go gets only seal and open
+// functions. See RATIONALE.md, "Why does the Worker's secret box key stay in
+// WebCrypto?".
+//
 // Mail sent through the send_email binding (LATCH_MAIL=send_email) is
 // composed in Go; sendEmail only wraps the raw MIME in an EmailMessage and
 // hands it to env.MAIL. See RATIONALE.md, "How does the Worker send mail?".
@@ -36,6 +41,7 @@ globalThis.context = context;
 let live; // the started instance: { binding, dead, exited }
 let starting; // Promise of the instance being started
 let signerCache; // { raw, signer } for the last LATCH_SIGNING_KEYS seen
+let boxCache; // { raw, box } for the last LATCH_SECRET_BOX_KEY seen
 
 export default {
   async fetch(request, env, ctx) {
@@ -159,10 +165,11 @@ function serve(inst, method, url, headers, body) {
 
 async function startInstance(env) {
   const signer = await signerFor(env.LATCH_SIGNING_KEYS);
+  const secretBox = await secretBoxFor(env.LATCH_SECRET_BOX_KEY);
   const go = new Go();
   let ready;
   const readyP = new Promise((resolve) => (ready = resolve));
-  const binding = { signer, sendEmail, ready: () => ready() };
+  const binding = { signer, secretBox, sendEmail, ready: () => ready() };
   context.binding = binding;
   const instance = new WebAssembly.Instance(latchWasm, go.importObject);
   // pending holds the reject functions of requests Go has not answered,
@@ -244,6 +251,85 @@ async function importSigner(raw) {
     }
   };
   return { keys, kid: first.kid, sign };
+}
+
+// The layout of a sealed value, as keys.SecretBox (wasm/keys) writes it:
+// version byte, 12-byte nonce, AES-256-GCM ciphertext with its 16-byte tag,
+// no additional data.
+const sealVersion = 1;
+const nonceBytes = 12;
+const tagBytes = 16;
+
+// secretBoxFor imports LATCH_SECRET_BOX_KEY (32 bytes, unpadded base64url)
+// as a non-extractable AES-GCM key and returns { seal, open }, each taking a
+// Uint8Array and resolving with one. No key yields undefined: the engine
+// then has no SecretBox and answers its TOTP endpoints with 503. A key that
+// is not 32 bytes of unpadded base64url yields {error}, which the engine
+// reports as misconfiguration; messages never quote the secret.
+async function secretBoxFor(raw) {
+  if (boxCache !== undefined && boxCache.raw === raw) {
+    return boxCache.box;
+  }
+  const box = await importSecretBox(raw);
+  boxCache = { raw, box };
+  return box;
+}
+
+async function importSecretBox(raw) {
+  if (raw === undefined || raw === "") {
+    return undefined;
+  }
+  const bytes = typeof raw === "string" ? base64urlKey(raw) : undefined;
+  if (bytes === undefined) {
+    return { error: "LATCH_SECRET_BOX_KEY is not 32 bytes in unpadded base64url" };
+  }
+  let key;
+  try {
+    key = await crypto.subtle.importKey("raw", bytes, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
+  } catch {
+    return { error: "LATCH_SECRET_BOX_KEY is not a usable AES-256-GCM key" };
+  }
+  bytes.fill(0);
+  const seal = async (plaintext) => {
+    const iv = crypto.getRandomValues(new Uint8Array(nonceBytes));
+    let ct;
+    try {
+      ct = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, plaintext));
+    } catch {
+      throw new Error("WebCrypto could not seal");
+    }
+    const out = new Uint8Array(1 + nonceBytes + ct.byteLength);
+    out[0] = sealVersion;
+    out.set(iv, 1);
+    out.set(ct, 1 + nonceBytes);
+    return out;
+  };
+  const open = async (sealed) => {
+    if (sealed.byteLength < 1 + nonceBytes + tagBytes || sealed[0] !== sealVersion) {
+      throw new Error("sealed value does not open with this key");
+    }
+    try {
+      const iv = sealed.subarray(1, 1 + nonceBytes);
+      return new Uint8Array(await crypto.subtle.decrypt({ name: "AES-GCM", iv }, key, sealed.subarray(1 + nonceBytes)));
+    } catch {
+      throw new Error("sealed value does not open with this key");
+    }
+  };
+  return { seal, open };
+}
+
+// base64urlKey decodes s, 32 bytes in canonical unpadded base64url (43
+// characters), or returns undefined.
+function base64urlKey(s) {
+  if (!/^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/.test(s)) {
+    return undefined;
+  }
+  const bin = atob(s.replaceAll("-", "+").replaceAll("_", "/") + "=");
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) {
+    out[i] = bin.charCodeAt(i);
+  }
+  return out.length === 32 ? out : undefined;
 }
 
 // sendEmail sends the raw RFC 5322 message raw (composed by Go, its From

@@ -98,6 +98,8 @@ func TestMisconfiguredWorker(t *testing.T) {
 		{name: "missing secret", vars: without("LATCH_PROJECT_SECRET"), mention: "LATCH_PROJECT_SECRET"},
 		{name: "missing project id", vars: without("LATCH_PROJECT_ID"), mention: "LATCH_PROJECT_ID"},
 		{name: "keys not JSON", vars: with("LATCH_SIGNING_KEYS", "not-json-s3cr3t"), mention: "LATCH_SIGNING_KEYS"},
+		{name: "secret box key not base64url", vars: with("LATCH_SECRET_BOX_KEY", "s3cr3t+box/key="), mention: "LATCH_SECRET_BOX_KEY"},
+		{name: "secret box key short", vars: with("LATCH_SECRET_BOX_KEY", "s3cr3t-box-key-of-16-by"), mention: "LATCH_SECRET_BOX_KEY"},
 		{name: "key not RSA private", vars: with("LATCH_SIGNING_KEYS", `{"keys":[{"kty":"RSA","kid":"jwk-test-x","n":"AQAB","e":"AQAB","d":"s3cr3t"}]}`), mention: "LATCH_SIGNING_KEYS"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -49,8 +50,8 @@ type Options struct {
 	// Name is the Worker name; "latch-e2e" when empty.
 	Name string
 	// Vars replaces the generated settings (LATCH_PROJECT_ID,
-	// LATCH_PROJECT_SECRET, LATCH_SIGNING_KEYS) when non-nil, e.g. to start
-	// a misconfigured Worker.
+	// LATCH_PROJECT_SECRET, LATCH_SIGNING_KEYS, LATCH_SECRET_BOX_KEY) when
+	// non-nil, e.g. to start a misconfigured Worker.
 	Vars map[string]string
 	// MoreVars are added to the settings (generated or Vars), and kept
 	// across Restart: the mail settings, for instance.
@@ -69,6 +70,10 @@ type Worker struct {
 	// Keys are the signing keys the Worker was given (nil when
 	// Options.Vars replaced them).
 	Keys []keys.Key
+	// SecretBoxKey is the LATCH_SECRET_BOX_KEY the Worker was given,
+	// decoded (nil when Options.Vars replaced it): a keys.SecretBox over
+	// it opens what the Worker sealed.
+	SecretBoxKey []byte
 
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
@@ -140,6 +145,9 @@ func (w *Worker) start(ctx context.Context, root, main string, opts Options) err
 		if vars, w.Keys, err = freshVars(); err != nil {
 			return err
 		}
+		if w.SecretBoxKey, err = base64.RawURLEncoding.DecodeString(vars[secretBoxVar]); err != nil {
+			return fmt.Errorf("e2e: %w", err)
+		}
 	}
 	var err error
 	if w.cfg, err = writeConfig(w.dir, root, main, opts.Name, opts.MailTo); err != nil {
@@ -210,8 +218,8 @@ func (w *Worker) launch(ctx context.Context, vars map[string]string) error {
 }
 
 // Restart stops wrangler and workerd and starts them again on the same
-// address and the same local D1 state (and Options.MoreVars), with keys as
-// LATCH_SIGNING_KEYS:
+// address and the same local D1 state (and Options.MoreVars, and the same
+// LATCH_SECRET_BOX_KEY, if it had one), with keys as LATCH_SIGNING_KEYS:
 // what an operator's key rotation does to a deployed Worker.
 func (w *Worker) Restart(ctx context.Context, ks []keys.Key) error {
 	set, err := keys.MarshalSet(ks)
@@ -220,9 +228,13 @@ func (w *Worker) Restart(ctx context.Context, ks []keys.Key) error {
 	}
 	w.stop()
 	w.Keys = ks
-	return w.launch(ctx, map[string]string{
+	vars := map[string]string{
 		"LATCH_PROJECT_ID": w.ProjectID, "LATCH_PROJECT_SECRET": w.Secret, "LATCH_SIGNING_KEYS": string(set),
-	})
+	}
+	if w.SecretBoxKey != nil {
+		vars[secretBoxVar] = base64.RawURLEncoding.EncodeToString(w.SecretBoxKey)
+	}
+	return w.launch(ctx, vars)
 }
 
 // stop stops the running wrangler dev and its process group.
@@ -281,7 +293,12 @@ func (w *Worker) Close() error {
 	return nil
 }
 
-// freshVars returns new test credentials and signing keys.
+// secretBoxVar is the Worker's secret box key: 32 bytes, unpadded
+// base64url.
+const secretBoxVar = "LATCH_SECRET_BOX_KEY"
+
+// freshVars returns new test credentials, signing keys and secret box
+// key.
 func freshVars() (map[string]string, []keys.Key, error) {
 	p, err := keys.NewProject(rand.Reader, "test")
 	if err != nil {
@@ -291,10 +308,15 @@ func freshVars() (map[string]string, []keys.Key, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("e2e: %w", err)
 	}
+	box, err := keys.NewSecretKey(rand.Reader)
+	if err != nil {
+		return nil, nil, fmt.Errorf("e2e: %w", err)
+	}
 	return map[string]string{
 		"LATCH_PROJECT_ID":     p.ID,
 		"LATCH_PROJECT_SECRET": p.Secret,
 		"LATCH_SIGNING_KEYS":   string(set),
+		secretBoxVar:           base64.RawURLEncoding.EncodeToString(box),
 	}, p.Keys, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -35,6 +36,45 @@ const (
 	keyRedirectURLs  = "LATCH_REDIRECT_URLS"
 )
 
+// keySecretBox is the key the Worker seals TOTP secrets under: 32 random
+// bytes, unpadded base64url. A file made before TOTP gains it (see
+// addMissing).
+const keySecretBox = "LATCH_SECRET_BOX_KEY"
+
+// newSecretBoxKey returns a fresh LATCH_SECRET_BOX_KEY value.
+func newSecretBoxKey(random io.Reader) (string, error) {
+	k, err := keys.NewSecretKey(random)
+	if err != nil {
+		return "", fmt.Errorf("latch-devvars: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(k), nil
+}
+
+// settingGroup is settings a file made before them gains together, under
+// a comment saying what they are.
+type settingGroup struct {
+	comment  string
+	settings [][2]string
+}
+
+// addable returns the settings addMissing adds to a file that lacks them,
+// with fresh secrets.
+func addable(random io.Reader) ([]settingGroup, error) {
+	mail, err := devMail(random)
+	if err != nil {
+		return nil, err
+	}
+	box, err := newSecretBoxKey(random)
+	if err != nil {
+		return nil, err
+	}
+	return []settingGroup{
+		{comment: "Mail to the dev mailbox (make dev); added by latch-devvars.", settings: mail},
+		{comment: "The key TOTP secrets are sealed under; added by latch-devvars. Changing it makes enrolled TOTPs unusable.",
+			settings: [][2]string{{keySecretBox, box}}},
+	}, nil
+}
+
 // devMail returns the dev mail settings, in file order, with a fresh
 // webhook secret.
 func devMail(random io.Reader) ([][2]string, error) {
@@ -58,6 +98,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	show := fl.Bool("print", false, "print the project id, secret and base URL")
 	baseURL := fl.String("base-url", "http://127.0.0.1:8787", "base URL to print with -print")
 	printKeys := fl.Bool("print-keys", false, "print a fresh signing key set and touch no file")
+	printBox := fl.Bool("print-secret-box-key", false, "print a fresh LATCH_SECRET_BOX_KEY and touch no file")
 	rotate := fl.String("rotate-keys", "", "rotate the JWK set in this file: a new key signs, the keys that signed are retired now")
 	mailboxURL := fl.String("mailbox-url", "", "with -print: the dev mailbox's web page, printed with the credentials")
 	get := fl.String("get", "", "print the value of this setting of the file and nothing else")
@@ -84,6 +125,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		fmt.Fprintln(stdout, string(set))
+		return 0
+	}
+	if *printBox {
+		k, err := newSecretBoxKey(rand.Reader)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		fmt.Fprintln(stdout, k)
+		fmt.Fprintln(stderr, "latch-devvars: keep this key: losing or changing it makes every enrolled TOTP unusable")
 		return 0
 	}
 	created, err := ensure(*file, rand.Reader)
@@ -175,32 +226,43 @@ func generate(random io.Reader) ([]byte, error) {
 	fmt.Fprintf(&b, "%s=%s\n", keySecret, p.Secret)
 	// Single quotes: dotenv takes the JSON verbatim.
 	fmt.Fprintf(&b, "%s='%s'\n", keySigning, set)
-	mail, err := devMail(random)
+	groups, err := addable(random)
 	if err != nil {
 		return nil, err
 	}
-	for _, kv := range mail {
-		fmt.Fprintf(&b, "%s=%s\n", kv[0], kv[1])
+	for _, g := range groups {
+		for _, kv := range g.settings {
+			fmt.Fprintf(&b, "%s=%s\n", kv[0], kv[1])
+		}
 	}
 	return b.Bytes(), nil
 }
 
-// addMissing appends to path the dev mail settings it lacks, keeping every
-// line it has (its credentials above all), and returns the names it added.
-// The file is replaced whole (0600, synced), never left half-written.
+// addMissing appends to path the dev mail settings and the secret box key
+// it lacks, keeping every line it has (its credentials above all), and
+// returns the names it added. The file is replaced whole (0600, synced),
+// never left half-written.
 func addMissing(path string, random io.Reader) ([]string, error) {
 	vars, err := read(path)
 	if err != nil {
 		return nil, err
 	}
-	mail, err := devMail(random)
+	groups, err := addable(random)
 	if err != nil {
 		return nil, err
 	}
 	var added []string
 	var b bytes.Buffer
-	for _, kv := range mail {
-		if _, ok := vars[kv[0]]; !ok {
+	for _, g := range groups {
+		header := false
+		for _, kv := range g.settings {
+			if _, ok := vars[kv[0]]; ok {
+				continue
+			}
+			if !header {
+				fmt.Fprintf(&b, "# %s\n", g.comment)
+				header = true
+			}
 			added = append(added, kv[0])
 			fmt.Fprintf(&b, "%s=%s\n", kv[0], kv[1])
 		}
@@ -215,7 +277,6 @@ func addMissing(path string, random io.Reader) ([]string, error) {
 	if len(data) > 0 && data[len(data)-1] != '\n' {
 		data = append(data, '\n')
 	}
-	data = append(data, "# Mail to the dev mailbox (make dev); added by latch-devvars.\n"...)
 	if err := replaceFile(path, append(data, b.Bytes()...)); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,6 +47,12 @@ func TestRunCreatesDevVars(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, vars[k], want)
 		}
 	}
+	if k, err := base64.RawURLEncoding.DecodeString(vars[keySecretBox]); err != nil || len(k) != keys.SecretKeySize {
+		t.Errorf("%s = %q: %d bytes, %v", keySecretBox, vars[keySecretBox], len(k), err)
+	}
+	if strings.Contains(out.String(), vars[keySecretBox]) {
+		t.Error("-print output shows the secret box key")
+	}
 	if len(vars[keyWebhookSecret]) < 32 || vars[keyMailFrom] == "" {
 		t.Errorf("webhook secret %d bytes, from %q", len(vars[keyWebhookSecret]), vars[keyMailFrom])
 	}
@@ -63,8 +70,9 @@ func TestRunCreatesDevVars(t *testing.T) {
 }
 
 // TestRunNeverOverwrites checks that an existing file keeps its lines: one
-// from before mail gains the mail settings, appended, on the next run, and
-// a file that has them is left byte for byte.
+// from before mail gains the mail settings and the secret box key,
+// appended, on the next run, and a file that has them is left byte for
+// byte.
 func TestRunNeverOverwrites(t *testing.T) {
 	path := filepath.Join(t.TempDir(), ".dev.vars")
 	const existing = "LATCH_PROJECT_ID=project-test-mine\nLATCH_PROJECT_SECRET=mine\nLATCH_MAIL_FROM=me@example.com"
@@ -85,6 +93,9 @@ func TestRunNeverOverwrites(t *testing.T) {
 	}
 	if vars[keyMail] != "webhook" || len(vars[keyWebhookSecret]) < 32 || vars[keyMailFrom] != "me@example.com" {
 		t.Errorf("mail settings after the run: %v", vars)
+	}
+	if k, err := base64.RawURLEncoding.DecodeString(vars[keySecretBox]); err != nil || len(k) != keys.SecretKeySize {
+		t.Errorf("%s after the run: %q", keySecretBox, vars[keySecretBox])
 	}
 	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
 		t.Errorf("mode %v, want 0600", st.Mode().Perm())
@@ -121,6 +132,71 @@ func TestRunPrintKeys(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, ".dev.vars")); err == nil {
 		t.Error("-print-keys created .dev.vars")
+	}
+}
+
+// TestRunAddsSecretBoxKey checks that a file from before TOTP, which has
+// the mail settings, gains only the secret box key, and keeps it after.
+func TestRunAddsSecretBoxKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ".dev.vars")
+	content, err := generate(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before []string
+	for _, l := range strings.SplitAfter(string(content), "\n") {
+		if !strings.HasPrefix(l, keySecretBox+"=") {
+			before = append(before, l)
+		}
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(before, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run([]string{"-file", path}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if want := "added " + keySecretBox + " to"; !strings.Contains(errOut.String(), want) {
+		t.Errorf("stderr %q, want %q", errOut.String(), want)
+	}
+	got, _ := os.ReadFile(path)
+	if !strings.HasPrefix(string(got), strings.Join(before, "")) {
+		t.Errorf("file's existing lines changed: %q", got)
+	}
+	vars, err := read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, err := base64.RawURLEncoding.DecodeString(vars[keySecretBox]); err != nil || len(k) != keys.SecretKeySize {
+		t.Errorf("%s = %q", keySecretBox, vars[keySecretBox])
+	}
+	if code := run([]string{"-file", path}, &out, &errOut); code != 0 {
+		t.Fatalf("second run: exit %d: %s", code, errOut.String())
+	}
+	if again, _ := os.ReadFile(path); string(again) != string(got) {
+		t.Errorf("second run changed the file to %q", again)
+	}
+}
+
+func TestRunPrintSecretBoxKey(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	var out, errOut bytes.Buffer
+	if code := run([]string{"-print-secret-box-key"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	k, err := base64.RawURLEncoding.DecodeString(strings.TrimSuffix(out.String(), "\n"))
+	if err != nil || len(k) != keys.SecretKeySize {
+		t.Errorf("printed key %q: %d bytes, %v", out.String(), len(k), err)
+	}
+	if _, err := keys.NewSecretBox(k, rand.Reader); err != nil {
+		t.Errorf("printed key makes no SecretBox: %v", err)
+	}
+	if !strings.Contains(errOut.String(), "unusable") {
+		t.Errorf("stderr %q does not warn that a lost key makes TOTPs unusable", errOut.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".dev.vars")); err == nil {
+		t.Error("-print-secret-box-key created .dev.vars")
 	}
 }
 
