@@ -283,8 +283,9 @@ type totpArgs struct {
 
 // totpLogin runs the checks both totps/authenticate and totps/recover
 // share before their code is compared: the user, the TOTP, the step-up
-// session, and an attempt counted.
-func (e *Engine) totpLogin(ctx context.Context, a *totpArgs) (*user, *storedTOTP, *session, error) {
+// session, then prepare (which may fail without counting anything), and
+// an attempt counted.
+func (e *Engine) totpLogin(ctx context.Context, a *totpArgs, prepare func(*storedTOTP) error) (*user, *storedTOTP, *session, error) {
 	if !e.validID("user", a.UserID) {
 		return nil, nil, nil, errInvalidUserID
 	}
@@ -305,6 +306,11 @@ func (e *Engine) totpLogin(ctx context.Context, a *totpArgs) (*user, *storedTOTP
 	stepUp, err := e.stepUpSession(ctx, &a.sessionArgs, u.ID)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if prepare != nil {
+		if err := prepare(t); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	if err := e.claimTOTPAttempt(ctx, t.ID, e.now()); err != nil {
 		return nil, nil, nil, err
@@ -327,11 +333,15 @@ func (e *Engine) authenticateTOTP(c *call) error {
 		return errInvalidTOTPCode
 	}
 	ctx := c.r.Context()
-	u, t, stepUp, err := e.totpLogin(ctx, &a.totpArgs)
-	if err != nil {
+	var secret []byte
+	// The secret is opened before an attempt is counted: a secret that no
+	// longer opens (the host's key changed) fails without costing the
+	// user an attempt.
+	u, t, stepUp, err := e.totpLogin(ctx, &a.totpArgs, func(t *storedTOTP) error {
+		var err error
+		secret, err = e.open(ctx, t.Secret)
 		return err
-	}
-	secret, err := e.open(ctx, t.Secret)
+	})
 	if err != nil {
 		return err
 	}
@@ -384,7 +394,7 @@ func (e *Engine) recoverTOTP(c *call) error {
 		return badRequest("recovery_code is required.")
 	}
 	ctx := c.r.Context()
-	u, t, stepUp, err := e.totpLogin(ctx, &a.totpArgs)
+	u, t, stepUp, err := e.totpLogin(ctx, &a.totpArgs, nil)
 	if err != nil {
 		return err
 	}
