@@ -59,18 +59,43 @@ func (e *Engine) loginOrCreateEmailLink(c *call) error {
 	if err != nil {
 		return err
 	}
+	return e.loginOrCreate(c, addr, a.CreateUserAsPending, func(ctx context.Context, u *user) error { return e.mailLink(ctx, u, &a) })
+}
+
+// loginOrCreate finishes a login_or_create endpoint once its fields are
+// checked: the send is counted, the user found or created, the mail sent.
+func (e *Engine) loginOrCreate(c *call, addr string, pending bool, send func(context.Context, *user) error) error {
 	ctx := c.r.Context()
 	if err := e.claimSend(ctx, addr, e.now()); err != nil {
 		return err
 	}
-	u, created, err := e.userForEmail(ctx, addr, a.CreateUserAsPending)
+	u, created, err := e.userForEmail(ctx, addr, pending)
 	if err != nil {
 		return err
 	}
-	if err := e.mailLink(ctx, u, &a); err != nil {
+	if err := send(ctx, u); err != nil {
 		return err
 	}
 	c.reply(map[string]any{"user_id": u.ID, "email_id": u.EmailID, "user_created": created})
+	return nil
+}
+
+// sendToUser finishes a send endpoint once its fields are checked: the
+// user must exist (and own the session given), then the send is counted
+// and the mail sent.
+func (e *Engine) sendToUser(c *call, addr, token, jwt string, send func(context.Context, *user) error) error {
+	ctx := c.r.Context()
+	u, err := e.mailableUser(ctx, addr, token, jwt)
+	if err != nil {
+		return err
+	}
+	if err := e.claimSend(ctx, addr, e.now()); err != nil {
+		return err
+	}
+	if err := send(ctx, u); err != nil {
+		return err
+	}
+	c.reply(map[string]any{"user_id": u.ID, "email_id": u.EmailID})
 	return nil
 }
 
@@ -84,19 +109,7 @@ func (e *Engine) sendEmailLink(c *call) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.r.Context()
-	u, err := e.mailableUser(ctx, addr, a.SessionToken, a.SessionJWT)
-	if err != nil {
-		return err
-	}
-	if err := e.claimSend(ctx, addr, e.now()); err != nil {
-		return err
-	}
-	if err := e.mailLink(ctx, u, &a); err != nil {
-		return err
-	}
-	c.reply(map[string]any{"user_id": u.ID, "email_id": u.EmailID})
-	return nil
+	return e.sendToUser(c, addr, a.SessionToken, a.SessionJWT, func(ctx context.Context, u *user) error { return e.mailLink(ctx, u, &a) })
 }
 
 // mailLink stores a new magic link for u and mails it: the signup link

@@ -62,19 +62,7 @@ func (e *Engine) loginOrCreateEmailOTP(c *call) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.r.Context()
-	if err := e.claimSend(ctx, addr, e.now()); err != nil {
-		return err
-	}
-	u, created, err := e.userForEmail(ctx, addr, a.CreateUserAsPending)
-	if err != nil {
-		return err
-	}
-	if err := e.mailOTP(ctx, u, a.ExpirationMinutes); err != nil {
-		return err
-	}
-	c.reply(map[string]any{"user_id": u.ID, "email_id": u.EmailID, "user_created": created})
-	return nil
+	return e.loginOrCreate(c, addr, a.CreateUserAsPending, func(ctx context.Context, u *user) error { return e.mailOTP(ctx, u, a.ExpirationMinutes) })
 }
 
 // POST /v1/otps/email/send
@@ -87,19 +75,7 @@ func (e *Engine) sendEmailOTP(c *call) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.r.Context()
-	u, err := e.mailableUser(ctx, addr, a.SessionToken, a.SessionJWT)
-	if err != nil {
-		return err
-	}
-	if err := e.claimSend(ctx, addr, e.now()); err != nil {
-		return err
-	}
-	if err := e.mailOTP(ctx, u, a.ExpirationMinutes); err != nil {
-		return err
-	}
-	c.reply(map[string]any{"user_id": u.ID, "email_id": u.EmailID})
-	return nil
+	return e.sendToUser(c, addr, a.SessionToken, a.SessionJWT, func(ctx context.Context, u *user) error { return e.mailOTP(ctx, u, a.ExpirationMinutes) })
 }
 
 // mailOTP stores a new code for u's email, replacing any earlier one, and

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 
 	"github.com/latchauth/latch/wasm/internal/password"
@@ -95,52 +96,12 @@ func (e *Engine) authenticatePassword(c *call) error {
 	if err != nil {
 		return err
 	}
-	if a.Password == "" || len(a.Password) > maxPasswordBytes {
-		return errWrongPassword
-	}
 	if err := a.check(); err != nil {
 		return err
 	}
 	ctx := c.r.Context()
-	u, hash, err := e.userWithPassword(ctx, addr)
-	if errors.Is(err, errNoRows) {
-		e.hasher.Equalize(a.Password)
-		return errEmailNotFound
-	}
+	u, stepUp, err := e.checkPassword(ctx, addr, a.Password, &a.sessionArgs, true)
 	if err != nil {
-		return err
-	}
-	if hash == "" {
-		e.hasher.Equalize(a.Password)
-		return errWrongPassword
-	}
-	// The step-up session and the claims are checked before an attempt is
-	// counted, so a refused step-up spends nothing.
-	stepUp, err := e.stepUpSession(ctx, &a.sessionArgs, u.ID)
-	if err != nil {
-		return err
-	}
-	now := e.now()
-	if err := e.claimAttempt(ctx, u.ID, now); err != nil {
-		return err
-	}
-	ok, rehash, err := e.hasher.Verify(a.Password, hash)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return errWrongPassword
-	}
-	newHash := ""
-	if rehash {
-		if newHash, err = e.hasher.Hash(e.cfg.Rand, a.Password); err != nil {
-			return err
-		}
-	}
-	if err := e.passwordSucceeded(ctx, u.ID, newHash, now); err != nil {
-		return err
-	}
-	if err := e.activate(ctx, u); err != nil {
 		return err
 	}
 	res, err := e.login(ctx, &a.sessionArgs, stepUp, u, passwordFactor(u))
@@ -152,6 +113,57 @@ func (e *Engine) authenticatePassword(c *call) error {
 	fields["user"] = u.view()
 	c.reply(fields)
 	return nil
+}
+
+// checkPassword checks plain as the password of the user with addr, as a
+// login does: an unknown email spends a hash too (Equalize); the step-up
+// session and the claims are checked before an attempt is counted, so a
+// refused step-up spends nothing; the attempt is counted before the hash
+// is compared (see RATIONALE.md, "Why is a password attempt counted
+// before it is checked?"). On success the failures are cleared, the user
+// made active and, when rehash is true and the stored hash's parameters
+// are old, the hash replaced.
+func (e *Engine) checkPassword(ctx context.Context, addr, plain string, a *sessionArgs, rehash bool) (*user, *session, error) {
+	if plain == "" || len(plain) > maxPasswordBytes {
+		return nil, nil, errWrongPassword
+	}
+	u, hash, err := e.userWithPassword(ctx, addr)
+	if errors.Is(err, errNoRows) {
+		e.hasher.Equalize(plain)
+		return nil, nil, errEmailNotFound
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if hash == "" {
+		e.hasher.Equalize(plain)
+		return nil, nil, errWrongPassword
+	}
+	stepUp, err := e.stepUpSession(ctx, a, u.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := e.now()
+	if err := e.claimAttempt(ctx, u.ID, now); err != nil {
+		return nil, nil, err
+	}
+	ok, old, err := e.hasher.Verify(plain, hash)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ok {
+		return nil, nil, errWrongPassword
+	}
+	newHash := ""
+	if old && rehash {
+		if newHash, err = e.hasher.Hash(e.cfg.Rand, plain); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := e.passwordSucceeded(ctx, u.ID, newHash, now); err != nil {
+		return nil, nil, err
+	}
+	return u, stepUp, e.activate(ctx, u)
 }
 
 // POST /v1/passwords/strength_check

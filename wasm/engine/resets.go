@@ -42,19 +42,19 @@ func (e *Engine) startEmailReset(c *call) error {
 	if err := e.mailReady(); err != nil {
 		return err
 	}
-	ctx := c.r.Context()
-	u, err := e.mailableUser(ctx, addr, "", "")
-	if err != nil {
-		return err
-	}
-	if err := e.claimSend(ctx, addr, e.now()); err != nil {
-		return err
-	}
+	return e.sendToUser(c, addr, "", "", func(ctx context.Context, u *user) error {
+		return e.mailReset(ctx, u, redirect, a.ResetPasswordExpirationMinutes)
+	})
+}
+
+// mailReset stores a new reset token for u and mails its link. A token
+// whose mail failed is deleted again.
+func (e *Engine) mailReset(ctx context.Context, u *user, redirect string, minutes int) error {
 	token, err := e.newMagicLinkToken()
 	if err != nil {
 		return err
 	}
-	now, minutes, hash := e.now(), a.ResetPasswordExpirationMinutes, hashToken(token)
+	now, hash := e.now(), hashToken(token)
 	if _, err := e.cfg.DB.ExecContext(ctx, `INSERT INTO password_resets (token_hash, user_id, created_at, expires_at)
 		VALUES (?, ?, ?, ?)`, hash, u.ID, now, now+int64(minutes)*60); err != nil {
 		return fmt.Errorf("engine: store reset: %w", err)
@@ -62,10 +62,8 @@ func (e *Engine) startEmailReset(c *call) error {
 	err = e.sendMail(ctx, MailPasswordReset, &MailData{Email: u.Email, Link: mailedLink(redirect, "reset_password", token), ExpiresInMinutes: minutes})
 	if err != nil {
 		e.dropUnsent(ctx, `DELETE FROM password_resets WHERE token_hash = ?`, hash)
-		return err
 	}
-	c.reply(map[string]any{"user_id": u.ID, "email_id": u.EmailID})
-	return nil
+	return err
 }
 
 // POST /v1/passwords/email/reset — sets a new password with a mailed
@@ -196,42 +194,16 @@ func (e *Engine) resetExistingPassword(c *call) error {
 	if err := a.check(); err != nil {
 		return err
 	}
-	if a.ExistingPassword == "" || len(a.ExistingPassword) > maxPasswordBytes {
-		return errWrongPassword
-	}
 	if err := strong(a.NewPassword, addr); err != nil {
 		return err
 	}
-	ctx := c.r.Context()
-	u, hash, err := e.userWithPassword(ctx, addr)
-	if errors.Is(err, errNoRows) {
-		e.hasher.Equalize(a.ExistingPassword)
-		return errEmailNotFound
-	}
-	if err != nil {
-		return err
-	}
-	if hash == "" {
-		e.hasher.Equalize(a.ExistingPassword)
-		return errWrongPassword
-	}
-	stepUp, err := e.stepUpSession(ctx, &a.sessionArgs, u.ID)
-	if err != nil {
-		return err
-	}
-	now := e.now()
-	if err := e.claimAttempt(ctx, u.ID, now); err != nil {
-		return err
-	}
-	ok, _, err := e.hasher.Verify(a.ExistingPassword, hash)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return errWrongPassword
-	}
 	if a.NewPassword == a.ExistingPassword {
 		return weakPassword("The new password must differ from the current one.")
+	}
+	// No rehash of the current password: it is replaced below.
+	u, stepUp, err := e.checkPassword(c.r.Context(), addr, a.ExistingPassword, &a.sessionArgs, false)
+	if err != nil {
+		return err
 	}
 	return e.finishReset(c, &a.sessionArgs, stepUp, u, a.NewPassword, passwordFactor(u))
 }

@@ -33,15 +33,15 @@ const (
 )
 
 var (
-	errTOTPUnavailable   = newError(http.StatusServiceUnavailable, "totp_unavailable", "This Latch has no secret box configured for TOTP.")
-	errTOTPNotFound      = newError(http.StatusNotFound, "totp_not_found", "The user has no authenticator app to check this code against.")
-	errTOTPExists        = newError(http.StatusBadRequest, "totp_already_exists", "The user already has a verified authenticator app; delete it first.")
-	errTOTPCode          = newError(http.StatusUnauthorized, "unable_to_auth_totp_code", "The code is incorrect or was already used.")
-	errRecoveryCode      = newError(http.StatusUnauthorized, "unable_to_auth_recovery_code", "The recovery code is incorrect or was already used.")
-	errInvalidTOTPCode   = newError(http.StatusBadRequest, "invalid_totp_code", "totp_code must be 6 digits.")
-	errInvalidTOTPID     = newError(http.StatusBadRequest, "invalid_totp_id", "totp_id is malformed.")
-	errTOTPExpiration    = newError(http.StatusBadRequest, "invalid_expiration_minutes", "expiration_minutes must be between %d and %d.", minTOTPMins, maxTOTPMins)
-	base32NoPad          = base32.StdEncoding.WithPadding(base32.NoPadding)
+	errTOTPUnavailable = newError(http.StatusServiceUnavailable, "totp_unavailable", "This Latch has no secret box configured for TOTP.")
+	errTOTPNotFound    = newError(http.StatusNotFound, "totp_not_found", "The user has no authenticator app to check this code against.")
+	errTOTPExists      = newError(http.StatusBadRequest, "totp_already_exists", "The user already has a verified authenticator app; delete it first.")
+	errTOTPCode        = newError(http.StatusUnauthorized, "unable_to_auth_totp_code", "The code is incorrect or was already used.")
+	errRecoveryCode    = newError(http.StatusUnauthorized, "unable_to_auth_recovery_code", "The recovery code is incorrect or was already used.")
+	errInvalidTOTPCode = newError(http.StatusBadRequest, "invalid_totp_code", "totp_code must be 6 digits.")
+	errInvalidTOTPID   = newError(http.StatusBadRequest, "invalid_totp_id", "totp_id is malformed.")
+	errTOTPExpiration  = newError(http.StatusBadRequest, "invalid_expiration_minutes", "expiration_minutes must be between %d and %d.", minTOTPMins, maxTOTPMins)
+	base32NoPad        = base32.StdEncoding.WithPadding(base32.NoPadding)
 )
 
 // recoveryCodeAlphabet leaves out what reads alike: 0/o, 1/l/i.
