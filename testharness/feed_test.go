@@ -216,4 +216,3 @@ func TestFeedFlood(t *testing.T) {
 		t.Errorf("%d sessions arrived, want the %d of the deleted user", len(got), len(want))
 	}
 }
-
