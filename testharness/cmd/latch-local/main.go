@@ -26,8 +26,8 @@
 // in the same database, so a verifier's cursor reads on across a restart
 // without missing an event; reads with wait > 0 are held in the process
 // until a revoke lands, as by package testharness. Run it inside the
-// Latch module, where the
-// guest is built from source, or pass a prebuilt guest with -wasm.
+// Latch module, where the guest is built from source, or pass a prebuilt
+// guest with -wasm.
 package main
 
 import (
