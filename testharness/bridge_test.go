@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchauth/latch/testharness/feedwait"
 	"github.com/latchauth/latch/testharness/mailbox"
 	"github.com/latchauth/latch/wasm/engine"
 	"github.com/latchauth/latch/wasm/guest/bridge"
@@ -31,7 +32,7 @@ func bridged(t *testing.T) (*Server, *sql.DB) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	s := &Server{ProjectID: "project-test-bridge", Secret: "secret", db: db}
+	s := &Server{ProjectID: "project-test-bridge", Secret: "secret", db: db, waiter: feedwait.New()}
 	if err := s.SetKeys([]keys.Key{testKey(t)}); err != nil {
 		t.Fatal(err)
 	}

@@ -16,10 +16,18 @@ import (
 // together are bounded by maxHeaderBytes (see server.go).
 const maxTarget = 8 << 10
 
-// ServeHTTP hands the request to a guest instance and writes its answer.
+// ServeHTTP serves the API. A revocation feed read with wait > 0 that
+// finds no event is held here, in the host, holding no guest instance,
+// and asked again of a guest after each revoke (package feedwait), until
+// an event comes or the wait passes. Config.RequestTimeout bounds each
+// of those asks, not the wait (see RATIONALE.md, "Why does the host hold
+// the feed's waiting reads?").
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// serveGuest hands the request to a guest instance and writes its answer.
 // Bodies are read up to wire.MaxBody, one byte past the engine's limit, so
 // the engine still sees an oversized body and answers 413.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveGuest(w http.ResponseWriter, r *http.Request) {
 	target := r.URL.RequestURI()
 	if len(r.RequestURI) > maxTarget || len(target) > maxTarget {
 		s.fail(w, http.StatusRequestURITooLong, "uri_too_long", "The request URI is too long.")
@@ -87,7 +95,8 @@ func (s *Server) fail(w http.ResponseWriter, status int, errorType, message stri
 }
 
 // dispatch answers a frame from the guest: a SQL statement, a signing
-// request, a message to deliver, or a value to seal or open. Failures go
+// request, a message to deliver, a value to seal or open, or word that
+// sessions ended early. Failures go
 // back as Error frames with the message unchanged, so SQLite's "UNIQUE
 // constraint failed: …" reaches the engine.
 func (s *Server) dispatch(ctx context.Context, frame []byte) []byte {
@@ -104,6 +113,8 @@ func (s *Server) dispatch(ctx context.Context, frame []byte) []byte {
 		answer, err = s.sealFrame(ctx, frame)
 	case "open":
 		answer, err = s.openFrame(ctx, frame)
+	case "revoked":
+		answer, err = s.revokedFrame(frame)
 	default:
 		err = fmt.Errorf("testharness: unexpected frame from guest")
 	}
@@ -141,4 +152,15 @@ func (s *Server) signFrame(ctx context.Context, frame []byte) ([]byte, error) {
 		return nil, err
 	}
 	return wire.AppendSignature(nil, sig), nil
+}
+
+// revokedFrame wakes the feed reads held on the server's waiter and
+// answers OK at once: the guest's engine waits for this answer, and the
+// woken reads ask a guest of their own.
+func (s *Server) revokedFrame(frame []byte) ([]byte, error) {
+	if err := wire.ParseRevoked(frame); err != nil {
+		return nil, err
+	}
+	s.waiter.Notify()
+	return wire.AppendOK(nil), nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 
+	"github.com/latchauth/latch/testharness/feedwait"
 	"github.com/latchauth/latch/wasm/engine"
 	"github.com/latchauth/latch/wasm/guest/wire"
 	"github.com/latchauth/latch/wasm/keys"
@@ -62,7 +63,10 @@ type Config struct {
 	// for a free instance and the guest's work, host calls included. A
 	// request that gets no instance in time is answered 503, one whose
 	// guest does not finish in time 504, and that instance is closed, never
-	// reused. 30 s when zero.
+	// reused. 30 s when zero. A revocation feed read held while it waits
+	// (wait > 0) is not cut short by it: the wait, up to 30 s, is spent in
+	// the host with no instance, and each time the read is asked of a
+	// guest again that ask is bounded by RequestTimeout afresh.
 	RequestTimeout time.Duration
 	// Stderr receives the guest's standard error (one engine log line per
 	// failed request, crash reports), net/http's error log and the host's
@@ -123,6 +127,8 @@ type Server struct {
 	mailer  engine.Mailer
 	mail    wire.Config // the mail fields of the guest's Config frame
 	box     *keys.SecretBox
+	waiter  *feedwait.Waiter // holds the feed's waiting reads; woken by the guest's 'V' frames
+	handler http.Handler     // serveGuest behind waiter
 
 	db    *sql.DB
 	cache wazero.CompilationCache
@@ -173,7 +179,9 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		ProjectID: cfg.ProjectID, Secret: cfg.Secret, now: cfg.Now, stderr: cfg.Stderr, timeout: cfg.RequestTimeout,
 		mailer: cfg.Mailer, mail: mailCfg, box: box, done: make(chan error, 1),
+		waiter: feedwait.New(),
 	}
+	s.handler = s.waiter.Handler(http.HandlerFunc(s.serveGuest))
 	if err := s.SetKeys(cfg.Keys); err != nil {
 		return nil, err
 	}
@@ -302,8 +310,9 @@ func (s *Server) listen(addr string) error {
 		MaxHeaderBytes:    maxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       readTimeout,
-		// Reading, serving (bounded by the request timeout) and writing.
-		WriteTimeout: readTimeout + s.timeout + 30*time.Second,
+		// Reading, a feed read's wait, serving (bounded by the request
+		// timeout) and writing.
+		WriteTimeout: readTimeout + feedwait.MaxWait + s.timeout + 30*time.Second,
 		IdleTimeout:  2 * time.Minute,
 		ErrorLog:     log.New(&clipWriter{w: s.stderr, max: maxLogLine}, "testharness: ", 0),
 	}

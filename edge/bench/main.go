@@ -8,8 +8,10 @@
 // baseline.mjs, a plain JavaScript Worker issuing the same D1 statements and
 // signing with WebCrypto; the size of the upload; and a load sweep of
 // sessions/authenticate at c = 1, 4, 16 and 64 on Latch (workerd and
-// wazero) and the baseline (sweep.go; -sweep runs it alone). It prints a
-// Markdown report.
+// wazero) and the baseline (sweep.go; -sweep runs it alone); and the
+// revocation feed's latency from a revoke to every long-polling reader
+// (revocations.go; -revocations runs it alone). It prints a Markdown
+// report.
 package main
 
 import (
@@ -71,9 +73,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return nil
 	})
+	rv := registerRevocations(fl)
 	wranglerLog := fl.String("wrangler-log", "", "file to append the output of every wrangler dev to (discarded when empty)")
 	if err := fl.Parse(args); err != nil {
 		return 2
+	}
+	if rv.only {
+		if err := rv.run(stdout, stderr); err != nil {
+			fmt.Fprintln(stderr, "bench:", err)
+			return 1
+		}
+		return 0
 	}
 	if *wranglerLog != "" {
 		f, err := os.OpenFile(*wranglerLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
@@ -87,6 +97,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := bench(stdout, stderr, *warm, *n, others, sw); err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
 		return 1
+	}
+	if !sw.only {
+		if err := rv.run(stdout, stderr); err != nil {
+			fmt.Fprintln(stderr, "bench:", err)
+			return 1
+		}
 	}
 	return 0
 }

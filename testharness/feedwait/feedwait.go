@@ -14,10 +14,16 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/latchauth/latch/wasm/engine"
 )
 
 // Path is the feed's path.
 const Path = "/v1/sessions/revocations"
+
+// MaxWait is the longest a request is held: the engine refuses a longer
+// wait (engine.MaxRevocationWait seconds).
+const MaxWait = engine.MaxRevocationWait * time.Second
 
 // Waiter wakes the requests held on it. The zero value is not usable;
 // call New.
@@ -49,7 +55,7 @@ func (w *Waiter) current() <-chan struct{} {
 func (w *Waiter) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		wait, _ := strconv.Atoi(r.URL.Query().Get("wait"))
-		if r.Method != http.MethodGet || r.URL.Path != Path || wait <= 0 || wait > 30 {
+		if r.Method != http.MethodGet || r.URL.Path != Path || wait <= 0 || wait > engine.MaxRevocationWait {
 			next.ServeHTTP(rw, r)
 			return
 		}

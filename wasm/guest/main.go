@@ -93,6 +93,7 @@ func setup(n uint32) error {
 	if db == nil {
 		db = sql.OpenDB(bridge.Connector(call))
 	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	cfg := engine.Config{
 		ProjectID: c.ProjectID,
 		Secret:    c.Secret,
@@ -101,10 +102,13 @@ func setup(n uint32) error {
 		// Wall clock only: the host's walltime is the one source of time,
 		// so a host that moves its clock moves the engine's.
 		Now:          func() time.Time { return time.Now().Round(0) },
-		Logger:       slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		Logger:       logger,
 		MailFrom:     c.MailFrom,
 		ProjectName:  c.ProjectName,
 		RedirectURLs: c.RedirectURLs,
+		// The host holds waiting feed reads; the guest tells it when
+		// sessions end early, and the host answers at once.
+		Revoked: bridge.NewRevoked(call, logger),
 	}
 	if c.Mail {
 		// The host carries the mail; the guest knows only that it can.

@@ -22,8 +22,12 @@
 // stops working; keep it out of any copy of the database. The database
 // and its -wal and -shm files are created 0600 in a 0700 directory and
 // written with synchronous=FULL, so an acknowledged revocation survives a
-// power cut. Run it inside the Latch module, where the
-// guest is built from source, or pass a prebuilt guest with -wasm.
+// power cut. The revocation feed (GET /v1/sessions/revocations) is kept
+// in the same database, so a verifier's cursor reads on across a restart
+// without missing an event; reads with wait > 0 are held in the process
+// until a revoke lands, as by package testharness. Run it inside the
+// Latch module, where the guest is built from source, or pass a prebuilt
+// guest with -wasm.
 package main
 
 import (

@@ -1,8 +1,9 @@
 // Package bridge gives the wasip1 engine its host capabilities as standard
 // interfaces: a database/sql connector whose statements run in the host's
 // SQLite, an engine.Signer whose private key stays in the host, an
-// engine.Mailer whose transport stays in the host, and an engine.SecretBox
-// whose key stays in the host. All four speak wasm/guest/wire frames
+// engine.Mailer whose transport stays in the host, an engine.SecretBox
+// whose key stays in the host, and the engine's Revoked hook, which wakes
+// the feed reads the host holds. All five speak wasm/guest/wire frames
 // through a Call, so they run and are tested natively as well as inside
 // wazero.
 //

@@ -28,6 +28,7 @@
 //	'b' Sealed    sealed (≤ MaxSealed)                                  host → guest
 //	'O' Open      sealed (≤ MaxSealed)                                  guest → host
 //	'o' Opened    plaintext (≤ MaxPlaintext)                            host → guest
+//	'V' Revoked   (no fields)                                           guest → host
 //	'K' OK        (no fields)                                           either way
 //	'E' Error     message                                               either way
 //
@@ -44,6 +45,12 @@
 // does not open with that key (tampered, truncated, or sealed under
 // another). The key itself never crosses: the Config frame says only
 // whether the host has one.
+//
+// The guest sends a Revoked frame after sessions have ended early (its
+// engine's Config.Revoked), once the end is stored. The host answers 'K'
+// at once, before any work of its own, and wakes the revocation feed
+// reads it holds (testharness/feedwait); the frame names no session, as
+// the woken reads find the events in the store.
 //
 // An 'E' frame may stand in for any answer. Parsers of an answer kind
 // return it as a *RemoteError, whose message is the peer's text verbatim
@@ -69,7 +76,7 @@
 //	call(in ptr, in len, out ptr, out cap u32) -> n u32
 //	result(out ptr, out cap u32) -> n u32
 //
-// call hands the host a Stmt, Sign, Mail, Seal or Open frame and returns
+// call hands the host a Stmt, Sign, Mail, Seal, Open or Revoked frame and returns
 // the length n of the answer. When n <= cap the answer is already in out; otherwise the host
 // keeps it and the guest, after growing a buffer to n bytes, fetches it with
 // result. The host keeps at most one pending answer per guest instance and

@@ -20,6 +20,7 @@ const (
 	kindSealed    = 'b'
 	kindOpen      = 'O'
 	kindOpened    = 'o'
+	kindRevoked   = 'V'
 	kindOK        = 'K'
 	kindError     = 'E'
 )
@@ -381,7 +382,7 @@ func ParseOK(frame []byte) error {
 func AppendError(b []byte, msg string) []byte { return appendString(append(b, kindError), msg) }
 
 // Kind names the frame kind, for hosts that dispatch on it: "stmt",
-// "sign", "mail", "seal", "open", or "" for anything else.
+// "sign", "mail", "seal", "open", "revoked", or "" for anything else.
 func Kind(frame []byte) string {
 	if len(frame) == 0 {
 		return ""
@@ -397,6 +398,8 @@ func Kind(frame []byte) string {
 		return "seal"
 	case kindOpen:
 		return "open"
+	case kindRevoked:
+		return "revoked"
 	}
 	return ""
 }

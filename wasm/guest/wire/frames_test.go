@@ -324,11 +324,33 @@ func TestAppendRejects(t *testing.T) {
 	}
 }
 
+func TestRevoked(t *testing.T) {
+	tests := []struct {
+		name  string
+		frame []byte
+		want  error
+	}{
+		{name: "valid", frame: AppendRevoked(nil)},
+		{name: "trailing", frame: append(AppendRevoked(nil), 0), want: ErrFrame},
+		{name: "wrong kind", frame: AppendOK(nil), want: ErrFrame},
+		{name: "empty", frame: nil, want: ErrFrame},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := ParseRevoked(tt.frame)
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
 func TestKind(t *testing.T) {
 	stmt, _ := AppendStmt(nil, &Stmt{SQL: "x"})
 	for frame, want := range map[string]string{
 		string(stmt): "stmt", string(AppendSign(nil, "k", nil)): "sign", string(AppendMail(nil, sampleMail())): "mail",
 		string(AppendSeal(nil, []byte("p"))): "seal", string(AppendOpen(nil, []byte("s"))): "open",
+		string(AppendRevoked(nil)):     "revoked",
 		string(AppendSealed(nil, nil)): "", string(AppendOpened(nil, nil)): "", "": "", "Z": "",
 	} {
 		if got := Kind([]byte(frame)); got != want {

@@ -26,6 +26,7 @@ func seeds() [][]byte {
 		AppendOpened(nil, nil),
 		AppendSealed(nil, make([]byte, MaxSealed)),
 		{kindOpen, 0, 16, 0, 0}, // 4 KiB + 1 declared, nothing there
+		AppendRevoked(nil),
 		AppendOK(nil),
 		AppendError(nil, "boom"),
 		{kindResult, 0, 0, 0, 0, 255, 255, 255, 255},
@@ -115,6 +116,9 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		check("ok", ParseOK(frame))
+		if check("revoked", ParseRevoked(frame)) && !bytes.Equal(AppendRevoked(nil), frame) {
+			t.Fatalf("revoked re-encode differs")
+		}
 		_ = Kind(frame)
 	})
 }
