@@ -69,6 +69,7 @@ func handlerFromEnv(env, binding js.Value, logger *slog.Logger) http.Handler {
 		ProjectName:   mc.ProjectName,
 		RedirectURLs:  mc.RedirectURLs,
 		MailTemplates: mc.Templates,
+		Revoked:       revokedNotifier(env, binding),
 	})
 	if err != nil {
 		return bad(err.Error())
