@@ -76,6 +76,7 @@ func handlerFromEnv(env, binding js.Value, logger *slog.Logger) http.Handler {
 		MailTemplates: mc.Templates,
 		// Likewise a nil SecretBox: the TOTP endpoints answer 503.
 		SecretBox: box,
+		Revoked:   revokedNotifier(env, binding),
 	})
 	if err != nil {
 		return bad(err.Error())

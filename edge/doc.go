@@ -9,11 +9,14 @@
 // builds from secret LATCH_SECRET_BOX_KEY (optional: without it the TOTP
 // endpoints answer 503), and the mail transport
 // LATCH_MAIL names: the send_email binding MAIL, through the glue, or the
-// signed webhook, through Go's net/http over fetch), registers a request
-// handler on the glue's binding object, and waits for requests. See
-// RATIONALE.md, "Why one long-lived Go instance per isolate?", "Why does the
-// signing key stay in WebCrypto?", "Why does the Worker's secret box key
-// stay in WebCrypto?" and "How does the Worker send mail?".
+// signed webhook, through Go's net/http over fetch; and, with the Durable
+// Object binding REVOCATIONS, the glue's notify of the revocation feed's
+// object as engine.Config.Revoked), registers a request handler on the
+// glue's binding object, and waits for requests. See RATIONALE.md, "Why one
+// long-lived Go instance per isolate?", "Why does the signing key stay in
+// WebCrypto?", "Why does the Worker's secret box key stay in WebCrypto?",
+// "How does the Worker send mail?" and "Why does a Durable Object hold the
+// feed's waiting reads?".
 //
 // Build it with `make build` (or the [build] command in wrangler.toml); the
 // output lands in edge/build/.

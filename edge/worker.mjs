@@ -21,9 +21,16 @@
 // composed in Go; sendEmail only wraps the raw MIME in an EmailMessage and
 // hands it to env.MAIL. See RATIONALE.md, "How does the Worker send mail?".
 //
+// Feed reads that may wait (GET /v1/sessions/revocations with wait > 0) go
+// to one Durable Object, RevocationFeed, which asks the engine, holds the
+// read while there is nothing new and asks again when a revoke's notify
+// arrives. See RATIONALE.md, "Why does a Durable Object hold the feed's
+// waiting reads?".
+//
 // make build copies this file, Go's wasm_exec.js and the Wasm build into
 // edge/build/.
 import { EmailMessage } from "cloudflare:email";
+import { DurableObject } from "cloudflare:workers";
 import "./wasm_exec.js";
 import latchWasm from "./latch.wasm";
 
@@ -47,42 +54,85 @@ export default {
   async fetch(request, env, ctx) {
     context.env = env;
     context.ctx = ctx;
-    const declared = request.headers.get("Content-Length");
-    if (declared !== null && !(Number(declared) <= maxBodyBytes)) {
-      return tooLarge(env);
+    if (waitsForFeed(request, env)) {
+      return holdFeedRead(request, env);
     }
-    let inst;
-    try {
-      inst = await liveInstance(env);
-    } catch (err) {
-      console.error("latch: engine did not start:", err && err.message);
-      return internalError(env);
+    const res = await handle(request, env);
+    // A revoke's notify outlives the response that answers the revoke.
+    if (notifying.size > 0) {
+      ctx.waitUntil(Promise.allSettled([...notifying]));
     }
-    const body = await readBody(request);
-    if (body === undefined) {
-      return tooLarge(env);
-    }
-    let headers = "";
-    for (const [name, value] of request.headers) {
-      headers += name + "\n" + value + "\n";
-    }
-    let res;
-    try {
-      res = await serve(inst, request.method, request.url, headers, body);
-    } catch (err) {
-      console.error("latch:", err && err.message);
-      drop(inst);
-      return internalError(env);
-    }
-    const h = new Headers();
-    const parts = res.head.split("\n");
-    for (let i = 0; i + 1 < parts.length; i += 2) {
-      h.append(parts[i], parts[i + 1]);
-    }
-    const nullBody = request.method === "HEAD" || res.status === 204 || res.status === 304;
-    return new Response(nullBody ? null : res.out, { status: res.status, headers: h });
+    return res;
   },
 };
+
+// handle answers request through the engine.
+async function handle(request, env) {
+  const declared = request.headers.get("Content-Length");
+  if (declared !== null && !(Number(declared) <= maxBodyBytes)) {
+    return tooLarge(env);
+  }
+  let inst;
+  try {
+    inst = await liveInstance(env);
+  } catch (err) {
+    console.error("latch: engine did not start:", err && err.message);
+    return internalError(env);
+  }
+  const body = await readBody(request);
+  if (body === undefined) {
+    return tooLarge(env);
+  }
+  let res;
+  try {
+    res = await serve(inst, request.method, request.url, headerString(request.headers), body);
+  } catch (err) {
+    console.error("latch:", err && err.message);
+    drop(inst);
+    return internalError(env);
+  }
+  return toResponse(request.method, res);
+}
+
+// askEngine asks the engine GET url with headers (wire.go's string form)
+// and resolves with its answer, or with undefined when the engine failed
+// (logged).
+async function askEngine(env, url, headers) {
+  let inst;
+  try {
+    inst = await liveInstance(env);
+  } catch (err) {
+    console.error("latch: engine did not start:", err && err.message);
+    return undefined;
+  }
+  try {
+    return await serve(inst, "GET", url, headers, null);
+  } catch (err) {
+    console.error("latch:", err && err.message);
+    drop(inst);
+    return undefined;
+  }
+}
+
+// headerString is headers in wire.go's "name\nvalue\n" form.
+function headerString(headers) {
+  let s = "";
+  for (const [name, value] of headers) {
+    s += name + "\n" + value + "\n";
+  }
+  return s;
+}
+
+// toResponse builds the Response of an engine answer.
+function toResponse(method, res) {
+  const h = new Headers();
+  const parts = res.head.split("\n");
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    h.append(parts[i], parts[i + 1]);
+  }
+  const nullBody = method === "HEAD" || res.status === 204 || res.status === 304;
+  return new Response(nullBody ? null : res.out, { status: res.status, headers: h });
+}
 
 // readBody reads the request body through its stream, up to maxBodyBytes:
 // it returns the bytes (null when there is no body), or undefined as soon as
@@ -169,7 +219,7 @@ async function startInstance(env) {
   const go = new Go();
   let ready;
   const readyP = new Promise((resolve) => (ready = resolve));
-  const binding = { signer, secretBox, sendEmail, ready: () => ready() };
+  const binding = { signer, secretBox, sendEmail, notifyRevoked, ready: () => ready() };
   context.binding = binding;
   const instance = new WebAssembly.Instance(latchWasm, go.importObject);
   // pending holds the reject functions of requests Go has not answered,
@@ -348,6 +398,257 @@ async function sendEmail(from, to, raw) {
   } catch (err) {
     throw new Error("send_email: " + ((err && err.message) || "refused"));
   }
+}
+
+// The revocation feed's waiting reads. See RATIONALE.md, "Why does a
+// Durable Object hold the feed's waiting reads?".
+
+const feedPath = "/v1/sessions/revocations";
+// The one object of the project: every waiting read and every notify meet
+// there.
+const feedObjectName = "revocations";
+const notifyPath = "/notify";
+// A waiting read may join what the object already knows for its cursor and
+// credentials, without a D1 read, when that knowledge comes from a read
+// begun less than freshMs ago with no notify since: the verifiers that
+// re-poll together after a wake-up share one read. It also bounds how long
+// a lost notify can keep an event from a fresh read.
+const freshMs = 1000;
+
+// The notifies sent and not yet settled, kept alive past the response of
+// the revoke that sent them.
+const notifying = new Set();
+
+// waitsForFeed reports whether request is a feed read that may wait, for a
+// Worker that has the feed's object.
+function waitsForFeed(request, env) {
+  if (request.method !== "GET" || env.REVOCATIONS === undefined) {
+    return false;
+  }
+  const url = new URL(request.url);
+  if (url.pathname !== feedPath) {
+    return false;
+  }
+  const wait = url.searchParams.get("wait");
+  return wait !== null && wait !== "" && wait !== "0";
+}
+
+function feedObject(env) {
+  return env.REVOCATIONS.get(env.REVOCATIONS.idFromName(feedObjectName));
+}
+
+// holdFeedRead passes a waiting feed read to the object. If the object
+// fails (it restarted, say, dropping what it held), the engine answers at
+// once: an answer without events is always true, and the reader polls
+// again with its cursor.
+async function holdFeedRead(request, env) {
+  try {
+    return await feedObject(env).fetch(request);
+  } catch (err) {
+    console.error("latch: revocation feed object failed, answering without waiting:", err && err.message);
+    return handle(request, env);
+  }
+}
+
+// notifyRevoked is engine.Config.Revoked on the Worker (edge/feed_js.go):
+// it tells the object that sessions ended early and returns at once; a
+// failed notify is logged, and the reads it would have woken answer at
+// their deadline. It never throws.
+function notifyRevoked() {
+  let sent;
+  try {
+    sent = feedObject(context.env)
+      .fetch("https://feed" + notifyPath, { method: "POST" })
+      .then((res) => {
+        if (res.status !== 204) {
+          throw new Error(`status ${res.status}`);
+        }
+      });
+  } catch (err) {
+    sent = Promise.reject(err);
+  }
+  const settled = sent
+    .catch((err) => {
+      console.error("latch: revocation feed notify failed (waiting reads answer at their deadline):", err && err.message);
+    })
+    .finally(() => notifying.delete(settled));
+  notifying.add(settled);
+}
+
+// RevocationFeed holds the feed's waiting reads. It keeps only memory:
+// waiting reads grouped by the cursor they read after and their
+// credentials, each group with the last answer the engine gave it. A read
+// asks the engine once; with nothing new it waits until a notify, when the
+// object asks the engine once per group (not per read), or until its wait
+// passes, when it gets the last answer (no events, the same cursor).
+export class RevocationFeed extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.gen = 0; // notifies received
+    this.groups = new Map(); // groupKey(cursor, authorization) -> group
+  }
+
+  async fetch(request) {
+    context.env = this.env;
+    const url = new URL(request.url);
+    if (request.method === "POST" && url.pathname === notifyPath) {
+      this.notified();
+      return new Response(null, { status: 204 });
+    }
+    return this.poll(request, url);
+  }
+
+  async poll(request, url) {
+    const cursor = url.searchParams.get("cursor") ?? "";
+    const wait = waitSeconds(url.searchParams.get("wait"));
+    const auth = request.headers.get("Authorization") ?? "";
+    const known = this.groups.get(groupKey(cursor, auth));
+    if (wait > 0 && known !== undefined &&
+        (known.reading || (known.gen === this.gen && Date.now() - known.at < freshMs))) {
+      return this.hold(known, wait);
+    }
+    const gen = this.gen;
+    const at = Date.now();
+    const res = await askEngine(this.env, request.url, headerString(request.headers));
+    if (res === undefined) {
+      return internalError(this.env);
+    }
+    const empty = emptyAnswer(res);
+    if (empty === undefined || wait <= 0) {
+      return toResponse("GET", res); // an error or news: answered at once
+    }
+    const key = groupKey(empty.cursor, auth);
+    let g = this.groups.get(key);
+    if (g === undefined) {
+      const read = new URL(url);
+      read.searchParams.delete("wait");
+      read.searchParams.set("cursor", empty.cursor);
+      g = { key, url: read.href, headers: auth === "" ? "" : `authorization\n${auth}\n`,
+            waiters: new Set(), reading: false, again: false, gen, at, last: res };
+      this.groups.set(key, g);
+    }
+    const held = this.hold(g, wait);
+    if (gen !== this.gen) {
+      this.read(g); // a notify came while the engine answered
+    }
+    return held;
+  }
+
+  // hold waits in g until a read of g has news or wait seconds pass.
+  hold(g, wait) {
+    return new Promise((resolve) => {
+      const w = { resolve, timer: undefined };
+      w.timer = setTimeout(() => {
+        g.waiters.delete(w);
+        this.forget(g);
+        resolve(toResponse("GET", renamed(g.last)));
+      }, wait * 1000);
+      g.waiters.add(w);
+    });
+  }
+
+  notified() {
+    this.gen++;
+    for (const g of this.groups.values()) {
+      if (g.waiters.size > 0) {
+        this.read(g);
+      }
+    }
+  }
+
+  // read asks the engine for g's cursor, again while notifies arrived
+  // during the last read, and answers g's reads once there is news.
+  async read(g) {
+    if (g.reading) {
+      g.again = true;
+      return;
+    }
+    g.reading = true;
+    try {
+      for (;;) {
+        g.again = false;
+        const gen = this.gen;
+        const at = Date.now();
+        const res = await askEngine(this.env, g.url, g.headers);
+        if (res === undefined || emptyAnswer(res) === undefined) {
+          this.answer(g, res);
+          return;
+        }
+        Object.assign(g, { last: res, gen, at });
+        if (!g.again && gen === this.gen) {
+          return;
+        }
+      }
+    } finally {
+      g.reading = false;
+      this.forget(g);
+    }
+  }
+
+  // answer answers every read held in g with res (undefined: the engine
+  // failed) and drops g.
+  answer(g, res) {
+    if (this.groups.get(g.key) === g) {
+      this.groups.delete(g.key);
+    }
+    for (const w of g.waiters) {
+      clearTimeout(w.timer);
+      w.resolve(res === undefined ? internalError(this.env) : toResponse("GET", renamed(res)));
+    }
+    g.waiters.clear();
+  }
+
+  // forget drops g once nothing waits in it or reads for it.
+  forget(g) {
+    if (g.waiters.size === 0 && !g.reading && this.groups.get(g.key) === g) {
+      this.groups.delete(g.key);
+    }
+  }
+}
+
+function groupKey(cursor, auth) {
+  return cursor + "\n" + auth;
+}
+
+// waitSeconds is the wait parameter as the engine reads it (strconv.Atoi,
+// 0…30), or -1 when the engine refuses it.
+function waitSeconds(w) {
+  if (w === null || w === "") {
+    return 0;
+  }
+  if (!/^[+-]?[0-9]{1,3}$/.test(w)) {
+    return -1;
+  }
+  const n = Number(w);
+  return n >= 0 && n <= 30 ? n : -1;
+}
+
+// emptyAnswer returns {cursor} when res is a feed answer with nothing new
+// (status 200, no event, no reset), else undefined.
+function emptyAnswer(res) {
+  if (res.status !== 200) {
+    return undefined;
+  }
+  let a;
+  try {
+    a = JSON.parse(new TextDecoder().decode(res.out));
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(a.events) || a.events.length > 0 || a.reset !== false || typeof a.cursor !== "string") {
+    return undefined;
+  }
+  return { cursor: a.cursor };
+}
+
+// renamed is res with a request_id of its own: one engine answer may go to
+// many reads.
+function renamed(res) {
+  const text = new TextDecoder().decode(res.out).replace(
+    /"request_id":"(request-id-(?:test|live)-)[0-9a-f-]{36}"/,
+    (_, prefix) => `"request_id":"${prefix}${crypto.randomUUID()}"`,
+  );
+  return { status: res.status, head: res.head, out: new TextEncoder().encode(text) };
 }
 
 // internalError is the Worker's generic 500: the cause goes to the log

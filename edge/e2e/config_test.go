@@ -35,6 +35,11 @@ func TestWranglerToml(t *testing.T) {
 		`type = "CompiledWasm"`,
 		`[[send_email]]`,
 		`name = "MAIL"`,
+		// The revocation feed's object (writeConfig adds the same).
+		`[[durable_objects.bindings]]`,
+		`name = "REVOCATIONS"`,
+		`class_name = "RevocationFeed"`,
+		`new_sqlite_classes = ["RevocationFeed"]`,
 	} {
 		if !lines[want] {
 			t.Errorf("wrangler.toml lacks the line %s", want)

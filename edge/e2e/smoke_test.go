@@ -19,12 +19,12 @@ import (
 
 // api is a minimal Latch client for the tests.
 type api struct {
-	t      *testing.T
+	t      testing.TB
 	target Target
 	client *http.Client
 }
 
-func newAPI(t *testing.T, tg Target) *api {
+func newAPI(t testing.TB, tg Target) *api {
 	return &api{t: t, target: tg, client: &http.Client{Timeout: 30 * time.Second}}
 }
 
@@ -113,7 +113,7 @@ func (a *api) jwksKeys() map[string]*rsa.PublicKey {
 	return keys
 }
 
-func decodeB64Int(t *testing.T, v any) *big.Int {
+func decodeB64Int(t testing.TB, v any) *big.Int {
 	t.Helper()
 	s, _ := v.(string)
 	b, err := base64.RawURLEncoding.DecodeString(s)

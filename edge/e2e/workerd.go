@@ -150,7 +150,10 @@ func (w *Worker) start(ctx context.Context, root, main string, opts Options) err
 		}
 	}
 	var err error
-	if w.cfg, err = writeConfig(w.dir, root, main, opts.Name, opts.MailTo); err != nil {
+	// Another entry module (a baseline, an older build) may not export
+	// the feed's Durable Object class.
+	feed := opts.Main == ""
+	if w.cfg, err = writeConfig(w.dir, root, main, opts.Name, opts.MailTo, feed); err != nil {
 		return err
 	}
 	w.envFile, w.persist = filepath.Join(w.dir, "vars.env"), filepath.Join(w.dir, "state")
@@ -387,12 +390,13 @@ func fileExists(p string) bool {
 var compatDate = regexp.MustCompile(`(?m)^compatibility_date\s*=\s*"([0-9-]+)"`)
 
 // writeConfig writes a wrangler config for the test Worker: the same
-// compatibility date, D1 binding and send_email binding as wrangler.toml
+// compatibility date, D1 binding, send_email binding and (with feed) the
+// revocation feed's Durable Object as wrangler.toml
 // (which wrangler dev simulates by writing each message to an .eml file
 // and logging its path), but an absolute entry
 // point and no [build] step or file watching, so a test runs exactly the
 // build it made.
-func writeConfig(dir, root, main, name string, mailTo []string) (string, error) {
+func writeConfig(dir, root, main, name string, mailTo []string, feed bool) (string, error) {
 	toml, err := os.ReadFile(filepath.Join(root, "wrangler.toml"))
 	if err != nil {
 		return "", fmt.Errorf("e2e: %w", err)
@@ -416,6 +420,12 @@ func writeConfig(dir, root, main, name string, mailTo []string) (string, error) 
 			"migrations_dir": filepath.Join(root, "wasm", "migrations"),
 		}},
 		"send_email": []any{map[string]any{"name": "MAIL"}},
+	}
+	if feed {
+		cfg["durable_objects"] = map[string]any{"bindings": []any{
+			map[string]any{"name": "REVOCATIONS", "class_name": "RevocationFeed"},
+		}}
+		cfg["migrations"] = []any{map[string]any{"tag": "v1", "new_sqlite_classes": []string{"RevocationFeed"}}}
 	}
 	if mailTo != nil {
 		cfg["send_email"] = []any{map[string]any{"name": "MAIL", "allowed_destination_addresses": mailTo}}
