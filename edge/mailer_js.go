@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"syscall/js"
 	"time"
 
@@ -57,7 +58,30 @@ func mailerFromEnv(c mailConfig, env, binding js.Value) (engine.Mailer, error) {
 		}
 		return newSendEmailMailer(binding.Get("sendEmail"), c.FromAddress)
 	case transportWebhook:
-		return &mail.Webhook{URL: c.WebhookURL, Secret: c.Secret}, nil
+		post := binding.Get("postWebhook")
+		if post.Type() != js.TypeFunction {
+			return nil, errors.New("the glue has no postWebhook function")
+		}
+		return &mail.Webhook{URL: c.WebhookURL, Secret: c.Secret, Post: fetchPoster(post)}, nil
 	}
 	return nil, nil
+}
+
+// fetchPoster is mail.Webhook's Post through the glue's postWebhook, which
+// posts with the Fetch API (see RATIONALE.md, "How does the Worker send
+// mail?").
+func fetchPoster(post js.Value) func(context.Context, string, http.Header, []byte) (int, error) {
+	uint8Array := js.Global().Get("Uint8Array")
+	return func(ctx context.Context, url string, header http.Header, body []byte) (int, error) {
+		b := uint8Array.New(len(body))
+		js.CopyBytesToJS(b, body)
+		v, err := await(ctx, post.Invoke(url, formatHeaders(header), b))
+		if err != nil {
+			return 0, err
+		}
+		if v.Type() != js.TypeNumber {
+			return 0, errors.New("postWebhook resolved to no status")
+		}
+		return v.Int(), nil
+	}
 }

@@ -123,13 +123,29 @@ function headerString(headers) {
   return s;
 }
 
-// toResponse builds the Response of an engine answer.
-function toResponse(method, res) {
+// headersFrom parses wire.go's "name\nvalue\n" form.
+function headersFrom(head) {
   const h = new Headers();
-  const parts = res.head.split("\n");
+  const parts = head.split("\n");
   for (let i = 0; i + 1 < parts.length; i += 2) {
     h.append(parts[i], parts[i + 1]);
   }
+  return h;
+}
+
+// postWebhook posts a signed mail webhook body (signed by Go, mail.Sign) to
+// url through the Fetch API and resolves to the answer's status; a network
+// failure rejects. The Go side retries (mail.Webhook). Posting here rather
+// than with Go's net/http keeps Go's HTTP client out of the Worker's Wasm.
+async function postWebhook(url, head, body) {
+  const res = await fetch(url, { method: "POST", headers: headersFrom(head), body, redirect: "manual" });
+  await res.body?.cancel().catch(() => {});
+  return res.status;
+}
+
+// toResponse builds the Response of an engine answer.
+function toResponse(method, res) {
+  const h = headersFrom(res.head);
   const nullBody = method === "HEAD" || res.status === 204 || res.status === 304;
   return new Response(nullBody ? null : res.out, { status: res.status, headers: h });
 }
@@ -219,7 +235,7 @@ async function startInstance(env) {
   const go = new Go();
   let ready;
   const readyP = new Promise((resolve) => (ready = resolve));
-  const binding = { signer, secretBox, sendEmail, notifyRevoked, ready: () => ready() };
+  const binding = { signer, secretBox, sendEmail, postWebhook, notifyRevoked, ready: () => ready() };
   context.binding = binding;
   const instance = new WebAssembly.Instance(latchWasm, go.importObject);
   // pending holds the reject functions of requests Go has not answered,

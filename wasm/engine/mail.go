@@ -1,18 +1,21 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	htmltemplate "html/template"
+	"html"
 	"net/url"
+	"strconv"
 	"strings"
-	texttemplate "text/template"
 )
 
-// MailTemplate is the source of one kind of message: Go templates
-// (text/template for Subject and Text, html/template for HTML) over
-// MailData.
+// MailTemplate is the source of one kind of message. It is text with
+// placeholders naming MailData's fields — {{.ProjectName}}, {{.Email}},
+// {{.Link}}, {{.Code}}, {{.ExpiresInMinutes}} — and nothing else: values
+// are HTML-escaped in HTML. (Go's template packages would cost the Worker
+// megabytes: the linker keeps every exported method once reflection may
+// call one by name. See RATIONALE.md, "Why are mail templates only
+// placeholders?".)
 type MailTemplate struct {
 	Subject string
 	Text    string
@@ -31,6 +34,67 @@ type MailData struct {
 	Code string
 	// ExpiresInMinutes is how long the link or code works.
 	ExpiresInMinutes int
+}
+
+// field returns the value of the MailData field a placeholder names.
+func (d *MailData) field(name string) (string, bool) {
+	switch name {
+	case "ProjectName":
+		return d.ProjectName, true
+	case "Email":
+		return d.Email, true
+	case "Link":
+		return d.Link, true
+	case "Code":
+		return d.Code, true
+	case "ExpiresInMinutes":
+		return strconv.Itoa(d.ExpiresInMinutes), true
+	}
+	return "", false
+}
+
+// template is a MailTemplate text split into literal text and the names
+// of the fields between them: lit[0] name[0] lit[1] … lit[n].
+type template struct {
+	lit  []string
+	name []string
+}
+
+// parseTemplate splits src at its placeholders; an unknown field or an
+// unclosed placeholder is an error.
+func parseTemplate(src string) (*template, error) {
+	t := &template{}
+	for {
+		open := strings.Index(src, "{{")
+		if open < 0 {
+			t.lit = append(t.lit, src)
+			return t, nil
+		}
+		end := strings.Index(src[open:], "}}")
+		if end < 0 {
+			return nil, fmt.Errorf("unclosed {{ at %q", clip(src[open:]))
+		}
+		name, ok := strings.CutPrefix(strings.TrimSpace(src[open+2:open+end]), ".")
+		if _, known := (&MailData{}).field(name); !ok || !known {
+			return nil, fmt.Errorf("unknown placeholder %q (known: .ProjectName .Email .Link .Code .ExpiresInMinutes)", clip(src[open:open+end+2]))
+		}
+		t.lit = append(t.lit, src[:open])
+		t.name = append(t.name, name)
+		src = src[open+end+2:]
+	}
+}
+
+// execute fills t with d's values, escaped by escape.
+func (t *template) execute(d *MailData, escape func(string) string) string {
+	var b strings.Builder
+	for i, lit := range t.lit {
+		b.WriteString(lit)
+		if i < len(t.name) {
+			v, _ := d.field(t.name[i])
+			b.WriteString(escape(v))
+		}
+	}
+	return b.String()
 }
 
 // defaultTemplates are the messages the engine sends unless
@@ -62,8 +126,7 @@ func defaultTemplates() map[string]MailTemplate {
 
 // mailTemplate is a MailTemplate parsed.
 type mailTemplate struct {
-	subject, text *texttemplate.Template
-	html          *htmltemplate.Template
+	subject, text, html *template
 }
 
 // parseTemplates parses the default templates with overrides applied.
@@ -88,49 +151,34 @@ func parseTemplates(overrides map[string]MailTemplate) (map[string]*mailTemplate
 			}
 		}
 		t := &mailTemplate{}
-		var err error
-		if t.subject, err = texttemplate.New(kind + " subject").Option("missingkey=error").Parse(src.Subject); err != nil {
-			return nil, fmt.Errorf("engine: mail template %s: %w", kind, err)
-		}
-		if t.text, err = texttemplate.New(kind + " text").Option("missingkey=error").Parse(src.Text); err != nil {
-			return nil, fmt.Errorf("engine: mail template %s: %w", kind, err)
-		}
-		if t.html, err = htmltemplate.New(kind + " html").Option("missingkey=error").Parse(src.HTML); err != nil {
-			return nil, fmt.Errorf("engine: mail template %s: %w", kind, err)
-		}
-		// Render once with sample data, so a broken template fails New
-		// rather than a login.
-		if _, err := t.render(kind, "", &MailData{ProjectName: "Latch", Email: "a@example.com", Link: "https://example.com/", Code: "123456", ExpiresInMinutes: 5}); err != nil {
-			return nil, err
+		for _, part := range []struct {
+			name string
+			src  string
+			dst  **template
+		}{{"subject", src.Subject, &t.subject}, {"text", src.Text, &t.text}, {"html", src.HTML, &t.html}} {
+			parsed, err := parseTemplate(part.src)
+			if err != nil {
+				return nil, fmt.Errorf("engine: mail template %s %s: %w", kind, part.name, err)
+			}
+			*part.dst = parsed
 		}
 		out[kind] = t
 	}
 	return out, nil
 }
 
-func (t *mailTemplate) render(kind, from string, d *MailData) (*Message, error) {
-	var subject, text, html bytes.Buffer
-	if err := t.subject.Execute(&subject, d); err != nil {
-		return nil, fmt.Errorf("engine: mail template %s: %w", kind, err)
-	}
-	if err := t.text.Execute(&text, d); err != nil {
-		return nil, fmt.Errorf("engine: mail template %s: %w", kind, err)
-	}
-	if err := t.html.Execute(&html, d); err != nil {
-		return nil, fmt.Errorf("engine: mail template %s: %w", kind, err)
-	}
+func (t *mailTemplate) render(kind, from string, d *MailData) *Message {
+	plain := func(s string) string { return s }
 	// A subject is one line, whatever a template or its data holds.
-	s := strings.Join(strings.Fields(subject.String()), " ")
-	return &Message{From: from, To: d.Email, Subject: s, Text: text.String(), HTML: html.String(), Kind: kind}, nil
+	subject := strings.Join(strings.Fields(t.subject.execute(d, plain)), " ")
+	return &Message{From: from, To: d.Email, Subject: subject, Text: t.text.execute(d, plain),
+		HTML: t.html.execute(d, html.EscapeString), Kind: kind}
 }
 
 // sendMail renders and delivers a message of kind to d.Email.
 func (e *Engine) sendMail(ctx context.Context, kind string, d *MailData) error {
 	d.ProjectName = e.cfg.ProjectName
-	m, err := e.templates[kind].render(kind, e.cfg.MailFrom, d)
-	if err != nil {
-		return err
-	}
+	m := e.templates[kind].render(kind, e.cfg.MailFrom, d)
 	if err := e.cfg.Mailer.Send(ctx, m); err != nil {
 		e.cfg.Logger.Error("engine: mail not delivered", "kind", kind, "err", err)
 		return errMailFailed

@@ -1,7 +1,6 @@
 package mail
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -9,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -46,6 +44,11 @@ type Webhook struct {
 	Secret []byte
 	// Client makes the posts; one with a 10 second timeout when nil.
 	Client *http.Client
+	// Post, when set, makes the posts instead of Client and returns the
+	// answer's status: the Worker posts through the Fetch API this way,
+	// and its build then carries none of Go's HTTP client (megabytes of
+	// Wasm). On js/wasm a Webhook without Post cannot send.
+	Post func(ctx context.Context, url string, header http.Header, body []byte) (int, error)
 	// Now is the clock of the timestamp; time.Now when nil.
 	Now func() time.Time
 	// Backoff is the wait before each retry; 250 ms, then 1 s, when nil.
@@ -53,8 +56,6 @@ type Webhook struct {
 }
 
 var _ engine.Mailer = (*Webhook)(nil)
-
-var defaultWebhookClient = &http.Client{Timeout: 10 * time.Second}
 
 // Send posts m, retrying as the Webhook doc says.
 func (w *Webhook) Send(ctx context.Context, m *engine.Message) error {
@@ -86,30 +87,24 @@ func (w *Webhook) post(ctx context.Context, body []byte) (bool, error) {
 		now = w.Now
 	}
 	ts := strconv.FormatInt(now().Unix(), 10)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
-	if err != nil {
-		return false, fmt.Errorf("mail: webhook: %w", err)
+	header := http.Header{}
+	header.Set("Content-Type", "application/json")
+	header.Set(TimestampHeader, ts)
+	header.Set(SignatureHeader, "v1="+Sign(w.Secret, ts, body))
+	poster := w.Post
+	if poster == nil {
+		poster = w.clientPost
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(TimestampHeader, ts)
-	req.Header.Set(SignatureHeader, "v1="+Sign(w.Secret, ts, body))
-	client := w.Client
-	if client == nil {
-		client = defaultWebhookClient
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return true, fmt.Errorf("mail: webhook: %w", err)
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
+	status, err := poster(ctx, w.URL, header, body)
 	switch {
-	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+	case err != nil:
+		return true, fmt.Errorf("mail: webhook: %w", err)
+	case status >= 200 && status < 300:
 		return false, nil
-	case resp.StatusCode >= 500:
-		return true, fmt.Errorf("mail: webhook: status %d", resp.StatusCode)
+	case status >= 500:
+		return true, fmt.Errorf("mail: webhook: status %d", status)
 	}
-	return false, fmt.Errorf("mail: webhook: status %d", resp.StatusCode)
+	return false, fmt.Errorf("mail: webhook: status %d", status)
 }
 
 // Sign returns the hex HMAC-SHA256 of timestamp "." body under secret.
