@@ -223,10 +223,11 @@ func claimsJSON(t testing.TB, iat time.Time) string {
 	return string(b)
 }
 
-// newTestVerifier starts a Verifier against srv with clk as its clock.
+// newTestVerifier starts a Verifier against srv with clk as its clock,
+// without the revocation feed (srv serves none unless its feed is set).
 func newTestVerifier(t testing.TB, srv *jwksServer, clk *clock, edit func(*Config)) *Verifier {
 	t.Helper()
-	cfg := Config{ProjectID: testProject, BaseURL: srv.URL, Secret: "secret-test-x", Now: clk.Now}
+	cfg := Config{ProjectID: testProject, BaseURL: srv.URL, Secret: "secret-test-x", Now: clk.Now, DisableRevocationFeed: true}
 	if edit != nil {
 		edit(&cfg)
 	}
