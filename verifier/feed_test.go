@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -455,4 +456,52 @@ func TestReadFeedAnswer(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkVerifyRevocationLatency measures, against the native engine
+// over loopback, the time from POST /v1/sessions/revoke to the first
+// Verify that returns ErrRevoked (ns/op: the revoke call included;
+// after-revoke-p50/p99-ms: from the revoke call's answer on). Verify is
+// polled every 100 µs.
+func BenchmarkVerifyRevocationLatency(b *testing.B) {
+	srv := native.Start(b, native.Config{})
+	e := &feedEdge{Server: srv, api: apitest.Client{URL: srv.URL, ProjectID: srv.ProjectID, Secret: srv.Secret, HTTP: http.DefaultClient}}
+	v, err := New(context.Background(), Config{ProjectID: e.ProjectID, BaseURL: e.URL, Secret: e.Secret})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer v.Close()
+	must := func(method, path string, body any) map[string]any {
+		status, out, err := e.api.Do(context.Background(), method, path, body)
+		if err != nil || status != http.StatusOK {
+			b.Fatalf("%s %s: %d %v %v", method, path, status, out, err)
+		}
+		return out
+	}
+	user := must(http.MethodPost, "/v1/users", map[string]any{"email": "latency@example.com"})["user_id"]
+	var after []time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		link := must(http.MethodPost, "/v1/magic_links", map[string]any{"user_id": user})
+		auth := must(http.MethodPost, "/v1/magic_links/authenticate", map[string]any{"token": link["token"], "session_duration_minutes": 60})
+		tok := auth["session_jwt"].(string)
+		if _, err := v.Verify(context.Background(), tok); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		must(http.MethodPost, "/v1/sessions/revoke", map[string]any{"session_id": auth["session"].(map[string]any)["session_id"]})
+		answered := time.Now()
+		for deadline := answered.Add(feedDeadline); ; time.Sleep(100 * time.Microsecond) {
+			if _, err := v.Verify(context.Background(), tok); errors.Is(err, ErrRevoked) {
+				break
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("not revoked after %v", feedDeadline)
+			}
+		}
+		after = append(after, time.Since(answered))
+	}
+	slices.Sort(after)
+	b.ReportMetric(float64(after[len(after)/2])/1e6, "after-revoke-p50-ms")
+	b.ReportMetric(float64(after[len(after)*99/100])/1e6, "after-revoke-p99-ms")
 }

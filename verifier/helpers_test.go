@@ -65,6 +65,8 @@ type jwksServer struct {
 	// The edge's POST /v1/sessions/authenticate, when set.
 	authenticate http.HandlerFunc
 	authCalls    atomic.Int64
+	// The edge's GET /v1/sessions/revocations, when set.
+	feed http.HandlerFunc
 }
 
 func newJWKSServer(t testing.TB, ks ...testKey) *jwksServer {
@@ -86,6 +88,10 @@ func (s *jwksServer) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h(w, r)
+		return
+	}
+	if r.URL.Path == "/v1/sessions/revocations" && s.feed != nil {
+		s.feed(w, r)
 		return
 	}
 	if r.URL.Path != "/v1/sessions/jwks/"+testProject {
