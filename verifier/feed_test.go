@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -130,6 +132,9 @@ func TestFeedRevoke(t *testing.T) {
 	if _, _, err := v.Authenticate(ctx, tok); !errors.Is(err, ErrRevoked) {
 		t.Fatalf("Authenticate: err = %v, want ErrRevoked without asking the edge", err)
 	}
+	if code, body := serveBearer(v, tok); code != http.StatusUnauthorized || !strings.Contains(body, `"session_not_found"`) {
+		t.Fatalf("Middleware: %d %s, want 401 session_not_found", code, body)
+	}
 	if _, err := v.Verify(ctx, other); err != nil {
 		t.Fatalf("the user's other session: %v", err)
 	}
@@ -140,6 +145,19 @@ func TestFeedRevoke(t *testing.T) {
 	if err := v.RevocationFeedError(); err != nil {
 		t.Fatalf("RevocationFeedError = %v", err)
 	}
+}
+
+// serveBearer runs v.Middleware on a request carrying tok as a bearer
+// token and returns the status and body.
+func serveBearer(v *Verifier, tok string) (int, string) {
+	h := v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "ok")
+	}))
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "http://localhost/account", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	h.ServeHTTP(rec, req)
+	return rec.Code, rec.Body.String()
 }
 
 // tokenSum is the verified-token cache's key for tok.
@@ -257,6 +275,12 @@ func TestFeedCut(t *testing.T) {
 	}
 	if _, err := v.Verify(ctx, fresh); !errors.Is(err, ErrFeedStale) {
 		t.Fatalf("a JWT minted during the cut: err = %v, want ErrFeedStale", err)
+	}
+	if code, body := serveBearer(v, tok); code != http.StatusOK {
+		t.Fatalf("Middleware while cut: %d %s, want 200 through the edge", code, body)
+	}
+	if code, _ := serveBearer(v, gone); code != http.StatusUnauthorized {
+		t.Fatalf("Middleware while cut, revoked session: %d, want 401", code)
 	}
 	if _, _, err := v.Authenticate(ctx, gone); !errors.Is(err, ErrSessionNotFound) || errors.Is(err, ErrRevoked) {
 		t.Fatalf("Authenticate of a session revoked during the cut: err = %v, want the edge's session_not_found", err)
