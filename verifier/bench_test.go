@@ -8,6 +8,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -38,7 +41,9 @@ var benchTokens = sync.OnceValue(func() []string {
 //     base64 decoding of the signature, rsa.VerifyPKCS1v15);
 //   - rsa-precomputed: rsa.VerifyPKCS1v15 alone, hash and signature
 //     decoded beforehand;
-//   - golang-jwt: jwt.Parse with a static key and jwt.MapClaims.
+//   - golang-jwt: jwt.Parse with a static key and jwt.MapClaims;
+//   - cold-feed, repeat-feed: cold and repeat with the revocation feed
+//     on, healthy, its revoked set holding 1000 other sessions.
 func BenchmarkVerify(b *testing.B) {
 	k := testKeys()[0]
 	pub := &k.Private.PublicKey
@@ -47,38 +52,48 @@ func BenchmarkVerify(b *testing.B) {
 	clk := newClock()
 	ctx := context.Background()
 
-	b.Run("cold", func(b *testing.B) {
-		v := newTestVerifier(b, srv, clk, nil)
-		if _, err := v.Verify(ctx, toks[0]); err != nil { // load the JWKS
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		b.ResetTimer()
-		defer cpuPerOp(b, cpuTime(b))
-		for i := 0; b.Loop(); i++ {
-			if i%len(toks) == 0 {
-				b.StopTimer()
-				v.tokens = newTokenCache(v.cfg.tokenCacheCap)
-				b.StartTimer()
-			}
-			if _, err := v.Verify(ctx, toks[i%len(toks)]); err != nil {
+	plain := func(b *testing.B) *Verifier { return newTestVerifier(b, srv, clk, nil) }
+	withFeed := func(b *testing.B) *Verifier { return newFeedBenchVerifier(b, srv, clk) }
+	cold := func(newV func(*testing.B) *Verifier) func(*testing.B) {
+		return func(b *testing.B) {
+			v := newV(b)
+			if _, err := v.Verify(ctx, toks[0]); err != nil { // load the JWKS
 				b.Fatal(err)
 			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			defer cpuPerOp(b, cpuTime(b))
+			for i := 0; b.Loop(); i++ {
+				if i%len(toks) == 0 {
+					b.StopTimer()
+					v.tokens = newTokenCache(v.cfg.tokenCacheCap)
+					b.StartTimer()
+				}
+				if _, err := v.Verify(ctx, toks[i%len(toks)]); err != nil {
+					b.Fatal(err)
+				}
+			}
 		}
-	})
-	b.Run("repeat", func(b *testing.B) {
-		v := newTestVerifier(b, srv, clk, nil)
-		if _, err := v.Verify(ctx, toks[0]); err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		defer cpuPerOp(b, cpuTime(b))
-		for b.Loop() {
+	}
+	repeat := func(newV func(*testing.B) *Verifier) func(*testing.B) {
+		return func(b *testing.B) {
+			v := newV(b)
 			if _, err := v.Verify(ctx, toks[0]); err != nil {
 				b.Fatal(err)
 			}
+			b.ReportAllocs()
+			defer cpuPerOp(b, cpuTime(b))
+			for b.Loop() {
+				if _, err := v.Verify(ctx, toks[0]); err != nil {
+					b.Fatal(err)
+				}
+			}
 		}
-	})
+	}
+	b.Run("cold", cold(plain))
+	b.Run("cold-feed", cold(withFeed))
+	b.Run("repeat", repeat(plain))
+	b.Run("repeat-feed", repeat(withFeed))
 	b.Run("rsa", func(b *testing.B) {
 		b.ReportAllocs()
 		defer cpuPerOp(b, cpuTime(b))
@@ -195,4 +210,46 @@ func BenchmarkParse(b *testing.B) {
 			}
 		}
 	})
+}
+
+// benchFeed serves a revocation feed whose backlog holds n sessions
+// (none of them benchTokens') revoked at clk's now, and which then holds
+// every read for its whole wait: a quiet feed, as a healthy edge serves it.
+func benchFeed(clk *clock, n int) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		q := r.URL.Query()
+		if q.Get("cursor") == "" {
+			events := make([]map[string]string, n)
+			for i := range events {
+				events[i] = map[string]string{"session_id": fmt.Sprintf("session-test-revoked-%d", i),
+					"user_id": "user-test-x", "revoked_at": clk.Now().UTC().Format(time.RFC3339)}
+			}
+			_ = json.NewEncoder(w).Encode(map[string]any{"events": events, "cursor": "1", "reset": false, "has_more": false})
+			return
+		}
+		wait, _ := strconv.Atoi(q.Get("wait"))
+		select {
+		case <-time.After(time.Duration(wait) * time.Second):
+		case <-r.Context().Done():
+			return
+		}
+		_, _ = io.WriteString(w, `{"events":[],"cursor":"1","reset":false,"has_more":false}`)
+	}
+}
+
+// newFeedBenchVerifier is newTestVerifier with the revocation feed on,
+// against srv's benchFeed holding 1000 revoked sessions.
+func newFeedBenchVerifier(b *testing.B, srv *jwksServer, clk *clock) *Verifier {
+	srv.mu.Lock()
+	srv.feed = benchFeed(clk, 1000)
+	srv.mu.Unlock()
+	v := newTestVerifier(b, srv, clk, func(c *Config) { c.DisableRevocationFeed = false })
+	if _, err := v.Verify(context.Background(), benchTokens()[0]); err != nil {
+		b.Fatal(err)
+	}
+	if v.feed.count.Load() != 1000 {
+		b.Fatalf("%d revoked sessions, want 1000", v.feed.count.Load())
+	}
+	return v
 }

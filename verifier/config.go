@@ -20,9 +20,20 @@ type Config struct {
 	// BaseURL is the edge, e.g. https://auth.example.com. It must be https
 	// unless its host is a loopback address.
 	BaseURL string
-	// Secret is the project secret, used only by Authenticate's call to
-	// POST /v1/sessions/authenticate. Verify works without it.
+	// Secret is the project secret, used by Authenticate's call to
+	// POST /v1/sessions/authenticate and by the revocation feed. Verify
+	// works without it, but then cannot see sessions revoked since their
+	// JWT was minted.
 	Secret string
+	// DisableRevocationFeed turns off the revocation feed, which is on
+	// whenever Secret is set: one background long-poll of
+	// GET /v1/sessions/revocations per Verifier, so that Verify rejects a
+	// JWT of a session ended early with ErrRevoked within about a second,
+	// and fails with ErrFeedStale (which Authenticate and Middleware take
+	// to the edge) while the feed cannot vouch for it. Turned off, Verify
+	// sees no revocation until the JWT expires. See README.md, "Verify
+	// sessions in your origin".
+	DisableRevocationFeed bool
 	// AcceptBaseURLIssuer also accepts iss equal to BaseURL, as Stytch's
 	// SDKs do for custom domains.
 	AcceptBaseURLIssuer bool
@@ -81,6 +92,11 @@ type Config struct {
 	// default). Default: HttpOnly. See RATIONALE.md, "Why is the
 	// refreshed JWT cookie HttpOnly by default?".
 	CookieScriptReadable bool
+
+	// Test-only: the revocation feed's held-read wait (seconds) and its
+	// silence bound; 0 for the defaults, feedWait and feedStaleAfter.
+	feedWait  int
+	feedStale time.Duration
 }
 
 const (
@@ -102,6 +118,9 @@ type settings struct {
 	projectID     string
 	baseURL       string // without trailing slash
 	secret        string
+	feed          bool // the revocation feed is on
+	feedWait      int  // seconds a feed read may be held
+	feedStale     time.Duration
 	issuer        string // stytch.com/<project_id>
 	altIssuer     string // base URL, or "" when not accepted
 	leeway        int64  // seconds
@@ -122,6 +141,9 @@ func (c Config) validate() (settings, error) {
 	s := settings{
 		projectID:  c.ProjectID,
 		secret:     c.Secret,
+		feed:       c.Secret != "" && !c.DisableRevocationFeed,
+		feedWait:   c.feedWait,
+		feedStale:  orDefault(c.feedStale, feedStaleAfter),
 		client:     c.HTTPClient,
 		logger:     c.Logger,
 		now:        c.Now,
@@ -180,6 +202,9 @@ func (c Config) validate() (settings, error) {
 		s.tokenCacheCap = defaultTokenCache
 	default:
 		s.tokenCacheCap = c.TokenCacheSize
+	}
+	if s.feedWait == 0 {
+		s.feedWait = feedWait
 	}
 	if s.client == nil {
 		s.client = &http.Client{Timeout: defaultHTTPTimeout}

@@ -38,8 +38,21 @@ var (
 	// ErrTooOld: the token was issued longer than Config.MaxTokenAge ago.
 	ErrTooOld = errors.New("verifier: token too old")
 	// ErrSessionNotFound: the edge says the session is unknown, revoked or
-	// expired (404 session_not_found).
+	// expired (404 session_not_found), or the revocation feed said it was
+	// revoked (ErrRevoked).
 	ErrSessionNotFound = errors.New("verifier: session not found")
+	// ErrRevoked: the revocation feed reported the token's session as
+	// ended early (revoked, its user deleted, its password reset). It is
+	// final: Authenticate does not ask the edge. It matches
+	// ErrSessionNotFound too, as the edge's answer for the same session.
+	ErrRevoked = fmt.Errorf("verifier: session revoked: %w", ErrSessionNotFound)
+	// ErrFeedStale: the token verified, but the revocation feed cannot
+	// vouch that its session was not revoked: the feed has not answered
+	// for longer than its bound (or has not answered yet, or the Verifier
+	// is closed), or it was reset after the token was issued. Authenticate
+	// and Middleware ask the edge instead. See README.md, "Verify sessions
+	// in your origin".
+	ErrFeedStale = fmt.Errorf("verifier: revocation feed stale: %w", jwt.ErrTokenUnverifiable)
 	// ErrRemote: the edge answered the fallback call with another error;
 	// the returned error is a *RemoteError carrying its details.
 	ErrRemote = errors.New("verifier: edge rejected the session")

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"time"
 
 	"github.com/latchauth/latch/testharness"
 	"github.com/latchauth/latch/verifier"
@@ -27,11 +29,12 @@ func Example() {
 	v, err := verifier.New(ctx, verifier.Config{
 		ProjectID: edge.ProjectID,
 		BaseURL:   edge.URL,
-		Secret:    edge.Secret, // only for Authenticate's fallback
+		Secret:    edge.Secret, // for Authenticate's fallback and the revocation feed
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer v.Close() // stops the revocation feed's long-poll
 	s, err := v.Verify(ctx, sessionJWT)
 	if err != nil {
 		log.Fatal(err)
@@ -72,29 +75,62 @@ func ExampleVerifier_Middleware() {
 	// 401 application/json
 }
 
+// A session revoked at the edge stops verifying at the origin within
+// about a second: the Verifier follows the edge's revocation feed.
+func ExampleErrRevoked() {
+	edge, err := testharness.New(testharness.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer edge.Close()
+	sessionJWT := login(edge)
+
+	ctx := context.Background()
+	v, err := verifier.New(ctx, verifier.Config{ProjectID: edge.ProjectID, BaseURL: edge.URL, Secret: edge.Secret})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer v.Close()
+	_, err = v.Verify(ctx, sessionJWT)
+	fmt.Println("before:", err)
+
+	post(edge, "/v1/sessions/revoke", map[string]any{"session_jwt": sessionJWT})
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if _, err = v.Verify(ctx, sessionJWT); errors.Is(err, verifier.ErrRevoked) {
+			break
+		}
+	}
+	fmt.Println("after:", errors.Is(err, verifier.ErrRevoked), errors.Is(err, verifier.ErrSessionNotFound))
+	// Output:
+	// before: <nil>
+	// after: true true
+}
+
 // login signs a user in through an embeddable magic link, as an app's
 // login backend would, and returns the session JWT.
 func login(edge *testharness.Server) string {
-	post := func(path string, body any) map[string]any {
-		b, _ := json.Marshal(body)
-		req, _ := http.NewRequest(http.MethodPost, edge.URL+path, bytes.NewReader(b))
-		req.SetBasicAuth(edge.ProjectID, edge.Secret)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			log.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out map[string]any
-		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
-			log.Fatalf("%s: %d %v", path, resp.StatusCode, out)
-		}
-		return out
-	}
-	user := post("/v1/users", map[string]any{"email": "example@example.com"})
-	link := post("/v1/magic_links", map[string]any{"user_id": user["user_id"]})
-	auth := post("/v1/magic_links/authenticate", map[string]any{
+	user := post(edge, "/v1/users", map[string]any{"email": "example@example.com"})
+	link := post(edge, "/v1/magic_links", map[string]any{"user_id": user["user_id"]})
+	auth := post(edge, "/v1/magic_links/authenticate", map[string]any{
 		"token": link["token"], "session_duration_minutes": 60,
 		"session_custom_claims": map[string]any{"plan": "pro"},
 	})
 	return auth["session_jwt"].(string)
+}
+
+// post makes one authenticated API call to edge.
+func post(edge *testharness.Server, path string, body any) map[string]any {
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, edge.URL+path, bytes.NewReader(b))
+	req.SetBasicAuth(edge.ProjectID, edge.Secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
+		log.Fatalf("%s: %d %v", path, resp.StatusCode, out)
+	}
+	return out
 }

@@ -231,3 +231,51 @@ func FuzzReadAuthenticateResponse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReadFeedAnswer checks that the revocation feed reader never panics
+// and accepts only what encoding/json reads as a feed answer with a
+// cursor and events that each name a session and a time.
+func FuzzReadFeedAnswer(f *testing.F) {
+	for _, s := range []string{
+		`{"events":[{"session_id":"session-test-1","user_id":"u","revoked_at":"2026-01-02T03:04:05Z"}],"cursor":"7","reset":false,"has_more":true,"status_code":200,"request_id":"r"}`,
+		`{"events":[],"cursor":"0","reset":true,"has_more":false}`,
+		`{"events":[],"cursor":"1","cursor":"2"}`,
+		`{"events":[{"session_id":"a","session_id":"b","revoked_at":"2026-01-02T03:04:05Z"}],"cursor":"1"}`,
+		`{"events":[{"session_id":"\u0061","revoked_at":"2026-01-02T03:04:05.5+02:00"}],"cursor":"1"}`,
+		`{"Events":[],"cursor":"1"}`, `{"events":null,"cursor":"1"}`, `[]`, `{`, "",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		a, ok := readFeedAnswer(body)
+		if !ok {
+			return
+		}
+		// Names are exact here, so the oracle reads members by exact name.
+		var top map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(body), &top); err != nil {
+			t.Fatalf("accepted %q, which encoding/json rejects: %v", body, err)
+		}
+		var events []map[string]json.RawMessage
+		var cursor string
+		var reset, hasMore bool
+		for name, dst := range map[string]any{"events": &events, "cursor": &cursor, "reset": &reset, "has_more": &hasMore} {
+			if raw, ok := top[name]; ok {
+				if err := json.Unmarshal(raw, dst); err != nil {
+					t.Fatalf("%q: %s: %v", body, name, err)
+				}
+			}
+		}
+		if cursor != a.cursor || reset != a.reset || hasMore != a.hasMore || len(events) != len(a.events) || a.cursor == "" {
+			t.Fatalf("%q: read %+v, encoding/json %q %v %v %d events", body, *a, cursor, reset, hasMore, len(events))
+		}
+		for i, ev := range a.events {
+			var id string
+			var at time.Time
+			if json.Unmarshal(events[i]["session_id"], &id) != nil || json.Unmarshal(events[i]["revoked_at"], &at) != nil ||
+				ev.sessionID == "" || ev.sessionID != id || ev.revokedAt != at.Unix() {
+				t.Fatalf("%q: event %d read %+v, encoding/json %q %v", body, i, ev, id, at)
+			}
+		}
+	})
+}

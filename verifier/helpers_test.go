@@ -65,6 +65,8 @@ type jwksServer struct {
 	// The edge's POST /v1/sessions/authenticate, when set.
 	authenticate http.HandlerFunc
 	authCalls    atomic.Int64
+	// The edge's GET /v1/sessions/revocations, when set.
+	feed http.HandlerFunc
 }
 
 func newJWKSServer(t testing.TB, ks ...testKey) *jwksServer {
@@ -86,6 +88,10 @@ func (s *jwksServer) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h(w, r)
+		return
+	}
+	if r.URL.Path == "/v1/sessions/revocations" && s.feed != nil {
+		s.feed(w, r)
 		return
 	}
 	if r.URL.Path != "/v1/sessions/jwks/"+testProject {
@@ -223,10 +229,11 @@ func claimsJSON(t testing.TB, iat time.Time) string {
 	return string(b)
 }
 
-// newTestVerifier starts a Verifier against srv with clk as its clock.
+// newTestVerifier starts a Verifier against srv with clk as its clock,
+// without the revocation feed (srv serves none unless its feed is set).
 func newTestVerifier(t testing.TB, srv *jwksServer, clk *clock, edit func(*Config)) *Verifier {
 	t.Helper()
-	cfg := Config{ProjectID: testProject, BaseURL: srv.URL, Secret: "secret-test-x", Now: clk.Now}
+	cfg := Config{ProjectID: testProject, BaseURL: srv.URL, Secret: "secret-test-x", Now: clk.Now, DisableRevocationFeed: true}
 	if edit != nil {
 		edit(&cfg)
 	}

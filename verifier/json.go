@@ -154,6 +154,18 @@ func (sc *scanner) null() bool {
 	return false
 }
 
+// boolean reads true or false.
+func (sc *scanner) boolean() bool {
+	for _, lit := range [...]string{"false", "true"} {
+		if sc.peek() == lit[0] && len(sc.s)-sc.i >= len(lit) && sc.s[sc.i:sc.i+len(lit)] == lit {
+			sc.i += len(lit)
+			return lit == "true"
+		}
+	}
+	sc.fail()
+	return false
+}
+
 // str reads a string. Plain ASCII is returned as a substring of the
 // input; escapes and non-ASCII bytes go through encoding/json.
 func (sc *scanner) str() string {

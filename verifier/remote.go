@@ -15,10 +15,13 @@ import (
 
 // Authenticate returns the session for a session JWT or an opaque session
 // token. A JWT is verified locally first; when it has expired, is older
-// than Config.MaxTokenAge, is signed by a key this Verifier does not know
-// or the keys cannot be loaded, Authenticate asks the edge
+// than Config.MaxTokenAge, is signed by a key this Verifier does not know,
+// the keys cannot be loaded or the revocation feed cannot vouch for it
+// (ErrFeedStale), Authenticate asks the edge
 // (POST /v1/sessions/authenticate), which also catches sessions revoked
-// since the JWT was minted. An opaque token always goes to the edge.
+// since the JWT was minted. A JWT the feed reported revoked fails with
+// ErrRevoked without asking the edge. An opaque token always goes to the
+// edge.
 //
 // freshJWT is the JWT the edge minted, to hand back to the client (for
 // example in the stytch_session_jwt cookie); it is empty when the JWT was
@@ -49,7 +52,8 @@ func (v *Verifier) Authenticate(ctx context.Context, token string) (session *Ses
 // needsEdge reports whether a local failure is one the edge may overturn.
 func needsEdge(err error) bool {
 	return errors.Is(err, ErrExpired) || errors.Is(err, ErrTooOld) ||
-		errors.Is(err, ErrUnknownKey) || errors.Is(err, ErrKeysUnavailable)
+		errors.Is(err, ErrUnknownKey) || errors.Is(err, ErrKeysUnavailable) ||
+		errors.Is(err, ErrFeedStale)
 }
 
 func checkOpaque(token string) error {

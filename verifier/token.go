@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -31,10 +32,22 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*ve
 	defer v.bufs.Put(buf)
 	*buf = append((*buf)[:0], signingInput...)
 	sum := sha256.Sum256(*buf)
-	if e := v.tokens.get(&sum, sig, unixSeconds(now)); e != nil && v.keys.known(e.kid, now) == e.key {
-		return e, nil
+	e := v.tokens.get(&sum, sig, unixSeconds(now))
+	if e == nil || v.keys.known(e.kid, now) != e.key {
+		var err error
+		if e, err = v.verifyFull(ctx, token[:dot1], token[dot1+1:dot2], sig, &sum, (*buf)[:cap(*buf)], now); err != nil {
+			return nil, err
+		}
 	}
-	return v.verifyFull(ctx, token[:dot1], token[dot1+1:dot2], sig, &sum, (*buf)[:cap(*buf)], now)
+	if v.feed != nil {
+		if err := v.feed.check(ctx, e, now); err != nil {
+			if errors.Is(err, ErrRevoked) {
+				v.tokens.drop(&sum)
+			}
+			return nil, err
+		}
+	}
+	return e, nil
 }
 
 // verifyFull checks the header, finds the key, checks the signature and
@@ -235,6 +248,7 @@ func (sc *scanner) audience(want string) bool {
 func (v *Verifier) checkTimes(c *claims, e *verified, now int64) error {
 	lee := v.cfg.leeway
 	e.until = c.exp + lee
+	e.iat = c.iat
 	e.from = c.iat - lee
 	if c.hasNbf && c.nbf-lee > e.from {
 		e.from = c.nbf - lee

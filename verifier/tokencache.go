@@ -35,6 +35,7 @@ type verified struct {
 	key     *rsa.PublicKey
 	from    int64 // first Unix second at which the token is acceptable
 	until   int64 // first Unix second at which it no longer is
+	iat     int64 // the token's iat, for the revocation feed's check
 	session Session
 }
 
@@ -65,6 +66,18 @@ func (c *tokenCache) get(sum *[32]byte, sig string, now int64) *verified {
 		sh.mu.Unlock()
 	}
 	return e
+}
+
+// drop forgets the token whose hash is sum.
+func (c *tokenCache) drop(sum *[32]byte) {
+	if c == nil {
+		return
+	}
+	sh := &c.shards[sum[0]%tokenShards]
+	sh.mu.Lock()
+	delete(sh.cur, *sum)
+	delete(sh.old, *sum)
+	sh.mu.Unlock()
 }
 
 func (c *tokenCache) put(sum *[32]byte, e *verified) {
