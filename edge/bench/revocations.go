@@ -16,7 +16,7 @@ import (
 
 	"github.com/latchauth/latch/edge/e2e"
 	"github.com/latchauth/latch/testharness"
-	"github.com/latchauth/latch/testharness/apitest"
+	"github.com/latchauth/latch/verifier"
 )
 
 // revocationConfig is the revocation feed benchmark's part of the command
@@ -32,9 +32,9 @@ type revocationConfig struct {
 
 func registerRevocations(fl *flag.FlagSet) *revocationConfig {
 	rc := &revocationConfig{}
-	fl.BoolVar(&rc.only, "revocations", false, "run only the revocation feed benchmark (native and wazero hosts)")
+	fl.BoolVar(&rc.only, "revocations", false, "run only the revocation feed benchmark (native, wazero and workerd hosts)")
 	fl.IntVar(&rc.sessions, "revocation-sessions", 200, "sessions revoked one at a time per host, by the revocation feed benchmark")
-	fl.IntVar(&rc.readers, "revocation-readers", 2, "feed readers (verifiers) long-polling each host, by the revocation feed benchmark")
+	fl.IntVar(&rc.readers, "revocation-readers", 2, "verifiers long-polling each host's feed, by the revocation feed benchmark")
 	fl.DurationVar(&rc.timeout, "revocation-timeout", 10*time.Second, "longest a revoke may take to reach every reader before the revocation feed benchmark fails")
 	return rc
 }
@@ -50,7 +50,21 @@ func feedHosts() []feedHost {
 	return []feedHost{
 		{name: "native (Go, SQLite)", start: startNative},
 		{name: "wazero (latch-local: testharness, file store)", start: startFileWazero},
+		{name: "workerd (wrangler dev, local D1, Durable Object)", start: startWorkerd},
 	}
+}
+
+// startWorkerd serves the Latch Worker under wrangler dev.
+func startWorkerd() (e2e.Target, func(), error) {
+	root, err := e2e.RepoRoot()
+	if err != nil {
+		return e2e.Target{}, nil, err
+	}
+	w, err := e2e.New(context.Background(), e2e.Options{Root: root})
+	if err != nil {
+		return e2e.Target{}, nil, err
+	}
+	return w.Target, func() { w.Close() }, nil
 }
 
 // startFileWazero serves the wazero host on a SQLite file, as latch-local
@@ -70,10 +84,10 @@ func startFileWazero() (e2e.Target, func(), error) {
 
 // feedResult is one host's run.
 type feedResult struct {
-	host         string
-	fromAnswer   []time.Duration // revoke answered → last reader has it
-	fromRevoke   []time.Duration // revoke sent → last reader has it
-	readerErrors int
+	host       string
+	fromAnswer []time.Duration // revoke answered → last reader has it
+	fromRevoke []time.Duration // revoke sent → last reader has it
+	accepted   int             // revoked JWTs a verifier still accepted after the run
 }
 
 func (rc *revocationConfig) run(stdout, stderr io.Writer) error {
@@ -95,7 +109,7 @@ func (rc *revocationConfig) run(stdout, stderr io.Writer) error {
 		results = append(results, r)
 	}
 	fmt.Fprintf(stdout, "## Revocation feed: revoke to every reader\n\n")
-	fmt.Fprintf(stdout, "%d sessions of one user, revoked one at a time by session_id over loopback; %d readers, each on its own connection, long-poll `GET /v1/sessions/revocations?wait=30&cursor=…` and keep the set of revoked sessions, as a verifier does. Each revoke is timed until the last reader holds its event; the next revoke follows once all do. Goal: p99 ≤ 1 s from the revoke's answer.\n\n", rc.sessions, rc.readers)
+	fmt.Fprintf(stdout, "%d sessions of one user, revoked one at a time by session_id over loopback; %d verifiers (package verifier, feed on), each with its own connections and its own long-poll of the feed. Each revoke is timed until every verifier's Verify of the session's JWT returns ErrRevoked (polled every 0.5 ms); the next revoke follows once all do. Goal: p99 ≤ 1 s from the revoke's answer.\n\n", rc.sessions, rc.readers)
 	fmt.Fprintf(stdout, "| host | from | p50 | p99 | max |\n|---|---|---|---|---|\n")
 	for _, r := range results {
 		for _, row := range []struct {
@@ -108,8 +122,9 @@ func (rc *revocationConfig) run(stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "\n\"revoke answered\" counts 0 when a reader had the event before the revoke's answer reached the revoker.\n")
 	for _, r := range results {
-		if r.readerErrors > 0 {
-			fmt.Fprintf(stdout, "%s: %d feed reads failed and were retried.\n", r.host, r.readerErrors)
+		fmt.Fprintf(stdout, "%s: %d revoked JWTs accepted by a verifier after the run (must be 0).\n", r.host, r.accepted)
+		if r.accepted > 0 {
+			return fmt.Errorf("%s: %d revoked JWTs still accepted", r.host, r.accepted)
 		}
 	}
 	fmt.Fprintln(stdout)
@@ -124,19 +139,14 @@ func slicesMax(ds []time.Duration) time.Duration {
 	return m
 }
 
-// arrival is one reader holding one session's event.
-type arrival struct {
-	session string
-	at      time.Time
-}
-
 func (rc *revocationConfig) measure(host string, tg e2e.Target) (feedResult, error) {
 	client := &http.Client{Timeout: 30 * time.Second}
 	tt := newTarget(host, tg)
 	if _, err := setupLatch(client, tt); err != nil {
 		return feedResult{}, fmt.Errorf("setup: %w", err)
 	}
-	sessions := make([]string, rc.sessions)
+	type minted struct{ id, jwt string }
+	sessions := make([]minted, rc.sessions)
 	for i := range sessions {
 		ml, err := post(client, tt, "/v1/magic_links", map[string]any{"user_id": tt.user})
 		if err != nil {
@@ -146,93 +156,86 @@ func (rc *revocationConfig) measure(host string, tg e2e.Target) (feedResult, err
 		if err != nil {
 			return feedResult{}, err
 		}
-		sessions[i], _ = a["session"].(map[string]any)["session_id"].(string)
+		sessions[i].id, _ = a["session"].(map[string]any)["session_id"].(string)
+		sessions[i].jwt, _ = a["session_jwt"].(string)
 	}
-	api := apitest.Client{URL: tg.URL, ProjectID: tg.ProjectID, Secret: tg.Secret, HTTP: client}
-	status, first, err := api.Do(context.Background(), http.MethodGet, "/v1/sessions/revocations", nil)
-	if err != nil || status != http.StatusOK {
-		return feedResult{}, fmt.Errorf("feed: %d %v %w", status, first, err)
-	}
-	cursor, _ := first["cursor"].(string)
-
+	// The readers are verifiers, each with its own connections and its
+	// own long-poll of the feed (on: a Secret is given).
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	arrivals := make(chan arrival, rc.readers*rc.sessions)
-	var wg sync.WaitGroup
-	res := feedResult{host: host}
-	var errMu sync.Mutex
-	for range rc.readers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			n := readFeed(ctx, tg, cursor, arrivals)
-			errMu.Lock()
-			res.readerErrors += n
-			errMu.Unlock()
-		}()
+	verifiers := make([]*verifier.Verifier, rc.readers)
+	for i := range verifiers {
+		v, err := verifier.New(ctx, verifier.Config{ProjectID: tg.ProjectID, BaseURL: tg.URL, Secret: tg.Secret,
+			HTTPClient: &http.Client{Timeout: 45 * time.Second, Transport: &http.Transport{}}})
+		if err != nil {
+			return feedResult{}, fmt.Errorf("verifier: %w", err)
+		}
+		defer v.Close()
+		verifiers[i] = v
 	}
-	defer wg.Wait()
-	defer cancel()
-	// Let the readers start waiting before the first revoke.
-	time.Sleep(200 * time.Millisecond)
-	for _, id := range sessions {
+	// Every JWT verifies locally before the first revoke: the feeds are up.
+	for _, s := range sessions {
+		for _, v := range verifiers {
+			if err := eventually(ctx, rc.timeout, func() bool { _, err := v.Verify(ctx, s.jwt); return err == nil }); err != nil {
+				return feedResult{}, fmt.Errorf("session %s does not verify before its revoke", s.id)
+			}
+		}
+	}
+	res := feedResult{host: host}
+	for _, s := range sessions {
 		sent := time.Now()
-		if _, err := post(client, tt, "/v1/sessions/revoke", map[string]any{"session_id": id}); err != nil {
+		if _, err := post(client, tt, "/v1/sessions/revoke", map[string]any{"session_id": s.id}); err != nil {
 			return res, err
 		}
 		answered := time.Now()
+		var wg sync.WaitGroup
+		var mu sync.Mutex
 		var last time.Time
-		deadline := time.After(rc.timeout)
-		for got := 0; got < rc.readers; {
-			select {
-			case a := <-arrivals:
-				if a.session != id {
-					return res, fmt.Errorf("a reader got session %s while %s was revoked", a.session, id)
+		var failed error
+		for _, v := range verifiers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := eventually(ctx, rc.timeout, func() bool {
+					_, err := v.Verify(ctx, s.jwt)
+					return errors.Is(err, verifier.ErrRevoked)
+				})
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					failed = fmt.Errorf("revoke of %s not seen by a verifier in %v", s.id, rc.timeout)
 				}
-				got++
-				if a.at.After(last) {
-					last = a.at
+				if now := time.Now(); now.After(last) {
+					last = now
 				}
-			case <-deadline:
-				return res, fmt.Errorf("revoke of %s reached %d of %d readers in %v", id, got, rc.readers, rc.timeout)
-			}
+			}()
+		}
+		wg.Wait()
+		if failed != nil {
+			return res, failed
 		}
 		res.fromAnswer = append(res.fromAnswer, max(0, last.Sub(answered)))
 		res.fromRevoke = append(res.fromRevoke, last.Sub(sent))
 	}
+	// No revoked JWT is accepted afterwards, by any verifier.
+	for _, s := range sessions {
+		for _, v := range verifiers {
+			if _, err := v.Verify(ctx, s.jwt); !errors.Is(err, verifier.ErrRevoked) {
+				res.accepted++
+			}
+		}
+	}
 	return res, nil
 }
 
-// readFeed is a minimal verifier's feed client: it long-polls the feed
-// from cursor until ctx ends, keeps the set of revoked sessions, and
-// reports each new one on arrivals. It returns how many reads failed.
-func readFeed(ctx context.Context, tg e2e.Target, cursor string, arrivals chan<- arrival) (failed int) {
-	// One connection per reader, as separate verifiers would have.
-	client := &http.Client{Timeout: 45 * time.Second, Transport: &http.Transport{}}
-	defer client.CloseIdleConnections()
-	api := apitest.Client{URL: tg.URL, ProjectID: tg.ProjectID, Secret: tg.Secret, HTTP: client}
-	revoked := map[string]bool{}
-	for ctx.Err() == nil {
-		status, out, err := api.Do(ctx, http.MethodGet, "/v1/sessions/revocations?wait=30&cursor="+cursor, nil)
-		if err != nil || status != http.StatusOK {
-			if ctx.Err() == nil {
-				failed++
-				time.Sleep(50 * time.Millisecond)
-			}
-			continue
+// eventually polls ok every half millisecond until it holds or d passes.
+func eventually(ctx context.Context, d time.Duration, ok func() bool) error {
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return errors.New("timed out")
 		}
-		now := time.Now()
-		evs, _ := out["events"].([]any)
-		for _, ev := range evs {
-			id, _ := ev.(map[string]any)["session_id"].(string)
-			if !revoked[id] {
-				revoked[id] = true
-				arrivals <- arrival{session: id, at: now}
-			}
-		}
-		if c, _ := out["cursor"].(string); c != "" {
-			cursor = c
-		}
+		time.Sleep(500 * time.Microsecond)
 	}
-	return failed
+	return nil
 }
