@@ -9,7 +9,7 @@
 // builds from secret LATCH_SECRET_BOX_KEY (optional: without it the TOTP
 // endpoints answer 503), and the mail transport
 // LATCH_MAIL names: the send_email binding MAIL, through the glue, or the
-// signed webhook, through Go's net/http over fetch; and, with the Durable
+// signed webhook, posted through the glue's fetch; and, with the Durable
 // Object binding REVOCATIONS, the glue's notify of the revocation feed's
 // object as engine.Config.Revoked), registers a request handler on the
 // glue's binding object, and waits for requests. See RATIONALE.md, "Why one
