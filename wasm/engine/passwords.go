@@ -70,16 +70,7 @@ func (e *Engine) createPassword(c *call) error {
 	if err := e.insertUserWithPassword(ctx, u, hash); err != nil {
 		return err
 	}
-	res, err := e.login(ctx, &a.sessionArgs, nil, u, passwordFactor(u))
-	if err != nil {
-		return err
-	}
-	fields := res.fields()
-	fields["user_id"] = u.ID
-	fields["email_id"] = u.EmailID
-	fields["user"] = u.view()
-	c.reply(fields)
-	return nil
+	return e.replyLogin(c, &a.sessionArgs, nil, u, passwordFactor(u), map[string]any{"email_id": u.EmailID})
 }
 
 // POST /v1/passwords/authenticate
@@ -104,15 +95,7 @@ func (e *Engine) authenticatePassword(c *call) error {
 	if err != nil {
 		return err
 	}
-	res, err := e.login(ctx, &a.sessionArgs, stepUp, u, passwordFactor(u))
-	if err != nil {
-		return err
-	}
-	fields := res.fields()
-	fields["user_id"] = u.ID
-	fields["user"] = u.view()
-	c.reply(fields)
-	return nil
+	return e.replyLogin(c, &a.sessionArgs, stepUp, u, passwordFactor(u), nil)
 }
 
 // checkPassword checks plain as the password of the user with addr, as a

@@ -261,13 +261,5 @@ func (e *Engine) finishReset(c *call, a *sessionArgs, keep *session, u *user, pl
 	if err := e.activate(ctx, u); err != nil {
 		return err
 	}
-	login, err := e.login(ctx, a, keep, u, f)
-	if err != nil {
-		return err
-	}
-	fields := login.fields()
-	fields["user_id"] = u.ID
-	fields["user"] = u.view()
-	c.reply(fields)
-	return nil
+	return e.replyLogin(c, a, keep, u, f, nil)
 }

@@ -155,6 +155,23 @@ func (r *loginResult) fields() map[string]any {
 	return map[string]any{"session": r.session, "session_token": r.token, "session_jwt": r.jwt}
 }
 
+// replyLogin finishes a login endpoint whose factor checked out (see
+// login) and answers with the session fields, user_id, user and extra.
+func (e *Engine) replyLogin(c *call, a *sessionArgs, stepUp *session, u *user, f factor, extra map[string]any) error {
+	res, err := e.login(c.r.Context(), a, stepUp, u, f)
+	if err != nil {
+		return err
+	}
+	fields := res.fields()
+	for k, v := range extra {
+		fields[k] = v
+	}
+	fields["user_id"] = u.ID
+	fields["user"] = u.view()
+	c.reply(fields)
+	return nil
+}
+
 // login finishes a login endpoint after its factor checked out: it adds the
 // factor to the step-up session, or starts a session when a duration was
 // given, or neither. It returns the session fields of the response.

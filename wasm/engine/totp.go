@@ -368,16 +368,7 @@ func (e *Engine) authenticateTOTP(c *call) error {
 		return err
 	}
 	f := factor{Type: "totp", DeliveryMethod: "authenticator_app", AuthenticatorApp: &authenticatorAppFactor{TOTPID: t.ID}}
-	res2, err := e.login(ctx, &a.sessionArgs, stepUp, u, f)
-	if err != nil {
-		return err
-	}
-	fields := res2.fields()
-	fields["totp_id"] = t.ID
-	fields["user_id"] = u.ID
-	fields["user"] = u.view()
-	c.reply(fields)
-	return nil
+	return e.replyLogin(c, &a.sessionArgs, stepUp, u, f, map[string]any{"totp_id": t.ID})
 }
 
 // POST /v1/totps/recover — a recovery code instead of a TOTP code; each
@@ -415,16 +406,7 @@ func (e *Engine) recoverTOTP(c *call) error {
 		return err
 	}
 	f := factor{Type: "recovery_codes", DeliveryMethod: "recovery_code", RecoveryCode: &recoveryCodeFactor{CodeID: codeID}}
-	res, err := e.login(ctx, &a.sessionArgs, stepUp, u, f)
-	if err != nil {
-		return err
-	}
-	fields := res.fields()
-	fields["totp_id"] = t.ID
-	fields["user_id"] = u.ID
-	fields["user"] = u.view()
-	c.reply(fields)
-	return nil
+	return e.replyLogin(c, &a.sessionArgs, stepUp, u, f, map[string]any{"totp_id": t.ID})
 }
 
 // POST /v1/totps/recovery_codes — the user's unused recovery codes.
