@@ -5,11 +5,13 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -155,6 +157,13 @@ func TestBodyLimit(t *testing.T) {
 	} {
 		start := time.Now()
 		status, out, err := send(client, w, "/v1/sessions/authenticate", `{"session_token":"x",`, huge, c.contentLength, false)
+		// Refusing a body early means closing the connection on a client
+		// still sending it; the client may then see the reset before it
+		// reads the answer. That too is the upload refused, not buffered.
+		if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+			t.Logf("%s: connection closed during the upload (%v)", c.name, err)
+			continue
+		}
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
