@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -61,5 +62,24 @@ func TestWranglerToml(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(root, "wasm", "migrations", "0001_init.sql")); err != nil {
 		t.Errorf("migrations_dir has no 0001_init.sql: %v", err)
+	}
+}
+
+// TestWranglerTomlParses has wrangler itself read wrangler.toml (a
+// command that parses the config and builds nothing), so the file
+// `make dev` and a deploy use is valid TOML wrangler accepts; the e2e
+// Workers run from configs of their own.
+func TestWranglerTomlParses(t *testing.T) {
+	RequireWrangler(t)
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(filepath.Join(root, "node_modules", ".bin", "wrangler"), "d1", "migrations", "list", "DB", "--local",
+		"--persist-to", dir, "-c", filepath.Join(root, "wrangler.toml"))
+	cmd.Dir, cmd.Env = dir, wranglerEnv(dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("wrangler does not accept wrangler.toml: %v\n%s", err, out)
 	}
 }
