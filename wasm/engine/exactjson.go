@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"unicode/utf8"
 )
@@ -30,34 +29,106 @@ func (d *duplicateError) Error() string { return fmt.Sprintf("engine: member %q 
 
 // objectMembers parses data, which must be exactly one JSON object, into
 // its members by exact (unescaped) name. A name given twice is an error.
+// Values are slices of data. The document is checked by json.Valid first;
+// the split that follows then only has to find where members end.
 func objectMembers(data []byte) (map[string]json.RawMessage, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+	if !json.Valid(data) {
+		return nil, errNotObject
+	}
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
 		return nil, errNotObject
 	}
 	m := make(map[string]json.RawMessage)
-	for dec.More() {
-		tok, err := dec.Token()
+	i = skipSpace(data, i+1)
+	for i < len(data) && data[i] != '}' {
+		end := stringEnd(data, i)
+		name, err := memberName(data[i:end])
 		if err != nil {
 			return nil, err
 		}
-		name, _ := tok.(string) // inside an object, Token returns names as strings
 		if _, dup := m[name]; dup {
 			return nil, &duplicateError{name: clip(name)}
 		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, err
+		i = skipSpace(data, end)
+		i = skipSpace(data, i+1) // the colon
+		vEnd := valueEnd(data, i)
+		m[name] = json.RawMessage(data[i:vEnd])
+		i = skipSpace(data, vEnd)
+		if i < len(data) && data[i] == ',' {
+			i = skipSpace(data, i+1)
 		}
-		m[name] = v
 	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	if skipSpace(data, i+1) != len(data) {
 		return nil, errTrailingValues
 	}
 	return m, nil
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index after the JSON string starting at b[i].
+func stringEnd(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(b)
+}
+
+// valueEnd returns the index after the JSON value starting at b[i] (valid
+// JSON: only strings and brackets need following).
+func valueEnd(b []byte, i int) int {
+	depth := 0
+	for j := i; j < len(b); j++ {
+		switch c := b[j]; c {
+		case '"':
+			j = stringEnd(b, j) - 1
+			if depth == 0 {
+				return j + 1
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return j + 1
+			}
+			if depth < 0 {
+				return j
+			}
+		case ',':
+			if depth == 0 {
+				return j
+			}
+		case ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return j
+			}
+		}
+	}
+	return len(b)
+}
+
+// memberName unescapes a member name; plain names (most) need no decoding.
+func memberName(quoted []byte) (string, error) {
+	if bytes.IndexByte(quoted, '\\') < 0 && utf8.Valid(quoted) {
+		return string(quoted[1 : len(quoted)-1]), nil
+	}
+	var s string
+	if err := json.Unmarshal(quoted, &s); err != nil {
+		return "", err
+	}
+	return s, nil
 }
 
 // validator is implemented by request types that check their own fields
@@ -95,16 +166,8 @@ func decodeValue(raw json.RawMessage, v reflect.Value, field string) error {
 		if err != nil {
 			return fieldError(field, err)
 		}
-		for _, f := range reflect.VisibleFields(t) {
-			name, ok := jsonName(f)
-			if !ok {
-				continue
-			}
-			if r, given := m[name]; given {
-				if err := decodeValue(r, v.FieldByIndex(f.Index), name); err != nil {
-					return err
-				}
-			}
+		if err := decodeFields(m, v); err != nil {
+			return err
 		}
 		if val, ok := v.Addr().Interface().(validator); ok {
 			return val.validate()
@@ -126,9 +189,35 @@ func decodeValue(raw json.RawMessage, v reflect.Value, field string) error {
 	return nil
 }
 
+// decodeFields decodes the members of m into the fields of the struct v,
+// and into the fields of the structs it embeds, as encoding/json promotes
+// them.
+func decodeFields(m map[string]json.RawMessage, v reflect.Value) error {
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			if err := decodeFields(m, v.Field(i)); err != nil {
+				return err
+			}
+			continue
+		}
+		name, ok := jsonName(f)
+		if !ok {
+			continue
+		}
+		if r, given := m[name]; given {
+			if err := decodeValue(r, v.Field(i), name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // jsonName is the member name encoding/json would give f, and false for
 // fields it would not decode (unexported, "-", embedded structs, whose
-// fields VisibleFields lists on their own).
+// fields decodeFields reads on their own).
 func jsonName(f reflect.StructField) (string, bool) {
 	if !f.IsExported() || f.Anonymous {
 		return "", false
