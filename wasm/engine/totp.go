@@ -172,7 +172,9 @@ func (e *Engine) createTOTP(c *call) error {
 		return fmt.Errorf("engine: seal recovery codes: %w", err)
 	}
 	uri := otpauthURI(e.cfg.ProjectName, u.Email, secret)
-	png, err := qrcode.Encode(uri, qrcode.Medium, 256)
+	// Eight pixels a module, a whole number, so every module is a crisp
+	// square: scaled to a fixed width, some codes did not scan.
+	png, err := qrcode.Encode(uri, qrcode.Medium, -8)
 	if err != nil {
 		return fmt.Errorf("engine: qr code: %w", err)
 	}
