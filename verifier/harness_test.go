@@ -211,15 +211,18 @@ func TestHarnessVerify(t *testing.T) {
 func TestHarnessRevokedSession(t *testing.T) {
 	srv := testharness.Start(t)
 	sessionID, token, tok := login(t, srv)
-	v := harnessVerifier(t, srv, nil)
+	// Without the revocation feed (feed_test.go covers it), Verify is
+	// local only: the documented limit this test pins.
+	noFeed := func(c *Config) { c.DisableRevocationFeed = true }
+	v := harnessVerifier(t, srv, noFeed)
 	ctx := t.Context()
 	if _, err := v.Verify(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
 	edgeCall(t, srv, "/v1/sessions/revoke", map[string]any{"session_id": sessionID})
 
-	// Documented limit: Verify is local, so the revoked session's JWT keeps
-	// verifying until it expires (or passes MaxTokenAge).
+	// Without the feed, the revoked session's JWT keeps verifying until it
+	// expires (or passes MaxTokenAge).
 	if _, err := v.Verify(ctx, tok); err != nil {
 		t.Fatalf("Verify after revoke: %v", err)
 	}
@@ -228,7 +231,7 @@ func TestHarnessRevokedSession(t *testing.T) {
 		t.Fatalf("Authenticate(token) after revoke: err = %v, want ErrSessionNotFound", err)
 	}
 	// As does the JWT once it is too old for local trust.
-	strict := harnessVerifier(t, srv, func(c *Config) { c.MaxTokenAge = 30 * time.Second })
+	strict := harnessVerifier(t, srv, func(c *Config) { noFeed(c); c.MaxTokenAge = 30 * time.Second })
 	srv.Advance(time.Minute)
 	if _, _, err := strict.Authenticate(ctx, tok); !errors.Is(err, ErrSessionNotFound) {
 		t.Fatalf("Authenticate(old JWT) after revoke: err = %v, want ErrSessionNotFound", err)
