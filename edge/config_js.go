@@ -12,6 +12,7 @@ import (
 	"github.com/syumai/workers/cloudflare/d1"
 
 	"github.com/latchauth/latch/wasm/engine"
+	"github.com/latchauth/latch/wasm/loginpage"
 )
 
 // Names of the Worker's bindings and settings (wrangler.toml, .dev.vars).
@@ -54,6 +55,20 @@ func handlerFromEnv(env, binding js.Value, logger *slog.Logger) http.Handler {
 	if err != nil {
 		return bad(err.Error())
 	}
+	get := func(name string) string { return stringMember(env, name) }
+	login, err := parseLoginConfig(get)
+	if err != nil {
+		return bad(err.Error())
+	}
+	redirects := mc.RedirectURLs
+	if login != nil {
+		// The page's mailed links lead back to it.
+		magic, err := loginpage.MagicLinkURL(login.URL)
+		if err != nil {
+			return bad(varLoginURL + ": " + err.Error())
+		}
+		redirects = append(append([]string(nil), redirects...), magic)
+	}
 	if t := env.Get(bindingDB); t.Type() != js.TypeObject {
 		return bad(fmt.Sprintf("D1 binding %s is missing", bindingDB))
 	}
@@ -72,7 +87,7 @@ func handlerFromEnv(env, binding js.Value, logger *slog.Logger) http.Handler {
 		Mailer:        mailer,
 		MailFrom:      mc.From,
 		ProjectName:   mc.ProjectName,
-		RedirectURLs:  mc.RedirectURLs,
+		RedirectURLs:  redirects,
 		MailTemplates: mc.Templates,
 		// Likewise a nil SecretBox: the TOTP endpoints answer 503.
 		SecretBox: box,
@@ -81,7 +96,15 @@ func handlerFromEnv(env, binding js.Value, logger *slog.Logger) http.Handler {
 	if err != nil {
 		return bad(err.Error())
 	}
-	return e
+	if login == nil {
+		return e
+	}
+	login.API, login.ProjectID, login.Secret, login.Logger = e, projectID, secret, logger
+	page, err := loginpage.New(*login)
+	if err != nil {
+		return bad(err.Error())
+	}
+	return page
 }
 
 // stringMember returns obj[name] when it is a string, else "".

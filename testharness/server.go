@@ -25,6 +25,7 @@ import (
 	"github.com/latchauth/latch/wasm/engine"
 	"github.com/latchauth/latch/wasm/guest/wire"
 	"github.com/latchauth/latch/wasm/keys"
+	"github.com/latchauth/latch/wasm/loginpage"
 )
 
 // Config configures a Server. The zero value is ready to use: a new test
@@ -106,6 +107,14 @@ type Config struct {
 	// of another size fails New.
 	SecretKey []byte
 
+	// LoginPage, when set, also serves Latch's hosted login page
+	// (package wasm/loginpage) from the same address. Its API and project
+	// credentials are the server's own; its URL is the server's URL +
+	// "/login" when empty; the page's mailed-link address is added to
+	// RedirectURLs. Its other fields are as loginpage.Config describes; an
+	// invalid one fails New.
+	LoginPage *loginpage.Config
+
 	// Knobs for this package's tests and benchmarks only.
 	synchronous string                                    // PRAGMA synchronous of a file store; "full" when empty
 	beforeCall  func(ctx context.Context, mod api.Module) // runs before the host answers each guest call
@@ -168,6 +177,23 @@ func New(cfg Config) (*Server, error) {
 	if err := defaults(&cfg); err != nil {
 		return nil, err
 	}
+	// Listening first gives the URL, which the login page's default URL
+	// and mailed links are built from.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("testharness: listen: %w", err)
+	}
+	served := false
+	defer func() {
+		if !served {
+			ln.Close()
+		}
+	}()
+	base := "http://" + ln.Addr().String()
+	login, err := loginPageSettings(&cfg, base)
+	if err != nil {
+		return nil, err
+	}
 	mailCfg, err := mailSettings(&cfg)
 	if err != nil {
 		return nil, err
@@ -181,7 +207,14 @@ func New(cfg Config) (*Server, error) {
 		mailer: cfg.Mailer, mail: mailCfg, box: box, done: make(chan error, 1),
 		waiter: feedwait.New(),
 	}
+	s.URL = base
 	s.handler = s.waiter.Handler(http.HandlerFunc(s.serveGuest))
+	if login != nil {
+		login.API, login.ProjectID, login.Secret = s.handler, s.ProjectID, s.Secret
+		if s.handler, err = loginpage.New(*login); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+	}
 	if err := s.SetKeys(cfg.Keys); err != nil {
 		return nil, err
 	}
@@ -227,10 +260,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.host.put(inst)
-	if err := s.listen(cfg.Addr); err != nil {
-		return nil, err
-	}
-	ok = true
+	s.serve(ln)
+	served, ok = true, true
 	return s, nil
 }
 
@@ -297,12 +328,8 @@ const (
 	readTimeout = 30 * time.Second
 )
 
-func (s *Server) listen(addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("testharness: listen: %w", err)
-	}
-	s.URL = "http://" + ln.Addr().String()
+// serve serves HTTP on ln in the background.
+func (s *Server) serve(ln net.Listener) {
 	s.http = &http.Server{
 		Handler: s,
 		// A request line and headers over maxHeaderBytes get net/http's
@@ -317,7 +344,6 @@ func (s *Server) listen(addr string) error {
 		ErrorLog:     log.New(&clipWriter{w: s.stderr, max: maxLogLine}, "testharness: ", 0),
 	}
 	go func() { s.done <- s.http.Serve(ln) }()
-	return nil
 }
 
 // Close stops serving, closes the guest instances and the store. Calling

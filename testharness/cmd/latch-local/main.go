@@ -62,6 +62,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	instances := fl.Int("instances", 4, "guest instances serving requests at once")
 	var mf mailFlags
 	mf.register(fl)
+	var lf loginFlags
+	lf.register(fl)
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -80,7 +82,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := options{port: *port, dbPath: *dbPath, wasm: *wasm, instances: *instances, mail: &mf}
+	opts := options{port: *port, dbPath: *dbPath, wasm: *wasm, instances: *instances, mail: &mf, login: &lf}
 	if err := serve(ctx, opts, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "latch-local: %v\n", err)
 		return 1
@@ -94,6 +96,7 @@ type options struct {
 	dbPath, wasm string
 	instances    int
 	mail         *mailFlags
+	login        *loginFlags
 }
 
 func serve(ctx context.Context, o options, stdout, stderr io.Writer) (err error) {
@@ -142,13 +145,22 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) (err error)
 		ProjectName:   o.mail.project,
 		RedirectURLs:  o.mail.redirects,
 		MailTemplates: templates,
+		LoginPage:     o.login.config(o.mail.project),
 	})
 	if err != nil {
 		return err
 	}
 	// One write, so that a reader sees all of it or none.
-	fmt.Fprintf(stdout, "latch-local: serving %s\nproject_id: %s\nsecret:     %s\njwks:       %s\n%sdatabase:   %s\n",
-		s.URL, s.ProjectID, s.Secret, s.JWKSURL(), tr.banner, o.dbPath)
+	login := ""
+	if lc := o.login.config(""); lc != nil {
+		u := lc.URL
+		if u == "" {
+			u = s.URL + "/login"
+		}
+		login = "login:      " + u + "\n"
+	}
+	fmt.Fprintf(stdout, "latch-local: serving %s\nproject_id: %s\nsecret:     %s\njwks:       %s\n%s%sdatabase:   %s\n",
+		s.URL, s.ProjectID, s.Secret, s.JWKSURL(), tr.banner, login, o.dbPath)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "latch-local: stopping")
 	return s.Close()

@@ -1,0 +1,27 @@
+package testharness
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/latchauth/latch/wasm/loginpage"
+)
+
+// loginPageSettings returns a copy of cfg.LoginPage with its URL filled in
+// (base + "/login" when empty), and adds the page's mailed-link address to
+// cfg.RedirectURLs; nil when there is no page.
+func loginPageSettings(cfg *Config, base string) (*loginpage.Config, error) {
+	if cfg.LoginPage == nil {
+		return nil, nil
+	}
+	lc := *cfg.LoginPage
+	if lc.URL == "" {
+		lc.URL = base + "/login"
+	}
+	magic, err := loginpage.MagicLinkURL(lc.URL)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	cfg.RedirectURLs = append(slices.Clone(cfg.RedirectURLs), magic)
+	return &lc, nil
+}

@@ -1,0 +1,46 @@
+package loginpage
+
+import (
+	"sync"
+	"time"
+)
+
+// The page's own rate limit: each client (Config.ClientIP) may post at
+// most limitPosts forms per limitWindow. It is per process (per isolate on
+// the Worker) and forgets on restart: the lasting limits are the API's own,
+// per address (mail) and per factor (attempts). See RATIONALE.md, "What
+// rate limits does the login page add?".
+const (
+	limitPosts   = 30
+	limitWindow  = time.Minute
+	limitClients = 10000
+)
+
+// limiter counts posts per client in fixed windows.
+type limiter struct {
+	mu     sync.Mutex
+	start  time.Time
+	counts map[string]int
+}
+
+// allow counts one post of client at now and reports whether it is within
+// the limit, and if not how long until the window turns.
+func (l *limiter) allow(client string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.start) >= limitWindow || now.Before(l.start) || l.counts == nil {
+		l.start, l.counts = now, make(map[string]int)
+	}
+	n, seen := l.counts[client]
+	if !seen && len(l.counts) >= limitClients {
+		// Full: the clients seen this window keep their counts; a new one
+		// is counted under one shared key, so a flood of fresh addresses
+		// cannot grow the map or escape the limit.
+		client, n = "", l.counts[""]
+	}
+	if n >= limitPosts {
+		return false, limitWindow - now.Sub(l.start)
+	}
+	l.counts[client] = n + 1
+	return true, 0
+}

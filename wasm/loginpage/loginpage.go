@@ -1,0 +1,266 @@
+// Package loginpage is Latch's hosted login page: a small server-rendered
+// page, beside the API, where a browser signs in by email link, email code
+// or password, with a second step by authenticator app when the user has
+// one, and signs out. Every step is an engine endpoint called in process;
+// the page owns the cookies (stytch_session, stytch_session_jwt), CSRF and
+// redirects, which the API owns none of. It needs no JavaScript and ships
+// none. See README.md, "The hosted login page".
+package loginpage
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Paths under the page's URL.
+const (
+	pathStyle    = "/style.css"
+	pathEmail    = "/email"
+	pathCode     = "/code"
+	pathPassword = "/password"
+	pathMagic    = "/magic"
+	pathTOTP     = "/totp"
+	pathLogout   = "/logout"
+)
+
+// Cookie names: the session's (those Stytch's SDKs and the verifier's
+// middleware read) and the pending first factor's.
+const (
+	tokenCookie   = "stytch_session"
+	jwtCookie     = "stytch_session_jwt"
+	pendingCookie = "latch_pending"
+)
+
+// maxFormBytes bounds a posted form.
+const maxFormBytes = 8 << 10
+
+// page serves the login page.
+type page struct {
+	*settings
+	limits limiter
+	mux    *http.ServeMux
+}
+
+// New checks cfg and returns a handler serving the page under cfg.URL's
+// path and passing every other request to cfg.API.
+func New(cfg Config) (http.Handler, error) {
+	s, err := cfg.check()
+	if err != nil {
+		return nil, err
+	}
+	p := &page{settings: s, mux: http.NewServeMux()}
+	p.mux.HandleFunc("GET "+s.path+"/{$}", p.showLogin)
+	if s.path != "" {
+		p.mux.HandleFunc("GET "+s.path, p.showLogin)
+	}
+	p.mux.HandleFunc("GET "+s.path+pathStyle, p.showStyle)
+	p.mux.HandleFunc("POST "+s.path+pathEmail, p.posted(p.sendEmail))
+	p.mux.HandleFunc("POST "+s.path+pathCode, p.posted(p.checkCode))
+	p.mux.HandleFunc("POST "+s.path+pathPassword, p.posted(p.checkPassword))
+	p.mux.HandleFunc("GET "+s.path+pathMagic, p.showMagic)
+	p.mux.HandleFunc("POST "+s.path+pathMagic, p.posted(p.checkMagic))
+	p.mux.HandleFunc("POST "+s.path+pathTOTP, p.posted(p.checkTOTP))
+	p.mux.HandleFunc("GET "+s.path+pathLogout, p.showLogout)
+	p.mux.HandleFunc("POST "+s.path+pathLogout, p.posted(p.logout))
+	p.mux.Handle("/", s.API)
+	return p.mux, nil
+}
+
+// step is a POST handler, run once the form is read, the rate limit
+// passed and CSRF checked; returnTo is the form's return_to, allowed.
+type step func(w http.ResponseWriter, r *http.Request, csrf, returnTo string)
+
+// posted wraps a step with what every POST needs.
+func (p *page) posted(next step) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if ok, wait := p.limits.allow(p.ClientIP(r), p.Now()); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+			p.write(w, http.StatusTooManyRequests, view{title: "Sign in", alert: msgTooMany,
+				body: []string{link("start-over", p.loginURL(""), "Start over")}})
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		if err := r.ParseForm(); err != nil || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+			p.write(w, http.StatusBadRequest, view{title: "Sign in", alert: msgBadForm,
+				body: []string{link("start-over", p.loginURL(""), "Start over")}})
+			return
+		}
+		returnTo, ok := p.returnTo(r.PostForm.Get("return_to"))
+		if !ok {
+			p.badReturn(w)
+			return
+		}
+		csrf, err := p.csrfToken(w, r)
+		if err != nil {
+			p.unavailable(w, err)
+			return
+		}
+		if !p.csrfOK(r) {
+			// A fresh cookie is set above when the request had none: the
+			// form shown again works.
+			p.showLoginWith(w, r, http.StatusForbidden, csrf, returnTo, view{alert: msgExpiredForm})
+			return
+		}
+		next(w, r, csrf, returnTo)
+	}
+}
+
+// home is the page's own path.
+func (p *page) home() string {
+	if p.path == "" {
+		return "/"
+	}
+	return p.path
+}
+
+// loginURL is the page's address with returnTo (when not empty).
+func (p *page) loginURL(returnTo string) string {
+	u := p.home()
+	if returnTo != "" {
+		u += "?return_to=" + url.QueryEscape(returnTo)
+	}
+	return u
+}
+
+func (p *page) showStyle(w http.ResponseWriter, r *http.Request) {
+	p.headers(w)
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, _ = w.Write([]byte(p.stylesheet()))
+}
+
+// showLogin answers GET: the sign-in forms.
+func (p *page) showLogin(w http.ResponseWriter, r *http.Request) {
+	returnTo, ok := p.returnTo(r.URL.Query().Get("return_to"))
+	if !ok {
+		p.badReturn(w)
+		return
+	}
+	csrf, err := p.csrfToken(w, r)
+	if err != nil {
+		p.unavailable(w, err)
+		return
+	}
+	p.showLoginWith(w, r, http.StatusOK, csrf, returnTo, view{})
+}
+
+// showLoginWith renders the sign-in forms with v's alert or notice and
+// email (the address typed before, shown again).
+func (p *page) showLoginWith(w http.ResponseWriter, r *http.Request, status int, csrf, returnTo string, v view) {
+	email := ""
+	if r.PostForm != nil {
+		email = clean(r.PostForm.Get("email"), maxEmail)
+	}
+	v.title = "Sign in"
+	emailForm := form{action: p.path + pathEmail, csrf: csrf, returnTo: returnTo,
+		fields: []field{{id: "email", name: "email", label: "Email", kind: "email", value: email,
+			autocomplete: "email", maxlength: maxEmail}},
+		buttons: [][3]string{{"send-code", "code", "Email me a code"}, {"send-link", "link", "Email me a sign-in link"}}}
+	pwForm := form{action: p.path + pathPassword, csrf: csrf, returnTo: returnTo,
+		fields: []field{
+			{id: "password-email", name: "email", label: "Email", kind: "email", value: email, autocomplete: "username", maxlength: maxEmail},
+			{id: "password", name: "password", label: "Password", kind: "password", autocomplete: "current-password", maxlength: maxPassword},
+		},
+		buttons: [][3]string{{"password-submit", "", "Sign in with password"}}}
+	invalid := v.invalid
+	pwInvalid := ""
+	if strings.HasPrefix(invalid, "password") {
+		invalid, pwInvalid = "-", v.invalid
+	}
+	if pwInvalid == "" && invalid == "" {
+		pwInvalid = "-" // one autofocus per page: the first form's
+	}
+	v.body = append(v.body, emailForm.html(invalid), `<p class="or">or</p>`, pwForm.html(pwInvalid))
+	p.write(w, status, v)
+}
+
+// badReturn answers a return_to off the allow-list: no redirect, and no
+// link to it.
+func (p *page) badReturn(w http.ResponseWriter) {
+	p.write(w, http.StatusBadRequest, view{title: "Sign in", alert: msgBadReturn,
+		body: []string{link("start-over", p.loginURL(""), "Sign in")}})
+}
+
+// unavailable answers a failure of the page or the API itself.
+func (p *page) unavailable(w http.ResponseWriter, err error) {
+	p.Logger.Error("loginpage: step failed", "err", err)
+	p.write(w, http.StatusServiceUnavailable, view{title: "Sign in", alert: msgUnavailable,
+		body: []string{link("start-over", p.loginURL(""), "Try again")}})
+}
+
+// signedIn finishes a first factor: to the second when the user has an
+// authenticator app, else the session is lengthened to its full duration,
+// its cookies set and the browser sent on.
+func (p *page) signedIn(w http.ResponseWriter, r *http.Request, csrf, returnTo string, l *login) {
+	ctx := r.Context()
+	if l.needsTOTP() {
+		http.SetCookie(w, p.cookie(pendingCookie, l.SessionToken, p.Now().Add(pendingMinutes*time.Minute), p.path+"/"))
+		p.showTOTP(w, http.StatusOK, csrf, returnTo, "")
+		return
+	}
+	var full login
+	err := p.call(ctx, http.MethodPost, "/v1/sessions/authenticate", map[string]any{
+		"session_token": l.SessionToken, "session_duration_minutes": p.SessionDurationMinutes}, &full)
+	if err != nil {
+		p.unavailable(w, err)
+		return
+	}
+	full.SessionToken = l.SessionToken
+	p.finish(w, r, returnTo, &full)
+}
+
+// finish sets the session cookies of l and sends the browser to returnTo.
+// A session the browser held before is revoked: one browser, one session.
+func (p *page) finish(w http.ResponseWriter, r *http.Request, returnTo string, l *login) {
+	if old, err := r.Cookie(tokenCookie); err == nil && old.Value != "" && old.Value != l.SessionToken {
+		p.revoke(r.Context(), old.Value)
+	}
+	http.SetCookie(w, p.cookie(tokenCookie, l.SessionToken, l.Session.ExpiresAt, "/"))
+	http.SetCookie(w, p.cookie(jwtCookie, l.SessionJWT, l.Session.ExpiresAt, "/"))
+	http.SetCookie(w, p.cookie(pendingCookie, "", time.Time{}, p.path+"/"))
+	p.redirect(w, returnTo)
+}
+
+// redirect sends the browser to an allowed URL.
+func (p *page) redirect(w http.ResponseWriter, to string) {
+	p.headers(w)
+	w.Header().Set("Location", to)
+	w.WriteHeader(http.StatusSeeOther)
+}
+
+// revoke ends the session of token, when it is alive; a failure is only
+// logged (the cookies are cleared either way).
+func (p *page) revoke(ctx context.Context, token string) {
+	err := p.call(ctx, http.MethodPost, "/v1/sessions/revoke", map[string]any{"session_token": token}, nil)
+	var ae *apiError
+	if err != nil && !(errors.As(err, &ae) && ae.Status == http.StatusNotFound) {
+		p.Logger.Warn("loginpage: revoke failed", "err", err)
+	}
+}
+
+// cookie is one of the page's cookies; an empty value deletes it.
+// HttpOnly, SameSite=Lax (sent when the browser follows a link to the app)
+// and Secure except on a loopback page over plain HTTP. The pending
+// cookie is host-only and for the page's path; the session cookies take
+// Config.CookieDomain.
+func (p *page) cookie(name, value string, expires time.Time, path string) *http.Cookie {
+	c := &http.Cookie{Name: name, Value: value, Path: path, HttpOnly: true, Secure: !p.insecure,
+		SameSite: http.SameSiteLaxMode}
+	if name != pendingCookie {
+		c.Domain = p.CookieDomain
+	}
+	if value == "" {
+		c.MaxAge = -1
+	} else {
+		c.Expires = expires
+	}
+	if name == pendingCookie {
+		c.SameSite = http.SameSiteStrictMode
+	}
+	return c
+}

@@ -1,0 +1,349 @@
+package loginpage
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Bounds of what the forms accept (the API checks the rest).
+const (
+	maxEmail    = 254
+	maxPassword = 256
+	maxCode     = 64
+	maxToken    = 256
+	maxMethodID = 128
+)
+
+// What the page says. The API's own messages are never shown: they are
+// written for developers, and the page says no more about an account
+// than the API's answers do (a wrong password and an unknown email read
+// alike).
+const (
+	msgTooMany     = "Too many attempts. Wait a minute, then try again."
+	msgBadForm     = "That form could not be read. Start over."
+	msgExpiredForm = "This form expired. Try again."
+	msgBadReturn   = "The page that sent you here is not one this sign-in can return to."
+	msgUnavailable = "Signing in is unavailable right now. Try again in a moment."
+	msgBadEmail    = "Enter an email address, like name@example.com."
+	msgBadPassword = "The email or password is not right."
+	msgBadCode     = "That code is not right, or it has expired. Check the latest email, or send a new code."
+	msgBadMagic    = "This sign-in link has expired or was already used. Send a new one."
+	msgBadTOTP     = "That code is not right. Enter the 6-digit code your authenticator app shows now, or a recovery code."
+	msgPendingGone = "Your sign-in took too long. Start again."
+	msgResetNeeded = "This password must be reset before it can be used. Sign in by email instead."
+	msgMailTooMany = "An email was sent a moment ago. Wait a minute before asking for another."
+)
+
+// failure maps an API error to the page's message; unavailable is true
+// for errors the user cannot fix (the caller answers 503).
+func failure(err error, fallback string) (msg string, status int, unavailable bool) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		return msgUnavailable, http.StatusServiceUnavailable, true
+	}
+	switch {
+	case ae.Status == http.StatusTooManyRequests:
+		if strings.Contains(ae.Type, "email") || strings.Contains(ae.Type, "mail") {
+			return msgMailTooMany, ae.Status, false
+		}
+		return msgTooMany, ae.Status, false
+	case ae.Status >= 500:
+		return msgUnavailable, http.StatusServiceUnavailable, true
+	case ae.Type == "invalid_email":
+		return msgBadEmail, http.StatusBadRequest, false
+	case ae.Type == "reset_password":
+		return msgResetNeeded, http.StatusUnauthorized, false
+	}
+	return fallback, http.StatusUnauthorized, false
+}
+
+// POST email: method=code mails a one-time code and shows its form;
+// method=link mails a sign-in link that leads back to the page.
+func (p *page) sendEmail(w http.ResponseWriter, r *http.Request, csrf, returnTo string) {
+	email := strings.TrimSpace(r.PostForm.Get("email"))
+	if email == "" || len(email) > maxEmail {
+		p.showLoginWith(w, r, http.StatusBadRequest, csrf, returnTo, view{alert: msgBadEmail, invalid: "email"})
+		return
+	}
+	method := r.PostForm.Get("method")
+	var out login
+	var err error
+	switch method {
+	case "link":
+		link := p.magicURL + "?return_to=" + url.QueryEscape(returnTo)
+		err = p.call(r.Context(), http.MethodPost, "/v1/magic_links/email/login_or_create", map[string]any{
+			"email": email, "login_magic_link_url": link, "signup_magic_link_url": link}, &out)
+	case "code":
+		err = p.call(r.Context(), http.MethodPost, "/v1/otps/email/login_or_create", map[string]any{"email": email}, &out)
+	default:
+		p.showLoginWith(w, r, http.StatusBadRequest, csrf, returnTo, view{alert: msgBadForm})
+		return
+	}
+	if err != nil {
+		msg, status, down := failure(err, msgBadEmail)
+		if down {
+			p.unavailable(w, err)
+			return
+		}
+		p.showLoginWith(w, r, status, csrf, returnTo, view{alert: msg, invalid: "email"})
+		return
+	}
+	if method == "link" {
+		p.write(w, http.StatusOK, view{title: "Check your email",
+			status: "We sent a sign-in link to " + email + ". Open it in this browser to continue.",
+			body:   []string{link("start-over", p.loginURL(returnTo), "Use another way to sign in")}})
+		return
+	}
+	p.showCode(w, http.StatusOK, csrf, returnTo, email, out.EmailID, "")
+}
+
+// showCode renders the one-time code form.
+func (p *page) showCode(w http.ResponseWriter, status int, csrf, returnTo, email, methodID, alert string) {
+	f := form{action: p.path + pathCode, csrf: csrf, returnTo: returnTo,
+		hidden: [][2]string{{"method_id", methodID}, {"email", email}},
+		fields: []field{{id: "code", name: "code", label: "Code", kind: "text", autocomplete: "one-time-code",
+			inputmode: "numeric", pattern: "[0-9]{6}", maxlength: 6, hint: "The 6-digit code we emailed to " + email + "."}},
+		buttons: [][3]string{{"code-submit", "", "Sign in"}}}
+	v := view{title: "Enter your code", alert: alert, body: []string{f.html(""),
+		link("start-over", p.loginURL(returnTo), "Send a new code, or sign in another way")}}
+	if alert != "" {
+		v.invalid = "code"
+		v.body[0] = f.html("code")
+	} else {
+		v.status = "We emailed a code to " + email + "."
+	}
+	p.write(w, status, v)
+}
+
+// isSixDigits reports whether code is a one-time code's shape.
+func isSixDigits(code string) bool {
+	if len(code) != 6 {
+		return false
+	}
+	for i := 0; i < len(code); i++ {
+		if code[i] < '0' || code[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+
+// POST code: checks the one-time code.
+func (p *page) checkCode(w http.ResponseWriter, r *http.Request, csrf, returnTo string) {
+	methodID := r.PostForm.Get("method_id")
+	email := clean(r.PostForm.Get("email"), maxEmail)
+	code := strings.TrimSpace(r.PostForm.Get("code"))
+	if methodID == "" || len(methodID) > maxMethodID {
+		p.showLoginWith(w, r, http.StatusBadRequest, csrf, returnTo, view{alert: msgBadForm})
+		return
+	}
+	if !isSixDigits(code) {
+		p.showCode(w, http.StatusBadRequest, csrf, returnTo, email, methodID, msgBadCode)
+		return
+	}
+	var l login
+	err := p.call(r.Context(), http.MethodPost, "/v1/otps/authenticate", map[string]any{
+		"method_id": methodID, "code": code, "session_duration_minutes": pendingMinutes,
+		"attributes": p.attributesOf(r)}, &l)
+	if err != nil {
+		msg, status, down := failure(err, msgBadCode)
+		if down {
+			p.unavailable(w, err)
+			return
+		}
+		p.showCode(w, status, csrf, returnTo, email, methodID, msg)
+		return
+	}
+	p.signedIn(w, r, csrf, returnTo, &l)
+}
+
+// POST password: checks email and password.
+func (p *page) checkPassword(w http.ResponseWriter, r *http.Request, csrf, returnTo string) {
+	email := strings.TrimSpace(r.PostForm.Get("email"))
+	password := r.PostForm.Get("password")
+	if email == "" || len(email) > maxEmail {
+		p.showLoginWith(w, r, http.StatusBadRequest, csrf, returnTo, view{alert: msgBadEmail, invalid: "password-email"})
+		return
+	}
+	if password == "" || len(password) > maxPassword {
+		p.showLoginWith(w, r, http.StatusUnauthorized, csrf, returnTo, view{alert: msgBadPassword, invalid: "password"})
+		return
+	}
+	var l login
+	err := p.call(r.Context(), http.MethodPost, "/v1/passwords/authenticate", map[string]any{
+		"email": email, "password": password, "session_duration_minutes": pendingMinutes,
+		"attributes": p.attributesOf(r)}, &l)
+	if err != nil {
+		msg, status, down := failure(err, msgBadPassword)
+		if down {
+			p.unavailable(w, err)
+			return
+		}
+		field := "password"
+		if msg == msgBadEmail {
+			field = "password-email"
+		}
+		p.showLoginWith(w, r, status, csrf, returnTo, view{alert: msg, invalid: field})
+		return
+	}
+	p.signedIn(w, r, csrf, returnTo, &l)
+}
+
+// GET magic: the page a mailed link opens asks for one click before the
+// link is spent, so that a mail scanner fetching the link spends nothing.
+func (p *page) showMagic(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	returnTo, ok := p.returnTo(q.Get("return_to"))
+	if !ok {
+		p.badReturn(w)
+		return
+	}
+	token := q.Get("token")
+	csrf, err := p.csrfToken(w, r)
+	if err != nil {
+		p.unavailable(w, err)
+		return
+	}
+	if token == "" || len(token) > maxToken || q.Get("stytch_token_type") != "magic_links" {
+		p.write(w, http.StatusBadRequest, view{title: "Sign in", alert: msgBadMagic,
+			body: []string{link("start-over", p.loginURL(returnTo), "Sign in")}})
+		return
+	}
+	f := form{action: p.path + pathMagic, csrf: csrf, returnTo: returnTo, hidden: [][2]string{{"token", token}},
+		buttons: [][3]string{{"magic-submit", "", "Continue"}}}
+	p.write(w, http.StatusOK, view{title: "Continue signing in", body: []string{f.html("")}})
+}
+
+// POST magic: spends the mailed link's token.
+func (p *page) checkMagic(w http.ResponseWriter, r *http.Request, csrf, returnTo string) {
+	token := r.PostForm.Get("token")
+	if token == "" || len(token) > maxToken {
+		p.write(w, http.StatusBadRequest, view{title: "Sign in", alert: msgBadMagic,
+			body: []string{link("start-over", p.loginURL(returnTo), "Sign in")}})
+		return
+	}
+	var l login
+	err := p.call(r.Context(), http.MethodPost, "/v1/magic_links/authenticate", map[string]any{
+		"token": token, "session_duration_minutes": pendingMinutes, "attributes": p.attributesOf(r)}, &l)
+	if err != nil {
+		msg, status, down := failure(err, msgBadMagic)
+		if down {
+			p.unavailable(w, err)
+			return
+		}
+		p.write(w, status, view{title: "Sign in", alert: msg,
+			body: []string{link("start-over", p.loginURL(returnTo), "Sign in")}})
+		return
+	}
+	p.signedIn(w, r, csrf, returnTo, &l)
+}
+
+// showTOTP renders the second-factor form.
+func (p *page) showTOTP(w http.ResponseWriter, status int, csrf, returnTo, alert string) {
+	f := form{action: p.path + pathTOTP, csrf: csrf, returnTo: returnTo,
+		fields: []field{{id: "totp", name: "code", label: "Authentication code", kind: "text",
+			autocomplete: "one-time-code", maxlength: maxCode,
+			hint: "The 6-digit code your authenticator app shows, or one of your recovery codes."}},
+		buttons: [][3]string{{"totp-submit", "", "Verify"}}}
+	invalid := ""
+	if alert != "" {
+		invalid = "totp"
+	}
+	p.write(w, status, view{title: "Two-step verification", alert: alert, invalid: invalid,
+		body: []string{f.html(invalid), link("start-over", p.loginURL(returnTo), "Cancel")}})
+}
+
+// POST totp: checks the authenticator app's code (or a recovery code)
+// against the pending first-factor session, which then becomes the
+// browser's session.
+func (p *page) checkTOTP(w http.ResponseWriter, r *http.Request, csrf, returnTo string) {
+	ctx := r.Context()
+	c, err := r.Cookie(pendingCookie)
+	if err != nil || c.Value == "" || len(c.Value) > maxToken {
+		p.showLoginWith(w, r, http.StatusUnauthorized, csrf, returnTo, view{alert: msgPendingGone})
+		return
+	}
+	var pending struct {
+		Session struct {
+			UserID string `json:"user_id"`
+		} `json:"session"`
+	}
+	if err := p.call(ctx, http.MethodPost, "/v1/sessions/authenticate", map[string]any{"session_token": c.Value}, &pending); err != nil {
+		if _, _, down := failure(err, ""); down {
+			p.unavailable(w, err)
+			return
+		}
+		http.SetCookie(w, p.cookie(pendingCookie, "", time.Time{}, p.path+"/"))
+		p.showLoginWith(w, r, http.StatusUnauthorized, csrf, returnTo, view{alert: msgPendingGone})
+		return
+	}
+	code := strings.TrimSpace(r.PostForm.Get("code"))
+	if code == "" || len(code) > maxCode {
+		p.showTOTP(w, http.StatusBadRequest, csrf, returnTo, msgBadTOTP)
+		return
+	}
+	args := map[string]any{"user_id": pending.Session.UserID, "session_token": c.Value,
+		"session_duration_minutes": p.SessionDurationMinutes}
+	path := "/v1/totps/authenticate"
+	if isSixDigits(code) {
+		args["totp_code"] = code
+	} else {
+		path = "/v1/totps/recover"
+		args["recovery_code"] = code
+	}
+	var l login
+	if err := p.call(ctx, http.MethodPost, path, args, &l); err != nil {
+		msg, status, down := failure(err, msgBadTOTP)
+		if down {
+			p.unavailable(w, err)
+			return
+		}
+		p.showTOTP(w, status, csrf, returnTo, msg)
+		return
+	}
+	if l.SessionToken == "" {
+		l.SessionToken = c.Value
+	}
+	p.finish(w, r, returnTo, &l)
+}
+
+// GET logout: asks for one click, so that a link or an image elsewhere
+// cannot sign the browser out.
+func (p *page) showLogout(w http.ResponseWriter, r *http.Request) {
+	returnTo, ok := p.returnTo(r.URL.Query().Get("return_to"))
+	if !ok {
+		p.badReturn(w)
+		return
+	}
+	csrf, err := p.csrfToken(w, r)
+	if err != nil {
+		p.unavailable(w, err)
+		return
+	}
+	f := form{action: p.path + pathLogout, csrf: csrf, returnTo: returnTo,
+		buttons: [][3]string{{"logout-submit", "", "Sign out"}}}
+	p.write(w, http.StatusOK, view{title: "Sign out", status: "Sign out of " + p.Name + " in this browser?",
+		body: []string{f.html("")}})
+}
+
+// POST logout: revokes the browser's session, clears its cookies and
+// sends it on.
+func (p *page) logout(w http.ResponseWriter, r *http.Request, _, returnTo string) {
+	if c, err := r.Cookie(tokenCookie); err == nil && c.Value != "" && len(c.Value) <= maxToken {
+		p.revoke(r.Context(), c.Value)
+	} else if c, err := r.Cookie(jwtCookie); err == nil && c.Value != "" && len(c.Value) <= 16<<10 {
+		err := p.call(r.Context(), http.MethodPost, "/v1/sessions/revoke", map[string]any{"session_jwt": c.Value}, nil)
+		if err != nil {
+			p.Logger.Warn("loginpage: revoke by JWT failed", "err", err)
+		}
+	}
+	for _, name := range []string{tokenCookie, jwtCookie} {
+		http.SetCookie(w, p.cookie(name, "", time.Time{}, "/"))
+	}
+	http.SetCookie(w, p.cookie(pendingCookie, "", time.Time{}, p.path+"/"))
+	p.redirect(w, returnTo)
+}
