@@ -60,6 +60,10 @@ type Options struct {
 	// recipients (allowed_destination_addresses): sending elsewhere is
 	// refused, as Cloudflare's binding refuses it.
 	MailTo []string
+	// Port is the loopback port to serve on; a free one when zero. A test
+	// that must name the Worker's URL in its settings (the login page's
+	// LATCH_LOGIN_URL) picks it first.
+	Port int
 	// Log receives wrangler's output; discarded when nil.
 	Log io.Writer
 }
@@ -167,8 +171,10 @@ func (w *Worker) start(ctx context.Context, root, main string, opts Options) err
 	if out, err := migrate.CombinedOutput(); err != nil {
 		return fmt.Errorf("e2e: wrangler d1 migrations apply: %w\n%s", err, out)
 	}
-	if w.port, err = freePort(); err != nil {
-		return err
+	if w.port = opts.Port; w.port == 0 {
+		if w.port, err = freePort(); err != nil {
+			return err
+		}
 	}
 	if w.inspector, err = freePort(); err != nil {
 		return err

@@ -2,12 +2,7 @@ package conformance
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base32"
 	"encoding/base64"
-	"encoding/binary"
-	"fmt"
 	"image/png"
 	"net/http"
 	"net/url"
@@ -18,24 +13,9 @@ import (
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
-)
 
-// totpAt computes the RFC 6238 code of a base32 secret at Unix time t,
-// independently of the engine.
-func totpAt(t *testing.T, secret string, at int64) string {
-	t.Helper()
-	key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
-	if err != nil {
-		t.Fatalf("secret %q is not base32: %v", secret, err)
-	}
-	var msg [8]byte
-	binary.BigEndian.PutUint64(msg[:], uint64(at/30))
-	m := hmac.New(sha1.New, key)
-	m.Write(msg[:])
-	sum := m.Sum(nil)
-	off := sum[19] & 0x0f
-	return fmt.Sprintf("%06d", (binary.BigEndian.Uint32(sum[off:off+4])&0x7fffffff)%1_000_000)
-}
+	"github.com/latchauth/latch/testharness/apitest"
+)
 
 // hostNow is the host's clock, read off the iat of a JWT it mints now.
 func (c *client) hostNow() int64 {
@@ -126,7 +106,7 @@ var totpCases = []testCase{
 		}
 		session := c.ok(c.post("/v1/passwords/authenticate", obj{"email": email, "password": pw, "session_duration_minutes": 60}))
 		now := c.hostNow()
-		code := totpAt(t, secret, now)
+		code := apitest.TOTP(t, secret, now)
 		step := c.ok(c.post("/v1/totps/authenticate", obj{"user_id": userID, "totp_code": code, "session_token": str(t, session, "session_token")}))
 		s := step["session"].(obj)
 		if step["totp_id"] != totpID || s["session_id"] != field(session, "session", "session_id") || step["session_token"] != session["session_token"] {
@@ -156,16 +136,16 @@ var totpCases = []testCase{
 		// and steps not after the last accepted one are not.
 		c.advance(30 * time.Second)
 		c.fails(c.post("/v1/totps/authenticate", obj{"user_id": userID, "totp_code": code}), http.StatusUnauthorized, "unable_to_auth_totp_code")
-		c.ok(c.post("/v1/totps/authenticate", obj{"user_id": userID, "totp_code": totpAt(t, secret, now+60)}))
-		c.fails(c.post("/v1/totps/authenticate", obj{"user_id": userID, "totp_code": totpAt(t, secret, now+30)}), http.StatusUnauthorized, "unable_to_auth_totp_code")
+		c.ok(c.post("/v1/totps/authenticate", obj{"user_id": userID, "totp_code": apitest.TOTP(t, secret, now+60)}))
+		c.fails(c.post("/v1/totps/authenticate", obj{"user_id": userID, "totp_code": apitest.TOTP(t, secret, now+30)}), http.StatusUnauthorized, "unable_to_auth_totp_code")
 		c.advance(3 * time.Minute)
-		c.fails(c.post("/v1/totps/authenticate", obj{"user_id": userID, "totp_code": totpAt(t, secret, now+90)}), http.StatusUnauthorized, "unable_to_auth_totp_code")
-		c.ok(c.post("/v1/totps/authenticate", obj{"user_id": userID, "totp_code": totpAt(t, secret, now+210), "session_duration_minutes": 30}))
+		c.fails(c.post("/v1/totps/authenticate", obj{"user_id": userID, "totp_code": apitest.TOTP(t, secret, now+90)}), http.StatusUnauthorized, "unable_to_auth_totp_code")
+		c.ok(c.post("/v1/totps/authenticate", obj{"user_id": userID, "totp_code": apitest.TOTP(t, secret, now+210), "session_duration_minutes": 30}))
 	}},
 	{name: "totp/recovery codes work once", run: func(t *testing.T, c *client) {
 		userID, email := c.newUser("totprecover")
 		totpID, secret, codes := c.enrolTOTP(userID, email)
-		c.ok(c.post("/v1/totps/authenticate", obj{"user_id": userID, "totp_code": totpAt(t, secret, c.hostNow())}))
+		c.ok(c.post("/v1/totps/authenticate", obj{"user_id": userID, "totp_code": apitest.TOTP(t, secret, c.hostNow())}))
 		got := c.ok(c.post("/v1/totps/recover", obj{"user_id": userID, "recovery_code": strings.ToUpper(codes[3]), "session_duration_minutes": 30}))
 		s := got["session"].(obj)
 		if types := factorTypes(s); !types["recovery_codes"] || got["totp_id"] != totpID {
@@ -181,7 +161,7 @@ var totpCases = []testCase{
 	{name: "totp/wrong codes lock, delete removes", run: func(t *testing.T, c *client) {
 		userID, email := c.newUser("totplock")
 		totpID, secret, _ := c.enrolTOTP(userID, email)
-		right := totpAt(t, secret, c.hostNow())
+		right := apitest.TOTP(t, secret, c.hostNow())
 		wrong := "000000"
 		if wrong == right {
 			wrong = "000001"
