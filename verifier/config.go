@@ -93,6 +93,16 @@ type Config struct {
 	// refreshed JWT cookie HttpOnly by default?".
 	CookieScriptReadable bool
 
+	// ErrorHandler answers the requests Middleware turns away; err is what
+	// Authenticate returned, matched with errors.Is: ErrNoToken when the
+	// request carried no session, ErrSessionNotFound (ErrRevoked too) for
+	// a session that ended, ErrUnavailable or ErrKeysUnavailable when the
+	// edge could not be reached to decide, and so on. A browser-facing
+	// origin sets it to send the visitor to sign in. Nil writes a JSON
+	// error: 401 with WWW-Authenticate, or 503 when the edge could not be
+	// reached.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+
 	// Test-only: the revocation feed's held-read wait (seconds) and its
 	// silence bound; 0 for the defaults, feedWait and feedStaleAfter.
 	feedWait  int
@@ -135,6 +145,7 @@ type settings struct {
 	tokenCacheCap int
 	maxFallbacks  int
 	cookie        http.Cookie // the refreshed cookie's fixed attributes
+	onError       func(http.ResponseWriter, *http.Request, error)
 }
 
 func (c Config) validate() (settings, error) {
@@ -151,6 +162,7 @@ func (c Config) validate() (settings, error) {
 		keyWait:    orDefault(c.KeyWait, defaultKeyWait),
 		minRefresh: orDefault(c.MinRefreshInterval, defaultMinRefresh),
 		maxRefresh: orDefault(c.MaxRefreshInterval, defaultMaxRefresh),
+		onError:    c.ErrorHandler,
 	}
 	if c.ProjectID == "" {
 		return s, fmt.Errorf("%w: ProjectID is required", ErrConfig)
@@ -214,6 +226,9 @@ func (c Config) validate() (settings, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.onError == nil {
+		s.onError = writeError
 	}
 	return s, nil
 }

@@ -29,14 +29,15 @@ func FromContext(ctx context.Context) (*Session, bool) {
 // cookie-borne session, the response sets stytch_session_jwt to it, with
 // the attributes of Config's Cookie fields (Secure, HttpOnly and
 // SameSite=Lax by default).
-// next finds the session with FromContext. Without a valid session the
-// answer is 401 with a JSON error body (503 when the edge could not be
-// reached to decide).
+// next finds the session with FromContext. A request without a valid
+// session goes to Config.ErrorHandler instead; by default the answer is
+// 401 with a JSON error body (503 when the edge could not be reached to
+// decide).
 func (v *Verifier) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, fresh, fromCookie, err := v.authenticateRequest(r)
 		if err != nil {
-			writeError(w, err)
+			v.cfg.onError(w, r, err)
 			return
 		}
 		if fresh != "" && fromCookie {
@@ -74,7 +75,8 @@ func (v *Verifier) authenticateRequest(r *http.Request) (s *Session, fresh strin
 	return nil, "", false, err
 }
 
-func writeError(w http.ResponseWriter, err error) {
+// writeError is the default Config.ErrorHandler.
+func writeError(w http.ResponseWriter, _ *http.Request, err error) {
 	status, kind := http.StatusUnauthorized, "unauthorized"
 	if errors.Is(err, ErrUnavailable) || errors.Is(err, ErrKeysUnavailable) {
 		status, kind = http.StatusServiceUnavailable, "service_unavailable"
