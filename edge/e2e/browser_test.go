@@ -107,6 +107,11 @@ func TestBrowserLogin(t *testing.T) {
 	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.WindowSize(900, 1000))...)
 	t.Cleanup(cancelAlloc)
+	browser, cancelBrowser := chromedp.NewContext(alloc)
+	t.Cleanup(cancelBrowser)
+	if err := chromedp.Do(browser); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
 	b := &browserRun{t: t, box: box, shots: shots, loginURL: loginURL, originURL: originURL,
 		api: &apitest.Client{URL: w.URL, ProjectID: w.ProjectID, Secret: w.Secret}}
 
@@ -116,11 +121,11 @@ func TestBrowserLogin(t *testing.T) {
 		t.Run("flows", func(t *testing.T) {
 			t.Run("code", func(t *testing.T) {
 				t.Parallel()
-				b.codeFlow(t, browserTab(t, alloc))
+				b.codeFlow(t, browserTab(t, browser))
 			})
 			t.Run("magic link and totp", func(t *testing.T) {
 				t.Parallel()
-				b.linkFlow(t, browserTab(t, alloc))
+				b.linkFlow(t, browserTab(t, browser))
 			})
 		})
 	}()
@@ -137,13 +142,13 @@ type browserRun struct {
 	loginURL, originURL string
 }
 
-// browserTab opens a tab in a browser context of its own (its own
-// cookies), closed when t ends.
-func browserTab(t *testing.T, alloc context.Context) context.Context {
-	ctx, cancel := chromedp.NewContext(alloc, chromedp.WithNewBrowserContext())
+// browserTab opens a tab of the running browser in a browser context of
+// its own (its own cookies), closed when t ends.
+func browserTab(t *testing.T, browser context.Context) context.Context {
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
+		t.Fatalf("open a tab: %v", err)
 	}
 	return ctx
 }

@@ -46,12 +46,13 @@ func (p *page) csrfFor(secret []byte) string {
 }
 
 // sameOrigin reports whether the browser says r comes from the page's own
-// origin, or says nothing either way.
+// origin, or says nothing either way. Sec-Fetch-Site, where sent, decides;
+// else Origin, which a browser sends with every POST it can name the
+// origin of (the page's Referrer-Policy, same-origin, keeps it from being
+// "null").
 func (p *page) sameOrigin(r *http.Request) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "", "same-origin":
-	default:
-		return false
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site == "same-origin"
 	}
 	o := r.Header.Get("Origin")
 	return o == "" || o == p.origin

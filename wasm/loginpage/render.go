@@ -45,7 +45,7 @@ func (p *page) write(w http.ResponseWriter, status int, v view) {
 	var b strings.Builder
 	b.WriteString(`<!doctype html><html lang="en"><head><meta charset="utf-8">`)
 	b.WriteString(`<meta name="viewport" content="width=device-width, initial-scale=1">`)
-	b.WriteString(`<meta name="referrer" content="no-referrer">`)
+	b.WriteString(`<meta name="referrer" content="same-origin">`)
 	b.WriteString(`<title>` + esc(v.title) + ` · ` + esc(p.Name) + `</title>`)
 	b.WriteString(`<link rel="stylesheet" href="` + esc(p.path+pathStyle) + `"></head><body><main>`)
 	if p.LogoURL != "" {
@@ -81,7 +81,10 @@ func (p *page) headers(w http.ResponseWriter) {
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src "+p.imagesFrom+
 		"; form-action "+p.formsTo+"; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin: a mailed link's token never leaves in a Referer, and
+	// the page's own POSTs still carry their Origin (no-referrer would
+	// make it "null").
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
