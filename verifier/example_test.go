@@ -9,6 +9,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"time"
 
 	"github.com/latchauth/latch/testharness"
@@ -73,6 +74,41 @@ func ExampleVerifier_Middleware() {
 	// Output:
 	// 200 text/plain; charset=utf-8
 	// 401 application/json
+}
+
+// Send a browser without a session to sign in: Config.ErrorHandler
+// answers the requests the middleware turns away, given Authenticate's
+// error. Package testharness/exampleorigin has a whole origin built so.
+func ExampleConfig_errorHandler() {
+	edge, err := testharness.New(testharness.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer edge.Close()
+
+	v, err := verifier.New(context.Background(), verifier.Config{
+		ProjectID: edge.ProjectID,
+		BaseURL:   edge.URL,
+		Secret:    edge.Secret,
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			if errors.Is(err, verifier.ErrUnavailable) || errors.Is(err, verifier.ErrKeysUnavailable) {
+				http.Error(w, "Sign-in is unavailable, try again.", http.StatusServiceUnavailable)
+				return
+			}
+			returnTo := "https://app.example.com" + r.URL.RequestURI()
+			http.Redirect(w, r, "https://auth.example.com/login?return_to="+url.QueryEscape(returnTo), http.StatusSeeOther)
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer v.Close()
+	app := v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+
+	rec := httptest.NewRecorder()
+	app.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/account?tab=billing", nil))
+	fmt.Println(rec.Code, rec.Header().Get("Location"))
+	// Output: 303 https://auth.example.com/login?return_to=https%3A%2F%2Fapp.example.com%2Faccount%3Ftab%3Dbilling
 }
 
 // A session revoked at the edge stops verifying at the origin within

@@ -46,7 +46,9 @@ func TestRunUsage(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv(keyProjectID, "")
 			t.Setenv(keySecret, "")
-			var stdout, stderr bytes.Buffer
+			// The verifier's background fetch of the keys may still log
+			// once run has returned.
+			var stdout, stderr syncBuffer
 			if got := run(tt.args, &stdout, &stderr); got != tt.want {
 				t.Fatalf("run(%q) = %d, want %d; stderr: %s", tt.args, got, tt.want, stderr.String())
 			}
