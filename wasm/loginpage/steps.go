@@ -131,7 +131,6 @@ func isSixDigits(code string) bool {
 	return true
 }
 
-
 // POST code: checks the one-time code.
 func (p *page) checkCode(w http.ResponseWriter, r *http.Request, csrf, returnTo string) {
 	methodID := r.PostForm.Get("method_id")

@@ -72,8 +72,20 @@ func addable(random io.Reader) ([]settingGroup, error) {
 		{comment: "Mail to the dev mailbox (make dev); added by latch-devvars.", settings: mail},
 		{comment: "The key TOTP secrets are sealed under; added by latch-devvars. Changing it makes enrolled TOTPs unusable.",
 			settings: [][2]string{{keySecretBox, box}}},
+		{comment: "The hosted login page, returning to the example origin (go run ./testharness/cmd/latch-example-origin); added by latch-devvars.",
+			settings: [][2]string{{keyLoginURL, devLoginURL}, {keyLoginReturnURLs, devOriginURL + "/"}}},
 	}, nil
 }
+
+// The dev login page: the Worker's /login, sending browsers back to the
+// example origin on port 3000 of the same host (cookies are per host, not
+// per port, so the origin sees the page's session cookies).
+const (
+	keyLoginURL        = "LATCH_LOGIN_URL"
+	keyLoginReturnURLs = "LATCH_LOGIN_RETURN_URLS"
+	devLoginURL        = "http://127.0.0.1:8787/login"
+	devOriginURL       = "http://127.0.0.1:3000"
+)
 
 // devMail returns the dev mail settings, in file order, with a fresh
 // webhook secret.
@@ -176,6 +188,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		*baseURL, vars[keyProjectID], vars[keySecret])
 	if *mailboxURL != "" {
 		fmt.Fprintf(stdout, "mailbox: %s (the mail the Worker sends: login codes and links)\n", *mailboxURL)
+	}
+	if u := vars[keyLoginURL]; u != "" {
+		fmt.Fprintf(stdout, "login page: %s (example origin: go run ./testharness/cmd/latch-example-origin, then open %s/)\n", u, devOriginURL)
 	}
 	return 0
 }

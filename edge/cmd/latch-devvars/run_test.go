@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch/wasm/keys"
+	"github.com/latchauth/latch/wasm/loginpage"
 )
 
 func TestRunCreatesDevVars(t *testing.T) {
@@ -257,5 +259,30 @@ func TestRunRotatesKeys(t *testing.T) {
 	data, _ = os.ReadFile(path)
 	if next, err := keys.ParseSet(data); err != nil || len(next) != 2 || next[1].KID != set[0].KID {
 		t.Fatalf("after dropping old keys: %d keys, %v", len(next), err)
+	}
+}
+
+// TestDevLoginPage: a fresh file turns the login page on, returning to the
+// example origin, with settings the page accepts.
+func TestDevLoginPage(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ".dev.vars")
+	var out, errOut bytes.Buffer
+	if code := run([]string{"-file", path, "-print"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	vars, err := read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vars[keyLoginURL] != devLoginURL || vars[keyLoginReturnURLs] != devOriginURL+"/" {
+		t.Fatalf("login settings %q, %q", vars[keyLoginURL], vars[keyLoginReturnURLs])
+	}
+	_, err = loginpage.New(loginpage.Config{API: http.NotFoundHandler(), ProjectID: vars[keyProjectID], Secret: vars[keySecret],
+		URL: vars[keyLoginURL], ReturnURLs: []string{vars[keyLoginReturnURLs]}})
+	if err != nil {
+		t.Errorf("the page refuses the dev settings: %v", err)
+	}
+	if !strings.Contains(out.String(), "login page: "+devLoginURL) {
+		t.Errorf("-print does not show the login page: %s", out.String())
 	}
 }
