@@ -136,17 +136,24 @@ func (p *page) showStyle(w http.ResponseWriter, r *http.Request) {
 
 // showLogin answers GET: the sign-in forms.
 func (p *page) showLogin(w http.ResponseWriter, r *http.Request) {
-	returnTo, ok := p.returnTo(r.URL.Query().Get("return_to"))
-	if !ok {
+	if csrf, returnTo, ok := p.begin(w, r); ok {
+		p.showLoginWith(w, r, http.StatusOK, csrf, returnTo, view{})
+	}
+}
+
+// begin starts a GET that shows a form: the query's return_to, allowed,
+// and the form's CSRF token. It has answered when ok is false.
+func (p *page) begin(w http.ResponseWriter, r *http.Request) (csrf, returnTo string, ok bool) {
+	if returnTo, ok = p.returnTo(r.URL.Query().Get("return_to")); !ok {
 		p.badReturn(w)
-		return
+		return "", "", false
 	}
 	csrf, err := p.csrfToken(w, r)
 	if err != nil {
 		p.unavailable(w, err)
-		return
+		return "", "", false
 	}
-	p.showLoginWith(w, r, http.StatusOK, csrf, returnTo, view{})
+	return csrf, returnTo, true
 }
 
 // showLoginWith renders the sign-in forms with v's alert or notice and

@@ -195,18 +195,12 @@ func (p *page) checkPassword(w http.ResponseWriter, r *http.Request, csrf, retur
 // GET magic: the page a mailed link opens asks for one click before the
 // link is spent, so that a mail scanner fetching the link spends nothing.
 func (p *page) showMagic(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	returnTo, ok := p.returnTo(q.Get("return_to"))
+	csrf, returnTo, ok := p.begin(w, r)
 	if !ok {
-		p.badReturn(w)
 		return
 	}
+	q := r.URL.Query()
 	token := q.Get("token")
-	csrf, err := p.csrfToken(w, r)
-	if err != nil {
-		p.unavailable(w, err)
-		return
-	}
 	if token == "" || len(token) > maxToken || q.Get("stytch_token_type") != "magic_links" {
 		p.write(w, http.StatusBadRequest, view{title: "Sign in", alert: msgBadMagic,
 			body: []string{link("start-over", p.loginURL(returnTo), "Sign in")}})
@@ -313,14 +307,8 @@ func (p *page) checkTOTP(w http.ResponseWriter, r *http.Request, csrf, returnTo 
 // GET logout: asks for one click, so that a link or an image elsewhere
 // cannot sign the browser out.
 func (p *page) showLogout(w http.ResponseWriter, r *http.Request) {
-	returnTo, ok := p.returnTo(r.URL.Query().Get("return_to"))
+	csrf, returnTo, ok := p.begin(w, r)
 	if !ok {
-		p.badReturn(w)
-		return
-	}
-	csrf, err := p.csrfToken(w, r)
-	if err != nil {
-		p.unavailable(w, err)
 		return
 	}
 	f := form{action: p.path + pathLogout, csrf: csrf, returnTo: returnTo,

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
@@ -15,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchauth/latch/edge/devvars"
 	"github.com/latchauth/latch/wasm/keys"
 )
 
@@ -351,34 +351,11 @@ func replaceFile(path string, data []byte) error {
 	return nil
 }
 
-// read parses the KEY=VALUE lines of a .dev.vars file, unquoting single- or
-// double-quoted values.
+// read parses the file at path (see devvars.Read).
 func read(path string) (map[string]string, error) {
-	f, err := os.Open(path)
+	vars, err := devvars.Read(path)
 	if err != nil {
 		return nil, fmt.Errorf("latch-devvars: %w", err)
-	}
-	defer f.Close()
-	vars := map[string]string{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			continue
-		}
-		v = strings.TrimSpace(v)
-		if len(v) >= 2 && (v[0] == '\'' || v[0] == '"') && v[len(v)-1] == v[0] {
-			v = v[1 : len(v)-1]
-		}
-		vars[strings.TrimSpace(k)] = v
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("latch-devvars: %s: %w", path, err)
 	}
 	return vars, nil
 }

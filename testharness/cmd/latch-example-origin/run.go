@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -18,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/latchauth/latch/edge/devvars"
 	"github.com/latchauth/latch/testharness/exampleorigin"
 	"github.com/latchauth/latch/verifier"
 )
@@ -148,7 +148,7 @@ func credentials(path string) (projectID, secret string, err error) {
 	if projectID != "" && secret != "" {
 		return projectID, secret, nil
 	}
-	vars, err := readDevVars(path)
+	vars, err := devvars.Read(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", "", fmt.Errorf("%s not found: run make dev first, or set %s and %s", path, keyProjectID, keySecret)
 	}
@@ -165,37 +165,4 @@ func credentials(path string) (projectID, secret string, err error) {
 		return "", "", fmt.Errorf("%s: %s and %s are required (in the file or the environment)", path, keyProjectID, keySecret)
 	}
 	return projectID, secret, nil
-}
-
-// readDevVars parses the KEY=VALUE lines of a .dev.vars file as `make dev`
-// writes it: blank lines and # comments skipped, values optionally in
-// single or double quotes.
-func readDevVars(path string) (map[string]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	vars := map[string]string{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64*1024), 1<<20) // the signing key set is one long line
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			continue
-		}
-		v = strings.TrimSpace(v)
-		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
-			v = v[1 : len(v)-1]
-		}
-		vars[strings.TrimSpace(k)] = v
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return vars, nil
 }
