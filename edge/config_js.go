@@ -63,11 +63,11 @@ func handlerFromEnv(env, binding js.Value, logger *slog.Logger) http.Handler {
 	redirects := mc.RedirectURLs
 	if login != nil {
 		// The page's mailed links lead back to it.
-		magic, err := loginpage.MagicLinkURL(login.URL)
+		links, err := loginpage.LinkURLs(login.URL)
 		if err != nil {
 			return bad(varLoginURL + ": " + err.Error())
 		}
-		redirects = append(append([]string(nil), redirects...), magic)
+		redirects = append(append([]string(nil), redirects...), links...)
 	}
 	if t := env.Get(bindingDB); t.Type() != js.TypeObject {
 		return bad(fmt.Sprintf("D1 binding %s is missing", bindingDB))

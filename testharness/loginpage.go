@@ -8,7 +8,7 @@ import (
 )
 
 // loginPageSettings returns a copy of cfg.LoginPage with its URL filled in
-// (base + "/login" when empty), and adds the page's mailed-link address to
+// (base + "/login" when empty), and adds the page's mailed-link addresses to
 // cfg.RedirectURLs; nil when there is no page.
 func loginPageSettings(cfg *Config, base string) (*loginpage.Config, error) {
 	if cfg.LoginPage == nil {
@@ -18,10 +18,10 @@ func loginPageSettings(cfg *Config, base string) (*loginpage.Config, error) {
 	if lc.URL == "" {
 		lc.URL = base + "/login"
 	}
-	magic, err := loginpage.MagicLinkURL(lc.URL)
+	links, err := loginpage.LinkURLs(lc.URL)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	cfg.RedirectURLs = append(slices.Clone(cfg.RedirectURLs), magic)
+	cfg.RedirectURLs = append(slices.Clone(cfg.RedirectURLs), links...)
 	return &lc, nil
 }

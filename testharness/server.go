@@ -110,7 +110,7 @@ type Config struct {
 	// LoginPage, when set, also serves Latch's hosted login page
 	// (package wasm/loginpage) from the same address. Its API and project
 	// credentials are the server's own; its URL is the server's URL +
-	// "/login" when empty; the page's mailed-link address is added to
+	// "/login" when empty; the page's mailed-link addresses are added to
 	// RedirectURLs. Its other fields are as loginpage.Config describes; an
 	// invalid one fails New.
 	LoginPage *loginpage.Config

@@ -43,7 +43,8 @@ import (
 //     back to the login page;
 //   - by magic link, for a user with an authenticator app: the link from
 //     the mail, one click, then the app's code (step-up), then the origin
-//     lists both factors; signing out ends there too.
+//     lists both factors; signing out ends there too;
+//   - by password, after resetting it through the mailed reset link.
 //
 // It saves a screenshot of each step under LATCH_ARTIFACTS (default
 // .artifacts/browser in the repository). The real-clock wait overlaps the
@@ -126,6 +127,10 @@ func TestBrowserLogin(t *testing.T) {
 			t.Run("magic link and totp", func(t *testing.T) {
 				t.Parallel()
 				b.linkFlow(t, browserTab(t, browser))
+			})
+			t.Run("password reset and password", func(t *testing.T) {
+				t.Parallel()
+				b.passwordFlow(t, browserTab(t, browser))
 			})
 		})
 	}()
@@ -408,6 +413,38 @@ func (b *browserRun) linkFlow(t *testing.T, tab context.Context) {
 	b.shot(t, tab, "4-signed-in")
 	token, _ := sessionCookies(t, tab, b.originURL)
 	b.signOut(t, tab, token)
+}
+
+// passwordFlow: "Forgot your password?", the mailed reset link, a new
+// password (signed in), sign out, then sign in with that password.
+func (b *browserRun) passwordFlow(t *testing.T, tab context.Context) {
+	const email, fresh = "reset@example.com", "purple elephant marching slowly 7"
+	b.must(t, context.Background(), "/v1/passwords", map[string]any{"email": email, "password": "correct horse battery staple 42"})
+	do(t, tab, "visit the origin", chromedp.Navigate(b.originURL+"/"))
+	b.atLogin(t, tab)
+	submit(t, tab, "forgot")
+	do(t, tab, "enter the email", chromedp.SendKeys(chromedp.ID("reset-email"), email))
+	submit(t, tab, "reset-submit")
+	b.shot(t, tab, "1-reset-sent")
+	link := regexp.MustCompile(regexp.QuoteMeta(b.loginURL+"/reset?") + `\S+`).FindString(b.mail(t, email).Text)
+	if link == "" {
+		t.Fatalf("no link to %s/reset in the mail", b.loginURL)
+	}
+	do(t, tab, "open the link", chromedp.Navigate(link))
+	do(t, tab, "enter the new password", chromedp.SendKeys(chromedp.ID("new-password"), fresh))
+	b.shot(t, tab, "2-new-password")
+	submit(t, tab, "new-password-submit")
+	if f := b.signedIn(t, tab, email); !strings.Contains(f, "password") {
+		t.Errorf("factors %q, want the password", f)
+	}
+	b.shot(t, tab, "3-signed-in")
+	token, _ := sessionCookies(t, tab, b.originURL)
+	b.signOut(t, tab, token)
+	do(t, tab, "enter email and password",
+		chromedp.SendKeys(chromedp.ID("password-email"), email), chromedp.SendKeys(chromedp.ID("password"), fresh))
+	submit(t, tab, "password-submit")
+	b.signedIn(t, tab, email)
+	b.shot(t, tab, "7-password")
 }
 
 // must makes an API call that must answer 200.

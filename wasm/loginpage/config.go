@@ -96,7 +96,8 @@ type settings struct {
 	insecure   bool   // plain HTTP on loopback: cookies without Secure
 	csrfName   string // the CSRF cookie's name
 	csrfKey    [32]byte
-	magicURL   string // MagicLinkURL of URL
+	magicURL   string // where mailed sign-in links lead (LinkURLs)
+	resetURL   string // where mailed reset links lead
 	formsTo    string // CSP form-action sources
 	imagesFrom string // CSP img-src sources
 }
@@ -122,9 +123,11 @@ func (c Config) check() (*settings, error) {
 		return nil, fmt.Errorf("%w: URL %q has a query", ErrConfig, c.URL)
 	}
 	s.path = strings.TrimSuffix(s.page.EscapedPath(), "/")
-	if s.magicURL, err = MagicLinkURL(c.URL); err != nil {
+	links, err := LinkURLs(c.URL)
+	if err != nil {
 		return nil, err
 	}
+	s.magicURL, s.resetURL = links[0], links[1]
 	s.origin = s.page.Scheme + "://" + s.page.Host
 	s.insecure = s.page.Scheme == "http"
 	forms := []string{"'self'"}
@@ -193,15 +196,17 @@ func (c Config) check() (*settings, error) {
 	return s, nil
 }
 
-// MagicLinkURL is where the page's mailed sign-in links lead, for a page
-// served at pageURL: the engine's allow-list of redirect URLs must hold
-// it (the hosts add it). Its query (return_to) varies.
-func MagicLinkURL(pageURL string) (string, error) {
+// LinkURLs are where the page's mailed links lead, for a page served at
+// pageURL: its sign-in links (path /magic) and password reset links
+// (/reset). The engine's allow-list of redirect URLs must hold both (the
+// hosts add them); their query (return_to) varies.
+func LinkURLs(pageURL string) ([]string, error) {
 	u, err := publicURL(pageURL)
 	if err != nil {
-		return "", fmt.Errorf("%w: URL: %w", ErrConfig, err)
+		return nil, fmt.Errorf("%w: URL: %w", ErrConfig, err)
 	}
-	return u.Scheme + "://" + u.Host + strings.TrimSuffix(u.EscapedPath(), "/") + pathMagic, nil
+	base := u.Scheme + "://" + u.Host + strings.TrimSuffix(u.EscapedPath(), "/")
+	return []string{base + pathMagic, base + pathReset}, nil
 }
 
 // publicURL parses an absolute https URL, or http to a loopback host,

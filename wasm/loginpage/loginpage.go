@@ -1,7 +1,7 @@
 // Package loginpage is Latch's hosted login page: a small server-rendered
 // page, beside the API, where a browser signs in by email link, email code
-// or password, with a second step by authenticator app when the user has
-// one, and signs out. Every step is an engine endpoint called in process;
+// or password (reset by email), with a second step by authenticator app
+// when the user has one, and signs out. Every step is an engine endpoint called in process;
 // the page owns the cookies (stytch_session, stytch_session_jwt), CSRF and
 // redirects, which the API owns none of. It needs no JavaScript and ships
 // none. See README.md, "The hosted login page".
@@ -26,6 +26,8 @@ const (
 	pathMagic    = "/magic"
 	pathTOTP     = "/totp"
 	pathLogout   = "/logout"
+	pathReset    = "/reset"
+	pathStart    = "/reset/start"
 )
 
 // Cookie names: the session's (those Stytch's SDKs and the verifier's
@@ -65,6 +67,9 @@ func New(cfg Config) (http.Handler, error) {
 	p.mux.HandleFunc("GET "+s.path+pathMagic, p.showMagic)
 	p.mux.HandleFunc("POST "+s.path+pathMagic, p.posted(p.checkMagic))
 	p.mux.HandleFunc("POST "+s.path+pathTOTP, p.posted(p.checkTOTP))
+	p.mux.HandleFunc("GET "+s.path+pathReset, p.showReset)
+	p.mux.HandleFunc("POST "+s.path+pathStart, p.posted(p.startReset))
+	p.mux.HandleFunc("POST "+s.path+pathReset, p.posted(p.reset))
 	p.mux.HandleFunc("GET "+s.path+pathLogout, p.showLogout)
 	p.mux.HandleFunc("POST "+s.path+pathLogout, p.posted(p.logout))
 	p.mux.Handle("/", s.API)
@@ -182,7 +187,8 @@ func (p *page) showLoginWith(w http.ResponseWriter, r *http.Request, status int,
 	if pwInvalid == "" && invalid == "" {
 		pwInvalid = "-" // one autofocus per page: the first form's
 	}
-	v.body = append(v.body, emailForm.html(invalid), `<p class="or">or</p>`, pwForm.html(pwInvalid))
+	v.body = append(v.body, emailForm.html(invalid), `<p class="or">or</p>`, pwForm.html(pwInvalid),
+		link("forgot", p.path+pathReset+"?return_to="+url.QueryEscape(returnTo), "Forgot your password?"))
 	p.write(w, status, v)
 }
 

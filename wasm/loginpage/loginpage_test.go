@@ -47,12 +47,12 @@ func newFixture(t *testing.T, change func(*loginpage.Config)) *fixture {
 
 	srv := httptest.NewUnstartedServer(nil)
 	pageURL := "http://" + srv.Listener.Addr().String() + "/login"
-	magic, err := loginpage.MagicLinkURL(pageURL)
+	links, err := loginpage.LinkURLs(pageURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	eng := native.Start(t, native.Config{Mailer: &mail.SMTP{Addr: smtp.Addr}, MailFrom: "login@example.com",
-		RedirectURLs: []string{magic}})
+		RedirectURLs: links})
 	target, _ := url.Parse(eng.URL)
 	cfg := loginpage.Config{API: httputil.NewSingleHostReverseProxy(target), ProjectID: eng.ProjectID, Secret: eng.Secret,
 		URL: pageURL, ReturnURLs: []string{app}, Name: "Acme"}
@@ -578,5 +578,56 @@ func TestConfigChecked(t *testing.T) {
 		if _, err := loginpage.New(c); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+func TestPasswordReset(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	const email, old, fresh = "reset@example.com", "correct horse battery staple 42", "purple elephant marching slowly 7"
+	_, created, _ := f.api.Do(ctx, http.MethodPost, "/v1/passwords", map[string]any{"email": email, "password": old,
+		"session_duration_minutes": 60})
+	before, _ := created["session_token"].(string)
+
+	signIn := f.get("")
+	if !strings.Contains(signIn.body, `id="forgot" href="/login/reset?return_to=http%3A%2F%2F127.0.0.1%3A3000%2F"`) {
+		t.Errorf("no reset link on the sign-in page: %s", signIn.body)
+	}
+	start := f.get("/reset")
+	if start.StatusCode != http.StatusOK || !strings.Contains(start.body, `id="reset-email"`) {
+		t.Fatalf("reset page: %d", start.StatusCode)
+	}
+	unknown := f.post("/reset/start", with(hidden(start.body), "email", "nobody@example.com"))
+	after := f.box.Last()
+	known := f.post("/reset/start", with(hidden(start.body), "email", email))
+	if unknown.StatusCode != http.StatusOK || known.StatusCode != http.StatusOK || unknown.body != known.body {
+		t.Errorf("unknown address %d, known %d: want the same answer", unknown.StatusCode, known.StatusCode)
+	}
+	link := regexp.MustCompile(regexp.QuoteMeta(f.URL+"/reset?") + `\S+`).FindString(f.mail(email, after).Text)
+	if link == "" {
+		t.Fatal("no reset link to the page in the mail")
+	}
+	u, _ := url.Parse(link)
+	form := f.get("/reset?" + u.RawQuery)
+	if form.StatusCode != http.StatusOK || !strings.Contains(form.body, `autocomplete="new-password"`) {
+		t.Fatalf("new password form: %d %s", form.StatusCode, form.body)
+	}
+	weak := f.post("/reset", with(hidden(form.body), "password", "password"))
+	if weak.StatusCode != http.StatusBadRequest || !strings.Contains(alert(weak.body), "too easy to guess") ||
+		!strings.Contains(weak.body, `id="new-password"`) {
+		t.Errorf("weak password: %d %q", weak.StatusCode, alert(weak.body))
+	}
+	done := f.post("/reset", with(hidden(form.body), "password", fresh))
+	if done.StatusCode != http.StatusSeeOther || sessionCookies(done)["stytch_session"] == nil {
+		t.Fatalf("reset: %d %s", done.StatusCode, done.body)
+	}
+	if s, _, _ := f.api.Do(ctx, http.MethodPost, "/v1/passwords/authenticate", map[string]any{"email": email, "password": old}); s == http.StatusOK {
+		t.Error("the old password still works")
+	}
+	if s, _, _ := f.api.Do(ctx, http.MethodPost, "/v1/sessions/authenticate", map[string]any{"session_token": before}); s != http.StatusNotFound {
+		t.Errorf("the session from before the reset answered %d, want 404", s)
+	}
+	if again := f.post("/reset", with(hidden(form.body), "password", fresh+"x")); again.StatusCode == http.StatusSeeOther {
+		t.Error("the reset link worked twice")
 	}
 }
