@@ -1,6 +1,7 @@
 package loginpage
 
 import (
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -15,6 +16,20 @@ const (
 	limitWindow  = time.Minute
 	limitClients = 10000
 )
+
+// clientKey is the rate limit's key for a client address: an IPv6 address
+// counts as its /64, which one client usually holds whole.
+func clientKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	if a.Is4() || a.Is4In6() {
+		return a.Unmap().String()
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
+}
 
 // limiter counts posts per client in fixed windows.
 type limiter struct {
