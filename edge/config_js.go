@@ -100,6 +100,7 @@ func handlerFromEnv(env, binding js.Value, logger *slog.Logger) http.Handler {
 		return e
 	}
 	login.API, login.ProjectID, login.Secret, login.Logger = e, projectID, secret, logger
+	login.Limit = loginLimit(env)
 	page, err := loginpage.New(*login)
 	if err != nil {
 		return bad(err.Error())

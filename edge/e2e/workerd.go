@@ -60,6 +60,10 @@ type Options struct {
 	// recipients (allowed_destination_addresses): sending elsewhere is
 	// refused, as Cloudflare's binding refuses it.
 	MailTo []string
+	// LoginLimit, when positive, gives the Worker the login page's Rate
+	// Limiting binding LOGIN_LIMIT, allowing this many posts a minute per
+	// client.
+	LoginLimit int
 	// Port is the loopback port to serve on; a free one when zero. A test
 	// that must name the Worker's URL in its settings (the login page's
 	// LATCH_LOGIN_URL) picks it first.
@@ -157,7 +161,7 @@ func (w *Worker) start(ctx context.Context, root, main string, opts Options) err
 	// Another entry module (a baseline, an older build) may not export
 	// the feed's Durable Object class.
 	feed := opts.Main == ""
-	if w.cfg, err = writeConfig(w.dir, root, main, opts.Name, opts.MailTo, feed); err != nil {
+	if w.cfg, err = writeConfig(w.dir, root, main, opts, feed); err != nil {
 		return err
 	}
 	w.envFile, w.persist = filepath.Join(w.dir, "vars.env"), filepath.Join(w.dir, "state")
@@ -402,7 +406,8 @@ var compatDate = regexp.MustCompile(`(?m)^compatibility_date\s*=\s*"([0-9-]+)"`)
 // and logging its path), but an absolute entry
 // point and no [build] step or file watching, so a test runs exactly the
 // build it made.
-func writeConfig(dir, root, main, name string, mailTo []string, feed bool) (string, error) {
+func writeConfig(dir, root, main string, opts Options, feed bool) (string, error) {
+	name, mailTo := opts.Name, opts.MailTo
 	toml, err := os.ReadFile(filepath.Join(root, "wrangler.toml"))
 	if err != nil {
 		return "", fmt.Errorf("e2e: %w", err)
@@ -432,6 +437,10 @@ func writeConfig(dir, root, main, name string, mailTo []string, feed bool) (stri
 			map[string]any{"name": "REVOCATIONS", "class_name": "RevocationFeed"},
 		}}
 		cfg["migrations"] = []any{map[string]any{"tag": "v1", "new_sqlite_classes": []string{"RevocationFeed"}}}
+	}
+	if opts.LoginLimit > 0 {
+		cfg["ratelimits"] = []any{map[string]any{"name": "LOGIN_LIMIT", "namespace_id": "1001",
+			"simple": map[string]any{"limit": opts.LoginLimit, "period": 60}}}
 	}
 	if mailTo != nil {
 		cfg["send_email"] = []any{map[string]any{"name": "MAIL", "allowed_destination_addresses": mailTo}}

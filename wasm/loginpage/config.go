@@ -1,6 +1,7 @@
 package loginpage
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
@@ -57,6 +58,12 @@ type Config struct {
 	// limit and the IP recorded on the session: the Worker passes the
 	// CF-Connecting-IP header; the host of RemoteAddr when nil.
 	ClientIP func(*http.Request) string
+	// Limit, when set, is asked first for each post with the client's key
+	// (its IP, an IPv6 address as its /64): false refuses the post with
+	// 429, as the page's own count per process does. The Worker passes
+	// Cloudflare's Rate Limiting binding LOGIN_LIMIT, which counts across
+	// isolates. An error is logged and the page's own count decides.
+	Limit func(ctx context.Context, key string) (bool, error)
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Rand is the source of CSRF secrets; crypto/rand when nil.

@@ -1,6 +1,7 @@
 package loginpage
 
 import (
+	"context"
 	"net/netip"
 	"sync"
 	"time"
@@ -16,6 +17,22 @@ const (
 	limitWindow  = time.Minute
 	limitClients = 10000
 )
+
+// allow counts one post of the client key, in Config.Limit when set and in
+// the page's own count, and reports whether it may go on, and if not how
+// long until it may.
+func (p *page) allow(ctx context.Context, key string) (bool, time.Duration) {
+	if p.Limit != nil {
+		ok, err := p.Limit(ctx, key)
+		switch {
+		case err != nil:
+			p.Logger.Warn("loginpage: rate limit unavailable; the page's own count decides", "err", err)
+		case !ok:
+			return false, limitWindow
+		}
+	}
+	return p.limits.allow(key, p.Now())
+}
 
 // clientKey is the rate limit's key for a client address: an IPv6 address
 // counts as its /64, which one client usually holds whole.

@@ -83,7 +83,7 @@ type step func(w http.ResponseWriter, r *http.Request, csrf, returnTo string)
 // posted wraps a step with what every POST needs.
 func (p *page) posted(next step) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if ok, wait := p.limits.allow(clientKey(p.ClientIP(r)), p.Now()); !ok {
+		if ok, wait := p.allow(r.Context(), clientKey(p.ClientIP(r))); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
 			p.write(w, http.StatusTooManyRequests, view{title: "Sign in", alert: msgTooMany,
 				body: []string{link("start-over", p.loginURL(""), "Start over")}})

@@ -2,6 +2,7 @@ package loginpage_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -629,5 +630,34 @@ func TestPasswordReset(t *testing.T) {
 	}
 	if again := f.post("/reset", with(hidden(form.body), "password", fresh+"x")); again.StatusCode == http.StatusSeeOther {
 		t.Error("the reset link worked twice")
+	}
+}
+
+func TestSharedRateLimit(t *testing.T) {
+	var keys []string
+	refuse := false
+	var fail error
+	f := newFixture(t, func(c *loginpage.Config) {
+		c.Limit = func(_ context.Context, key string) (bool, error) {
+			keys = append(keys, key)
+			return !refuse, fail
+		}
+	})
+	page := f.get("")
+	form := with(hidden(page.body), "email", "shared@example.com", "password", "not the password at all")
+	if a := f.post("/password", form); a.StatusCode != http.StatusUnauthorized {
+		t.Errorf("allowed post: %d", a.StatusCode)
+	}
+	refuse = true
+	if a := f.post("/password", form); a.StatusCode != http.StatusTooManyRequests || a.Header.Get("Retry-After") == "" {
+		t.Errorf("refused by the shared limit: %d", a.StatusCode)
+	}
+	// An unavailable shared limit leaves the page's own count to decide.
+	fail = errors.New("binding down")
+	if a := f.post("/password", form); a.StatusCode != http.StatusUnauthorized {
+		t.Errorf("shared limit failing: %d, want the post to go on", a.StatusCode)
+	}
+	if len(keys) != 3 || keys[0] != "127.0.0.1" {
+		t.Errorf("keys asked: %q", keys)
 	}
 }
