@@ -11,8 +11,11 @@
 // LATCH_MAIL names: the send_email binding MAIL, through the glue, or the
 // signed webhook, posted through the glue's fetch; and, with the Durable
 // Object binding REVOCATIONS, the glue's notify of the revocation feed's
-// object as engine.Config.Revoked), registers a request handler on the
-// glue's binding object, and waits for requests. See RATIONALE.md, "Why one
+// object as engine.Config.Revoked), puts the hosted login page
+// (wasm/loginpage) in front of it when LATCH_LOGIN_URL is set, its posts
+// counted by the Rate Limiting binding LOGIN_LIMIT when there is one,
+// registers a request handler on the glue's binding object, and waits for
+// requests. See RATIONALE.md, "Why one
 // long-lived Go instance per isolate?", "Why does the signing key stay in
 // WebCrypto?", "Why does the Worker's secret box key stay in WebCrypto?",
 // "How does the Worker send mail?" and "Why does a Durable Object hold the
