@@ -72,8 +72,23 @@ func New(cfg Config) (http.Handler, error) {
 	p.mux.HandleFunc("POST "+s.path+pathReset, p.posted(p.reset))
 	p.mux.HandleFunc("GET "+s.path+pathLogout, p.showLogout)
 	p.mux.HandleFunc("POST "+s.path+pathLogout, p.posted(p.logout))
-	p.mux.Handle("/", s.API)
-	return p.mux, nil
+	own := map[string]bool{s.path + "/": true}
+	if s.path != "" {
+		own[s.path] = true
+	}
+	for _, sub := range []string{pathStyle, pathEmail, pathCode, pathPassword, pathMagic, pathTOTP, pathReset, pathStart, pathLogout} {
+		own[s.path+sub] = true
+	}
+	// Only the page's own paths reach its mux: every other request goes to
+	// the API as it came, so that the API's answers (its 404 for a path
+	// not in canonical form, rather than ServeMux's redirect) stay its own.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if own[r.URL.Path] {
+			p.mux.ServeHTTP(w, r)
+			return
+		}
+		s.API.ServeHTTP(w, r)
+	}), nil
 }
 
 // step is a POST handler, run once the form is read, the rate limit

@@ -249,9 +249,22 @@ func TestHeaders(t *testing.T) {
 			t.Errorf("GET %q: Cache-Control %q", path, a.Header.Get("Cache-Control"))
 		}
 	}
-	// Outside the page's path the API answers, as it would alone.
-	if a := f.get("/../v1/users/user-test-00000000-0000-0000-0000-000000000000"); a.StatusCode == http.StatusOK {
-		t.Errorf("API without credentials answered %d", a.StatusCode)
+	// Outside the page's own paths the API answers, as it would alone:
+	// its 401 without credentials, its 404 for a path not in canonical
+	// form (not a redirect), JSON either way.
+	base := strings.TrimSuffix(f.URL, "/login")
+	for path, want := range map[string]int{
+		"/v1/users/user-test-00000000-0000-0000-0000-000000000000": http.StatusUnauthorized,
+		"/login/../v1/users": http.StatusNotFound,
+		"/login//email":      http.StatusNotFound,
+		"/login/unknown":     http.StatusNotFound,
+	} {
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+		req.URL.Opaque = path // sent as written
+		a := f.do(req)
+		if a.StatusCode != want || !strings.HasPrefix(a.Header.Get("Content-Type"), "application/json") {
+			t.Errorf("GET %s: %d %q, want the API's %d", path, a.StatusCode, a.Header.Get("Content-Type"), want)
+		}
 	}
 }
 
