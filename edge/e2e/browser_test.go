@@ -46,6 +46,10 @@ import (
 //     lists both factors; signing out ends there too;
 //   - by password, after resetting it through the mailed reset link.
 //
+// The page runs no script: its Content-Security-Policy (default-src
+// 'none', no script-src) has the browser refuse any, so every step here
+// is done as it would be with JavaScript off.
+//
 // It saves a screenshot of each step under LATCH_ARTIFACTS (default
 // .artifacts/browser in the repository). The real-clock wait overlaps the
 // rest of the package as TestRealTimeLifecycle's does: the Worker starts
@@ -215,6 +219,15 @@ func (b *browserRun) atLogin(t *testing.T, tab context.Context) {
 	}
 }
 
+// focused checks that the element with id has the focus (the page gives
+// it with autofocus: no script runs on it).
+func (b *browserRun) focused(t *testing.T, tab context.Context, id string) {
+	t.Helper()
+	if got := get(t, tab, "focus", chromedp.Evaluate[string](`document.activeElement && document.activeElement.id`)); got != id {
+		t.Errorf("focus on %q, want #%s", got, id)
+	}
+}
+
 // signedIn checks that the origin greets email and lists factors, and
 // returns the factors' text.
 func (b *browserRun) signedIn(t *testing.T, tab context.Context, email string) string {
@@ -333,15 +346,33 @@ func (b *browserRun) codeFlow(t *testing.T, tab context.Context) {
 	const email = "code@example.com"
 	do(t, tab, "visit the origin", chromedp.Navigate(b.originURL+"/"))
 	b.atLogin(t, tab)
+	b.focused(t, tab, "email")
 	b.shot(t, tab, "1-login")
 	do(t, tab, "enter the email", chromedp.SendKeys(chromedp.ID("email"), email))
 	submit(t, tab, "send-code")
 	do(t, tab, "wait for the code form", chromedp.WaitVisible(chromedp.ID("code")))
+	b.focused(t, tab, "code")
 	b.shot(t, tab, "2-code")
 	code := codeInMail.FindString(b.mail(t, email).Text)
 	if code == "" {
 		t.Fatal("no code in the mail")
 	}
+	// A wrong code first: the error is announced (role="alert") and the
+	// field is marked, described by it and focused.
+	wrong := string('0'+(code[0]-'0'+1)%10) + code[1:]
+	do(t, tab, "enter a wrong code", chromedp.SendKeys(chromedp.ID("code"), wrong))
+	submit(t, tab, "code-submit")
+	do(t, tab, "wait for the code form again", chromedp.WaitVisible(chromedp.ID("code")))
+	if msg := get(t, tab, "alert", chromedp.Text(chromedp.CSS(`#error[role="alert"]`))); !strings.Contains(msg, "not right") {
+		t.Errorf("alert after a wrong code: %q", msg)
+	}
+	b.focused(t, tab, "code")
+	marked := get(t, tab, "code field", chromedp.Evaluate[string](
+		`(e => e.getAttribute("aria-invalid") + " " + e.getAttribute("aria-describedby"))(document.getElementById("code"))`))
+	if marked != "true code-hint error" {
+		t.Errorf("code field after the error: aria-invalid, aria-describedby = %q", marked)
+	}
+	b.shot(t, tab, "2-wrong-code")
 	do(t, tab, "enter the code", chromedp.SendKeys(chromedp.ID("code"), code))
 	submit(t, tab, "code-submit")
 	if f := b.signedIn(t, tab, email); !strings.Contains(f, "otp") {
