@@ -156,9 +156,37 @@ func (p *page) showStyle(w http.ResponseWriter, r *http.Request) {
 
 // showLogin answers GET: the sign-in forms.
 func (p *page) showLogin(w http.ResponseWriter, r *http.Request) {
-	if csrf, returnTo, ok := p.begin(w, r); ok {
-		p.showLoginWith(w, r, http.StatusOK, csrf, returnTo, view{})
+	csrf, returnTo, ok := p.begin(w, r)
+	if !ok {
+		return
 	}
+	v := view{}
+	if who := p.signedInAs(r); who != "" {
+		v.status = "You are signed in as " + who + "."
+		v.body = []string{link("continue", returnTo, "Continue as "+who), `<p class="or">or sign in as someone else</p>`}
+	}
+	p.showLoginWith(w, r, http.StatusOK, csrf, returnTo, v)
+}
+
+// signedInAs is the email of the live session the browser's cookie names,
+// or "" when there is none (or the API cannot say).
+func (p *page) signedInAs(r *http.Request) string {
+	c, err := r.Cookie(tokenCookie)
+	if err != nil || c.Value == "" || len(c.Value) > maxToken {
+		return ""
+	}
+	var res struct {
+		User struct {
+			Emails []struct {
+				Email string `json:"email"`
+			} `json:"emails"`
+		} `json:"user"`
+	}
+	if err := p.call(r.Context(), http.MethodPost, "/v1/sessions/authenticate", map[string]any{"session_token": c.Value}, &res); err != nil ||
+		len(res.User.Emails) == 0 {
+		return ""
+	}
+	return clean(res.User.Emails[0].Email, maxEmail)
 }
 
 // begin starts a GET that shows a form: the query's return_to, allowed,

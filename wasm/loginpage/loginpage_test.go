@@ -674,3 +674,27 @@ func TestSharedRateLimit(t *testing.T) {
 		t.Errorf("keys asked: %q", keys)
 	}
 }
+
+func TestAlreadySignedIn(t *testing.T) {
+	f := newFixture(t, nil)
+	if page := f.get(""); strings.Contains(page.body, `id="continue"`) {
+		t.Fatal("offered to continue without a session")
+	}
+	f.signInByCode("back@example.com")
+	page := f.get("?return_to=" + url.QueryEscape(app+"inbox"))
+	if !strings.Contains(page.body, `You are signed in as back@example.com.`) ||
+		!strings.Contains(page.body, `<a id="continue" href="http://127.0.0.1:3000/inbox">Continue as back@example.com</a>`) ||
+		!strings.Contains(page.body, `id="email"`) {
+		t.Errorf("signed-in sign-in page: %s", page.body)
+	}
+	// A session ended elsewhere is not offered.
+	u, _ := url.Parse(f.URL)
+	for _, c := range f.jar.Cookies(u) {
+		if c.Name == "stytch_session" {
+			f.api.Do(context.Background(), http.MethodPost, "/v1/sessions/revoke", map[string]any{"session_token": c.Value})
+		}
+	}
+	if page := f.get(""); strings.Contains(page.body, `id="continue"`) {
+		t.Error("offered to continue a revoked session")
+	}
+}
