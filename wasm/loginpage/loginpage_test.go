@@ -698,3 +698,19 @@ func TestAlreadySignedIn(t *testing.T) {
 		t.Error("offered to continue a revoked session")
 	}
 }
+
+// TestMailLimitSaid: the API's limit on mail to one address (one per
+// 20 s) is said as such, with the address kept in the form.
+func TestMailLimitSaid(t *testing.T) {
+	f := newFixture(t, nil)
+	page := f.get("")
+	form := with(hidden(page.body), "email", "often@example.com", "method", "code")
+	if a := f.post("/email", form); a.StatusCode != http.StatusOK {
+		t.Fatalf("first code: %d", a.StatusCode)
+	}
+	again := f.post("/email", form)
+	if again.StatusCode != http.StatusTooManyRequests || !strings.Contains(alert(again.body), "An email was sent a moment ago") ||
+		!strings.Contains(again.body, `value="often@example.com"`) {
+		t.Errorf("second code at once: %d %q", again.StatusCode, alert(again.body))
+	}
+}

@@ -33,7 +33,6 @@ const (
 	msgBadMagic    = "This sign-in link has expired or was already used. Send a new one."
 	msgBadTOTP     = "That code is not right. Enter the 6-digit code your authenticator app shows now, or a recovery code."
 	msgPendingGone = "Your sign-in took too long. Start again."
-	msgResetNeeded = "This password must be reset before it can be used. Sign in by email instead."
 	msgMailTooMany = "An email was sent a moment ago. Wait a minute before asking for another."
 )
 
@@ -45,17 +44,14 @@ func failure(err error, fallback string) (msg string, status int, unavailable bo
 		return msgUnavailable, http.StatusServiceUnavailable, true
 	}
 	switch {
+	case ae.Type == "too_many_requests": // the API's limit on mail to one address
+		return msgMailTooMany, ae.Status, false
 	case ae.Status == http.StatusTooManyRequests:
-		if strings.Contains(ae.Type, "email") || strings.Contains(ae.Type, "mail") {
-			return msgMailTooMany, ae.Status, false
-		}
 		return msgTooMany, ae.Status, false
 	case ae.Status >= 500:
 		return msgUnavailable, http.StatusServiceUnavailable, true
 	case ae.Type == "invalid_email":
 		return msgBadEmail, http.StatusBadRequest, false
-	case ae.Type == "reset_password":
-		return msgResetNeeded, http.StatusUnauthorized, false
 	}
 	return fallback, http.StatusUnauthorized, false
 }
