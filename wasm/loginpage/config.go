@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -144,7 +145,7 @@ func (c Config) check() (*settings, error) {
 			return nil, fmt.Errorf("%w: return URL %q is not an absolute http(s) URL without user info or fragment", ErrConfig, raw)
 		}
 		s.returns = append(s.returns, u)
-		if o := u.Scheme + "://" + u.Host; o != s.origin && !strings.Contains(strings.Join(forms, " "), o) {
+		if o := u.Scheme + "://" + u.Host; o != s.origin && !slices.Contains(forms, o) {
 			forms = append(forms, o)
 		}
 	}
