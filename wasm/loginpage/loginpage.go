@@ -222,15 +222,14 @@ func (p *page) showLoginWith(w http.ResponseWriter, r *http.Request, status int,
 			{id: "password", name: "password", label: "Password", kind: "password", autocomplete: "current-password", maxlength: maxPassword},
 		},
 		buttons: [][3]string{{"password-submit", "", "Sign in with password"}}}
-	invalid := v.invalid
-	pwInvalid := ""
-	if strings.HasPrefix(invalid, "password") {
-		invalid, pwInvalid = "-", v.invalid
+	// One autofocus per page: the field in error, else the first form's
+	// first field.
+	if strings.HasPrefix(v.invalid, "password") {
+		emailForm.noFocus = true
+	} else {
+		pwForm.noFocus = true
 	}
-	if pwInvalid == "" && invalid == "" {
-		pwInvalid = "-" // one autofocus per page: the first form's
-	}
-	v.body = append(v.body, emailForm.html(invalid), `<p class="or">or</p>`, pwForm.html(pwInvalid),
+	v.body = append(v.body, emailForm.html(v.invalid), `<p class="or">or</p>`, pwForm.html(v.invalid),
 		link("forgot", p.path+pathReset+"?return_to="+url.QueryEscape(returnTo), "Forgot your password?"))
 	p.write(w, status, v)
 }

@@ -37,6 +37,7 @@ type form struct {
 	hidden   [][2]string
 	fields   []field
 	buttons  [][3]string // id, value of name="method" (or ""), text
+	noFocus  bool        // no autofocus on the first field (another form has it)
 }
 
 // write answers with v as a whole HTML document, with the page's security
@@ -93,8 +94,8 @@ func (p *page) headers(w http.ResponseWriter) {
 	}
 }
 
-// html renders f, the field named by invalid marked and focused, or the
-// first field focused when none is.
+// html renders f, the field named by invalid marked and focused, or, when
+// no field of f is, its first field focused unless noFocus.
 func (f form) html(invalid string) string {
 	var b strings.Builder
 	b.WriteString(`<form method="post" action="` + esc(f.action) + `">`)
@@ -128,7 +129,7 @@ func (f form) html(invalid string) string {
 		if fd.id == invalid {
 			b.WriteString(` aria-invalid="true" autofocus`)
 			described = strings.TrimSpace(described + " error")
-		} else if invalid == "" && i == 0 {
+		} else if invalid == "" && i == 0 && !f.noFocus {
 			b.WriteString(` autofocus`)
 		}
 		attr("aria-describedby", described)
