@@ -29,8 +29,7 @@ func (p *page) showReset(w http.ResponseWriter, r *http.Request) {
 	if q.Has("token") {
 		token := q.Get("token")
 		if token == "" || len(token) > maxToken || q.Get("stytch_token_type") != "reset_password" {
-			p.write(w, http.StatusBadRequest, view{title: "Reset your password", alert: msgBadReset,
-				body: []string{link("start-over", p.path+pathReset+"?return_to="+url.QueryEscape(returnTo), "Ask for a new link")}})
+			p.resetFailed(w, http.StatusBadRequest, returnTo, msgBadReset)
 			return
 		}
 		p.showNewPassword(w, http.StatusOK, csrf, returnTo, token, "")
@@ -65,6 +64,13 @@ func (p *page) showNewPassword(w http.ResponseWriter, status int, csrf, returnTo
 	p.write(w, status, view{title: "Choose a new password", alert: alert, invalid: invalid, body: []string{f.html(invalid)}})
 }
 
+// resetFailed answers a reset link that cannot be used, with a link to
+// ask for a new one.
+func (p *page) resetFailed(w http.ResponseWriter, status int, returnTo, msg string) {
+	p.write(w, status, view{title: "Reset your password", alert: msg,
+		body: []string{link("start-over", p.path+pathReset+"?return_to="+url.QueryEscape(returnTo), "Ask for a new link")}})
+}
+
 // POST reset/start: mails a reset link. The answer is the same whether or
 // not the address has an account.
 func (p *page) startReset(w http.ResponseWriter, r *http.Request, csrf, returnTo string) {
@@ -94,8 +100,7 @@ func (p *page) reset(w http.ResponseWriter, r *http.Request, csrf, returnTo stri
 	token := r.PostForm.Get("token")
 	password := r.PostForm.Get("password")
 	if token == "" || len(token) > maxToken {
-		p.write(w, http.StatusBadRequest, view{title: "Reset your password", alert: msgBadReset,
-			body: []string{link("start-over", p.path+pathReset+"?return_to="+url.QueryEscape(returnTo), "Ask for a new link")}})
+		p.resetFailed(w, http.StatusBadRequest, returnTo, msgBadReset)
 		return
 	}
 	if password == "" || len(password) > maxPassword {
@@ -118,7 +123,6 @@ func (p *page) reset(w http.ResponseWriter, r *http.Request, csrf, returnTo stri
 			p.unavailable(w, err)
 			return
 		}
-		p.write(w, status, view{title: "Reset your password", alert: msg,
-			body: []string{link("start-over", p.path+pathReset+"?return_to="+url.QueryEscape(returnTo), "Ask for a new link")}})
+		p.resetFailed(w, status, returnTo, msg)
 	}
 }

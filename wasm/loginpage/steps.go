@@ -198,8 +198,7 @@ func (p *page) showMagic(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	token := q.Get("token")
 	if token == "" || len(token) > maxToken || q.Get("stytch_token_type") != "magic_links" {
-		p.write(w, http.StatusBadRequest, view{title: "Sign in", alert: msgBadMagic,
-			body: []string{link("start-over", p.loginURL(returnTo), "Sign in")}})
+		p.linkFailed(w, http.StatusBadRequest, returnTo, msgBadMagic)
 		return
 	}
 	f := form{action: p.path + pathMagic, csrf: csrf, returnTo: returnTo, hidden: [][2]string{{"token", token}},
@@ -207,12 +206,17 @@ func (p *page) showMagic(w http.ResponseWriter, r *http.Request) {
 	p.write(w, http.StatusOK, view{title: "Continue signing in", body: []string{f.html("")}})
 }
 
+// linkFailed answers a sign-in link that cannot be used.
+func (p *page) linkFailed(w http.ResponseWriter, status int, returnTo, msg string) {
+	p.write(w, status, view{title: "Sign in", alert: msg,
+		body: []string{link("start-over", p.loginURL(returnTo), "Sign in")}})
+}
+
 // POST magic: spends the mailed link's token.
 func (p *page) checkMagic(w http.ResponseWriter, r *http.Request, csrf, returnTo string) {
 	token := r.PostForm.Get("token")
 	if token == "" || len(token) > maxToken {
-		p.write(w, http.StatusBadRequest, view{title: "Sign in", alert: msgBadMagic,
-			body: []string{link("start-over", p.loginURL(returnTo), "Sign in")}})
+		p.linkFailed(w, http.StatusBadRequest, returnTo, msgBadMagic)
 		return
 	}
 	var l login
@@ -224,8 +228,7 @@ func (p *page) checkMagic(w http.ResponseWriter, r *http.Request, csrf, returnTo
 			p.unavailable(w, err)
 			return
 		}
-		p.write(w, status, view{title: "Sign in", alert: msg,
-			body: []string{link("start-over", p.loginURL(returnTo), "Sign in")}})
+		p.linkFailed(w, status, returnTo, msg)
 		return
 	}
 	p.signedIn(w, r, csrf, returnTo, &l)
