@@ -254,7 +254,7 @@ func (p *page) unavailable(w http.ResponseWriter, err error) {
 func (p *page) signedIn(w http.ResponseWriter, r *http.Request, csrf, returnTo string, l *login) {
 	ctx := r.Context()
 	if l.needsTOTP() {
-		http.SetCookie(w, p.cookie(pendingCookie, l.SessionToken, p.Now().Add(pendingMinutes*time.Minute), p.path+"/"))
+		http.SetCookie(w, p.cookie(pendingCookie, l.SessionToken, p.Now().Add(pendingMinutes*time.Minute)))
 		p.showTOTP(w, http.StatusOK, csrf, returnTo, "")
 		return
 	}
@@ -273,11 +273,11 @@ func (p *page) signedIn(w http.ResponseWriter, r *http.Request, csrf, returnTo s
 // A session the browser held before is revoked: one browser, one session.
 func (p *page) finish(w http.ResponseWriter, r *http.Request, returnTo string, l *login) {
 	if old, err := r.Cookie(tokenCookie); err == nil && old.Value != "" && old.Value != l.SessionToken {
-		p.revoke(r.Context(), old.Value)
+		p.revoke(r.Context(), "session_token", old.Value)
 	}
-	http.SetCookie(w, p.cookie(tokenCookie, l.SessionToken, l.Session.ExpiresAt, "/"))
-	http.SetCookie(w, p.cookie(jwtCookie, l.SessionJWT, l.Session.ExpiresAt, "/"))
-	http.SetCookie(w, p.cookie(pendingCookie, "", time.Time{}, p.path+"/"))
+	http.SetCookie(w, p.cookie(tokenCookie, l.SessionToken, l.Session.ExpiresAt))
+	http.SetCookie(w, p.cookie(jwtCookie, l.SessionJWT, l.Session.ExpiresAt))
+	http.SetCookie(w, p.cookie(pendingCookie, "", time.Time{}))
 	p.redirect(w, returnTo)
 }
 
@@ -288,10 +288,11 @@ func (p *page) redirect(w http.ResponseWriter, to string) {
 	w.WriteHeader(http.StatusSeeOther)
 }
 
-// revoke ends the session of token, when it is alive; a failure is only
-// logged (the cookies are cleared either way).
-func (p *page) revoke(ctx context.Context, token string) {
-	err := p.call(ctx, http.MethodPost, "/v1/sessions/revoke", map[string]any{"session_token": token}, nil)
+// revoke ends the session that value (its session_token or session_jwt,
+// as field says) names, when it is alive; a failure is only logged (the
+// cookies are cleared either way).
+func (p *page) revoke(ctx context.Context, field, value string) {
+	err := p.call(ctx, http.MethodPost, "/v1/sessions/revoke", map[string]any{field: value}, nil)
 	var ae *apiError
 	if err != nil && !(errors.As(err, &ae) && ae.Status == http.StatusNotFound) {
 		p.Logger.Warn("loginpage: revoke failed", "err", err)
@@ -299,23 +300,20 @@ func (p *page) revoke(ctx context.Context, token string) {
 }
 
 // cookie is one of the page's cookies; an empty value deletes it.
-// HttpOnly, SameSite=Lax (sent when the browser follows a link to the app)
-// and Secure except on a loopback page over plain HTTP. The pending
-// cookie is host-only and for the page's path; the session cookies take
-// Config.CookieDomain.
-func (p *page) cookie(name, value string, expires time.Time, path string) *http.Cookie {
-	c := &http.Cookie{Name: name, Value: value, Path: path, HttpOnly: true, Secure: !p.insecure,
-		SameSite: http.SameSiteLaxMode}
-	if name != pendingCookie {
-		c.Domain = p.CookieDomain
+// HttpOnly and Secure except on a loopback page over plain HTTP. The
+// session cookies are for Path=/ and Config.CookieDomain, SameSite=Lax
+// (sent when the browser follows a link to the app); the pending cookie is
+// host-only, for the page's path, SameSite=Strict.
+func (p *page) cookie(name, value string, expires time.Time) *http.Cookie {
+	c := &http.Cookie{Name: name, Value: value, Path: "/", Domain: p.CookieDomain, HttpOnly: true,
+		Secure: !p.insecure, SameSite: http.SameSiteLaxMode}
+	if name == pendingCookie {
+		c.Path, c.Domain, c.SameSite = p.path+"/", "", http.SameSiteStrictMode
 	}
 	if value == "" {
 		c.MaxAge = -1
 	} else {
 		c.Expires = expires
-	}
-	if name == pendingCookie {
-		c.SameSite = http.SameSiteStrictMode
 	}
 	return c
 }

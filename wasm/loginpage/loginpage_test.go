@@ -714,3 +714,24 @@ func TestMailLimitSaid(t *testing.T) {
 		t.Errorf("second code at once: %d %q", again.StatusCode, alert(again.body))
 	}
 }
+
+// TestLogoutByJWT: a browser holding only the JWT cookie is signed out too.
+func TestLogoutByJWT(t *testing.T) {
+	f := newFixture(t, nil)
+	jwt := sessionCookies(f.signInByCode("jwt@example.com"))["stytch_session_jwt"].Value
+	u, _ := url.Parse(f.URL)
+	only, _ := cookiejar.New(nil)
+	for _, c := range f.jar.Cookies(u) {
+		if c.Name != "stytch_session" {
+			only.SetCookies(u, []*http.Cookie{{Name: c.Name, Value: c.Value, Path: "/"}})
+		}
+	}
+	f.http.Jar = only
+	confirm := f.get("/logout")
+	if out := f.post("/logout", hidden(confirm.body)); out.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %d", out.StatusCode)
+	}
+	if s, _, _ := f.api.Do(context.Background(), http.MethodPost, "/v1/sessions/authenticate", map[string]any{"session_jwt": jwt}); s != http.StatusNotFound {
+		t.Errorf("after logout by JWT the session authenticates: %d", s)
+	}
+}

@@ -14,6 +14,7 @@ const (
 	maxPassword = 256
 	maxCode     = 64
 	maxToken    = 256
+	maxJWT      = 16 << 10 // the engine mints none larger
 	maxMethodID = 128
 )
 
@@ -269,7 +270,7 @@ func (p *page) checkTOTP(w http.ResponseWriter, r *http.Request, csrf, returnTo 
 			p.unavailable(w, err)
 			return
 		}
-		http.SetCookie(w, p.cookie(pendingCookie, "", time.Time{}, p.path+"/"))
+		http.SetCookie(w, p.cookie(pendingCookie, "", time.Time{}))
 		p.showLoginWith(w, r, http.StatusUnauthorized, csrf, returnTo, view{alert: msgPendingGone})
 		return
 	}
@@ -320,16 +321,12 @@ func (p *page) showLogout(w http.ResponseWriter, r *http.Request) {
 // sends it on.
 func (p *page) logout(w http.ResponseWriter, r *http.Request, _, returnTo string) {
 	if c, err := r.Cookie(tokenCookie); err == nil && c.Value != "" && len(c.Value) <= maxToken {
-		p.revoke(r.Context(), c.Value)
-	} else if c, err := r.Cookie(jwtCookie); err == nil && c.Value != "" && len(c.Value) <= 16<<10 {
-		err := p.call(r.Context(), http.MethodPost, "/v1/sessions/revoke", map[string]any{"session_jwt": c.Value}, nil)
-		if err != nil {
-			p.Logger.Warn("loginpage: revoke by JWT failed", "err", err)
-		}
+		p.revoke(r.Context(), "session_token", c.Value)
+	} else if c, err := r.Cookie(jwtCookie); err == nil && c.Value != "" && len(c.Value) <= maxJWT {
+		p.revoke(r.Context(), "session_jwt", c.Value)
 	}
-	for _, name := range []string{tokenCookie, jwtCookie} {
-		http.SetCookie(w, p.cookie(name, "", time.Time{}, "/"))
+	for _, name := range []string{tokenCookie, jwtCookie, pendingCookie} {
+		http.SetCookie(w, p.cookie(name, "", time.Time{}))
 	}
-	http.SetCookie(w, p.cookie(pendingCookie, "", time.Time{}, p.path+"/"))
 	p.redirect(w, returnTo)
 }
