@@ -44,6 +44,9 @@ func TestLoginPage(t *testing.T) {
 		}
 		return v
 	}
+	if s.LoginURL != s.URL+"/login" {
+		t.Errorf("LoginURL %q, want %s/login", s.LoginURL, s.URL)
+	}
 	res, page := read(c.Get(s.URL + "/login"))
 	if res.StatusCode != http.StatusOK || !strings.Contains(page, `action="/login/email"`) {
 		t.Fatalf("GET /login: %d %s", res.StatusCode, page)

@@ -128,6 +128,9 @@ type Server struct {
 	// ProjectID and Secret are the project's Basic auth credentials.
 	ProjectID string
 	Secret    string
+	// LoginURL is the hosted login page's URL (Config.LoginPage), or ""
+	// when the server has none.
+	LoginURL string
 
 	now     func() time.Time
 	offset  atomic.Int64 // nanoseconds added to now by Advance
@@ -210,6 +213,7 @@ func New(cfg Config) (*Server, error) {
 	s.URL = base
 	s.handler = s.waiter.Handler(http.HandlerFunc(s.serveGuest))
 	if login != nil {
+		s.LoginURL = login.URL
 		login.API, login.ProjectID, login.Secret = s.handler, s.ProjectID, s.Secret
 		if s.handler, err = loginpage.New(*login); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)

@@ -150,15 +150,11 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) (err error)
 	if err != nil {
 		return err
 	}
-	// One write, so that a reader sees all of it or none.
 	login := ""
-	if lc := o.login.config(""); lc != nil {
-		u := lc.URL
-		if u == "" {
-			u = s.URL + "/login"
-		}
-		login = "login:      " + u + "\n"
+	if s.LoginURL != "" {
+		login = "login:      " + s.LoginURL + "\n"
 	}
+	// One write, so that a reader sees all of it or none.
 	fmt.Fprintf(stdout, "latch-local: serving %s\nproject_id: %s\nsecret:     %s\njwks:       %s\n%s%sdatabase:   %s\n",
 		s.URL, s.ProjectID, s.Secret, s.JWKSURL(), tr.banner, login, o.dbPath)
 	<-ctx.Done()
