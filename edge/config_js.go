@@ -47,7 +47,8 @@ func handlerFromEnv(env, binding js.Value, logger *slog.Logger) http.Handler {
 	if err != nil {
 		return bad(err.Error())
 	}
-	mc, err := parseMailConfig(func(name string) string { return stringMember(env, name) })
+	get := func(name string) string { return stringMember(env, name) }
+	mc, err := parseMailConfig(get)
 	if err != nil {
 		return bad(err.Error())
 	}
@@ -55,7 +56,6 @@ func handlerFromEnv(env, binding js.Value, logger *slog.Logger) http.Handler {
 	if err != nil {
 		return bad(err.Error())
 	}
-	get := func(name string) string { return stringMember(env, name) }
 	login, err := parseLoginConfig(get)
 	if err != nil {
 		return bad(err.Error())
