@@ -44,8 +44,9 @@ const maxFormBytes = 8 << 10
 // page serves the login page.
 type page struct {
 	*settings
-	limits limiter
-	mux    *http.ServeMux
+	posts *limiter // forms posted, per client
+	mails *limiter // mails asked for, per client
+	mux   *http.ServeMux
 }
 
 // New checks cfg and returns a handler serving the page under cfg.URL's
@@ -55,7 +56,9 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &page{settings: s, mux: http.NewServeMux()}
+	p := &page{settings: s, mux: http.NewServeMux(),
+		posts: newLimiter(limitPosts, limitWindow, limitClients),
+		mails: newLimiter(limitMails, limitMailWindow, limitClients)}
 	p.mux.HandleFunc("GET "+s.path+"/{$}", p.showLogin)
 	if s.path != "" {
 		p.mux.HandleFunc("GET "+s.path, p.showLogin)

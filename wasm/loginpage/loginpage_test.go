@@ -29,7 +29,8 @@ const app = "http://127.0.0.1:3000/"
 // SQLite) whose mail is delivered by SMTP to a mailbox on loopback.
 type fixture struct {
 	t    *testing.T
-	URL  string // the page
+	URL  string       // the page
+	h    http.Handler // the page's handler, for requests made in process
 	api  *apitest.Client
 	box  *mailbox.Mailbox
 	jar  http.CookieJar
@@ -68,7 +69,7 @@ func newFixture(t *testing.T, change func(*loginpage.Config)) *fixture {
 	srv.Start()
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
-	return &fixture{t: t, URL: pageURL, box: box, jar: jar,
+	return &fixture{t: t, URL: pageURL, h: h, box: box, jar: jar,
 		api: &apitest.Client{URL: eng.URL, ProjectID: eng.ProjectID, Secret: eng.Secret},
 		http: &http.Client{Jar: jar, Timeout: 30 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
