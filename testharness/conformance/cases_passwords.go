@@ -23,6 +23,25 @@ func (c *client) passwordUser(tag string) (userID, email, pw string) {
 	return str(c.t, body, "user_id"), email, pw
 }
 
+// verifiedPasswordUser is passwordUser with the email proven by its owner:
+// an email magic link stepping up the password's own session, so the
+// password stays (a fresh email login would end it, as a password set
+// before the address was proven). That session is revoked again.
+func (c *client) verifiedPasswordUser(tag string) (userID, email, pw string) {
+	c.t.Helper()
+	email, pw = uniqueEmail(tag), strongPassword()
+	body := c.ok(c.post("/v1/passwords", obj{"email": email, "password": pw, "session_duration_minutes": 30}))
+	userID = str(c.t, body, "user_id")
+	link := c.ok(c.post("/v1/magic_links", obj{"user_id": userID, "delivery_method": "email"}))
+	token := str(c.t, body, "session_token")
+	proved := c.ok(c.post("/v1/magic_links/authenticate", obj{"token": str(c.t, link, "token"), "session_token": token}))
+	if field(proved, "user", "emails").([]any)[0].(obj)["verified"] != true || field(proved, "user", "password") == nil {
+		c.t.Fatalf("email not proven, or password gone: %v", proved["user"])
+	}
+	c.ok(c.post("/v1/sessions/revoke", obj{"session_token": token}))
+	return userID, email, pw
+}
+
 var passwordCases = []testCase{
 	{name: "passwords/create and authenticate", run: func(t *testing.T, c *client) {
 		email, pw := uniqueEmail("pw"), strongPassword()

@@ -52,7 +52,7 @@ var stepUpCases = []testCase{
 		}
 	}},
 	{name: "step_up/email magic link and password factors", run: func(t *testing.T, c *client) {
-		userID, email, pw := c.passwordUser("seed")
+		userID, email, pw := c.verifiedPasswordUser("seed")
 		link := c.ok(c.post("/v1/magic_links", obj{"user_id": userID, "delivery_method": "email"}))
 		first := c.ok(c.post("/v1/magic_links/authenticate", obj{"token": str(t, link, "token"), "session_duration_minutes": 60}))
 		emailID := field(first, "user", "emails").([]any)[0].(obj)["email_id"]

@@ -17,6 +17,9 @@ type emailLinkArgs struct {
 	CreateUserAsPending     bool        `json:"create_user_as_pending"`
 	SessionToken            string      `json:"session_token"`
 	SessionJWT              string      `json:"session_jwt"`
+	// CodeChallenge binds the link to whoever holds its PKCE verifier:
+	// magic_links/authenticate then needs the code_verifier.
+	CodeChallenge string `json:"code_challenge"`
 }
 
 // check validates the fields before anything is read or written, and
@@ -42,6 +45,9 @@ func (e *Engine) checkLinkArgs(a *emailLinkArgs) (string, error) {
 	if a.SessionToken != "" && a.SessionJWT != "" {
 		return "", errTooManySessionArgs
 	}
+	if err := checkChallenge(a.CodeChallenge); err != nil {
+		return "", err
+	}
 	return addr, e.mailReady()
 }
 
@@ -59,12 +65,15 @@ func (e *Engine) loginOrCreateEmailLink(c *call) error {
 	if err != nil {
 		return err
 	}
-	return e.loginOrCreate(c, addr, a.CreateUserAsPending, func(ctx context.Context, u *user) error { return e.mailLink(ctx, u, &a) })
+	return e.loginOrCreate(c, addr, a.CreateUserAsPending, func(ctx context.Context, u *user, created bool) error {
+		return e.mailLink(ctx, u, created, &a)
+	})
 }
 
 // loginOrCreate finishes a login_or_create endpoint once its fields are
-// checked: the send is counted, the user found or created, the mail sent.
-func (e *Engine) loginOrCreate(c *call, addr string, pending bool, send func(context.Context, *user) error) error {
+// checked: the send is counted, the user found or created, the mail sent
+// (send is told whether the user was created just now).
+func (e *Engine) loginOrCreate(c *call, addr string, pending bool, send func(ctx context.Context, u *user, created bool) error) error {
 	ctx := c.r.Context()
 	if err := e.claimSend(ctx, addr, e.now()); err != nil {
 		return err
@@ -73,23 +82,39 @@ func (e *Engine) loginOrCreate(c *call, addr string, pending bool, send func(con
 	if err != nil {
 		return err
 	}
-	if err := send(ctx, u); err != nil {
+	if err := send(ctx, u, created); err != nil {
 		return err
 	}
 	c.reply(map[string]any{"user_id": u.ID, "email_id": u.EmailID, "user_created": created})
 	return nil
 }
 
-// sendToUser finishes a send endpoint once its fields are checked: the
-// user must exist (and own the session given), then the send is counted
-// and the mail sent.
+// sendToUser finishes a send endpoint once its fields are checked: a
+// session given must be a live session of the user with addr (Latch
+// users have one email each, so a session cannot add another); then the
+// send is counted; then the user must exist; then the mail is sent.
+// Counting before the lookup means an address with no account reaches
+// the limit as one with an account does, so the limit's answer tells
+// nobody which addresses have accounts.
 func (e *Engine) sendToUser(c *call, addr, token, jwt string, send func(context.Context, *user) error) error {
 	ctx := c.r.Context()
-	u, err := e.mailableUser(ctx, addr, token, jwt)
-	if err != nil {
-		return err
+	if token != "" || jwt != "" {
+		_, owner, err := e.liveSession(ctx, token, jwt)
+		if err != nil {
+			return err
+		}
+		if owner.Email != addr {
+			return errSessionUserMismatch
+		}
 	}
 	if err := e.claimSend(ctx, addr, e.now()); err != nil {
+		return err
+	}
+	u, err := e.userByEmail(ctx, addr)
+	if errors.Is(err, errNoRows) {
+		return errEmailNotFound
+	}
+	if err != nil {
 		return err
 	}
 	if err := send(ctx, u); err != nil {
@@ -109,15 +134,16 @@ func (e *Engine) sendEmailLink(c *call) error {
 	if err != nil {
 		return err
 	}
-	return e.sendToUser(c, addr, a.SessionToken, a.SessionJWT, func(ctx context.Context, u *user) error { return e.mailLink(ctx, u, &a) })
+	return e.sendToUser(c, addr, a.SessionToken, a.SessionJWT, func(ctx context.Context, u *user) error { return e.mailLink(ctx, u, false, &a) })
 }
 
 // mailLink stores a new magic link for u and mails it: the signup link
-// and expiry to a user who never logged in (pending or just created), the
-// login ones to others. A link whose mail failed is deleted again.
-func (e *Engine) mailLink(ctx context.Context, u *user, a *emailLinkArgs) error {
+// and expiry to a user who never logged in (created just now, or
+// pending), the login ones to others. A link whose mail failed is deleted
+// again.
+func (e *Engine) mailLink(ctx context.Context, u *user, created bool, a *emailLinkArgs) error {
 	kind, redirect, minutes := MailMagicLinkLogin, a.LoginMagicLinkURL, a.LoginExpirationMinutes
-	if u.Status == statusPending {
+	if created || u.Status == statusPending {
 		kind, redirect, minutes = MailMagicLinkSignup, a.SignupMagicLinkURL, a.SignupExpirationMinutes
 	}
 	token, err := e.newMagicLinkToken()
@@ -126,7 +152,7 @@ func (e *Engine) mailLink(ctx context.Context, u *user, a *emailLinkArgs) error 
 	}
 	now := e.now()
 	hash := hashToken(token)
-	if err := e.insertMagicLink(ctx, hash, u.ID, deliveryEmail, now, now+int64(minutes)*60); err != nil {
+	if err := e.insertMagicLink(ctx, hash, u.ID, deliveryEmail, a.CodeChallenge, now, now+int64(minutes)*60); err != nil {
 		return err
 	}
 	err = e.sendMail(ctx, kind, &MailData{Email: u.Email, Link: mailedLink(redirect, "magic_links", token), ExpiresInMinutes: minutes})
@@ -165,28 +191,4 @@ func (e *Engine) userForEmail(ctx context.Context, addr string, pending bool) (*
 		return u, false, err
 	}
 	return u, err == nil, err
-}
-
-// mailableUser returns the existing user with addr (email_not_found
-// otherwise). A session given with the request must be a live session of
-// that user: Latch users have one email each, so a session cannot add
-// another.
-func (e *Engine) mailableUser(ctx context.Context, addr, token, jwt string) (*user, error) {
-	u, err := e.userByEmail(ctx, addr)
-	if errors.Is(err, errNoRows) {
-		return nil, errEmailNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	if token != "" || jwt != "" {
-		s, _, err := e.liveSession(ctx, token, jwt)
-		if err != nil {
-			return nil, err
-		}
-		if s.UserID != u.ID {
-			return nil, errSessionUserMismatch
-		}
-	}
-	return u, nil
 }

@@ -1,6 +1,11 @@
 package engine
 
-import "net/http"
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"net/http"
+)
 
 const (
 	minMagicLinkMinutes     = 5
@@ -53,7 +58,7 @@ func (e *Engine) createMagicLink(c *call) error {
 		return err
 	}
 	now := e.now()
-	if err := e.insertMagicLink(ctx, hashToken(token), u.ID, a.DeliveryMethod, now, now+int64(a.ExpirationMinutes)*60); err != nil {
+	if err := e.insertMagicLink(ctx, hashToken(token), u.ID, a.DeliveryMethod, "", now, now+int64(a.ExpirationMinutes)*60); err != nil {
 		return err
 	}
 	c.reply(map[string]any{"user_id": u.ID, "token": token})
@@ -61,12 +66,14 @@ func (e *Engine) createMagicLink(c *call) error {
 }
 
 // POST /v1/magic_links/authenticate — a token works once, also under
-// concurrent calls: everything is checked first, then the token is consumed
-// with one conditional UPDATE, and only its winner gets a session.
+// concurrent calls: everything is checked first (the PKCE verifier of a
+// link sent with a challenge too), then the token is consumed with one
+// conditional UPDATE, and only its winner gets a session.
 func (e *Engine) authenticateMagicLink(c *call) error {
 	var a struct {
-		Token string `json:"token"`
-		sessionArgs
+		Token        string `json:"token"`
+		CodeVerifier string `json:"code_verifier"`
+		loginArgs
 	}
 	if err := c.decode(&a); err != nil {
 		return err
@@ -86,6 +93,9 @@ func (e *Engine) authenticateMagicLink(c *call) error {
 	if link.Used || link.ExpiresAt <= e.now() {
 		return errMagicLinkUsed
 	}
+	if err := checkPKCE(link.CodeChallenge, a.CodeVerifier); err != nil {
+		return err
+	}
 	stepUp, err := e.stepUpSession(ctx, &a.sessionArgs, u.ID)
 	if err != nil {
 		return err
@@ -98,25 +108,26 @@ func (e *Engine) authenticateMagicLink(c *call) error {
 	if link.DeliveryMethod == deliveryEmail {
 		f = factor{Type: "magic_link", DeliveryMethod: deliveryEmail, EmailFactor: &emailFactor{EmailID: u.EmailID, EmailAddress: u.Email}}
 		methodID = u.EmailID
-		if err := e.verifyEmail(ctx, u); err != nil {
+		if err := e.proveEmail(ctx, u, stepUp); err != nil {
 			return err
 		}
 	} else if err := e.activate(ctx, u); err != nil {
 		return err
 	}
-	res, err := e.login(ctx, &a.sessionArgs, stepUp, u, f)
+	res, err := e.login(ctx, &a.sessionArgs, ending{stepUp: stepUp, requireMFA: a.RequireMFA}, u, f)
 	if err != nil {
 		return err
 	}
 	c.replyWith(&magicLinkAuthResponse{
-		MethodID:     methodID,
-		RequestID:    c.requestID,
-		Session:      res.session,
-		SessionJWT:   res.jwt,
-		SessionToken: res.token,
-		StatusCode:   http.StatusOK,
-		User:         u.view(),
-		UserID:       u.ID,
+		IntermediateSessionToken: res.intermediateField(),
+		MethodID:                 methodID,
+		RequestID:                c.requestID,
+		Session:                  res.session,
+		SessionJWT:               res.jwt,
+		SessionToken:             res.token,
+		StatusCode:               http.StatusOK,
+		User:                     u.view(),
+		UserID:                   u.ID,
 	})
 	return nil
 }
@@ -124,13 +135,54 @@ func (e *Engine) authenticateMagicLink(c *call) error {
 // magicLinkAuthResponse is the body of a magic_links/authenticate success,
 // fields in alphabetical order like every response of the API.
 type magicLinkAuthResponse struct {
-	MethodID      string       `json:"method_id"`
-	RequestID     string       `json:"request_id"`
-	ResetSessions bool         `json:"reset_sessions"`
-	Session       *sessionView `json:"session"`
-	SessionJWT    string       `json:"session_jwt"`
-	SessionToken  string       `json:"session_token"`
-	StatusCode    int          `json:"status_code"`
-	User          *userView    `json:"user"`
-	UserID        string       `json:"user_id"`
+	IntermediateSessionToken *string      `json:"intermediate_session_token,omitempty"`
+	MethodID                 string       `json:"method_id"`
+	RequestID                string       `json:"request_id"`
+	ResetSessions            bool         `json:"reset_sessions"`
+	Session                  *sessionView `json:"session"`
+	SessionJWT               string       `json:"session_jwt"`
+	SessionToken             string       `json:"session_token"`
+	StatusCode               int          `json:"status_code"`
+	User                     *userView    `json:"user"`
+	UserID                   string       `json:"user_id"`
+}
+
+// PKCE (RFC 7636, S256) for mailed links: a code_challenge is the
+// unpadded base64url SHA-256 of a code_verifier of 43 to 128 characters.
+const (
+	challengeChars  = 43
+	minVerifierChar = 43
+	maxVerifierChar = 128
+)
+
+// checkChallenge validates a code_challenge given with a send.
+func checkChallenge(challenge string) error {
+	if challenge == "" {
+		return nil
+	}
+	if len(challenge) != challengeChars {
+		return badRequest("code_challenge must be the unpadded base64url SHA-256 of the code_verifier (%d characters).", challengeChars)
+	}
+	if _, err := base64.RawURLEncoding.Strict().DecodeString(challenge); err != nil {
+		return badRequest("code_challenge must be the unpadded base64url SHA-256 of the code_verifier (%d characters).", challengeChars)
+	}
+	return nil
+}
+
+// checkPKCE compares verifier with the challenge a link was sent with, in
+// constant time. A link sent without a challenge takes no verifier, and
+// one sent with a challenge takes none but its own.
+func checkPKCE(challenge, verifier string) error {
+	switch {
+	case challenge == "" && verifier == "":
+		return nil
+	case challenge == "" || verifier == "" || len(verifier) < minVerifierChar || len(verifier) > maxVerifierChar:
+		return errPKCEMismatch
+	}
+	sum := sha256.Sum256([]byte(verifier))
+	got := base64.RawURLEncoding.EncodeToString(sum[:])
+	if subtle.ConstantTimeCompare([]byte(got), []byte(challenge)) != 1 {
+		return errPKCEMismatch
+	}
+	return nil
 }

@@ -233,18 +233,21 @@ func mailedLink(redirect, tokenType, token string) string {
 	return u.String()
 }
 
-// Send limits per address: at most one mail in mailGap seconds and
+// Send limits per inbox: at most one mail in mailGap seconds and
 // mailHourly in an hour, so that Latch cannot be used to flood an inbox.
+// Addresses count by the inbox they reach (inboxOf): x+1@ and x+2@ share
+// x@'s count.
 const (
 	mailGap    = 20
 	mailHourly = 10
 	mailWindow = 3600
 )
 
-// claimSend counts a mail to email before it is sent, in one conditional
-// statement, and answers too_many_requests when the address has had its
-// share.
+// claimSend counts a mail to email's inbox before it is sent, in one
+// conditional statement, and answers too_many_requests when the inbox has
+// had its share.
 func (e *Engine) claimSend(ctx context.Context, email string, now int64) error {
+	email = inboxOf(email)
 	cut := now - mailWindow
 	res, err := e.cfg.DB.ExecContext(ctx, `INSERT INTO mail_sends (email, window_at, sent, last_at) VALUES (?, ?, 1, ?)
 		ON CONFLICT (email) DO UPDATE SET
@@ -273,4 +276,20 @@ func (e *Engine) mailReady() error {
 		return errMailUnavailable
 	}
 	return nil
+}
+
+// inboxOf returns the inbox a normalised address reaches, for counting
+// mail: its local part without a "+tag" (subaddressing, RFC 5233, which
+// most providers deliver to the untagged inbox). Case was folded by
+// normalEmail.
+func inboxOf(addr string) string {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return addr
+	}
+	local, domain := addr[:at], addr[at:]
+	if plus := strings.IndexByte(local, '+'); plus > 0 {
+		local = local[:plus]
+	}
+	return local + domain
 }

@@ -18,6 +18,10 @@ type user struct {
 	CreatedAt         int64  `json:"created_at"`
 	PasswordID        string `json:"password_id"` // empty when the user has no password
 	Status            string `json:"status"`      // "active", or "pending" until the first login
+	// CredentialsVersion counts changes of the user's credentials (see
+	// insertSession); a session is live only under the version it was
+	// started under.
+	CredentialsVersion int64 `json:"credentials_version"`
 	// TOTPs lists the user's verified authenticator apps, as the user
 	// object shows them: [{totp_id, verified}].
 	TOTPs json.RawMessage `json:"totps"`
@@ -203,9 +207,21 @@ type session struct {
 	Factors        []factor   `json:"factors"`
 	CustomClaims   claims     `json:"custom_claims"`
 	Version        int64      `json:"version"`
+	// CredentialsVersion is the user's credentials version the session
+	// was started under (user.CredentialsVersion).
+	CredentialsVersion int64 `json:"credentials_version"`
 }
 
-func (s *session) live(now int64) bool { return !s.Revoked && s.ExpiresAt > now }
+// live reports whether s still authenticates for its user u at now: not
+// revoked, not expired, and started under u's current credentials.
+func (s *session) live(u *user, now int64) bool {
+	return !s.Revoked && s.ExpiresAt > now && s.CredentialsVersion == u.CredentialsVersion
+}
+
+// hasTOTP reports whether u has a verified authenticator app.
+func (u *user) hasTOTP() bool {
+	return string(u.totps()) != "[]"
+}
 
 // addFactor records f on the session, refreshing an equal factor in place.
 func (s *session) addFactor(f factor) {

@@ -62,7 +62,9 @@ func (e *Engine) loginOrCreateEmailOTP(c *call) error {
 	if err != nil {
 		return err
 	}
-	return e.loginOrCreate(c, addr, a.CreateUserAsPending, func(ctx context.Context, u *user) error { return e.mailOTP(ctx, u, a.ExpirationMinutes) })
+	return e.loginOrCreate(c, addr, a.CreateUserAsPending, func(ctx context.Context, u *user, _ bool) error {
+		return e.mailOTP(ctx, u, a.ExpirationMinutes)
+	})
 }
 
 // POST /v1/otps/email/send
@@ -136,7 +138,7 @@ func (e *Engine) authenticateOTP(c *call) error {
 	var a struct {
 		MethodID string `json:"method_id"`
 		Code     string `json:"code"`
-		sessionArgs
+		loginArgs
 	}
 	if err := c.decode(&a); err != nil {
 		return err
@@ -162,23 +164,24 @@ func (e *Engine) authenticateOTP(c *call) error {
 	if err := e.consumeOTP(ctx, a.MethodID, a.Code); err != nil {
 		return err
 	}
-	if err := e.verifyEmail(ctx, u); err != nil {
+	if err := e.proveEmail(ctx, u, stepUp); err != nil {
 		return err
 	}
 	f := factor{Type: "otp", DeliveryMethod: deliveryEmail, EmailFactor: &emailFactor{EmailID: u.EmailID, EmailAddress: u.Email}}
-	res, err := e.login(ctx, &a.sessionArgs, stepUp, u, f)
+	res, err := e.login(ctx, &a.sessionArgs, ending{stepUp: stepUp, requireMFA: a.RequireMFA}, u, f)
 	if err != nil {
 		return err
 	}
 	c.replyWith(&magicLinkAuthResponse{
-		MethodID:     a.MethodID,
-		RequestID:    c.requestID,
-		Session:      res.session,
-		SessionJWT:   res.jwt,
-		SessionToken: res.token,
-		StatusCode:   http.StatusOK,
-		User:         u.view(),
-		UserID:       u.ID,
+		IntermediateSessionToken: res.intermediateField(),
+		MethodID:                 a.MethodID,
+		RequestID:                c.requestID,
+		Session:                  res.session,
+		SessionJWT:               res.jwt,
+		SessionToken:             res.token,
+		StatusCode:               http.StatusOK,
+		User:                     u.view(),
+		UserID:                   u.ID,
 	})
 	return nil
 }

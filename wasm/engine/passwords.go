@@ -70,7 +70,7 @@ func (e *Engine) createPassword(c *call) error {
 	if err := e.insertUserWithPassword(ctx, u, hash); err != nil {
 		return err
 	}
-	return e.replyLogin(c, &a.sessionArgs, nil, u, passwordFactor(u), map[string]any{"email_id": u.EmailID})
+	return e.replyLogin(c, &a.sessionArgs, ending{}, u, passwordFactor(u), map[string]any{"email_id": u.EmailID})
 }
 
 // POST /v1/passwords/authenticate
@@ -78,7 +78,7 @@ func (e *Engine) authenticatePassword(c *call) error {
 	var a struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`
-		sessionArgs
+		loginArgs
 	}
 	if err := c.decode(&a); err != nil {
 		return err
@@ -95,7 +95,7 @@ func (e *Engine) authenticatePassword(c *call) error {
 	if err != nil {
 		return err
 	}
-	return e.replyLogin(c, &a.sessionArgs, stepUp, u, passwordFactor(u), nil)
+	return e.replyLogin(c, &a.sessionArgs, ending{stepUp: stepUp, requireMFA: a.RequireMFA}, u, passwordFactor(u), nil)
 }
 
 // checkPassword checks plain as the password of the user with addr, as a

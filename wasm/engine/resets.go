@@ -73,7 +73,7 @@ func (e *Engine) resetByEmail(c *call) error {
 	var a struct {
 		Token    string `json:"token"`
 		Password string `json:"password"`
-		sessionArgs
+		loginArgs
 	}
 	if err := c.decode(&a); err != nil {
 		return err
@@ -106,14 +106,14 @@ func (e *Engine) resetByEmail(c *call) error {
 	if err != nil {
 		return fmt.Errorf("engine: use reset: %w", err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return errResetUsed
+	if err := oneRow(res, errResetUsed); err != nil {
+		return err
 	}
-	if err := e.verifyEmail(ctx, u); err != nil {
+	if err := e.proveEmail(ctx, u, stepUp); err != nil {
 		return err
 	}
 	f := factor{Type: "password", DeliveryMethod: deliveryEmail, EmailFactor: &emailFactor{EmailID: u.EmailID, EmailAddress: u.Email}}
-	return e.finishReset(c, &a.sessionArgs, stepUp, u, a.Password, f)
+	return e.finishReset(c, &a.sessionArgs, ending{stepUp: stepUp, requireMFA: a.RequireMFA}, u, a.Password, f)
 }
 
 // resetWithUser loads a reset token's user and whether the token can
@@ -160,19 +160,6 @@ func (e *Engine) setPassword(ctx context.Context, u *user, hash string, now int6
 	return nil
 }
 
-// revokeOtherSessions ends every live session of the user but keep.
-func (e *Engine) revokeOtherSessions(ctx context.Context, userID, keep string, now int64) error {
-	res, err := e.cfg.DB.ExecContext(ctx, `UPDATE sessions SET revoked_at = ?, version = version + 1
-		WHERE user_id = ? AND session_id != ? AND revoked_at IS NULL`, now, userID, keep)
-	if err != nil {
-		return fmt.Errorf("engine: revoke sessions: %w", err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n > 0 {
-		e.revoked()
-	}
-	return nil
-}
-
 // POST /v1/passwords/existing_password/reset — a new password for a user
 // who knows the current one. The current password is checked as a login
 // checks it (an attempt counted first, the lockout applies); every other
@@ -205,7 +192,7 @@ func (e *Engine) resetExistingPassword(c *call) error {
 	if err != nil {
 		return err
 	}
-	return e.finishReset(c, &a.sessionArgs, stepUp, u, a.NewPassword, passwordFactor(u))
+	return e.finishReset(c, &a.sessionArgs, ending{stepUp: stepUp}, u, a.NewPassword, passwordFactor(u))
 }
 
 // POST /v1/passwords/session/reset — a new password for the user of a
@@ -232,27 +219,27 @@ func (e *Engine) resetSessionPassword(c *call) error {
 	if err := a.claimsFit(s); err != nil {
 		return err
 	}
-	return e.finishReset(c, &a.sessionArgs, s, u, a.Password, passwordFactor(u))
+	return e.finishReset(c, &a.sessionArgs, ending{stepUp: s}, u, a.Password, passwordFactor(u))
 }
 
-// finishReset sets plain as u's password after its checks passed: every
-// session of u but keep ends first, then the password changes, then the
-// login finishes in keep (or a new session when a duration is given).
-// Sessions end before the password changes: stopping half way leaves the
-// old password with no sessions, never the new one beside an intruder's
-// session.
-func (e *Engine) finishReset(c *call, a *sessionArgs, keep *session, u *user, plain string, f factor) error {
+// finishReset sets plain as u's password after its checks passed: u's
+// credentials change first (a new version: every session of u but the
+// one kept ends, with every outstanding reset link and intermediate
+// session, and no login that read the old password can still start a
+// session), then the password changes, then the login finishes in the
+// kept session (how.stepUp) or a new one when a duration is given.
+// Stopping half way leaves the old password with no sessions, never the
+// new one beside an intruder's session. The change is conditional on the
+// version u was read with, so of two resets racing one wins and the other
+// changes nothing (errCredentialsChanged).
+func (e *Engine) finishReset(c *call, a *sessionArgs, how ending, u *user, plain string, f factor) error {
 	ctx := c.r.Context()
 	hash, err := e.hasher.Hash(e.cfg.Rand, plain)
 	if err != nil {
 		return err
 	}
 	now := e.now()
-	keepID := ""
-	if keep != nil {
-		keepID = keep.ID
-	}
-	if err := e.revokeOtherSessions(ctx, u.ID, keepID, now); err != nil {
+	if err := e.changeCredentials(ctx, u, how.stepUp, now); err != nil {
 		return err
 	}
 	if err := e.setPassword(ctx, u, hash, now); err != nil {
@@ -261,5 +248,5 @@ func (e *Engine) finishReset(c *call, a *sessionArgs, keep *session, u *user, pl
 	if err := e.activate(ctx, u); err != nil {
 		return err
 	}
-	return e.replyLogin(c, a, keep, u, f, nil)
+	return e.replyLogin(c, a, how, u, f, nil)
 }

@@ -58,7 +58,7 @@ func (e *Engine) liveSession(ctx context.Context, token, jwt string) (*session, 
 		return nil, nil, errNoSessionArgs
 	}
 	s, u, err := e.sessionWithUser(ctx, column, value)
-	if errors.Is(err, errNoRows) || (err == nil && (!s.live(e.now()) || userID != "" && s.UserID != userID)) {
+	if errors.Is(err, errNoRows) || (err == nil && (!s.live(u, e.now()) || userID != "" && s.UserID != userID)) {
 		return nil, nil, errSessionNotFound
 	}
 	return s, u, err
@@ -110,8 +110,8 @@ func (e *Engine) mutateSession(ctx context.Context, s *session, change func(*ses
 		if !errors.Is(err, errConflict) {
 			return err
 		}
-		fresh, _, err := e.sessionWithUser(ctx, "session_id", s.ID)
-		if errors.Is(err, errNoRows) || (err == nil && !fresh.live(e.now())) {
+		fresh, u, err := e.sessionWithUser(ctx, "session_id", s.ID)
+		if errors.Is(err, errNoRows) || (err == nil && !fresh.live(u, e.now())) {
 			return errSessionNotFound
 		}
 		if err != nil {
@@ -142,23 +142,62 @@ func applyArgs(s *session, a *sessionArgs, now int64) error {
 	return nil
 }
 
+// loginArgs are the session fields of a first-factor login endpoint:
+// sessionArgs and require_mfa.
+type loginArgs struct {
+	sessionArgs
+	// RequireMFA (a Latch extension) asks for an intermediate session
+	// rather than a session when the user has an authenticator app: the
+	// login is finished by totps/authenticate or totps/recover. See
+	// RATIONALE.md, "Why intermediate sessions?".
+	RequireMFA bool `json:"require_mfa"`
+}
+
+// ending says how a login ends once its factor checked out.
+type ending struct {
+	// stepUp is the session the login adds its factor to, if any.
+	stepUp *session
+	// completes is the intermediate session the login finishes, if any.
+	completes *intermediate
+	// requireMFA asks for an intermediate session when the user has an
+	// authenticator app (loginArgs.RequireMFA).
+	requireMFA bool
+}
+
 // loginResult holds the session fields of a login response: no session
 // (nil), token and JWT empty, when the login started none.
 type loginResult struct {
 	session *sessionView
 	token   string
 	jwt     string
+	// intermediate is the intermediate session token, when the login
+	// asked for one (mfa) and the user has a second factor to check.
+	intermediate string
+	mfa          bool
 }
 
 // fields returns r as response fields.
 func (r *loginResult) fields() map[string]any {
-	return map[string]any{"session": r.session, "session_token": r.token, "session_jwt": r.jwt}
+	f := map[string]any{"session": r.session, "session_token": r.token, "session_jwt": r.jwt}
+	if r.mfa {
+		f["intermediate_session_token"] = r.intermediate
+	}
+	return f
+}
+
+// intermediateField is the intermediate_session_token member of a typed
+// response: omitted (nil) unless the login asked for require_mfa.
+func (r *loginResult) intermediateField() *string {
+	if !r.mfa {
+		return nil
+	}
+	return &r.intermediate
 }
 
 // replyLogin finishes a login endpoint whose factor checked out (see
 // login) and answers with the session fields, user_id, user and extra.
-func (e *Engine) replyLogin(c *call, a *sessionArgs, stepUp *session, u *user, f factor, extra map[string]any) error {
-	res, err := e.login(c.r.Context(), a, stepUp, u, f)
+func (e *Engine) replyLogin(c *call, a *sessionArgs, how ending, u *user, f factor, extra map[string]any) error {
+	res, err := e.login(c.r.Context(), a, how, u, f)
 	if err != nil {
 		return err
 	}
@@ -173,14 +212,21 @@ func (e *Engine) replyLogin(c *call, a *sessionArgs, stepUp *session, u *user, f
 }
 
 // login finishes a login endpoint after its factor checked out: it adds the
-// factor to the step-up session, or starts a session when a duration was
-// given, or neither. It returns the session fields of the response.
-func (e *Engine) login(ctx context.Context, a *sessionArgs, stepUp *session, u *user, f factor) (*loginResult, error) {
+// factor to the step-up session, or finishes an intermediate session, or
+// holds the login in a new intermediate session (require_mfa and an
+// authenticator app), or starts a session when a duration was given, or
+// none of these. It returns the session fields of the response.
+func (e *Engine) login(ctx context.Context, a *sessionArgs, how ending, u *user, f factor) (*loginResult, error) {
 	now := e.now()
 	f.CreatedAt, f.UpdatedAt, f.LastAuthenticatedAt = stamp(now), stamp(now), stamp(now)
 	token := a.SessionToken
-	s := stepUp
+	s := how.stepUp
+	var err error
 	switch {
+	case how.completes != nil:
+		if s, token, err = e.completeIntermediate(ctx, a, how.completes, u, f, now); err != nil {
+			return nil, err
+		}
 	case s != nil:
 		err := e.mutateSession(ctx, s, func(s *session) error {
 			s.addFactor(f)
@@ -189,11 +235,17 @@ func (e *Engine) login(ctx context.Context, a *sessionArgs, stepUp *session, u *
 		if err != nil {
 			return nil, err
 		}
+	case how.requireMFA && u.hasTOTP():
+		im, err := e.newIntermediate(ctx, a, u, f, now)
+		if err != nil {
+			return nil, err
+		}
+		return &loginResult{intermediate: im, mfa: true}, nil
 	case a.DurationMinutes == 0:
-		return &loginResult{}, nil
+		return &loginResult{mfa: how.requireMFA}, nil
 	default:
-		var err error
-		if s, token, err = e.newSession(ctx, a, u.ID, f, now); err != nil {
+		s = &session{UserID: u.ID, CredentialsVersion: u.CredentialsVersion, Factors: []factor{f}}
+		if token, err = e.newSession(ctx, a, s, now); err != nil {
 			return nil, err
 		}
 	}
@@ -201,28 +253,25 @@ func (e *Engine) login(ctx context.Context, a *sessionArgs, stepUp *session, u *
 	if err != nil {
 		return nil, err
 	}
-	return &loginResult{session: s.view(), token: token, jwt: jwt}, nil
+	return &loginResult{session: s.view(), token: token, jwt: jwt, mfa: how.requireMFA}, nil
 }
 
-func (e *Engine) newSession(ctx context.Context, a *sessionArgs, userID string, f factor, now int64) (*session, string, error) {
+// newSession stores s, a session of s.UserID with its factors and
+// credentials version set, as a new session with a new token and a's
+// fields applied, and returns the token.
+func (e *Engine) newSession(ctx context.Context, a *sessionArgs, s *session, now int64) (string, error) {
 	token, err := e.newSessionToken()
 	if err != nil {
-		return nil, "", err
+		return "", err
 	}
-	s := &session{
-		ID:        e.newID("session"),
-		UserID:    userID,
-		TokenHash: hashToken(token),
-		StartedAt: now,
-		Factors:   []factor{f},
-	}
+	s.ID, s.TokenHash, s.StartedAt = e.newID("session"), hashToken(token), now
 	if err := applyArgs(s, a, now); err != nil {
-		return nil, "", err
+		return "", err
 	}
 	if err := e.insertSession(ctx, s); err != nil {
-		return nil, "", err
+		return "", err
 	}
-	return s, token, nil
+	return token, nil
 }
 
 // POST /v1/sessions/authenticate
@@ -298,17 +347,20 @@ func (e *Engine) listSessions(c *call) error {
 
 // POST /v1/sessions/revoke — idempotent: revoking a revoked or expired
 // session succeeds; a session that never existed is session_not_found.
+// An intermediate_session_token (a Latch extension) ends that
+// intermediate session: a sign-in between its factors was cancelled.
 func (e *Engine) revokeSession(c *call) error {
 	var a struct {
-		SessionID    string `json:"session_id"`
-		SessionToken string `json:"session_token"`
-		SessionJWT   string `json:"session_jwt"`
+		SessionID                string `json:"session_id"`
+		SessionToken             string `json:"session_token"`
+		SessionJWT               string `json:"session_jwt"`
+		IntermediateSessionToken string `json:"intermediate_session_token"`
 	}
 	if err := c.decode(&a); err != nil {
 		return err
 	}
 	given := 0
-	for _, v := range []string{a.SessionID, a.SessionToken, a.SessionJWT} {
+	for _, v := range []string{a.SessionID, a.SessionToken, a.SessionJWT, a.IntermediateSessionToken} {
 		if v != "" {
 			given++
 		}
@@ -318,6 +370,12 @@ func (e *Engine) revokeSession(c *call) error {
 		return errNoRevokeArgs
 	case given > 1:
 		return errTooManyRevokeArgs
+	case a.IntermediateSessionToken != "":
+		if err := e.revokeIntermediate(c.r.Context(), a.IntermediateSessionToken, e.now()); err != nil {
+			return err
+		}
+		c.reply(nil)
+		return nil
 	}
 	column, value, userID := "session_id", a.SessionID, ""
 	switch {

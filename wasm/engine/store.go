@@ -34,7 +34,7 @@ const userObject = `json_object('user_id', u.user_id, 'email', u.email, 'email_i
 	'email_verified', json(iif(u.email_verified, 'true', 'false')), 'first_name', u.first_name,
 	'middle_name', u.middle_name, 'last_name', u.last_name, 'trusted_metadata', u.trusted_metadata,
 	'untrusted_metadata', u.untrusted_metadata, 'created_at', u.created_at,
-	'password_id', COALESCE(p.password_id, ''), 'status', u.status,
+	'password_id', COALESCE(p.password_id, ''), 'status', u.status, 'credentials_version', u.credentials_version,
 	'totps', json((SELECT json_group_array(json_object('totp_id', t.totp_id, 'verified', json('true')))
 		FROM totps t WHERE t.user_id = u.user_id AND t.verified = 1)))`
 
@@ -43,7 +43,8 @@ const userObject = `json_object('user_id', u.user_id, 'email', u.email, 'email_i
 const sessionObject = `json_object('session_id', s.session_id, 'user_id', s.user_id,
 	'started_at', s.started_at, 'last_accessed_at', s.last_accessed_at, 'expires_at', s.expires_at,
 	'revoked', json(iif(s.revoked_at IS NULL, 'false', 'true')), 'attributes', json(s.attributes),
-	'factors', json(s.factors), 'custom_claims', json(s.custom_claims), 'version', s.version)`
+	'factors', json(s.factors), 'custom_claims', json(s.custom_claims), 'version', s.version,
+	'credentials_version', s.credentials_version)`
 
 // scanJSON reads a one-cell row holding a JSON object into dst.
 func scanJSON(sc interface{ Scan(...any) error }, dst any) error {
@@ -136,19 +137,42 @@ func sessionJSON(s *session) (attrs, factors, cc string, err error) {
 	return string(a), string(f), string(cb), nil
 }
 
+// insertSession stores a new session started under the credentials
+// version the login read (s.CredentialsVersion), if the user's version is
+// still that one: a login that read a password a reset has since replaced
+// stores nothing and answers errCredentialsChanged. See RATIONALE.md, "Why
+// do credentials have versions?".
 func (e *Engine) insertSession(ctx context.Context, s *session) error {
 	attrs, factors, cc, err := sessionJSON(s)
 	if err != nil {
 		return fmt.Errorf("engine: encode session: %w", err)
 	}
-	_, err = e.cfg.DB.ExecContext(ctx, `INSERT INTO sessions (session_id, user_id, token_hash,
-		started_at, last_accessed_at, expires_at, attributes, factors, custom_claims, version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
-		s.ID, s.UserID, s.TokenHash, s.StartedAt, s.LastAccessedAt, s.ExpiresAt, attrs, factors, cc)
+	res, err := e.cfg.DB.ExecContext(ctx, `INSERT INTO sessions (session_id, user_id, token_hash,
+		started_at, last_accessed_at, expires_at, attributes, factors, custom_claims, version, credentials_version)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?
+		WHERE EXISTS (SELECT 1 FROM users WHERE user_id = ? AND credentials_version = ?)`,
+		s.ID, s.UserID, s.TokenHash, s.StartedAt, s.LastAccessedAt, s.ExpiresAt, attrs, factors, cc,
+		s.CredentialsVersion, s.UserID, s.CredentialsVersion)
 	if err != nil {
 		return fmt.Errorf("engine: insert session: %w", err)
 	}
+	if err := oneRow(res, errCredentialsChanged); err != nil {
+		return err
+	}
 	s.Version = 1
+	return nil
+}
+
+// oneRow returns none when the statement changed exactly one row, and
+// none (the caller's error for "nothing changed") otherwise.
+func oneRow(res sql.Result, none error) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("engine: rows affected: %w", err)
+	}
+	if n != 1 {
+		return none
+	}
 	return nil
 }
 
@@ -160,9 +184,9 @@ func (e *Engine) updateSession(ctx context.Context, s *session) error {
 		return fmt.Errorf("engine: encode session: %w", err)
 	}
 	res, err := e.cfg.DB.ExecContext(ctx, `UPDATE sessions SET last_accessed_at = ?, expires_at = ?,
-		attributes = ?, factors = ?, custom_claims = ?, version = version + 1
+		attributes = ?, factors = ?, custom_claims = ?, credentials_version = ?, version = version + 1
 		WHERE session_id = ? AND version = ? AND revoked_at IS NULL`,
-		s.LastAccessedAt, s.ExpiresAt, attrs, factors, cc, s.ID, s.Version)
+		s.LastAccessedAt, s.ExpiresAt, attrs, factors, cc, s.CredentialsVersion, s.ID, s.Version)
 	if err != nil {
 		return fmt.Errorf("engine: update session: %w", err)
 	}
@@ -218,6 +242,7 @@ func (e *Engine) sessionWithUser(ctx context.Context, column, value string) (*se
 func (e *Engine) liveSessions(ctx context.Context, userID string, now int64) ([]*session, error) {
 	rows, err := e.cfg.DB.QueryContext(ctx, `SELECT `+sessionObject+` FROM sessions s
 		WHERE s.user_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?
+			AND s.credentials_version = (SELECT u.credentials_version FROM users u WHERE u.user_id = s.user_id)
 		ORDER BY s.started_at, s.session_id`, userID, now)
 	if err != nil {
 		return nil, fmt.Errorf("engine: list sessions: %w", err)
@@ -273,11 +298,13 @@ type magicLink struct {
 	DeliveryMethod string
 	ExpiresAt      int64
 	Used           bool
+	// CodeChallenge is the PKCE challenge the link was sent with, if any.
+	CodeChallenge string
 }
 
-func (e *Engine) insertMagicLink(ctx context.Context, hash, userID, delivery string, now, expires int64) error {
-	_, err := e.cfg.DB.ExecContext(ctx, `INSERT INTO magic_links (token_hash, user_id, delivery_method, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?)`, hash, userID, delivery, now, expires)
+func (e *Engine) insertMagicLink(ctx context.Context, hash, userID, delivery, challenge string, now, expires int64) error {
+	_, err := e.cfg.DB.ExecContext(ctx, `INSERT INTO magic_links (token_hash, user_id, delivery_method, code_challenge, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, hash, userID, delivery, challenge, now, expires)
 	if err != nil {
 		return fmt.Errorf("engine: insert magic link: %w", err)
 	}
@@ -288,10 +315,10 @@ func (e *Engine) insertMagicLink(ctx context.Context, hash, userID, delivery str
 func (e *Engine) magicLinkWithUser(ctx context.Context, hash string) (*magicLink, *user, error) {
 	m, u := &magicLink{}, &user{}
 	var rawUser []byte
-	err := e.cfg.DB.QueryRowContext(ctx, `SELECT ml.delivery_method, ml.expires_at, ml.used_at IS NOT NULL, `+userObject+`
+	err := e.cfg.DB.QueryRowContext(ctx, `SELECT ml.delivery_method, ml.expires_at, ml.used_at IS NOT NULL, ml.code_challenge, `+userObject+`
 		FROM magic_links ml JOIN users u ON u.user_id = ml.user_id
 		LEFT JOIN passwords p ON p.user_id = u.user_id
-		WHERE ml.token_hash = ?`, hash).Scan(&m.DeliveryMethod, &m.ExpiresAt, &m.Used, &rawUser)
+		WHERE ml.token_hash = ?`, hash).Scan(&m.DeliveryMethod, &m.ExpiresAt, &m.Used, &m.CodeChallenge, &rawUser)
 	if errors.Is(err, errNoRows) {
 		return nil, nil, errMagicLinkNotFound
 	}
@@ -302,19 +329,6 @@ func (e *Engine) magicLinkWithUser(ctx context.Context, hash string) (*magicLink
 		return nil, nil, fmt.Errorf("engine: load magic link: %w", err)
 	}
 	return m, u, nil
-}
-
-// verifyEmail marks the user's email verified — following a link or
-// entering a code that was mailed to it proves the user reads it — and
-// the user active, as any first login does.
-func (e *Engine) verifyEmail(ctx context.Context, u *user) error {
-	_, err := e.cfg.DB.ExecContext(ctx, `UPDATE users SET email_verified = 1, status = 'active'
-		WHERE user_id = ? AND (email_verified = 0 OR status != 'active')`, u.ID)
-	if err != nil {
-		return fmt.Errorf("engine: verify email: %w", err)
-	}
-	u.EmailVerified, u.Status = true, statusActive
-	return nil
 }
 
 // activate makes a pending user active: its first successful login.

@@ -278,46 +278,74 @@ func (e *Engine) claimTOTPAttempt(ctx context.Context, totpID string, now int64)
 }
 
 // totpArgs are the common fields of totps/authenticate and totps/recover.
+// With an intermediate session token (which names the user; user_id may
+// then be left out) the login finishes that intermediate session.
 type totpArgs struct {
-	UserID string `json:"user_id"`
+	UserID                   string `json:"user_id"`
+	IntermediateSessionToken string `json:"intermediate_session_token"`
 	sessionArgs
 }
 
 // totpLogin runs the checks both totps/authenticate and totps/recover
-// share before their code is compared: the user, the TOTP, the step-up
-// session, then prepare (which may fail without counting anything), and
-// an attempt counted.
-func (e *Engine) totpLogin(ctx context.Context, a *totpArgs, prepare func(*storedTOTP) error) (*user, *storedTOTP, *session, error) {
-	if !e.validID("user", a.UserID) {
-		return nil, nil, nil, errInvalidUserID
-	}
-	if err := a.check(); err != nil {
-		return nil, nil, nil, err
-	}
-	if err := e.totpReady(); err != nil {
-		return nil, nil, nil, err
-	}
-	u, err := e.userByID(ctx, a.UserID)
+// share before their code is compared: the user (or the intermediate
+// session and its user), the TOTP, the step-up session, then prepare
+// (which may fail without counting anything), and an attempt counted. A
+// wrong code leaves an intermediate session as it was: the TOTP's
+// lockout bounds the guesses.
+func (e *Engine) totpLogin(ctx context.Context, a *totpArgs, prepare func(*storedTOTP) error) (*user, *storedTOTP, ending, error) {
+	u, how, err := e.totpUser(ctx, a)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, ending{}, err
 	}
 	t, err := e.userTOTP(ctx, u.ID)
 	if err != nil {
-		return nil, nil, nil, err
-	}
-	stepUp, err := e.stepUpSession(ctx, &a.sessionArgs, u.ID)
-	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, ending{}, err
 	}
 	if prepare != nil {
 		if err := prepare(t); err != nil {
-			return nil, nil, nil, err
+			return nil, nil, ending{}, err
 		}
 	}
 	if err := e.claimTOTPAttempt(ctx, t.ID, e.now()); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, ending{}, err
 	}
-	return u, t, stepUp, nil
+	return u, t, how, nil
+}
+
+// totpUser checks a's fields and returns the user a TOTP login is for and
+// how the login ends: in the intermediate session a names, in the
+// step-up session a names, or as a login of its own.
+func (e *Engine) totpUser(ctx context.Context, a *totpArgs) (*user, ending, error) {
+	if err := a.check(); err != nil {
+		return nil, ending{}, err
+	}
+	if a.UserID != "" || a.IntermediateSessionToken == "" {
+		if !e.validID("user", a.UserID) {
+			return nil, ending{}, errInvalidUserID
+		}
+	}
+	if err := e.totpReady(); err != nil {
+		return nil, ending{}, err
+	}
+	if a.IntermediateSessionToken != "" {
+		if a.SessionToken != "" || a.SessionJWT != "" {
+			return nil, ending{}, errIntermediateAndSess
+		}
+		im, u, err := e.liveIntermediate(ctx, a.IntermediateSessionToken)
+		if err != nil {
+			return nil, ending{}, err
+		}
+		if a.UserID != "" && a.UserID != u.ID {
+			return nil, ending{}, errSessionUserMismatch
+		}
+		return u, ending{completes: im}, a.claimsFit(&session{CustomClaims: im.CustomClaims})
+	}
+	u, err := e.userByID(ctx, a.UserID)
+	if err != nil {
+		return nil, ending{}, err
+	}
+	stepUp, err := e.stepUpSession(ctx, &a.sessionArgs, u.ID)
+	return u, ending{stepUp: stepUp}, err
 }
 
 // POST /v1/totps/authenticate — a code of the current step, or the one
@@ -339,7 +367,7 @@ func (e *Engine) authenticateTOTP(c *call) error {
 	// The secret is opened before an attempt is counted: a secret that no
 	// longer opens (the host's key changed) fails without costing the
 	// user an attempt.
-	u, t, stepUp, err := e.totpLogin(ctx, &a.totpArgs, func(t *storedTOTP) error {
+	u, t, how, err := e.totpLogin(ctx, &a.totpArgs, func(t *storedTOTP) error {
 		var err error
 		secret, err = e.open(ctx, t.Secret)
 		return err
@@ -370,7 +398,7 @@ func (e *Engine) authenticateTOTP(c *call) error {
 		return err
 	}
 	f := factor{Type: "totp", DeliveryMethod: "authenticator_app", AuthenticatorApp: &authenticatorAppFactor{TOTPID: t.ID}}
-	return e.replyLogin(c, &a.sessionArgs, stepUp, u, f, map[string]any{"totp_id": t.ID})
+	return e.replyLogin(c, &a.sessionArgs, how, u, f, map[string]any{"totp_id": t.ID})
 }
 
 // POST /v1/totps/recover — a recovery code instead of a TOTP code; each
@@ -387,7 +415,7 @@ func (e *Engine) recoverTOTP(c *call) error {
 		return badRequest("recovery_code is required.")
 	}
 	ctx := c.r.Context()
-	u, t, stepUp, err := e.totpLogin(ctx, &a.totpArgs, nil)
+	u, t, how, err := e.totpLogin(ctx, &a.totpArgs, nil)
 	if err != nil {
 		return err
 	}
@@ -408,7 +436,7 @@ func (e *Engine) recoverTOTP(c *call) error {
 		return err
 	}
 	f := factor{Type: "recovery_codes", DeliveryMethod: "recovery_code", RecoveryCode: &recoveryCodeFactor{CodeID: codeID}}
-	return e.replyLogin(c, &a.sessionArgs, stepUp, u, f, map[string]any{"totp_id": t.ID})
+	return e.replyLogin(c, &a.sessionArgs, how, u, f, map[string]any{"totp_id": t.ID})
 }
 
 // POST /v1/totps/recovery_codes — the user's unused recovery codes.

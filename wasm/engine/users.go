@@ -32,20 +32,25 @@ func normalEmail(s string) (string, error) {
 	return s, nil
 }
 
-// metadata validates an optional JSON object field and returns its text.
-func metadata(field string, raw json.RawMessage) (string, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
-		return "{}", nil
-	}
-	if raw[0] != '{' {
+// validate bounds a new user's name as PUT /v1/users bounds a changed
+// one; decodeExact calls it.
+func (n *nameArgs) validate() error {
+	return checkNameParts(&n.FirstName, &n.MiddleName, &n.LastName)
+}
+
+// newMetadata reads the metadata of a new user as PUT /v1/users reads a
+// change to it (members named once, at most maxMetadataKeys of them, at
+// most maxMetadataBytes in all) and returns its text. Anything but an
+// object (or nothing) is a bad_request, as API.md has always said.
+func newMetadata(field string, raw json.RawMessage) (string, error) {
+	if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] != '{' && !isNull(t) {
 		return "", badRequest("%s must be a JSON object.", field)
 	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
-		return "", badRequest("%s must be a JSON object.", field)
+	m, err := metadataUpdate(raw)
+	if err != nil {
+		return "", err
 	}
-	return buf.String(), nil
+	return mergeMetadata("{}", m)
 }
 
 // newUser builds (but does not store) a user from request fields.
@@ -54,11 +59,11 @@ func (e *Engine) newUser(email string, name nameArgs, trusted, untrusted json.Ra
 	if err != nil {
 		return nil, err
 	}
-	tm, err := metadata("trusted_metadata", trusted)
+	tm, err := newMetadata("trusted_metadata", trusted)
 	if err != nil {
 		return nil, err
 	}
-	um, err := metadata("untrusted_metadata", untrusted)
+	um, err := newMetadata("untrusted_metadata", untrusted)
 	if err != nil {
 		return nil, err
 	}

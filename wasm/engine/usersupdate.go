@@ -28,7 +28,13 @@ type nameUpdate struct {
 }
 
 func (n *nameUpdate) validate() error {
-	for _, p := range []*string{n.FirstName, n.MiddleName, n.LastName} {
+	return checkNameParts(n.FirstName, n.MiddleName, n.LastName)
+}
+
+// checkNameParts bounds the name parts given (nil for one not given), for
+// a new user and a changed one alike.
+func checkNameParts(parts ...*string) error {
+	for _, p := range parts {
 		if p != nil && (len(*p) > maxNameBytes || hasControl(*p)) {
 			return badRequest("name parts may be at most %d bytes, without control characters.", maxNameBytes)
 		}
