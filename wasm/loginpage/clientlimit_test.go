@@ -17,18 +17,22 @@ import (
 // connection's address (Config.ClientIP), never a header it sends.
 
 // postFrom posts form to the page's path in process, from the address
-// remote (host:port), with headers added, and returns the status.
-func (f *fixture) postFrom(remote, path string, form url.Values, headers ...string) int {
+// remote (host:port), with the fixture's cookies and headers added.
+func (f *fixture) postFrom(remote, path string, form url.Values, headers ...string) *httptest.ResponseRecorder {
 	f.t.Helper()
 	req := httptest.NewRequest(http.MethodPost, f.URL+path, strings.NewReader(form.Encode()))
 	req.RemoteAddr = remote
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	for _, c := range f.jar.Cookies(req.URL) {
+		req.AddCookie(c)
+	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	rec := httptest.NewRecorder()
 	f.h.ServeHTTP(rec, req)
-	return rec.Code
+	return rec
 }
 
 // TestLimitFlood: a flood of fresh clients, more than the page keeps
@@ -38,21 +42,21 @@ func TestLimitFlood(t *testing.T) {
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	f := newFixture(t, func(c *loginpage.Config) { c.Now = func() time.Time { return now } })
 	const over, newcomer = "198.51.100.7:4000", "203.0.113.9:4000"
-	// No CSRF cookie: each post is counted, then refused with 403 before
-	// it reaches the API.
+	// No CSRF token: each post is counted, then refused with 403 before it
+	// reaches the API.
 	for range 30 {
 		f.postFrom(over, "/password", url.Values{})
 	}
-	if s := f.postFrom(over, "/password", url.Values{}); s != http.StatusTooManyRequests {
+	if s := f.postFrom(over, "/password", url.Values{}).Code; s != http.StatusTooManyRequests {
 		t.Fatalf("31st post in a minute: %d, want 429", s)
 	}
 	for i := range 12000 {
 		f.postFrom(fmt.Sprintf("10.%d.%d.%d:4000", i>>16, i>>8&0xff, i&0xff), "/password", url.Values{})
 	}
-	if s := f.postFrom(newcomer, "/password", url.Values{}); s == http.StatusTooManyRequests {
+	if s := f.postFrom(newcomer, "/password", url.Values{}).Code; s == http.StatusTooManyRequests {
 		t.Error("a new client after a flood of 12,000 fresh ones is refused")
 	}
-	if s := f.postFrom(over, "/password", url.Values{}); s != http.StatusTooManyRequests {
+	if s := f.postFrom(over, "/password", url.Values{}).Code; s != http.StatusTooManyRequests {
 		t.Errorf("the client over its limit, after the flood: %d, want 429", s)
 	}
 }
@@ -79,7 +83,7 @@ func TestForwardedHeadersIgnored(t *testing.T) {
 			for i := range 30 {
 				f.postFrom("192.0.2.1:5000", "/password", url.Values{}, header, value(i))
 			}
-			if s := f.postFrom("192.0.2.1:5000", "/password", url.Values{}, header, value(99)); s != http.StatusTooManyRequests {
+			if s := f.postFrom("192.0.2.1:5000", "/password", url.Values{}, header, value(99)).Code; s != http.StatusTooManyRequests {
 				t.Errorf("31st post, %s varied each time: %d, want 429", header, s)
 			}
 			if keys[0] != "192.0.2.1" || keys[1] != keys[0] {

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -102,7 +101,7 @@ type step func(w http.ResponseWriter, r *http.Request, csrf, returnTo string)
 func (p *page) posted(next step) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if ok, wait := p.allow(r.Context(), clientKey(p.ClientIP(r))); !ok {
-			w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+			w.Header().Set("Retry-After", retryAfter(wait))
 			p.write(w, http.StatusTooManyRequests, view{title: "Sign in", alert: msgTooMany,
 				body: []string{link("start-over", p.loginURL(""), "Start over")}})
 			return

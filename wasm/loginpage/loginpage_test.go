@@ -283,7 +283,7 @@ func TestAccessibleMarkup(t *testing.T) {
 	}
 	// An error is announced, and its field marked, described and focused.
 	bad := f.post("/password", with(hidden(page.body), "email", "ada@example.com", "password", "wrong horse battery"))
-	if !strings.Contains(bad.body, `<div id="error" role="alert"><p class="error">The email or password is not right.</p>`) ||
+	if !strings.Contains(bad.body, `<div id="error" role="alert"><p class="error">The email or password is not right. After several wrong tries`) ||
 		!regexp.MustCompile(`id="password" [^>]*aria-invalid="true" autofocus aria-describedby="error"`).MatchString(bad.body) {
 		t.Errorf("password error not announced on its field: %s", bad.body)
 	}

@@ -35,20 +35,18 @@ func (p *page) showReset(w http.ResponseWriter, r *http.Request) {
 		p.showNewPassword(w, http.StatusOK, csrf, returnTo, token, "")
 		return
 	}
-	p.showResetStart(w, http.StatusOK, csrf, returnTo, "", "")
+	p.showResetStart(w, http.StatusOK, csrf, returnTo, "", view{})
 }
 
-func (p *page) showResetStart(w http.ResponseWriter, status int, csrf, returnTo, email, alert string) {
+// showResetStart renders the form asking for the address, with v's alert
+// (and the field it is about).
+func (p *page) showResetStart(w http.ResponseWriter, status int, csrf, returnTo, email string, v view) {
 	f := form{action: p.path + pathStart, csrf: csrf, returnTo: returnTo,
 		fields: []field{{id: "reset-email", name: "email", label: "Email", kind: "email", value: email,
 			autocomplete: "email", maxlength: maxEmail}},
 		buttons: [][3]string{{"reset-submit", "", "Email me a reset link"}}}
-	invalid := ""
-	if alert != "" {
-		invalid = "reset-email"
-	}
-	p.write(w, status, view{title: "Reset your password", alert: alert, invalid: invalid,
-		body: []string{f.html(invalid), link("start-over", p.loginURL(returnTo), "Back to sign in")}})
+	p.write(w, status, view{title: "Reset your password", alert: v.alert, invalid: v.invalid,
+		body: []string{f.html(v.invalid), link("start-over", p.loginURL(returnTo), "Back to sign in")}})
 }
 
 func (p *page) showNewPassword(w http.ResponseWriter, status int, csrf, returnTo, token, alert string) {
@@ -72,23 +70,30 @@ func (p *page) resetFailed(w http.ResponseWriter, status int, returnTo, msg stri
 }
 
 // POST reset/start: mails a reset link. The answer is the same whether or
-// not the address has an account.
+// not the address has an account: "check your email" when the API sent
+// the mail, knows no such account (email_not_found) or has sent that
+// account one a moment ago (too_many_requests, which an address without
+// an account may never get).
 func (p *page) startReset(w http.ResponseWriter, r *http.Request, csrf, returnTo string) {
 	email := strings.TrimSpace(r.PostForm.Get("email"))
 	if email == "" || len(email) > maxEmail {
-		p.showResetStart(w, http.StatusBadRequest, csrf, returnTo, "", msgBadEmail)
+		p.showResetStart(w, http.StatusBadRequest, csrf, returnTo, "", view{alert: msgBadEmail, invalid: "reset-email"})
+		return
+	}
+	if !p.mailAllowed(w, r) {
+		p.showResetStart(w, http.StatusTooManyRequests, csrf, returnTo, clean(email, maxEmail), view{alert: msgMailLimit})
 		return
 	}
 	err := p.call(r.Context(), http.MethodPost, "/v1/passwords/email/reset/start", map[string]any{
 		"email": email, "reset_password_redirect_url": p.resetURL + "?return_to=" + url.QueryEscape(returnTo)}, nil)
 	var ae *apiError
-	if err != nil && !(errors.As(err, &ae) && ae.Type == "email_not_found") {
+	if err != nil && !(errors.As(err, &ae) && (ae.Type == "email_not_found" || ae.Type == "too_many_requests")) {
 		msg, status, down := failure(err, msgBadEmail)
 		if down {
 			p.unavailable(w, err)
 			return
 		}
-		p.showResetStart(w, status, csrf, returnTo, clean(email, maxEmail), msg)
+		p.showResetStart(w, status, csrf, returnTo, clean(email, maxEmail), view{alert: msg, invalid: "reset-email"})
 		return
 	}
 	p.write(w, http.StatusOK, view{title: "Check your email", status: msgResetSent,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -29,13 +30,35 @@ const (
 	msgBadReturn   = "The page that sent you here is not one this sign-in can return to."
 	msgUnavailable = "Signing in is unavailable right now. Try again in a moment."
 	msgBadEmail    = "Enter an email address, like name@example.com."
-	msgBadPassword = "The email or password is not right."
+	// A password lockout reads as a wrong password (the API refuses an
+	// unknown email with a different error than a locked account), so the
+	// one answer says what still works.
+	msgBadPassword = "The email or password is not right. After several wrong tries, signing in with a password pauses for a while; you can still sign in with an email code or link."
 	msgBadCode     = "That code is not right, or it has expired. Check the latest email, or send a new code."
 	msgBadMagic    = "This sign-in link has expired or was already used. Send a new one."
 	msgBadTOTP     = "That code is not right. Enter the 6-digit code your authenticator app shows now, or a recovery code."
 	msgPendingGone = "Your sign-in took too long. Start again."
 	msgMailTooMany = "An email was sent a moment ago. Wait a minute before asking for another."
+	msgMailLimit   = "Too many emails were asked for from here. Wait a few minutes, then try again."
 )
+
+// retryAfter is the Retry-After value, in whole seconds rounded up, for
+// a wait.
+func retryAfter(wait time.Duration) string {
+	return strconv.Itoa(int(wait/time.Second) + 1)
+}
+
+// mailAllowed counts one mail the client of r asks for in the page's mail
+// limit, before the API is asked, so that the count never depends on the
+// address; when the client is over it, it sets Retry-After and returns
+// false. See RATIONALE.md, "What rate limits does the login page add?".
+func (p *page) mailAllowed(w http.ResponseWriter, r *http.Request) bool {
+	ok, wait := p.mails.allow(clientKey(p.ClientIP(r)), p.Now())
+	if !ok {
+		w.Header().Set("Retry-After", retryAfter(wait))
+	}
+	return ok
+}
 
 // failure maps an API error to the page's message; unavailable is true
 // for errors the user cannot fix (the caller answers 503).
@@ -66,18 +89,22 @@ func (p *page) sendEmail(w http.ResponseWriter, r *http.Request, csrf, returnTo 
 		return
 	}
 	method := r.PostForm.Get("method")
+	if method != "link" && method != "code" {
+		p.showLoginWith(w, r, http.StatusBadRequest, csrf, returnTo, view{alert: msgBadForm})
+		return
+	}
+	if !p.mailAllowed(w, r) {
+		p.showLoginWith(w, r, http.StatusTooManyRequests, csrf, returnTo, view{alert: msgMailLimit})
+		return
+	}
 	var out login
 	var err error
-	switch method {
-	case "link":
+	if method == "link" {
 		link := p.magicURL + "?return_to=" + url.QueryEscape(returnTo)
 		err = p.call(r.Context(), http.MethodPost, "/v1/magic_links/email/login_or_create", map[string]any{
 			"email": email, "login_magic_link_url": link, "signup_magic_link_url": link}, &out)
-	case "code":
+	} else {
 		err = p.call(r.Context(), http.MethodPost, "/v1/otps/email/login_or_create", map[string]any{"email": email}, &out)
-	default:
-		p.showLoginWith(w, r, http.StatusBadRequest, csrf, returnTo, view{alert: msgBadForm})
-		return
 	}
 	if err != nil {
 		msg, status, down := failure(err, msgBadEmail)
@@ -178,6 +205,12 @@ func (p *page) checkPassword(w http.ResponseWriter, r *http.Request, csrf, retur
 		if down {
 			p.unavailable(w, err)
 			return
+		}
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Type == "user_lock_limit_reached" {
+			// Locked out reads as a wrong password: an unknown email can
+			// never be locked.
+			msg, status = msgBadPassword, http.StatusUnauthorized
 		}
 		field := "password"
 		if msg == msgBadEmail {
