@@ -29,11 +29,30 @@ func TestParseLoginConfig(t *testing.T) {
 		c.SessionDurationMinutes != 60 || c.Name != "Acme" || c.Colors.Accent != "#123456" || c.CookieDomain != "example.com" {
 		t.Errorf("parsed %+v", c)
 	}
-	r, _ := http.NewRequest(http.MethodGet, "/", nil)
-	r.Header.Set("CF-Connecting-IP", "203.0.113.7")
-	r.RemoteAddr = "10.0.0.1:1234"
-	if ip := c.ClientIP(r); ip != "203.0.113.7" {
-		t.Errorf("client IP %q, want CF-Connecting-IP", ip)
+	// Only the header Cloudflare sets names the client; the ones a client
+	// or a proxy may send are never read.
+	for _, tc := range []struct {
+		name    string
+		headers map[string]string
+		want    string
+	}{
+		{name: "CF-Connecting-IP", headers: map[string]string{"CF-Connecting-IP": "203.0.113.7"}, want: "203.0.113.7"},
+		{name: "forwarding headers beside it", headers: map[string]string{"CF-Connecting-IP": "203.0.113.7",
+			"X-Forwarded-For": "198.51.100.1", "X-Real-IP": "198.51.100.2", "True-Client-IP": "198.51.100.3",
+			"Forwarded": "for=198.51.100.4"}, want: "203.0.113.7"},
+		{name: "forwarding headers alone", headers: map[string]string{"X-Forwarded-For": "198.51.100.1",
+			"X-Real-IP": "198.51.100.2"}, want: ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, _ := http.NewRequest(http.MethodGet, "/", nil)
+			r.RemoteAddr = "10.0.0.1:1234"
+			for k, v := range tc.headers {
+				r.Header.Set(k, v)
+			}
+			if ip := c.ClientIP(r); ip != tc.want {
+				t.Errorf("client IP %q, want %q", ip, tc.want)
+			}
+		})
 	}
 	for name, get := range map[string]func(string) string{
 		"no return URLs": with(varLoginReturnURLs, " , "),

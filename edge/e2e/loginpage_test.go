@@ -15,7 +15,8 @@ import (
 // when LATCH_LOGIN_URL is set, with its security headers and cookies
 // passed through the glue whole, and counts posts in the LOGIN_LIMIT Rate
 // Limiting binding, which refuses a client past its limit (here 5 a
-// minute, below the page's own count of 30 per isolate).
+// minute, below the page's own count of 30 per isolate), however it varies
+// the forwarding headers.
 func TestLoginPageOnWorkerd(t *testing.T) {
 	t.Parallel()
 	RequireWrangler(t)
@@ -49,9 +50,18 @@ func TestLoginPageOnWorkerd(t *testing.T) {
 		t.Errorf("JWKS beside the page: %d", status)
 	}
 
+	// Each post names another client in the headers a client or a proxy
+	// may send; the page reads none of them (only CF-Connecting-IP, which
+	// on Cloudflare no client can set), so all are one client.
 	refusedAt := 0
 	for i := 1; i <= limit+3 && refusedAt == 0; i++ {
-		res, err := http.PostForm(w.URL+"/login/password", url.Values{"email": {"a@example.com"}, "password": {"x"}})
+		req, _ := http.NewRequest(http.MethodPost, w.URL+"/login/password",
+			strings.NewReader(url.Values{"email": {"a@example.com"}, "password": {"x"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i))
+		req.Header.Set("X-Real-IP", fmt.Sprintf("198.51.101.%d", i))
+		req.Header.Set("True-Client-IP", fmt.Sprintf("198.51.102.%d", i))
+		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
