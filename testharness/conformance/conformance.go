@@ -58,6 +58,7 @@ func Run(t *testing.T, tg Target) {
 	for _, group := range [][]testCase{
 		protocolCases, userCases, magicLinkCases, sessionCases,
 		passwordCases, stepUpCases, claimCases, lifecycleCases, securityCases, keyCases, emailCases, accountCases, totpCases, feedCases,
+		credentialCases, credentialMailCases, userBoundCases,
 	} {
 		all = append(all, group...)
 	}

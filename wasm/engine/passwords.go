@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 
 	"github.com/latchauth/latch/wasm/internal/password"
@@ -37,15 +38,17 @@ func strong(plain, email string) error {
 // session_duration_minutes is given.
 func (e *Engine) createPassword(c *call) error {
 	var a struct {
-		Email    string   `json:"email"`
-		Password string   `json:"password"`
-		Name     nameArgs `json:"name"`
+		Email             string          `json:"email"`
+		Password          string          `json:"password"`
+		Name              nameArgs        `json:"name"`
+		TrustedMetadata   json.RawMessage `json:"trusted_metadata"`
+		UntrustedMetadata json.RawMessage `json:"untrusted_metadata"`
 		sessionArgs
 	}
 	if err := c.decode(&a); err != nil {
 		return err
 	}
-	u, err := e.newUser(a.Email, a.Name, nil, nil)
+	u, err := e.newUser(a.Email, a.Name, a.TrustedMetadata, a.UntrustedMetadata)
 	if err != nil {
 		return err
 	}
