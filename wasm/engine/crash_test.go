@@ -72,12 +72,10 @@ func (s crashingStmt) QueryContext(ctx context.Context, args []driver.NamedValue
 	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
 }
 
-// TestSignupSurvivesCrash crashes the store after every possible number of
-// writes of a password signup and checks what is left: either the user
-// with its password, or nothing, so that signing up again works. (Written
-// as a user and then a password, a crash between the two left an email
-// that could never get a password.)
-func TestSignupSurvivesCrash(t *testing.T) {
+// crashingStore returns two engines on one database: crashing, whose
+// store crashes once budget writes are spent, and healthy; and post, which
+// calls one and returns the status and answer.
+func crashingStore(t *testing.T) (crashing, healthy http.Handler, budget *atomic.Int64, post func(h http.Handler, path string, body any) (int, map[string]any)) {
 	dsn := "file:" + filepath.Join(t.TempDir(), "latch.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)"
 	healthyDB, err := sql.Open("sqlite3", dsn)
 	if err != nil {
@@ -91,7 +89,8 @@ func TestSignupSurvivesCrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	budget := &atomic.Int64{}
+	budget = &atomic.Int64{}
+	budget.Store(1 << 30)
 	crashingDB := sql.OpenDB(crashingConnector{Connector: inner, budget: budget})
 	t.Cleanup(func() { crashingDB.Close() })
 	newEngine := func(db *sql.DB) http.Handler {
@@ -101,15 +100,24 @@ func TestSignupSurvivesCrash(t *testing.T) {
 		}
 		return e
 	}
-	crashing, healthy := newEngine(crashingDB), newEngine(healthyDB)
-	post := func(h http.Handler, path string, body any) int {
+	post = func(h http.Handler, path string, body any) (int, map[string]any) {
 		c := apitest.Client{Handler: h, ProjectID: "project-test-crash", Secret: "secret"}
-		status, _, err := c.Post(path, body)
+		status, out, err := c.Post(path, body)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return status
+		return status, out
 	}
+	return newEngine(crashingDB), newEngine(healthyDB), budget, post
+}
+
+// TestSignupSurvivesCrash crashes the store after every possible number of
+// writes of a password signup and checks what is left: either the user
+// with its password, or nothing, so that signing up again works. (Written
+// as a user and then a password, a crash between the two left an email
+// that could never get a password.)
+func TestSignupSurvivesCrash(t *testing.T) {
+	crashing, healthy, budget, post := crashingStore(t)
 	const password = "Latch-Quartz-7f3a9c1e!"
 	for writes := range 4 {
 		t.Run(fmt.Sprintf("crash after %d writes", writes), func(t *testing.T) {
@@ -117,11 +125,56 @@ func TestSignupSurvivesCrash(t *testing.T) {
 			budget.Store(int64(writes))
 			post(crashing, "/v1/passwords", map[string]any{"email": email, "password": password, "session_duration_minutes": 60})
 			budget.Store(1 << 30)
-			if post(healthy, "/v1/passwords/authenticate", map[string]any{"email": email, "password": password}) == http.StatusOK {
+			if status, _ := post(healthy, "/v1/passwords/authenticate", map[string]any{"email": email, "password": password}); status == http.StatusOK {
 				return // the signup completed before the crash
 			}
-			if got := post(healthy, "/v1/passwords", map[string]any{"email": email, "password": password}); got != http.StatusOK {
+			if got, _ := post(healthy, "/v1/passwords", map[string]any{"email": email, "password": password}); got != http.StatusOK {
 				t.Fatalf("signing up again after the crash: status %d", got)
+			}
+		})
+	}
+}
+
+// TestCredentialChangesSurviveCrash crashes the store after every number
+// of writes of a password reset and of an email's first proof, and checks
+// that no crash leaves the new credentials beside a session the old ones
+// started: once the new password works, or the address reads verified,
+// the old session is dead (and, for the proof, the password set before
+// it is gone).
+func TestCredentialChangesSurviveCrash(t *testing.T) {
+	crashing, healthy, budget, post := crashingStore(t)
+	const oldPW, newPW = "Latch-Quartz-7f3a9c1e!", "Latch-Garnet-2b8d4e6f!"
+	live := func(token any) bool {
+		status, _ := post(healthy, "/v1/sessions/authenticate", map[string]any{"session_token": token})
+		return status == http.StatusOK
+	}
+	for writes := range 8 {
+		t.Run(fmt.Sprintf("reset, crash after %d writes", writes), func(t *testing.T) {
+			email := fmt.Sprintf("reset-crash-%d@example.com", writes)
+			_, old := post(healthy, "/v1/passwords", map[string]any{"email": email, "password": oldPW, "session_duration_minutes": 60})
+			_, keep := post(healthy, "/v1/passwords/authenticate", map[string]any{"email": email, "password": oldPW, "session_duration_minutes": 60})
+			budget.Store(int64(writes))
+			post(crashing, "/v1/passwords/session/reset", map[string]any{"session_token": keep["session_token"], "password": newPW})
+			budget.Store(1 << 30)
+			changed, _ := post(healthy, "/v1/passwords/authenticate", map[string]any{"email": email, "password": newPW})
+			if changed == http.StatusOK && live(old["session_token"]) {
+				t.Fatalf("the new password works beside a session of the old one")
+			}
+		})
+		t.Run(fmt.Sprintf("first proof, crash after %d writes", writes), func(t *testing.T) {
+			email := fmt.Sprintf("proof-crash-%d@example.com", writes)
+			_, squat := post(healthy, "/v1/passwords", map[string]any{"email": email, "password": oldPW, "session_duration_minutes": 60})
+			_, link := post(healthy, "/v1/magic_links", map[string]any{"user_id": squat["user_id"], "delivery_method": "email"})
+			budget.Store(int64(writes))
+			post(crashing, "/v1/magic_links/authenticate", map[string]any{"token": link["token"], "session_duration_minutes": 60})
+			budget.Store(1 << 30)
+			_, u := post(healthy, "/v1/users/search", map[string]any{"query": map[string]any{"operator": "AND",
+				"operands": []any{map[string]any{"filter_name": "email_address", "filter_value": []string{email}}}}})
+			user := u["results"].([]any)[0].(map[string]any)
+			verified := user["emails"].([]any)[0].(map[string]any)["verified"] == true
+			pwWorks, _ := post(healthy, "/v1/passwords/authenticate", map[string]any{"email": email, "password": oldPW})
+			if verified && (live(squat["session_token"]) || pwWorks == http.StatusOK) {
+				t.Fatalf("the address reads verified beside the squatter's session or password")
 			}
 		})
 	}
