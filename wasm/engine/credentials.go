@@ -51,15 +51,18 @@ func (e *Engine) changeCredentials(ctx context.Context, u *user, keep *session, 
 			return err
 		}
 	}
-	res, err := e.cfg.DB.ExecContext(ctx, `UPDATE users SET credentials_version = ?, credentials_changed_at = ?
-		WHERE user_id = ? AND credentials_version = ?`, next, now, u.ID, u.CredentialsVersion)
-	if err != nil {
-		return fmt.Errorf("engine: change credentials: %w", err)
-	}
+	// RETURNING, not RowsAffected, tells whether the row changed: D1
+	// counts the rows the statement's triggers changed too.
+	var changed int
+	err = e.cfg.DB.QueryRowContext(ctx, `UPDATE users SET credentials_version = ?, credentials_changed_at = ?
+		WHERE user_id = ? AND credentials_version = ? RETURNING 1`, next, now, u.ID, u.CredentialsVersion).Scan(&changed)
 	// Sessions may have ended, in this change or in the one that won.
 	e.revoked()
-	if err := oneRow(res, errCredentialsChanged); err != nil {
-		return err
+	if errors.Is(err, errNoRows) {
+		return errCredentialsChanged
+	}
+	if err != nil {
+		return fmt.Errorf("engine: change credentials: %w", err)
 	}
 	u.CredentialsVersion = next
 	return nil
