@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"net/http"
 )
 
 const (
@@ -114,37 +113,8 @@ func (e *Engine) authenticateMagicLink(c *call) error {
 	} else if err := e.activate(ctx, u); err != nil {
 		return err
 	}
-	res, err := e.login(ctx, &a.sessionArgs, ending{stepUp: stepUp, requireMFA: a.RequireMFA}, u, f)
-	if err != nil {
-		return err
-	}
-	c.replyWith(&magicLinkAuthResponse{
-		IntermediateSessionToken: res.intermediateField(),
-		MethodID:                 methodID,
-		RequestID:                c.requestID,
-		Session:                  res.session,
-		SessionJWT:               res.jwt,
-		SessionToken:             res.token,
-		StatusCode:               http.StatusOK,
-		User:                     u.view(),
-		UserID:                   u.ID,
-	})
-	return nil
-}
-
-// magicLinkAuthResponse is the body of a magic_links/authenticate success,
-// fields in alphabetical order like every response of the API.
-type magicLinkAuthResponse struct {
-	IntermediateSessionToken *string      `json:"intermediate_session_token,omitempty"`
-	MethodID                 string       `json:"method_id"`
-	RequestID                string       `json:"request_id"`
-	ResetSessions            bool         `json:"reset_sessions"`
-	Session                  *sessionView `json:"session"`
-	SessionJWT               string       `json:"session_jwt"`
-	SessionToken             string       `json:"session_token"`
-	StatusCode               int          `json:"status_code"`
-	User                     *userView    `json:"user"`
-	UserID                   string       `json:"user_id"`
+	return e.finishFactorLogin(c, &a.sessionArgs, ending{stepUp: stepUp, requireMFA: a.RequireMFA}, u, f,
+		map[string]any{"method_id": methodID, "reset_sessions": false})
 }
 
 // PKCE (RFC 7636, S256) for mailed links: a code_challenge is the

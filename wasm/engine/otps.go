@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 )
 
 const (
@@ -168,22 +167,8 @@ func (e *Engine) authenticateOTP(c *call) error {
 		return err
 	}
 	f := factor{Type: "otp", DeliveryMethod: deliveryEmail, EmailFactor: &emailFactor{EmailID: u.EmailID, EmailAddress: u.Email}}
-	res, err := e.login(ctx, &a.sessionArgs, ending{stepUp: stepUp, requireMFA: a.RequireMFA}, u, f)
-	if err != nil {
-		return err
-	}
-	c.replyWith(&magicLinkAuthResponse{
-		IntermediateSessionToken: res.intermediateField(),
-		MethodID:                 a.MethodID,
-		RequestID:                c.requestID,
-		Session:                  res.session,
-		SessionJWT:               res.jwt,
-		SessionToken:             res.token,
-		StatusCode:               http.StatusOK,
-		User:                     u.view(),
-		UserID:                   u.ID,
-	})
-	return nil
+	return e.finishFactorLogin(c, &a.sessionArgs, ending{stepUp: stepUp, requireMFA: a.RequireMFA}, u, f,
+		map[string]any{"method_id": a.MethodID, "reset_sessions": false})
 }
 
 func sixDigits(s string) bool {

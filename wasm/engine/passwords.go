@@ -73,7 +73,7 @@ func (e *Engine) createPassword(c *call) error {
 	if err := e.insertUserWithPassword(ctx, u, hash); err != nil {
 		return err
 	}
-	return e.replyLogin(c, &a.sessionArgs, ending{}, u, passwordFactor(u), map[string]any{"email_id": u.EmailID})
+	return e.finishFactorLogin(c, &a.sessionArgs, ending{}, u, passwordFactor(u), map[string]any{"email_id": u.EmailID})
 }
 
 // POST /v1/passwords/authenticate
@@ -98,7 +98,7 @@ func (e *Engine) authenticatePassword(c *call) error {
 	if err != nil {
 		return err
 	}
-	return e.replyLogin(c, &a.sessionArgs, ending{stepUp: stepUp, requireMFA: a.RequireMFA}, u, passwordFactor(u), nil)
+	return e.finishFactorLogin(c, &a.sessionArgs, ending{stepUp: stepUp, requireMFA: a.RequireMFA}, u, passwordFactor(u), nil)
 }
 
 // checkPassword checks plain as the password of the user with addr, as a

@@ -185,18 +185,15 @@ func (r *loginResult) fields() map[string]any {
 	return f
 }
 
-// intermediateField is the intermediate_session_token member of a typed
-// response: omitted (nil) unless the login asked for require_mfa.
-func (r *loginResult) intermediateField() *string {
-	if !r.mfa {
-		return nil
-	}
-	return &r.intermediate
-}
-
-// replyLogin finishes a login endpoint whose factor checked out (see
-// login) and answers with the session fields, user_id, user and extra.
-func (e *Engine) replyLogin(c *call, a *sessionArgs, how ending, u *user, f factor, extra map[string]any) error {
+// finishFactorLogin is the last step of every factor's login endpoint,
+// which all have one shape: decode the typed request, check its fields,
+// find the factor's row and its user, check everything that could still
+// refuse the call (the step-up session, PKCE, the claims) so that a refusal
+// spends nothing, consume the factor with one conditional statement, then
+// this: add the factor to the step-up session, finish an intermediate
+// session, hold the login in a new one, or start a session (see login),
+// and answer with the session fields, user_id, user and extra.
+func (e *Engine) finishFactorLogin(c *call, a *sessionArgs, how ending, u *user, f factor, extra map[string]any) error {
 	res, err := e.login(c.r.Context(), a, how, u, f)
 	if err != nil {
 		return err

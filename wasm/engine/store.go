@@ -9,10 +9,17 @@ import (
 	"strings"
 )
 
-// The store: every statement the engine runs, in the SQLite dialect, each a
-// single statement so that it is atomic on D1, which has no transactions.
-// Multi-row changes are ordered so that a failure half way leaves nothing
-// unsafe behind (see RATIONALE.md, "Why no transactions?").
+// The store. Every statement the engine runs is in the SQLite dialect and
+// is a single statement, so that it is atomic on D1, which has no
+// transactions; multi-row changes are ordered so that a failure half way
+// leaves nothing unsafe behind (see RATIONALE.md, "Why no transactions?").
+// This file holds the row shapes every product reads (userObject,
+// sessionObject) and the statements on users, sessions and magic links;
+// each other product keeps its statements beside its handlers, in the
+// file named for it (passwords_store.go, passwords_reset.go, otps.go,
+// totps.go, sessions_intermediate.go, credentials.go, revocations.go,
+// users_update.go, users_search.go, mail.go). The schema and its
+// triggers are in wasm/migrations.
 
 var errNoRows = sql.ErrNoRows
 

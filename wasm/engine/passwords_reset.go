@@ -248,5 +248,5 @@ func (e *Engine) finishReset(c *call, a *sessionArgs, how ending, u *user, plain
 	if err := e.activate(ctx, u); err != nil {
 		return err
 	}
-	return e.replyLogin(c, a, how, u, f, nil)
+	return e.finishFactorLogin(c, a, how, u, f, nil)
 }

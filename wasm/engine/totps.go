@@ -398,7 +398,7 @@ func (e *Engine) authenticateTOTP(c *call) error {
 		return err
 	}
 	f := factor{Type: "totp", DeliveryMethod: "authenticator_app", AuthenticatorApp: &authenticatorAppFactor{TOTPID: t.ID}}
-	return e.replyLogin(c, &a.sessionArgs, how, u, f, map[string]any{"totp_id": t.ID})
+	return e.finishFactorLogin(c, &a.sessionArgs, how, u, f, map[string]any{"totp_id": t.ID})
 }
 
 // POST /v1/totps/recover — a recovery code instead of a TOTP code; each
@@ -436,7 +436,7 @@ func (e *Engine) recoverTOTP(c *call) error {
 		return err
 	}
 	f := factor{Type: "recovery_codes", DeliveryMethod: "recovery_code", RecoveryCode: &recoveryCodeFactor{CodeID: codeID}}
-	return e.replyLogin(c, &a.sessionArgs, how, u, f, map[string]any{"totp_id": t.ID})
+	return e.finishFactorLogin(c, &a.sessionArgs, how, u, f, map[string]any{"totp_id": t.ID})
 }
 
 // POST /v1/totps/recovery_codes — the user's unused recovery codes.

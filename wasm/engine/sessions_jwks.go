@@ -21,3 +21,13 @@ func (e *Engine) jwks(c *call) error {
 	c.reply(map[string]any{"keys": keys})
 	return nil
 }
+
+// jwksGrace is how long past its last JWT's expiry a retired key stays
+// in the JWKS: the largest clock leeway a verifier may allow.
+const jwksGrace = 300
+
+// published reports whether k belongs in the JWKS at now: it signs, or
+// a JWT it signed may still be unexpired to a verifier.
+func (k *PublicKey) published(now int64) bool {
+	return k.RetiredAt == 0 || now < k.RetiredAt+jwtLifetime+jwksGrace
+}
