@@ -3,11 +3,13 @@ package mail
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -26,6 +28,11 @@ const (
 
 // Payload is the JSON body the webhook posts.
 type Payload struct {
+	// ID names the message: 32 random hex digits, the same on every try
+	// of one message, so that a receiver can refuse a post it has
+	// already taken (see RATIONALE.md, "Why does the mail webhook carry
+	// an id?"). Verify requires one of 1 to 128 bytes.
+	ID      string `json:"id"`
 	Kind    string `json:"kind"`
 	From    string `json:"from"`
 	To      string `json:"to"`
@@ -36,7 +43,10 @@ type Payload struct {
 
 // Webhook delivers mail by posting it, signed, to the app's own mailer.
 // A 2xx answer is delivery; a 5xx answer or a network error is tried
-// again (three tries in all); any other answer fails at once.
+// again (three tries in all), with the message's id unchanged, and a 409
+// to such a retry is delivery too: the receiver already took the
+// message from a try whose answer was lost. Any other answer fails at
+// once.
 type Webhook struct {
 	// URL receives the posts; https unless on loopback.
 	URL string
@@ -51,6 +61,8 @@ type Webhook struct {
 	Post func(ctx context.Context, url string, header http.Header, body []byte) (int, error)
 	// Now is the clock of the timestamp; time.Now when nil.
 	Now func() time.Time
+	// Rand is the source of the message ids; crypto/rand when nil.
+	Rand io.Reader
 	// Backoff is the wait before each retry; 250 ms, then 1 s, when nil.
 	Backoff []time.Duration
 }
@@ -59,7 +71,11 @@ var _ engine.Mailer = (*Webhook)(nil)
 
 // Send posts m, retrying as the Webhook doc says.
 func (w *Webhook) Send(ctx context.Context, m *engine.Message) error {
-	body, err := json.Marshal(Payload{Kind: m.Kind, From: m.From, To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML})
+	id, err := w.newID()
+	if err != nil {
+		return err
+	}
+	body, err := json.Marshal(Payload{ID: id, Kind: m.Kind, From: m.From, To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML})
 	if err != nil {
 		return fmt.Errorf("mail: webhook: %w", err)
 	}
@@ -68,7 +84,7 @@ func (w *Webhook) Send(ctx context.Context, m *engine.Message) error {
 		backoff = []time.Duration{250 * time.Millisecond, time.Second}
 	}
 	for attempt := 0; ; attempt++ {
-		retry, err := w.post(ctx, body)
+		retry, err := w.post(ctx, body, attempt > 0)
 		if err == nil || !retry || attempt >= len(backoff) {
 			return err
 		}
@@ -80,8 +96,22 @@ func (w *Webhook) Send(ctx context.Context, m *engine.Message) error {
 	}
 }
 
-// post makes one try and reports whether a failure may be retried.
-func (w *Webhook) post(ctx context.Context, body []byte) (bool, error) {
+// newID returns a message id: 128 random bits in hex.
+func (w *Webhook) newID() (string, error) {
+	r := w.Rand
+	if r == nil {
+		r = rand.Reader
+	}
+	var b [16]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return "", fmt.Errorf("mail: webhook id: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// post makes one try and reports whether a failure may be retried; a
+// retry takes a 409 as delivery.
+func (w *Webhook) post(ctx context.Context, body []byte, retry bool) (bool, error) {
 	now := time.Now
 	if w.Now != nil {
 		now = w.Now
@@ -99,7 +129,7 @@ func (w *Webhook) post(ctx context.Context, body []byte) (bool, error) {
 	switch {
 	case err != nil:
 		return true, fmt.Errorf("mail: webhook: %w", err)
-	case status >= 200 && status < 300:
+	case status >= 200 && status < 300, retry && status == http.StatusConflict:
 		return false, nil
 	case status >= 500:
 		return true, fmt.Errorf("mail: webhook: status %d", status)
@@ -116,13 +146,20 @@ func Sign(secret []byte, timestamp string, body []byte) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// ErrBadSignature is returned by Verify for a post that is not signed
-// with the secret, or signed too long ago.
-var ErrBadSignature = errors.New("mail: webhook signature does not verify")
+// Verify's errors: a post not signed with the secret, or signed too long
+// ago; a signed body that is not a payload with an id.
+var (
+	ErrBadSignature = errors.New("mail: webhook signature does not verify")
+	ErrBadPayload   = errors.New("mail: webhook payload is not valid")
+)
 
 // Verify checks a webhook post as a receiver should — the signature in
-// constant time, the timestamp within maxAge of now — and returns its
-// payload. body is the request body, read in full.
+// constant time, the timestamp within maxAge of now, a payload with an
+// id — and returns its payload. body is the request body, read in full.
+// Verify alone lets a captured post be replayed within maxAge, so a
+// receiver should also refuse an id it has taken in the last 2×maxAge
+// (a timestamp up to maxAge ahead of now verifies, and keeps verifying
+// until maxAge after it), as mailbox.WebhookHandler does.
 func Verify(secret []byte, header http.Header, body []byte, now time.Time, maxAge time.Duration) (*Payload, error) {
 	ts := header.Get(TimestampHeader)
 	sig, ok := strings.CutPrefix(header.Get(SignatureHeader), "v1=")
@@ -139,7 +176,14 @@ func Verify(secret []byte, header http.Header, body []byte, now time.Time, maxAg
 	}
 	var p Payload
 	if err := json.Unmarshal(body, &p); err != nil {
-		return nil, fmt.Errorf("mail: webhook payload: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrBadPayload, err)
+	}
+	if p.ID == "" || len(p.ID) > maxIDLen {
+		return nil, fmt.Errorf("%w: id of %d bytes, want 1 to %d", ErrBadPayload, len(p.ID), maxIDLen)
 	}
 	return &p, nil
 }
+
+// maxIDLen is the longest Payload.ID that Verify accepts: room for any
+// common id form, and a bound on what a receiver keeps per id.
+const maxIDLen = 128
