@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -25,22 +26,30 @@ import (
 // mailbox.WebhookHandler on a loopback HTTP server, which can be told to
 // answer 500 to the next post (a receiver having a bad moment) or to refuse
 // every post with 401 while keeping what it was sent, verified, so that a
-// test can try the code of a mail that was never delivered.
+// test can try the code of a mail that was never delivered. It keeps the
+// last post as it came, for a test to replay.
 type receiver struct {
-	secret  []byte
-	box     *mailbox.Mailbox
-	inner   http.Handler
-	posts   atomic.Int32
-	fail    atomic.Int32 // posts still to answer 500
-	refuse  atomic.Bool
-	hold    atomic.Pointer[chan struct{}] // when set, a post waits for it to close
-	held    chan struct{}                 // gets a value when a post is held
-	mu      sync.Mutex
-	refused []*mail.Payload
+	secret   []byte
+	box      *mailbox.Mailbox
+	inner    http.Handler
+	posts    atomic.Int32
+	fail     atomic.Int32 // posts still to answer 500
+	refuse   atomic.Bool
+	hold     atomic.Pointer[chan struct{}] // when set, a post waits for it to close
+	held     chan struct{}                 // gets a value when a post is held
+	mu       sync.Mutex
+	refused  []*mail.Payload
+	last     *http.Request // with its body in lastBody
+	lastBody []byte
 }
 
 func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.posts.Add(1)
+	body, _ := io.ReadAll(req.Body)
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	r.mu.Lock()
+	r.last, r.lastBody = req, body
+	r.mu.Unlock()
 	if h := r.hold.Load(); h != nil {
 		r.held <- struct{}{}
 		<-*h
@@ -50,7 +59,6 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	if r.refuse.Load() {
-		body, _ := io.ReadAll(req.Body)
 		if p, err := mail.Verify(r.secret, req.Header, body, time.Now(), time.Minute); err == nil {
 			r.mu.Lock()
 			r.refused = append(r.refused, p)
@@ -172,6 +180,41 @@ func TestWebhookMail(t *testing.T) {
 		next(t, to)
 	})
 
+	t.Run("a replayed post is refused", func(t *testing.T) {
+		const to = "replayed@example.com"
+		a.must(http.MethodPost, "/v1/otps/email/login_or_create", map[string]any{"email": to})
+		next(t, to)
+		rcv.mu.Lock()
+		last, body := rcv.last, rcv.lastBody
+		rcv.mu.Unlock()
+		var p struct{ ID string }
+		if err := json.Unmarshal(body, &p); err != nil || !hexID.MatchString(p.ID) {
+			t.Fatalf("the Worker's post %s has no id of 32 hex digits (%v)", body, err)
+		}
+		again, err := http.NewRequest(http.MethodPost, srv.URL+"/webhook", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		again.Header = last.Header.Clone()
+		resp, err := http.DefaultClient.Do(again)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusConflict {
+			t.Errorf("the Worker's post replayed: %d, want 409", resp.StatusCode)
+		}
+		n := 0
+		for _, m := range box.Messages() {
+			if m.To == to {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d messages to %s, want 1", n, to)
+		}
+	})
+
 	t.Run("refused by the receiver", func(t *testing.T) {
 		const to = "refused@example.com"
 		user := a.must(http.MethodPost, "/v1/users", map[string]any{"email": to})
@@ -201,6 +244,8 @@ func TestWebhookMail(t *testing.T) {
 }
 
 var sixDigits = regexp.MustCompile(`\b\d{6}\b`)
+
+var hexID = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 var mailedLink = regexp.MustCompile(`https?://\S+`)
 
