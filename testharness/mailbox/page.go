@@ -10,7 +10,14 @@ import (
 // Handler shows the mailbox: GET / lists the messages, newest first,
 // GET /messages/{id} shows one (its text, and its HTML in a sandboxed
 // frame), GET /messages.json gives them all as JSON for scripts.
-func Handler(b *Mailbox) http.Handler {
+//
+// It answers only requests whose Host is loopback (localhost, 127.0.0.0/8
+// or [::1], with any port) or the host of one of publicAddrs, the
+// host:port addresses the page also listens on off loopback — any IP
+// address for one with an unspecified host, such as ":8025". Any other
+// Host is answered 421 Misdirected Request, before any mail is read, so
+// that a DNS-rebinding page cannot read the mailed tokens.
+func Handler(b *Mailbox, publicAddrs ...string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		msgs := b.Messages()
@@ -34,7 +41,7 @@ func Handler(b *Mailbox) http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		_ = json.NewEncoder(w).Encode(jsonMessages(b.Messages()))
 	})
-	return mux
+	return newHostCheck(mux, publicAddrs)
 }
 
 type jsonMessage struct {

@@ -38,6 +38,7 @@ type mailFlags struct {
 	redirects      stringList
 	templates      string
 	mailbox        string
+	mailboxPublic  bool
 	mailboxSet     bool
 }
 
@@ -56,12 +57,14 @@ func (m *mailFlags) register(fl *flag.FlagSet) {
 	fl.StringVar(&m.project, "project-name", "", `project name in mail ("Latch" when empty)`)
 	fl.Var(&m.redirects, "redirect-url", "URL mailed links may lead to; repeatable, the first is the default (default http://localhost:3000/authenticate)")
 	fl.StringVar(&m.templates, "mail-templates", "", "directory of <kind>.subject, <kind>.txt and <kind>.html files overriding the built-in messages")
-	fl.StringVar(&m.mailbox, "mailbox", defaultMailbox, `with no transport flag: address of the dev mailbox page ("0" or "off": no dev mailbox, no mail)`)
+	fl.StringVar(&m.mailbox, "mailbox", defaultMailbox, `with no transport flag: address of the dev mailbox page, loopback unless -mailbox-public ("0" or "off": no dev mailbox, no mail)`)
+	fl.BoolVar(&m.mailboxPublic, "mailbox-public", false, "allow a -mailbox address off loopback, where anyone who reaches it reads every mailed code and link")
 }
 
 // check validates the flags and the environment they need, after Parse.
 func (m *mailFlags) check(fl *flag.FlagSet) error {
 	fl.Visit(func(f *flag.Flag) { m.mailboxSet = m.mailboxSet || f.Name == "mailbox" })
+	devMailbox := m.smtp == "" && m.webhookURL == "" && !m.mailboxOff()
 	switch {
 	case m.smtp != "" && m.webhookURL != "":
 		return errors.New("-smtp and -webhook-url are two transports; pick one")
@@ -69,6 +72,13 @@ func (m *mailFlags) check(fl *flag.FlagSet) error {
 		return errors.New("-smtp-user and -smtp-require-tls need -smtp")
 	case (m.smtp != "" || m.webhookURL != "") && m.mailboxSet:
 		return errors.New("-mailbox is the dev mailbox, used only without -smtp or -webhook-url")
+	case m.mailboxPublic && !devMailbox:
+		return errors.New("-mailbox-public is for the dev mailbox, used only without -smtp, -webhook-url or -mailbox off")
+	}
+	if devMailbox && !m.mailboxPublic {
+		if host, _, err := net.SplitHostPort(m.mailbox); err != nil || !mailbox.Loopback(host) {
+			return fmt.Errorf("-mailbox %q is not a loopback address (localhost, 127.0.0.1 or [::1], with a port); the page shows every mailed code and link, so serve it elsewhere only with -mailbox-public", m.mailbox)
+		}
 	}
 	if m.smtp != "" {
 		if _, _, err := net.SplitHostPort(m.smtp); err != nil {
@@ -80,7 +90,7 @@ func (m *mailFlags) check(fl *flag.FlagSet) error {
 	}
 	if m.webhookURL != "" {
 		u, err := url.Parse(m.webhookURL)
-		if err != nil || u.Host == "" || !(u.Scheme == "https" || u.Scheme == "http" && isLoopback(u.Hostname())) {
+		if err != nil || u.Host == "" || !(u.Scheme == "https" || u.Scheme == "http" && mailbox.Loopback(u.Hostname())) {
 			return fmt.Errorf("-webhook-url %q: want an https URL, or http on loopback", m.webhookURL)
 		}
 		if n := len(os.Getenv(webhookSecretEnv)); n < 32 {
@@ -93,10 +103,8 @@ func (m *mailFlags) check(fl *flag.FlagSet) error {
 	return nil
 }
 
-func isLoopback(host string) bool {
-	ip := net.ParseIP(host)
-	return host == "localhost" || ip != nil && ip.IsLoopback()
-}
+// mailboxOff reports whether -mailbox asks for no dev mailbox.
+func (m *mailFlags) mailboxOff() bool { return m.mailbox == "0" || m.mailbox == "off" }
 
 // transport is the mail side of a running latch-local.
 type transport struct {
@@ -137,13 +145,19 @@ func (m *mailFlags) start() (*transport, error) {
 		u.User, u.RawQuery, u.Fragment = nil, "", ""
 		w := &mail.Webhook{URL: m.webhookURL, Secret: []byte(os.Getenv(webhookSecretEnv))}
 		return &transport{mailer: w, banner: "mail:       webhook " + u.String() + "\n"}, nil
-	case m.mailbox == "0" || m.mailbox == "off":
+	case m.mailboxOff():
 		return &transport{banner: "mail:       off (the email endpoints answer 503)\n"}, nil
 	}
-	return startDevMailbox(m.mailbox)
+	var publicAddrs []string
+	if m.mailboxPublic {
+		publicAddrs = []string{m.mailbox}
+	}
+	return startDevMailbox(m.mailbox, publicAddrs)
 }
 
-func startDevMailbox(pageAddr string) (*transport, error) {
+// startDevMailbox serves the dev mailbox's page on pageAddr, answering
+// the Hosts mailbox.Handler allows with publicAddrs.
+func startDevMailbox(pageAddr string, publicAddrs []string) (*transport, error) {
 	t := &transport{}
 	box := mailbox.New(0)
 	smtpLn, err := net.Listen("tcp", "127.0.0.1:0")
@@ -157,7 +171,7 @@ func startDevMailbox(pageAddr string) (*transport, error) {
 		t.close()
 		return nil, fmt.Errorf("dev mailbox page: %w (use -mailbox to pick another address)", err)
 	}
-	page := &http.Server{Handler: mailbox.Handler(box), ReadHeaderTimeout: 10 * time.Second}
+	page := &http.Server{Handler: mailbox.Handler(box, publicAddrs...), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = page.Serve(pageLn) }()
 	t.closers = append(t.closers, page.Close)
 	t.mailer = &mail.SMTP{Addr: srv.Addr}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -96,6 +97,51 @@ func TestRunDevMailbox(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(string(body), subject) {
 		t.Errorf("the mailbox page does not list %q", subject)
+	}
+	req, _ := http.NewRequest(http.MethodGet, page+"messages.json", nil)
+	req.Host = "evil.example:8025" // a DNS-rebinding page's requests
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMisdirectedRequest || strings.Contains(string(body), "dev@example.com") {
+		t.Errorf("messages.json with Host evil.example: %d %q, want 421 and no mail", resp.StatusCode, body)
+	}
+}
+
+// TestRunMailboxAddress refuses a dev mailbox page off loopback unless
+// -mailbox-public says so, and -mailbox-public without a dev mailbox.
+func TestRunMailboxAddress(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want int
+		msg  string // in stderr
+	}{
+		{name: "all interfaces", args: []string{"-mailbox", ":0"}, want: 2, msg: `-mailbox ":0" is not a loopback address`},
+		{name: "all IPv4 interfaces", args: []string{"-mailbox", "0.0.0.0:0"}, want: 2, msg: "serve it elsewhere only with -mailbox-public"},
+		{name: "an address off loopback", args: []string{"-mailbox", "192.0.2.7:0"}, want: 2, msg: `-mailbox "192.0.2.7:0" is not a loopback address`},
+		{name: "a name", args: []string{"-mailbox", "mailbox.lan:0"}, want: 2, msg: `-mailbox "mailbox.lan:0" is not a loopback address`},
+		{name: "no port", args: []string{"-mailbox", "localhost"}, want: 2, msg: "(localhost, 127.0.0.1 or [::1], with a port)"},
+		{name: "public with a transport", args: []string{"-mailbox-public", "-smtp", "127.0.0.1:25"}, want: 2, msg: "-mailbox-public is for the dev mailbox"},
+		{name: "public with no mailbox", args: []string{"-mailbox-public", "-mailbox", "off"}, want: 2, msg: "-mailbox-public is for the dev mailbox"},
+		// 192.0.2.7 is no address of this machine's: -mailbox-public lets
+		// run on to listen, which fails, without serving off loopback.
+		{name: "off loopback with -mailbox-public", args: []string{"-mailbox-public", "-mailbox", "192.0.2.7:0"}, want: 1, msg: "dev mailbox page: listen tcp 192.0.2.7:0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"-port", "0", "-db", filepath.Join(t.TempDir(), "latch.db")}, tt.args...)
+			if got := run(args, &stdout, &stderr); got != tt.want {
+				t.Fatalf("run(%q) = %d, want %d; stderr: %s", args, got, tt.want, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tt.msg) {
+				t.Errorf("stderr %q does not say %q", stderr.String(), tt.msg)
+			}
+		})
 	}
 }
 

@@ -10,8 +10,9 @@
 // (the secret in $LATCH_MAIL_WEBHOOK_SECRET). With neither, latch-local
 // runs the dev mailbox: an SMTP server on loopback that the engine
 // delivers to, and a page showing what arrived on -mailbox
-// (127.0.0.1:8025). -mail-from, -project-name, -redirect-url (repeatable)
-// and -mail-templates shape the messages.
+// (127.0.0.1:8025; an address off loopback only with -mailbox-public, as
+// the page shows every mailed code and link). -mail-from, -project-name,
+// -redirect-url (repeatable) and -mail-templates shape the messages.
 //
 // The project id, secret, signing keys and secret box key are kept next
 // to the database (credentials.json, signing-keys.json and secret-box.key,

@@ -2,12 +2,17 @@
 // the Worker (or any host) delivers the engine's mail to it, and the
 // developer reads it on a web page.
 //
-//	LATCH_MAIL_WEBHOOK_SECRET=… go run ./testharness/cmd/latch-mailbox [-http 127.0.0.1:8025] [-smtp 127.0.0.1:2525]
+//	LATCH_MAIL_WEBHOOK_SECRET=… go run ./testharness/cmd/latch-mailbox [-http 127.0.0.1:8025] [-public] [-smtp 127.0.0.1:2525]
 //
 // It serves the mailbox page (package testharness/mailbox) on -http, the
 // receiver of the signed mail webhook at POST /webhook on the same
 // address — the secret, at least 32 bytes, from $LATCH_MAIL_WEBHOOK_SECRET
 // — and, with -smtp, an SMTP server. Messages are kept in memory.
+//
+// The page shows every mailed code and link to whoever can load it, so
+// -http must be a loopback address unless -public is given, and the page
+// answers only a Host that names it: loopback, or with -public the host
+// of -http (see mailbox.Handler).
 package main
 
 import (
@@ -35,7 +40,8 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 func run(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("latch-mailbox", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	httpAddr := fl.String("http", "127.0.0.1:8025", "address of the mailbox page and of POST /webhook")
+	httpAddr := fl.String("http", "127.0.0.1:8025", "address of the mailbox page and of POST /webhook; loopback unless -public")
+	public := fl.Bool("public", false, "allow an -http address off loopback, where anyone who reaches it reads every mailed code and link")
 	smtpAddr := fl.String("smtp", "", "address of an SMTP server delivering into the mailbox, e.g. 127.0.0.1:2525; none when empty")
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -49,20 +55,28 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fl.Usage()
 		return 2
 	}
+	var publicAddrs []string
+	if *public {
+		publicAddrs = []string{*httpAddr}
+	} else if host, _, err := net.SplitHostPort(*httpAddr); err != nil || !mailbox.Loopback(host) {
+		fmt.Fprintf(stderr, "latch-mailbox: -http %q is not a loopback address (localhost, 127.0.0.1 or [::1], with a port); the page shows every mailed code and link, so serve it elsewhere only with -public\n", *httpAddr)
+		fl.Usage()
+		return 2
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := serve(ctx, *httpAddr, *smtpAddr, []byte(secret), stdout); err != nil {
+	if err := serve(ctx, *httpAddr, publicAddrs, *smtpAddr, []byte(secret), stdout); err != nil {
 		fmt.Fprintf(stderr, "latch-mailbox: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
-func serve(ctx context.Context, httpAddr, smtpAddr string, secret []byte, stdout io.Writer) error {
+func serve(ctx context.Context, httpAddr string, publicAddrs []string, smtpAddr string, secret []byte, stdout io.Writer) error {
 	box := mailbox.New(0)
 	mux := http.NewServeMux()
 	mux.Handle("/webhook", mailbox.WebhookHandler(box, secret))
-	mux.Handle("/", mailbox.Handler(box))
+	mux.Handle("/", mailbox.Handler(box, publicAddrs...))
 	ln, err := net.Listen("tcp", httpAddr)
 	if err != nil {
 		return err

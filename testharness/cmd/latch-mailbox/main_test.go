@@ -34,6 +34,14 @@ func TestRunUsage(t *testing.T) {
 		{name: "short secret", secret: strings.Repeat("s", 31), want: 2, msg: "(it has 31)"},
 		{name: "extra argument", args: []string{"serve"}, secret: secret, want: 2, msg: `got ["serve"]`},
 		{name: "bad address", args: []string{"-http", "127.0.0.1:-1"}, secret: secret, want: 1, msg: "latch-mailbox: listen tcp"},
+		{name: "all interfaces", args: []string{"-http", ":0"}, secret: secret, want: 2, msg: `-http ":0" is not a loopback address`},
+		{name: "all IPv4 interfaces", args: []string{"-http", "0.0.0.0:0"}, secret: secret, want: 2, msg: "serve it elsewhere only with -public"},
+		{name: "an address off loopback", args: []string{"-http", "192.0.2.7:0"}, secret: secret, want: 2, msg: `-http "192.0.2.7:0" is not a loopback address`},
+		{name: "a name", args: []string{"-http", "mailbox.lan:0"}, secret: secret, want: 2, msg: `-http "mailbox.lan:0" is not a loopback address`},
+		{name: "no port", args: []string{"-http", "localhost"}, secret: secret, want: 2, msg: `-http "localhost" is not a loopback address (localhost, 127.0.0.1 or [::1], with a port)`},
+		// 192.0.2.7 is no address of this machine's: -public lets run on
+		// to listen, which fails, without serving off loopback.
+		{name: "off loopback with -public", args: []string{"-public", "-http", "192.0.2.7:0"}, secret: secret, want: 1, msg: "latch-mailbox: listen tcp 192.0.2.7:0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,7 +91,8 @@ func messages(t *testing.T, page string) []map[string]any {
 
 // TestRunServes runs latch-mailbox on free ports and delivers to it over
 // real HTTP and SMTP: a signed webhook post and an SMTP message show on
-// the page; an unsigned post is refused and not stored.
+// the page; an unsigned post is refused and not stored, a replayed one is
+// refused 409 and stored once; the page refuses a Host off loopback.
 func TestRunServes(t *testing.T) {
 	t.Setenv(secretEnv, secret)
 	var stdout, stderr syncBuffer
@@ -133,9 +142,39 @@ func TestRunServes(t *testing.T) {
 			t.Errorf("unsigned post (%q): %d, want 401", req.Header.Get(mail.SignatureHeader), resp.StatusCode)
 		}
 	}
+	for i := range 2 {
+		const body = `{"id":"00112233445566778899aabbccddeeff","to":"replay@example.com","subject":"once"}`
+		req, _ := http.NewRequest("POST", hook, strings.NewReader(body))
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		req.Header.Set(mail.TimestampHeader, ts)
+		req.Header.Set(mail.SignatureHeader, "v1="+mail.Sign([]byte(secret), ts, []byte(body)))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if want := []int{http.StatusNoContent, http.StatusConflict}[i]; resp.StatusCode != want {
+			t.Errorf("post %d of one id: %d, want %d", i+1, resp.StatusCode, want)
+		}
+	}
+	for _, host := range []string{"evil.example:8025", "192.0.2.7:8025"} {
+		req, _ := http.NewRequest("GET", page+"messages.json", nil)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMisdirectedRequest {
+			t.Errorf("GET messages.json with Host %s: %d, want 421", host, resp.StatusCode)
+		}
+	}
 	got := messages(t, page)
-	if len(got) != 2 {
-		t.Fatalf("page lists %d messages, want 2: %v", len(got), got)
+	if len(got) != 3 {
+		t.Fatalf("page lists %d messages, want 3: %v", len(got), got)
+	}
+	if got[2]["to"] != "replay@example.com" {
+		t.Errorf("message 2: %v, want the replayed id's, once", got[2])
 	}
 	for i, want := range []struct{ via, to string }{{"webhook", "hook@example.com"}, {"smtp", "smtp@example.com"}} {
 		if got[i]["via"] != want.via || got[i]["to"] != want.to || got[i]["subject"] != msg.Subject || got[i]["kind"] != engine.MailOTP {
