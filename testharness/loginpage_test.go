@@ -8,7 +8,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/latchauth/latch/testharness/apitest"
 	"github.com/latchauth/latch/testharness/mailbox"
 	"github.com/latchauth/latch/wasm/loginpage"
 	"github.com/latchauth/latch/wasm/mail"
@@ -17,7 +19,8 @@ import (
 // TestLoginPage serves the hosted login page from the wazero host, as
 // latch-local does: at the server's URL + /login, mailed links back to it,
 // and the API beside it. A code login through the page starts a session
-// the API knows.
+// the API knows; a sign-in link works only in the browser that asked for
+// it; a user with an authenticator app holds no session until its code.
 func TestLoginPage(t *testing.T) {
 	box, addr := smtpMailbox(t, mailbox.SMTPConfig{})
 	s := startWith(t, Config{Mailer: &mail.SMTP{Addr: addr}, MailFrom: "Latch <login@latch.test>",
@@ -76,7 +79,66 @@ func TestLoginPage(t *testing.T) {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("send link: %d", res.StatusCode)
 	}
-	if m := waitMail(t, box, "link@example.com", 0); !strings.Contains(m.Text, s.URL+"/login/magic?") {
-		t.Errorf("the link does not lead to the page: %s", m.Text)
+	m := waitMail(t, box, "link@example.com", 0)
+	link := regexp.MustCompile(regexp.QuoteMeta(s.URL+"/login/magic?") + `\S+`).FindString(m.Text)
+	if link == "" {
+		t.Fatalf("the link does not lead to the page: %s", m.Text)
 	}
+	// It is bound to this browser: in another, it spends nothing.
+	otherJar, _ := cookiejar.New(nil)
+	other := &http.Client{Jar: otherJar, CheckRedirect: c.CheckRedirect}
+	_, page = read(other.Get(link))
+	if res, body := read(other.PostForm(s.URL+"/login/magic", form(page, "token", tokenOf(t, link)))); res.StatusCode != http.StatusBadRequest ||
+		!strings.Contains(body, "Open this link in the browser where you asked for it") {
+		t.Errorf("the link in another browser: %d", res.StatusCode)
+	}
+	_, page = read(c.Get(link))
+	if res, _ := read(c.PostForm(s.URL+"/login/magic", form(page, "token", tokenOf(t, link)))); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("the link in the browser that asked: %d", res.StatusCode)
+	}
+
+	// A user with an authenticator app: after the password the browser
+	// holds no session, and the app's code finishes the sign-in.
+	const email, password = "mfa@example.com", "correct horse battery staple 42"
+	_, created := call(t, s, http.MethodPost, "/v1/passwords", map[string]any{"email": email, "password": password})
+	_, totp := call(t, s, http.MethodPost, "/v1/totps", map[string]any{"user_id": created["user_id"]})
+	secret, _ := totp["secret"].(string)
+	now := time.Now().Unix()
+	if status, body := call(t, s, http.MethodPost, "/v1/totps/authenticate", map[string]any{"user_id": created["user_id"],
+		"totp_code": apitest.TOTP(t, secret, now)}); status != http.StatusOK {
+		t.Fatalf("enrol: %d %v", status, body)
+	}
+	_, page = read(c.Get(s.URL + "/login"))
+	res, page = read(c.PostForm(s.URL+"/login/password", form(page, "email", email, "password", password)))
+	if res.StatusCode != http.StatusOK || !strings.Contains(page, `id="totp"`) {
+		t.Fatalf("after the password: %d", res.StatusCode)
+	}
+	for _, ck := range res.Cookies() {
+		if status, _ := call(t, s, http.MethodPost, "/v1/sessions/authenticate", map[string]any{"session_token": ck.Value}); status == http.StatusOK {
+			t.Errorf("after the password alone, cookie %s is a session", ck.Name)
+		}
+	}
+	res, _ = read(c.PostForm(s.URL+"/login/totp", form(page, "code", apitest.TOTP(t, secret, now+30))))
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST /login/totp: %d", res.StatusCode)
+	}
+	for _, ck := range res.Cookies() {
+		if ck.Name == "stytch_session" {
+			_, body := call(t, s, http.MethodPost, "/v1/sessions/authenticate", map[string]any{"session_token": ck.Value})
+			sess, _ := body["session"].(map[string]any)
+			if factors, _ := sess["authentication_factors"].([]any); len(factors) != 2 {
+				t.Errorf("factors %v, want the password and the app", factors)
+			}
+		}
+	}
+}
+
+// tokenOf is the token of a mailed link.
+func tokenOf(t *testing.T, link string) string {
+	t.Helper()
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Query().Get("token")
 }

@@ -42,8 +42,12 @@ import (
 //     signing out revokes the session, and the origin sends the browser
 //     back to the login page;
 //   - by magic link, for a user with an authenticator app: the link from
-//     the mail, one click, then the app's code (step-up), then the origin
-//     lists both factors; signing out ends there too;
+//     the mail, opened first in another browser context, which is told to
+//     open it where it was asked for and spends nothing; then in the
+//     browser that asked, one click; at the second step nothing the
+//     browser holds is a session to the API or the verifier; the app's
+//     code, then the origin lists both factors; signing out ends there
+//     too;
 //   - by password, after resetting it through the mailed reset link.
 //
 // The page runs no script: its Content-Security-Policy (default-src
@@ -117,7 +121,7 @@ func TestBrowserLogin(t *testing.T) {
 	if err := chromedp.Do(browser); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	b := &browserRun{t: t, box: box, shots: shots, loginURL: loginURL, originURL: originURL,
+	b := &browserRun{t: t, box: box, shots: shots, loginURL: loginURL, originURL: originURL, browser: browser, verifier: v,
 		api: &apitest.Client{URL: w.URL, ProjectID: w.ProjectID, Secret: w.Secret}}
 
 	done := make(chan struct{})
@@ -147,6 +151,8 @@ type browserRun struct {
 	t                   *testing.T
 	box                 *mailbox.Mailbox
 	api                 *apitest.Client
+	verifier            *verifier.Verifier // the origin's
+	browser             context.Context    // for tabs in browser contexts of their own
 	shots               string
 	loginURL, originURL string
 }
@@ -428,12 +434,29 @@ func (b *browserRun) linkFlow(t *testing.T, tab context.Context) {
 	if link == "" {
 		t.Fatalf("no link to %s/magic in the mail", b.loginURL)
 	}
+	// Opened in a browser that did not ask for it (the link's PKCE
+	// verifier is a cookie of the one that did), it says so and spends
+	// nothing.
+	elsewhere := browserTab(t, b.browser)
+	do(t, elsewhere, "open the link elsewhere", chromedp.Navigate(link))
+	do(t, elsewhere, "wait for the confirm button elsewhere", chromedp.WaitVisible(chromedp.ID("magic-submit")))
+	submit(t, elsewhere, "magic-submit")
+	do(t, elsewhere, "wait for the refusal", chromedp.WaitVisible(chromedp.ID("start-over")))
+	if msg := get(t, elsewhere, "alert", chromedp.Text(chromedp.CSS(`#error[role="alert"]`))); !strings.Contains(msg, "Open this link in the browser where you asked for it") {
+		t.Errorf("the link in another browser: alert %q", msg)
+	}
+	if jar := cookies(t, elsewhere, b.originURL); jar["stytch_session"] != nil {
+		t.Errorf("the link signed another browser in: %v", jar)
+	}
+	b.shot(t, elsewhere, "2-link-elsewhere")
+
 	do(t, tab, "open the link", chromedp.Navigate(link))
 	do(t, tab, "wait for the confirm button", chromedp.WaitVisible(chromedp.ID("magic-submit")))
 	b.shot(t, tab, "2-link-opened")
 	submit(t, tab, "magic-submit")
 	do(t, tab, "wait for the second step", chromedp.WaitVisible(chromedp.ID("totp")))
 	b.shot(t, tab, "3-totp")
+	b.holdsNoSession(t, tab)
 	// The next step's code: the enrolment spent this step's.
 	do(t, tab, "enter the app's code", chromedp.SendKeys(chromedp.ID("totp"), apitest.TOTP(t, secret, now+30)))
 	submit(t, tab, "totp-submit")
@@ -444,6 +467,33 @@ func (b *browserRun) linkFlow(t *testing.T, tab context.Context) {
 	b.shot(t, tab, "4-signed-in")
 	token, _ := sessionCookies(t, tab, b.originURL)
 	b.signOut(t, tab, token)
+}
+
+// holdsNoSession checks that no cookie the browser holds, for the page
+// or the origin, is a session to the API or to the origin's verifier.
+func (b *browserRun) holdsNoSession(t *testing.T, tab context.Context) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab, stepTimeout)
+	defer cancel()
+	res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{b.loginURL + "/totp", b.originURL + "/"}})
+	if err != nil {
+		t.Fatalf("cookies: %v", err)
+	}
+	names := map[string]bool{}
+	for _, c := range res.Cookies {
+		names[c.Name] = true
+		for _, field := range []string{"session_token", "session_jwt"} {
+			if status, _, _ := b.api.Do(ctx, http.MethodPost, "/v1/sessions/authenticate", map[string]any{field: c.Value}); status == http.StatusOK {
+				t.Errorf("at the second step, cookie %s as %s authenticates", c.Name, field)
+			}
+		}
+		if s, _, err := b.verifier.Authenticate(ctx, c.Value); err == nil {
+			t.Errorf("at the second step, the verifier accepts cookie %s: session %s", c.Name, s.SessionID)
+		}
+	}
+	if !names["latch_pending"] || names["stytch_session"] || names["stytch_session_jwt"] {
+		t.Errorf("cookies at the second step: %v; want latch_pending and no session cookie", names)
+	}
 }
 
 // passwordFlow: "Forgot your password?", the mailed reset link, a new

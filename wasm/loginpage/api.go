@@ -3,6 +3,7 @@ package loginpage
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -22,42 +23,39 @@ func (e *apiError) Error() string {
 	return fmt.Sprintf("loginpage: API answered %d %s", e.Status, e.Type)
 }
 
-// login is what the page needs from a login endpoint's answer.
+// isAPIError reports whether err is the API's answer of error type typ.
+func isAPIError(err error, typ string) bool {
+	var ae *apiError
+	return errors.As(err, &ae) && ae.Type == typ
+}
+
+// login is what the page needs from a login endpoint's answer. A first
+// factor called with require_mfa (firstFactor) for a user with an
+// authenticator app starts no session: Session is null, the tokens empty,
+// and IntermediateSessionToken, which sessions/authenticate and the
+// verifier refuse, names the login held until its second factor
+// (totps/authenticate or totps/recover).
 type login struct {
-	UserID       string `json:"user_id"`
-	SessionToken string `json:"session_token"`
-	SessionJWT   string `json:"session_jwt"`
-	Session      struct {
+	SessionToken             string `json:"session_token"`
+	SessionJWT               string `json:"session_jwt"`
+	IntermediateSessionToken string `json:"intermediate_session_token"`
+	Session                  struct {
 		ExpiresAt time.Time `json:"expires_at"`
-		Factors   []struct {
-			Type string `json:"type"`
-		} `json:"authentication_factors"`
 	} `json:"session"`
-	User struct {
-		TOTPs []struct {
-			Verified bool `json:"verified"`
-		} `json:"totps"`
-	} `json:"user"`
 	// EmailID is the method_id of otps/email/login_or_create.
 	EmailID string `json:"email_id"`
 }
 
-// needsTOTP reports whether the user has an authenticator app the
-// session has not yet been checked with.
-func (l *login) needsTOTP() bool {
-	has := false
-	for _, t := range l.User.TOTPs {
-		has = has || t.Verified
-	}
-	if !has {
-		return false
-	}
-	for _, f := range l.Session.Factors {
-		if f.Type == "totp" || f.Type == "recovery_code" {
-			return false
-		}
-	}
-	return true
+// firstFactor adds to args, the body of a first-factor call, what every
+// one carries: the client's details, the configured session duration, and
+// require_mfa, so that the API itself holds back the session of a user
+// with an authenticator app until the app's code is checked. See
+// RATIONALE.md, "How does the page hold a sign-in between its factors?".
+func (p *page) firstFactor(r *http.Request, args map[string]any) map[string]any {
+	args["require_mfa"] = true
+	args["session_duration_minutes"] = p.SessionDurationMinutes
+	args["attributes"] = p.attributesOf(r)
+	return args
 }
 
 // attrs are the client details recorded on the sessions the page starts.

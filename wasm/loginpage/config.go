@@ -67,7 +67,8 @@ type Config struct {
 	Limit func(ctx context.Context, key string) (bool, error)
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// Rand is the source of CSRF secrets; crypto/rand when nil.
+	// Rand is the source of CSRF secrets and of the PKCE verifiers of
+	// sign-in links; crypto/rand when nil.
 	Rand io.Reader
 	// Logger receives one line per failed step, never a token, code,
 	// password or address; discarded when nil.
@@ -89,8 +90,8 @@ var ErrConfig = errors.New("loginpage: invalid config")
 const (
 	defaultSessionMinutes = 7 * 24 * 60
 	maxSessionMinutes     = 366 * 24 * 60
-	// pendingMinutes is the lifetime of a first-factor session waiting
-	// for its second factor.
+	// pendingMinutes is the lifetime of the pending cookie: that of the
+	// intermediate session it holds, which the API ends after 10 minutes.
 	pendingMinutes = 10
 )
 

@@ -1,6 +1,7 @@
 package loginpage
 
 import (
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strings"
@@ -67,6 +68,35 @@ func FuzzClean(f *testing.F) {
 			if c < ' ' || c == 0x7f || (c >= 0x80 && c < 0xa0) {
 				t.Fatalf("clean(%q, %d) = %q keeps %U", v, max, out, c)
 			}
+		}
+	})
+}
+
+// FuzzPageCookies: whatever Cookie header a browser sends, the verifier
+// the page reads from it is one of a verifier's form (43 characters of
+// unpadded base64url, 32 bytes) or none, its challenge 43 characters, and
+// the pending intermediate session token within its bound.
+func FuzzPageCookies(f *testing.F) {
+	for _, s := range []string{"", "latch_link_verifier=" + strings.Repeat("A", 43), "latch_link_verifier=" + strings.Repeat("_", 43),
+		"latch_link_verifier=" + strings.Repeat("A", 42) + "B", "latch_link_verifier=" + strings.Repeat("A", 44),
+		"latch_link_verifier=" + strings.Repeat("A", 42) + "=", "latch_pending=abc; latch_link_verifier=\"" + strings.Repeat("A", 43) + "\"",
+		"latch_pending=" + strings.Repeat("x", 300), "latch_link_verifier=a; latch_link_verifier=" + strings.Repeat("B", 43)} {
+		f.Add(s)
+	}
+	p := &page{}
+	f.Fuzz(func(t *testing.T, header string) {
+		r := &http.Request{Header: http.Header{"Cookie": {header}}}
+		if v := p.heldVerifier(r); v != "" {
+			b, err := base64.RawURLEncoding.Strict().DecodeString(v)
+			if len(v) != 43 || err != nil || len(b) != verifierBytes || base64.RawURLEncoding.EncodeToString(b) != v {
+				t.Fatalf("heldVerifier(%q) = %q, not a verifier", header, v)
+			}
+			if c := challengeOf(v); len(c) != 43 {
+				t.Fatalf("challengeOf(%q) = %q", v, c)
+			}
+		}
+		if tok := p.pending(r); len(tok) > maxToken {
+			t.Fatalf("pending(%q) = %q, over %d bytes", header, tok, maxToken)
 		}
 	})
 }

@@ -30,11 +30,14 @@ const (
 )
 
 // Cookie names: the session's (those Stytch's SDKs and the verifier's
-// middleware read) and the pending first factor's.
+// middleware read), the intermediate session's of a sign-in waiting for
+// its second factor, and the PKCE verifier's of the sign-in links this
+// browser asked for.
 const (
-	tokenCookie   = "stytch_session"
-	jwtCookie     = "stytch_session_jwt"
-	pendingCookie = "latch_pending"
+	tokenCookie    = "stytch_session"
+	jwtCookie      = "stytch_session_jwt"
+	pendingCookie  = "latch_pending"
+	verifierCookie = "latch_link_verifier"
 )
 
 // maxFormBytes bounds a posted form.
@@ -156,12 +159,16 @@ func (p *page) showStyle(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(p.stylesheet()))
 }
 
-// showLogin answers GET: the sign-in forms.
+// showLogin answers GET: the sign-in forms. It is also where "Cancel"
+// on the second step leads: a sign-in waiting for its second factor ends
+// (the pending cookie is SameSite=Strict, so no other site's link can end
+// one).
 func (p *page) showLogin(w http.ResponseWriter, r *http.Request) {
 	csrf, returnTo, ok := p.begin(w, r)
 	if !ok {
 		return
 	}
+	p.cancelPending(w, r)
 	v := view{}
 	if who := p.signedInAs(r); who != "" {
 		v.status = "You are signed in as " + who + "."
@@ -250,25 +257,24 @@ func (p *page) unavailable(w http.ResponseWriter, err error) {
 		body: []string{link("start-over", p.loginURL(""), "Try again")}})
 }
 
-// signedIn finishes a first factor: to the second when the user has an
-// authenticator app, else the session is lengthened to its full duration,
-// its cookies set and the browser sent on.
+// signedIn finishes a first factor as the API decided: a user with an
+// authenticator app got an intermediate session, kept in the pending
+// cookie for the second step; any other got a session, whose cookies are
+// set before the browser is sent on.
 func (p *page) signedIn(w http.ResponseWriter, r *http.Request, csrf, returnTo string, l *login) {
-	ctx := r.Context()
-	if l.needsTOTP() {
-		http.SetCookie(w, p.cookie(pendingCookie, l.SessionToken, p.Now().Add(pendingMinutes*time.Minute)))
+	switch {
+	case l.IntermediateSessionToken != "":
+		if old := p.pending(r); old != "" && old != l.IntermediateSessionToken {
+			p.revoke(r.Context(), "intermediate_session_token", old)
+		}
+		http.SetCookie(w, p.cookie(pendingCookie, l.IntermediateSessionToken, p.Now().Add(pendingMinutes*time.Minute)))
 		p.showTOTP(w, http.StatusOK, csrf, returnTo, "")
-		return
+	case l.SessionToken != "":
+		p.cancelPending(w, r)
+		p.finish(w, r, returnTo, l)
+	default:
+		p.unavailable(w, errors.New("loginpage: a login answered neither a session nor an intermediate session"))
 	}
-	var full login
-	err := p.call(ctx, http.MethodPost, "/v1/sessions/authenticate", map[string]any{
-		"session_token": l.SessionToken, "session_duration_minutes": p.SessionDurationMinutes}, &full)
-	if err != nil {
-		p.unavailable(w, err)
-		return
-	}
-	full.SessionToken = l.SessionToken
-	p.finish(w, r, returnTo, &full)
 }
 
 // finish sets the session cookies of l and sends the browser to returnTo.
@@ -279,8 +285,29 @@ func (p *page) finish(w http.ResponseWriter, r *http.Request, returnTo string, l
 	}
 	http.SetCookie(w, p.cookie(tokenCookie, l.SessionToken, l.Session.ExpiresAt))
 	http.SetCookie(w, p.cookie(jwtCookie, l.SessionJWT, l.Session.ExpiresAt))
-	http.SetCookie(w, p.cookie(pendingCookie, "", time.Time{}))
 	p.redirect(w, returnTo)
+}
+
+// pending is the intermediate session token of the pending cookie, or ""
+// when there is none.
+func (p *page) pending(r *http.Request) string {
+	c, err := r.Cookie(pendingCookie)
+	if err != nil || len(c.Value) > maxToken {
+		return ""
+	}
+	return c.Value
+}
+
+// cancelPending ends the intermediate session of the pending cookie, when
+// there is one, and clears the cookie.
+func (p *page) cancelPending(w http.ResponseWriter, r *http.Request) {
+	if _, err := r.Cookie(pendingCookie); err != nil {
+		return
+	}
+	if tok := p.pending(r); tok != "" {
+		p.revoke(r.Context(), "intermediate_session_token", tok)
+	}
+	http.SetCookie(w, p.cookie(pendingCookie, "", time.Time{}))
 }
 
 // redirect sends the browser to an allowed URL.
@@ -290,13 +317,16 @@ func (p *page) redirect(w http.ResponseWriter, to string) {
 	w.WriteHeader(http.StatusSeeOther)
 }
 
-// revoke ends the session that value (its session_token or session_jwt,
-// as field says) names, when it is alive; a failure is only logged (the
-// cookies are cleared either way).
+// revoke ends the session or intermediate session that value (its
+// session_token, session_jwt or intermediate_session_token, as field says)
+// names, when it is alive; a failure is only logged (the cookies are
+// cleared either way), and not even that when there was nothing to end
+// (unknown, or not even of a token's form).
 func (p *page) revoke(ctx context.Context, field, value string) {
 	err := p.call(ctx, http.MethodPost, "/v1/sessions/revoke", map[string]any{field: value}, nil)
 	var ae *apiError
-	if err != nil && !(errors.As(err, &ae) && ae.Status == http.StatusNotFound) {
+	if err != nil && !(errors.As(err, &ae) && (ae.Status == http.StatusNotFound ||
+		ae.Status == http.StatusBadRequest && strings.HasPrefix(ae.Type, "invalid_"))) {
 		p.Logger.Warn("loginpage: revoke failed", "err", err)
 	}
 }
@@ -304,13 +334,15 @@ func (p *page) revoke(ctx context.Context, field, value string) {
 // cookie is one of the page's cookies; an empty value deletes it.
 // HttpOnly and Secure except on a loopback page over plain HTTP. The
 // session cookies are for Path=/ and Config.CookieDomain, SameSite=Lax
-// (sent when the browser follows a link to the app); the pending cookie is
-// host-only, for the page's path, SameSite=Strict.
+// (sent when the browser follows a link to the app); the pending and
+// verifier cookies are host-only, SameSite=Strict, for the page's path
+// (Path=/login is sent to /login and everything under it, so GET /login
+// sees the pending cookie it cancels).
 func (p *page) cookie(name, value string, expires time.Time) *http.Cookie {
 	c := &http.Cookie{Name: name, Value: value, Path: "/", Domain: p.CookieDomain, HttpOnly: true,
 		Secure: !p.insecure, SameSite: http.SameSiteLaxMode}
-	if name == pendingCookie {
-		c.Path, c.Domain, c.SameSite = p.path+"/", "", http.SameSiteStrictMode
+	if name == pendingCookie || name == verifierCookie {
+		c.Path, c.Domain, c.SameSite = p.home(), "", http.SameSiteStrictMode
 	}
 	if value == "" {
 		c.MaxAge = -1

@@ -113,9 +113,8 @@ func (p *page) reset(w http.ResponseWriter, r *http.Request, csrf, returnTo stri
 		return
 	}
 	var l login
-	err := p.call(r.Context(), http.MethodPost, "/v1/passwords/email/reset", map[string]any{
-		"token": token, "password": password, "session_duration_minutes": pendingMinutes,
-		"attributes": p.attributesOf(r)}, &l)
+	err := p.call(r.Context(), http.MethodPost, "/v1/passwords/email/reset",
+		p.firstFactor(r, map[string]any{"token": token, "password": password}), &l)
 	var ae *apiError
 	switch {
 	case err == nil:

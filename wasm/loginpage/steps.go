@@ -2,8 +2,8 @@ package loginpage
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -33,13 +33,14 @@ const (
 	// A password lockout reads as a wrong password (the API refuses an
 	// unknown email with a different error than a locked account), so the
 	// one answer says what still works.
-	msgBadPassword = "The email or password is not right. After several wrong tries, signing in with a password pauses for a while; you can still sign in with an email code or link."
-	msgBadCode     = "That code is not right, or it has expired. Check the latest email, or send a new code."
-	msgBadMagic    = "This sign-in link has expired or was already used. Send a new one."
-	msgBadTOTP     = "That code is not right. Enter the 6-digit code your authenticator app shows now, or a recovery code."
-	msgPendingGone = "Your sign-in took too long. Start again."
-	msgMailTooMany = "An email was sent a moment ago. Wait a minute before asking for another."
-	msgMailLimit   = "Too many emails were asked for from here. Wait a few minutes, then try again."
+	msgBadPassword  = "The email or password is not right. After several wrong tries, signing in with a password pauses for a while; you can still sign in with an email code or link."
+	msgBadCode      = "That code is not right, or it has expired. Check the latest email, or send a new code."
+	msgBadMagic     = "This sign-in link has expired or was already used. Send a new one."
+	msgBadTOTP      = "That code is not right. Enter the 6-digit code your authenticator app shows now, or a recovery code."
+	msgPendingGone  = "Your sign-in took too long, or was cancelled. Start again."
+	msgOtherBrowser = "Open this link in the browser where you asked for it, or ask for a new link here."
+	msgMailTooMany  = "An email was sent a moment ago. Wait a minute before asking for another."
+	msgMailLimit    = "Too many emails were asked for from here. Wait a few minutes, then try again."
 )
 
 // retryAfter is the Retry-After value, in whole seconds rounded up, for
@@ -100,9 +101,7 @@ func (p *page) sendEmail(w http.ResponseWriter, r *http.Request, csrf, returnTo 
 	var out login
 	var err error
 	if method == "link" {
-		link := p.magicURL + "?return_to=" + url.QueryEscape(returnTo)
-		err = p.call(r.Context(), http.MethodPost, "/v1/magic_links/email/login_or_create", map[string]any{
-			"email": email, "login_magic_link_url": link, "signup_magic_link_url": link}, &out)
+		err = p.sendLink(w, r, email, returnTo)
 	} else {
 		err = p.call(r.Context(), http.MethodPost, "/v1/otps/email/login_or_create", map[string]any{"email": email}, &out)
 	}
@@ -169,9 +168,8 @@ func (p *page) checkCode(w http.ResponseWriter, r *http.Request, csrf, returnTo 
 		return
 	}
 	var l login
-	err := p.call(r.Context(), http.MethodPost, "/v1/otps/authenticate", map[string]any{
-		"method_id": methodID, "code": code, "session_duration_minutes": pendingMinutes,
-		"attributes": p.attributesOf(r)}, &l)
+	err := p.call(r.Context(), http.MethodPost, "/v1/otps/authenticate",
+		p.firstFactor(r, map[string]any{"method_id": methodID, "code": code}), &l)
 	if err != nil {
 		msg, status, down := failure(err, msgBadCode)
 		if down {
@@ -197,17 +195,15 @@ func (p *page) checkPassword(w http.ResponseWriter, r *http.Request, csrf, retur
 		return
 	}
 	var l login
-	err := p.call(r.Context(), http.MethodPost, "/v1/passwords/authenticate", map[string]any{
-		"email": email, "password": password, "session_duration_minutes": pendingMinutes,
-		"attributes": p.attributesOf(r)}, &l)
+	err := p.call(r.Context(), http.MethodPost, "/v1/passwords/authenticate",
+		p.firstFactor(r, map[string]any{"email": email, "password": password}), &l)
 	if err != nil {
 		msg, status, down := failure(err, msgBadPassword)
 		if down {
 			p.unavailable(w, err)
 			return
 		}
-		var ae *apiError
-		if errors.As(err, &ae) && ae.Type == "user_lock_limit_reached" {
+		if isAPIError(err, "user_lock_limit_reached") {
 			// Locked out reads as a wrong password: an unknown email can
 			// never be locked.
 			msg, status = msgBadPassword, http.StatusUnauthorized
@@ -246,16 +242,34 @@ func (p *page) linkFailed(w http.ResponseWriter, status int, returnTo, msg strin
 		body: []string{link("start-over", p.loginURL(returnTo), "Sign in")}})
 }
 
-// POST magic: spends the mailed link's token.
+// POST magic: spends the mailed link's token, with the PKCE verifier of
+// this browser (see link.go). A link this page sent in another browser
+// answers pkce_mismatch and stays unspent.
 func (p *page) checkMagic(w http.ResponseWriter, r *http.Request, csrf, returnTo string) {
 	token := r.PostForm.Get("token")
 	if token == "" || len(token) > maxToken {
 		p.linkFailed(w, http.StatusBadRequest, returnTo, msgBadMagic)
 		return
 	}
+	verifier := p.heldVerifier(r)
+	args := p.firstFactor(r, map[string]any{"token": token})
+	if verifier != "" {
+		args["code_verifier"] = verifier
+	}
 	var l login
-	err := p.call(r.Context(), http.MethodPost, "/v1/magic_links/authenticate", map[string]any{
-		"token": token, "session_duration_minutes": pendingMinutes, "attributes": p.attributesOf(r)}, &l)
+	err := p.call(r.Context(), http.MethodPost, "/v1/magic_links/authenticate", args, &l)
+	if isAPIError(err, "pkce_mismatch") && verifier != "" {
+		// A link sent without a challenge (by the app, through the API)
+		// takes no verifier.
+		delete(args, "code_verifier")
+		verifier = ""
+		err = p.call(r.Context(), http.MethodPost, "/v1/magic_links/authenticate", args, &l)
+	}
+	if isAPIError(err, "pkce_mismatch") {
+		p.write(w, http.StatusBadRequest, view{title: "Sign in", alert: msgOtherBrowser,
+			body: []string{link("start-over", p.loginURL(returnTo), "Ask for a new link")}})
+		return
+	}
 	if err != nil {
 		msg, status, down := failure(err, msgBadMagic)
 		if down {
@@ -264,6 +278,9 @@ func (p *page) checkMagic(w http.ResponseWriter, r *http.Request, csrf, returnTo
 		}
 		p.linkFailed(w, status, returnTo, msg)
 		return
+	}
+	if verifier != "" {
+		http.SetCookie(w, p.cookie(verifierCookie, "", time.Time{}))
 	}
 	p.signedIn(w, r, csrf, returnTo, &l)
 }
@@ -284,26 +301,12 @@ func (p *page) showTOTP(w http.ResponseWriter, status int, csrf, returnTo, alert
 }
 
 // POST totp: checks the authenticator app's code (or a recovery code)
-// against the pending first-factor session, which then becomes the
-// browser's session.
+// against the intermediate session of the pending cookie, which the API
+// exchanges for a new session with both factors. A wrong code leaves the
+// intermediate session usable (the app's lockout bounds the guesses).
 func (p *page) checkTOTP(w http.ResponseWriter, r *http.Request, csrf, returnTo string) {
-	ctx := r.Context()
-	c, err := r.Cookie(pendingCookie)
-	if err != nil || c.Value == "" || len(c.Value) > maxToken {
-		p.showLoginWith(w, r, http.StatusUnauthorized, csrf, returnTo, view{alert: msgPendingGone})
-		return
-	}
-	var pending struct {
-		Session struct {
-			UserID string `json:"user_id"`
-		} `json:"session"`
-	}
-	if err := p.call(ctx, http.MethodPost, "/v1/sessions/authenticate", map[string]any{"session_token": c.Value}, &pending); err != nil {
-		if _, _, down := failure(err, ""); down {
-			p.unavailable(w, err)
-			return
-		}
-		http.SetCookie(w, p.cookie(pendingCookie, "", time.Time{}))
+	pending := p.pending(r)
+	if pending == "" {
 		p.showLoginWith(w, r, http.StatusUnauthorized, csrf, returnTo, view{alert: msgPendingGone})
 		return
 	}
@@ -312,8 +315,8 @@ func (p *page) checkTOTP(w http.ResponseWriter, r *http.Request, csrf, returnTo 
 		p.showTOTP(w, http.StatusBadRequest, csrf, returnTo, msgBadTOTP)
 		return
 	}
-	args := map[string]any{"user_id": pending.Session.UserID, "session_token": c.Value,
-		"session_duration_minutes": p.SessionDurationMinutes}
+	args := map[string]any{"intermediate_session_token": pending,
+		"session_duration_minutes": p.SessionDurationMinutes, "attributes": p.attributesOf(r)}
 	path := "/v1/totps/authenticate"
 	if isSixDigits(code) {
 		args["totp_code"] = code
@@ -322,19 +325,25 @@ func (p *page) checkTOTP(w http.ResponseWriter, r *http.Request, csrf, returnTo 
 		args["recovery_code"] = code
 	}
 	var l login
-	if err := p.call(ctx, http.MethodPost, path, args, &l); err != nil {
+	err := p.call(r.Context(), http.MethodPost, path, args, &l)
+	switch {
+	case isAPIError(err, "intermediate_session_not_found") || isAPIError(err, "invalid_intermediate_session_token"):
+		// Expired, spent, cancelled, or ended by a password change.
+		http.SetCookie(w, p.cookie(pendingCookie, "", time.Time{}))
+		p.showLoginWith(w, r, http.StatusUnauthorized, csrf, returnTo, view{alert: msgPendingGone})
+	case err != nil:
 		msg, status, down := failure(err, msgBadTOTP)
 		if down {
 			p.unavailable(w, err)
 			return
 		}
 		p.showTOTP(w, status, csrf, returnTo, msg)
-		return
+	case l.SessionToken == "":
+		p.unavailable(w, fmt.Errorf("loginpage: %s answered no session", path))
+	default:
+		http.SetCookie(w, p.cookie(pendingCookie, "", time.Time{}))
+		p.finish(w, r, returnTo, &l)
 	}
-	if l.SessionToken == "" {
-		l.SessionToken = c.Value
-	}
-	p.finish(w, r, returnTo, &l)
 }
 
 // GET logout: asks for one click, so that a link or an image elsewhere
@@ -350,15 +359,16 @@ func (p *page) showLogout(w http.ResponseWriter, r *http.Request) {
 		body: []string{f.html("")}})
 }
 
-// POST logout: revokes the browser's session, clears its cookies and
-// sends it on.
+// POST logout: revokes the browser's session and a sign-in waiting for
+// its second factor, clears the cookies and sends it on.
 func (p *page) logout(w http.ResponseWriter, r *http.Request, _, returnTo string) {
 	if c, err := r.Cookie(tokenCookie); err == nil && c.Value != "" && len(c.Value) <= maxToken {
 		p.revoke(r.Context(), "session_token", c.Value)
 	} else if c, err := r.Cookie(jwtCookie); err == nil && c.Value != "" && len(c.Value) <= maxJWT {
 		p.revoke(r.Context(), "session_jwt", c.Value)
 	}
-	for _, name := range []string{tokenCookie, jwtCookie, pendingCookie} {
+	p.cancelPending(w, r)
+	for _, name := range []string{tokenCookie, jwtCookie, verifierCookie} {
 		http.SetCookie(w, p.cookie(name, "", time.Time{}))
 	}
 	p.redirect(w, returnTo)
