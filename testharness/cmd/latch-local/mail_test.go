@@ -193,6 +193,11 @@ func TestRunSMTPFlags(t *testing.T) {
 	if subject := otpLogin(t, f, "smtp@example.com", read("smtp@example.com")); !regexp.MustCompile(`^Acme sign-in code \d{6}$`).MatchString(subject) {
 		t.Errorf("subject %q does not follow otp.subject", subject)
 	}
+	// An existing user gets the login link (a user login_or_create
+	// creates gets the signup one).
+	if status, out := request(t, f, "POST", "/v1/users", `{"email":"link@example.com"}`); status != http.StatusOK {
+		t.Fatalf("create user: %d %v", status, out)
+	}
 	status, out := request(t, f, "POST", "/v1/magic_links/email/login_or_create", `{"email":"link@example.com"}`)
 	if status != http.StatusOK {
 		t.Fatalf("send link: %d %v", status, out)
