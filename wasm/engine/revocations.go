@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 )
 
@@ -30,18 +31,19 @@ type revocationEvent struct {
 	UserID    string `json:"user_id"`
 }
 
+// revocationsPath is the feed's path.
+const revocationsPath = "/v1/sessions/revocations"
+
 // GET /v1/sessions/revocations?cursor=…&wait=… — the sessions that ended
 // early after cursor, oldest first (a Latch extension). The engine answers
 // at once; a host that supports waiting holds a request with wait > 0 and
-// asks again when a revoke lands (see FeedWait). A cursor the feed no
-// longer covers answers reset: true with a fresh cursor.
+// asks again when a revoke lands (testharness/feedwait; on the Worker,
+// after ServeFeedWait). A cursor the feed no longer covers answers reset:
+// true with a fresh cursor.
 func (e *Engine) revocations(c *call) error {
 	q := c.r.URL.Query()
-	if w := q.Get("wait"); w != "" {
-		n, err := strconv.Atoi(w)
-		if err != nil || n < 0 || n > MaxRevocationWait {
-			return badRequest("wait must be a whole number of seconds from 0 to %d.", MaxRevocationWait)
-		}
+	if _, err := feedWait(q); err != nil {
+		return err
 	}
 	ctx := c.r.Context()
 	events, cursor, reset, more, err := e.readFeed(ctx, q.Get("cursor"))
@@ -50,6 +52,55 @@ func (e *Engine) revocations(c *call) error {
 	}
 	c.reply(map[string]any{"events": events, "cursor": cursor, "reset": reset, "has_more": more})
 	return nil
+}
+
+// ServeFeedWait is for a host that holds the feed's waiting reads outside
+// the engine (the Worker, in a Durable Object). It reports whether r is a
+// read to hold: GET /v1/sessions/revocations with the project's
+// credentials, a wait from 1 to MaxRevocationWait and a cursor the feed
+// could have returned (or none). Then it writes nothing, and the host may
+// hold r and ask ServeHTTP for it when it chooses. Any other request it
+// answers at once, as ServeHTTP does: a read without the credentials gets
+// the engine's 401 before the host holds or forwards anything. It reads
+// no store to decide. See RATIONALE.md, "Why does the Worker's engine see
+// a waiting read before the feed's object?".
+func (e *Engine) ServeFeedWait(w http.ResponseWriter, r *http.Request) (hold bool) {
+	if r.Method == http.MethodGet && r.URL.Path == revocationsPath && e.authorized(r) {
+		q := r.URL.Query()
+		wait, err := feedWait(q)
+		if c := q.Get("cursor"); err == nil && c != "" {
+			_, err = parseFeedCursor(c)
+		}
+		if err == nil && wait > 0 {
+			return true
+		}
+	}
+	e.ServeHTTP(w, r)
+	return false
+}
+
+// feedWait is the wait a feed read asks for, in seconds (0 when absent).
+func feedWait(q url.Values) (int, error) {
+	w := q.Get("wait")
+	if w == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(w)
+	if err != nil || n < 0 || n > MaxRevocationWait {
+		return 0, badRequest("wait must be a whole number of seconds from 0 to %d.", MaxRevocationWait)
+	}
+	return n, nil
+}
+
+// parseFeedCursor reads a cursor of the feed's form: a sequence number in
+// canonical decimal. Whether the feed still covers it is readFeed's
+// business.
+func parseFeedCursor(cursor string) (int64, error) {
+	n, err := strconv.ParseInt(cursor, 10, 64)
+	if err != nil || n < 0 || strconv.FormatInt(n, 10) != cursor {
+		return 0, errInvalidCursor
+	}
+	return n, nil
 }
 
 // readFeed returns the events after cursor, or the backlog (every event
@@ -65,9 +116,9 @@ func (e *Engine) readFeed(ctx context.Context, cursor string) (events []revocati
 	query, args := `SELECT seq, session_id, user_id, revoked_at FROM session_revocations WHERE revoked_at >= ? ORDER BY seq LIMIT ?`,
 		[]any{e.now() - revocationBacklog, revocationPage + 1}
 	if cursor != "" {
-		n, perr := strconv.ParseInt(cursor, 10, 64)
-		if perr != nil || n < 0 || strconv.FormatInt(n, 10) != cursor {
-			return nil, "", false, false, errInvalidCursor
+		n, perr := parseFeedCursor(cursor)
+		if perr != nil {
+			return nil, "", false, false, perr
 		}
 		// A cursor past the end, or whose own event was dropped while
 		// later ones were written, may have missed events: start over.
