@@ -23,15 +23,24 @@ import (
 // returns at once; the engine runs on another goroutine, since a js.Func
 // callback must not block while the engine awaits D1 or WebCrypto.
 //
+// A feed read that asks to wait comes first through
+//
+//	binding.feedWait(url, headers, done)
+//
+// which calls done(0, "", null) when the read may wait, so the glue hands
+// it to the feed's object, and otherwise answers it as handle does (see
+// feedGate).
+//
 // Requests go to a few long-lived worker goroutines when one is idle, and
 // to a fresh goroutine otherwise. A worker keeps the stack it grew serving
 // earlier requests; a fresh goroutine starts small and pays for copying its
 // stack several times as the engine's call depth grows.
 type bridge struct {
 	h          http.Handler
-	env        string // "test" or "live", for the request ids of errors made here
+	feed       feedGate // nil: feed reads are answered by h
+	env        string   // "test" or "live", for the request ids of errors made here
 	logger     *slog.Logger
-	fn         js.Func
+	fn, feedFn js.Func
 	work       chan job
 	uint8Array js.Value
 }
@@ -43,11 +52,13 @@ type job struct {
 	method, url, headers string
 	body                 []byte
 	done                 js.Value
+	feed                 bool // a feed read that asks to wait: through b.feed
 }
 
-func newBridge(h http.Handler, env string, logger *slog.Logger) *bridge {
-	b := &bridge{h: h, env: env, logger: logger, work: make(chan job), uint8Array: js.Global().Get("Uint8Array")}
+func newBridge(h http.Handler, feed feedGate, env string, logger *slog.Logger) *bridge {
+	b := &bridge{h: h, feed: feed, env: env, logger: logger, work: make(chan job), uint8Array: js.Global().Get("Uint8Array")}
 	b.fn = js.FuncOf(b.handle)
+	b.feedFn = js.FuncOf(b.handleFeedWait)
 	for range workers {
 		go func() {
 			for j := range b.work {
@@ -67,21 +78,38 @@ func (b *bridge) handle(_ js.Value, args []js.Value) any {
 		j.body = make([]byte, body.Length())
 		js.CopyBytesToGo(j.body, body)
 	}
+	b.dispatch(j)
+	return nil
+}
+
+func (b *bridge) handleFeedWait(_ js.Value, args []js.Value) any {
+	if len(args) != 3 || args[2].Type() != js.TypeFunction {
+		return js.Global().Get("Error").New("edge: feedWait wants (url, headers, done)")
+	}
+	b.dispatch(job{method: http.MethodGet, url: args[0].String(), headers: args[1].String(), done: args[2], feed: true})
+	return nil
+}
+
+func (b *bridge) dispatch(j job) {
 	select {
 	case b.work <- j:
 	default:
 		go b.serve(j)
 	}
-	return nil
 }
 
 func (b *bridge) serve(j job) {
 	rec := memhttp.NewRecorder()
+	hold := false
 	defer func() {
 		if v := recover(); v != nil {
 			b.logger.Error("edge: panic serving request", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			rec = memhttp.NewRecorder()
+			rec, hold = memhttp.NewRecorder(), false
 			engine.WriteError(rec, b.env, http.StatusInternalServerError, "internal_server_error", errorUnexpected)
+		}
+		if hold {
+			j.done.Invoke(0, "", js.Null())
+			return
 		}
 		status, header, out := rec.Result()
 		jsBody := b.uint8Array.New(len(out))
@@ -92,6 +120,10 @@ func (b *bridge) serve(j job) {
 	if err != nil {
 		b.logger.Error("edge: bad request from glue", "err", err)
 		engine.WriteError(rec, b.env, http.StatusInternalServerError, "internal_server_error", errorUnexpected)
+		return
+	}
+	if j.feed && b.feed != nil {
+		hold = b.feed(rec, r)
 		return
 	}
 	b.h.ServeHTTP(rec, r)

@@ -27,10 +27,12 @@ const (
 // setting is missing or broken, a handler that answers every request with a
 // generic 500 and logs which setting is at fault. It never fails: a Worker that crashed on each request would
 // hide the cause. See RATIONALE.md, "How does the Worker read its config?".
-func handlerFromEnv(env, binding js.Value, logger *slog.Logger) http.Handler {
+// feed is the engine's check of a waiting feed read (nil when
+// misconfigured: the handler answers those too).
+func handlerFromEnv(env, binding js.Value, logger *slog.Logger) (h http.Handler, feed feedGate) {
 	projectID := stringMember(env, varProjectID)
-	bad := func(reason string) http.Handler {
-		return misconfigured{env: engine.EnvOf(projectID), reason: reason, logger: logger}
+	bad := func(reason string) (http.Handler, feedGate) {
+		return misconfigured{env: engine.EnvOf(projectID), reason: reason, logger: logger}, nil
 	}
 	if projectID == "" {
 		return bad(varProjectID + " is not set")
@@ -97,7 +99,7 @@ func handlerFromEnv(env, binding js.Value, logger *slog.Logger) http.Handler {
 		return bad(err.Error())
 	}
 	if login == nil {
-		return e
+		return e, e.ServeFeedWait
 	}
 	login.API, login.ProjectID, login.Secret, login.Logger = e, projectID, secret, logger
 	login.Limit = loginLimit(env)
@@ -105,7 +107,7 @@ func handlerFromEnv(env, binding js.Value, logger *slog.Logger) http.Handler {
 	if err != nil {
 		return bad(err.Error())
 	}
-	return page
+	return page, e.ServeFeedWait
 }
 
 // stringMember returns obj[name] when it is a string, else "".

@@ -2,11 +2,22 @@
 
 package main
 
-import "syscall/js"
+import (
+	"net/http"
+	"syscall/js"
+)
 
 // bindingRevocations is the Durable Object binding of the revocation feed
 // (wrangler.toml).
 const bindingRevocations = "REVOCATIONS"
+
+// feedGate is engine.Engine.ServeFeedWait: it reports whether a feed read
+// that asks to wait may be handed to the feed's object, and answers any
+// other (no credentials, a refused wait or cursor) itself, at once. The
+// glue asks it first (binding.feedWait), so that only the engine decides
+// who may wait. See RATIONALE.md, "Why does the Worker's engine see a
+// waiting read before the feed's object?".
+type feedGate func(w http.ResponseWriter, r *http.Request) (hold bool)
 
 // revokedNotifier returns engine.Config.Revoked for the Worker: the glue's
 // notifyRevoked, which sends the feed's object a notify and returns at once

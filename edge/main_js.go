@@ -31,9 +31,10 @@ func main() {
 	binding := glue.Get("binding")
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	env := glue.Get("env")
-	h := handlerFromEnv(env, binding, logger)
-	serve := newBridge(h, engine.EnvOf(stringMember(env, varProjectID)), logger)
+	h, feed := handlerFromEnv(env, binding, logger)
+	serve := newBridge(h, feed, engine.EnvOf(stringMember(env, varProjectID)), logger)
 	binding.Set("handle", serve.fn)
+	binding.Set("feedWait", serve.feedFn)
 	binding.Call("ready")
 	select {}
 }

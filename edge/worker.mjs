@@ -21,9 +21,10 @@
 // composed in Go; sendEmail only wraps the raw MIME in an EmailMessage and
 // hands it to env.MAIL. See RATIONALE.md, "How does the Worker send mail?".
 //
-// Feed reads that may wait (GET /v1/sessions/revocations with wait > 0) go
-// to one Durable Object, RevocationFeed, which asks the engine, holds the
-// read while there is nothing new and asks again when a revoke's notify
+// Feed reads that may wait (GET /v1/sessions/revocations with wait > 0) go,
+// once the engine has checked their credentials and parameters, to one
+// Durable Object, RevocationFeed, which asks the engine, holds the read
+// while there is nothing new and asks again when a revoke's notify
 // arrives. See RATIONALE.md, "Why does a Durable Object hold the feed's
 // waiting reads?".
 //
@@ -97,7 +98,22 @@ async function handle(request, env) {
 // askEngine asks the engine GET url with headers (wire.go's string form)
 // and resolves with its answer, or with undefined when the engine failed
 // (logged).
-async function askEngine(env, url, headers) {
+function askEngine(env, url, headers) {
+  return withEngine(env, (inst) => serve(inst, "GET", url, headers, null));
+}
+
+// admitFeedRead asks the engine whether the feed read GET url with headers
+// may wait (edge/feed_js.go, engine.ServeFeedWait): it resolves with
+// status 0 when it may, with the engine's answer when it may not (no
+// credentials, a refused wait or cursor), or with undefined when the engine
+// failed (logged).
+function admitFeedRead(env, url, headers) {
+  return withEngine(env, (inst) => call(inst, "feedWait", url, headers));
+}
+
+// withEngine resolves with f(instance), or with undefined when the engine
+// does not start or f fails (logged; the instance is dropped).
+async function withEngine(env, f) {
   let inst;
   try {
     inst = await liveInstance(env);
@@ -106,7 +122,7 @@ async function askEngine(env, url, headers) {
     return undefined;
   }
   try {
-    return await serve(inst, "GET", url, headers, null);
+    return await f(inst);
   } catch (err) {
     console.error("latch:", err && err.message);
     drop(inst);
@@ -211,6 +227,12 @@ function drop(inst) {
 // serve hands one request to Go and resolves with its answer; it rejects if
 // the instance exits first.
 function serve(inst, method, url, headers, body) {
+  return call(inst, "handle", method, url, headers, body);
+}
+
+// call calls Go's binding[fn](...args, done) and resolves with what done
+// is given, { status, head, out }; it rejects if the instance exits first.
+function call(inst, fn, ...args) {
   return new Promise((resolve, reject) => {
     if (inst.dead) {
       reject(new Error("engine has exited"));
@@ -218,7 +240,7 @@ function serve(inst, method, url, headers, body) {
     }
     inst.pending.add(reject);
     try {
-      inst.binding.handle(method, url, headers, body, (status, head, out) => {
+      inst.binding[fn](...args, (status, head, out) => {
         inst.pending.delete(reject);
         resolve({ status, head, out });
       });
@@ -453,11 +475,22 @@ function feedObject(env) {
   return env.REVOCATIONS.get(env.REVOCATIONS.idFromName(feedObjectName));
 }
 
-// holdFeedRead passes a waiting feed read to the object. If the object
-// fails (it restarted, say, dropping what it held), the engine answers at
-// once: an answer without events is always true, and the reader polls
-// again with its cursor.
+// holdFeedRead passes a waiting feed read to the object once the engine
+// has said it may wait: the project's credentials and a wait and cursor it
+// takes. Any other read the engine answers here, at once, so that nothing
+// without the credentials reaches the object, or waits at all. See
+// RATIONALE.md, "Why does the Worker's engine see a waiting read before
+// the feed's object?". If the object fails (it restarted, say, dropping
+// what it held), the engine answers at once: an answer without events is
+// always true, and the reader polls again with its cursor.
 async function holdFeedRead(request, env) {
+  const admitted = await admitFeedRead(env, request.url, headerString(request.headers));
+  if (admitted === undefined) {
+    return internalError(env);
+  }
+  if (admitted.status !== 0) {
+    return toResponse("GET", admitted);
+  }
   try {
     return await feedObject(env).fetch(request);
   } catch (err) {
