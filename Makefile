@@ -67,9 +67,26 @@ dev: deps build .dev.vars
 	trap 'kill $$mailbox 2>/dev/null; wait $$mailbox 2>/dev/null' EXIT; \
 	$(WRANGLER) dev --ip $(DEV_IP) --port $(DEV_PORT)
 
-vet:
+# staticcheck, pinned, installed from the Go module proxy into bin/ on
+# first use.
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := bin/staticcheck-$(STATICCHECK_VERSION)
+
+$(STATICCHECK):
+	@mkdir -p bin
+	GOBIN=$(CURDIR)/bin/.staticcheck-$(STATICCHECK_VERSION) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv bin/.staticcheck-$(STATICCHECK_VERSION)/staticcheck $@
+	rmdir bin/.staticcheck-$(STATICCHECK_VERSION)
+
+# vet: go vet and staticcheck for each target the code is built for:
+# native, the Worker (js/wasm) and the wazero guest (wasip1/wasm).
+vet: $(STATICCHECK)
 	$(GO) vet ./...
-	GOOS=js GOARCH=wasm $(GO) vet ./edge/...
+	GOOS=js GOARCH=wasm $(GO) vet ./edge/... ./wasm/...
+	GOOS=wasip1 GOARCH=wasm $(GO) vet ./wasm/...
+	$(STATICCHECK) ./...
+	GOOS=js GOARCH=wasm $(STATICCHECK) ./edge/... ./wasm/...
+	GOOS=wasip1 GOARCH=wasm $(STATICCHECK) ./wasm/...
 
 # test: vet, every Go test (the workerd end-to-end tests in edge/e2e
 # included: they build the Worker and start wrangler dev themselves).

@@ -22,7 +22,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -476,7 +475,7 @@ func build(root string) (string, error) {
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		return "", fmt.Errorf("e2e: the Go toolchain is needed to build the Worker: %w", err)
 	}
 	tmp := filepath.Join(out, fmt.Sprintf("latch.wasm.%d", os.Getpid()))
 	cmd := exec.Command(goBin, "build", "-trimpath", "-ldflags=-s -w", "-o", tmp, "./edge")

@@ -49,7 +49,6 @@ type session struct {
 	box    *Mailbox
 	cfg    SMTPConfig
 	authed bool
-	tls    bool
 }
 
 var errAuthRequired = &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}

@@ -1,5 +1,7 @@
 //go:build wasip1
 
+//lint:file-ignore U1000 the exports are reached through //go:wasmexport, which staticcheck does not follow
+
 // Command guest is the Latch engine built for wazero:
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o latch.wasm ./wasm/guest
