@@ -361,19 +361,30 @@ func TestRejectedConfig(t *testing.T) {
 	}
 }
 
-// TestLargeAnswer reads back a row larger than the guest's 64 KiB answer
-// buffer, which crosses through the host's pending answer and "result".
+// TestLargeAnswer reads back rows larger together than the guest's 64 KiB
+// answer buffer, which cross through the host's pending answer and
+// "result": a search whose users each carry metadata near its bound.
 func TestLargeAnswer(t *testing.T) {
 	s := Start(t)
-	big := strings.Repeat("0123456789abcdef", 200<<10/16)
-	status, user := call(t, s, "POST", "/v1/users", map[string]any{
-		"email": "big@example.com", "untrusted_metadata": map[string]any{"blob": big},
-	})
-	mustOK(t, status, user)
-	status, got := call(t, s, "GET", "/v1/users/"+user["user_id"].(string), nil)
+	const users = 24
+	blob := strings.Repeat("0123456789abcdef", 3800/16)
+	for i := range users {
+		status, user := call(t, s, "POST", "/v1/users", map[string]any{
+			"email": fmt.Sprintf("big-%02d@example.com", i), "untrusted_metadata": map[string]any{"blob": blob},
+		})
+		mustOK(t, status, user)
+	}
+	status, got := call(t, s, "POST", "/v1/users/search", map[string]any{"limit": 100, "query": map[string]any{"operator": "AND",
+		"operands": []any{map[string]any{"filter_name": "email_address_fuzzy", "filter_value": "big-"}}}})
 	mustOK(t, status, got)
-	meta, _ := got["untrusted_metadata"].(map[string]any)
-	if meta["blob"] != big {
-		t.Fatalf("metadata came back with %d bytes, want %d", len(fmt.Sprint(meta["blob"])), len(big))
+	results, _ := got["results"].([]any)
+	if len(results) != users {
+		t.Fatalf("%d users came back, want %d", len(results), users)
+	}
+	for _, r := range results {
+		meta, _ := r.(map[string]any)["untrusted_metadata"].(map[string]any)
+		if meta["blob"] != blob {
+			t.Fatalf("metadata came back with %d bytes, want %d", len(fmt.Sprint(meta["blob"])), len(blob))
+		}
 	}
 }
