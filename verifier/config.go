@@ -48,8 +48,10 @@ type Config struct {
 	// HTTPClient fetches the JWKS and calls the edge. Default: a client
 	// with a 10 second timeout.
 	HTTPClient *http.Client
-	// Logger receives JWKS refresh failures and skipped keys. Default:
-	// discard. Tokens and secrets are never logged.
+	// Logger receives JWKS refresh failures, skipped keys, revocation
+	// feed failures and, when ErrorHandler is nil, why Middleware turned
+	// a request away. Default: discard. Tokens and secrets are never
+	// logged.
 	Logger *slog.Logger
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
@@ -98,9 +100,11 @@ type Config struct {
 	// request carried no session, ErrSessionNotFound (ErrRevoked too) for
 	// a session that ended, ErrUnavailable or ErrKeysUnavailable when the
 	// edge could not be reached to decide, and so on. A browser-facing
-	// origin sets it to send the visitor to sign in. Nil writes a JSON
-	// error: 401 with WWW-Authenticate, or 503 when the edge could not be
-	// reached.
+	// origin sets it to send the visitor to sign in. err's text is for
+	// logs, not for the client: it can name the edge's address or a dial
+	// error. Nil writes a JSON error with a fixed message (401 with
+	// WWW-Authenticate, or 503 when the edge could not be reached) and
+	// logs err through Logger.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 
 	// Test-only: the revocation feed's held-read wait (seconds) and its
@@ -226,9 +230,6 @@ func (c Config) validate() (settings, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
-	}
-	if s.onError == nil {
-		s.onError = writeError
 	}
 	return s, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 )
@@ -37,7 +38,7 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, fresh, fromCookie, err := v.authenticateRequest(r)
 		if err != nil {
-			v.cfg.onError(w, r, err)
+			v.refuse(w, r, err)
 			return
 		}
 		if fresh != "" && fromCookie {
@@ -75,15 +76,44 @@ func (v *Verifier) authenticateRequest(r *http.Request) (s *Session, fresh strin
 	return nil, "", false, err
 }
 
-// writeError is the default Config.ErrorHandler.
-func writeError(w http.ResponseWriter, _ *http.Request, err error) {
-	status, kind := http.StatusUnauthorized, "unauthorized"
-	if errors.Is(err, ErrUnavailable) || errors.Is(err, ErrKeysUnavailable) {
-		status, kind = http.StatusServiceUnavailable, "service_unavailable"
+// refuse answers a request Middleware turns away: Config.ErrorHandler,
+// or else the default answer.
+func (v *Verifier) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	if v.cfg.onError != nil {
+		v.cfg.onError(w, r, err)
+		return
 	}
-	if errors.Is(err, ErrSessionNotFound) {
-		kind = "session_not_found"
+	v.writeError(w, r, err)
+}
+
+// The default answer's error_message for each error_type. It is fixed:
+// err's text can name the edge's address, a dial error or the edge's
+// request id, which are for the origin's logs, not for its clients.
+const (
+	msgUnauthorized = "A valid session is required."
+	msgNotFound     = "The session has ended or does not exist."
+	msgUnavailable  = "Sessions cannot be checked right now; try again later."
+)
+
+// writeError is the default answer: a Stytch-shaped JSON error with a
+// fixed message, and err's text in a log line through Config.Logger, at
+// Warn when the origin or the edge is at fault (the edge or the keys
+// unreachable, the edge refusing the project's secret, no secret for an
+// opaque token) and at Debug when the request is (no session, a bad or
+// ended one).
+func (v *Verifier) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, kind, msg := http.StatusUnauthorized, "unauthorized", msgUnauthorized
+	level := slog.LevelDebug
+	switch {
+	case errors.Is(err, ErrUnavailable) || errors.Is(err, ErrKeysUnavailable):
+		status, kind, msg, level = http.StatusServiceUnavailable, "service_unavailable", msgUnavailable, slog.LevelWarn
+	case errors.Is(err, ErrSessionNotFound):
+		kind, msg = "session_not_found", msgNotFound
+	case errors.Is(err, ErrRemote) || errors.Is(err, ErrNoSecret):
+		level = slog.LevelWarn
 	}
+	v.cfg.logger.LogAttrs(r.Context(), level, "verifier: request refused",
+		slog.Int("status", status), slog.String("error_type", kind), slog.String("error", err.Error()))
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
@@ -95,5 +125,5 @@ func writeError(w http.ResponseWriter, _ *http.Request, err error) {
 		StatusCode   int    `json:"status_code"`
 		ErrorType    string `json:"error_type"`
 		ErrorMessage string `json:"error_message"`
-	}{status, kind, err.Error()})
+	}{status, kind, msg})
 }

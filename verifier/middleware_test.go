@@ -4,8 +4,11 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -282,4 +285,105 @@ func TestMiddlewareCookieAttributes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMiddlewareDefaultAnswerHidesErrors: without Config.ErrorHandler,
+// Middleware answers a fixed message for each kind of refusal, never the
+// error's text (which may name the edge's address, a dial error or the
+// edge's request id), and logs that text through Config.Logger: at Warn
+// when the origin or the edge is at fault, at Debug when the request is.
+func TestMiddlewareDefaultAnswerHidesErrors(t *testing.T) {
+	k := testKeys()[0]
+	tests := []struct {
+		name       string
+		cookie     string // "fresh", "expired", "forged" or ""
+		edit       func(c *Config)
+		jwksDown   bool
+		edgeDown   bool
+		revoked    bool
+		wantStatus int
+		wantType   string
+		wantLevel  string // the log line's level
+		wantLogged string // part of the error's text, in the log line
+	}{
+		{name: "no token", wantStatus: 401, wantType: "unauthorized", wantLevel: "DEBUG", wantLogged: "no session token in request"},
+		{name: "forged JWT", cookie: "forged", wantStatus: 401, wantType: "unauthorized", wantLevel: "DEBUG", wantLogged: k.KID},
+		{name: "revoked session", cookie: "expired", revoked: true, wantStatus: 401, wantType: "session_not_found", wantLevel: "DEBUG", wantLogged: "request-id-test-2"},
+		{name: "wrong secret", cookie: "expired", edit: func(c *Config) { c.Secret = "secret-test-wrong" },
+			wantStatus: 401, wantType: "unauthorized", wantLevel: "WARN", wantLogged: "unauthorized_credentials"},
+		{name: "edge down", cookie: "expired", edgeDown: true, wantStatus: 503, wantType: "service_unavailable", wantLevel: "WARN", wantLogged: "/v1/sessions/authenticate"},
+		{name: "keys unavailable", cookie: "fresh", jwksDown: true, edit: func(c *Config) { c.Secret = "" },
+			wantStatus: 503, wantType: "service_unavailable", wantLevel: "WARN", wantLogged: "answered 500"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := newClock()
+			srv, f := newEdge(t, clk)
+			f.revoked = tt.revoked
+			if tt.jwksDown {
+				srv.setStatus(http.StatusInternalServerError)
+			}
+			var logs syncBuffer
+			v := newTestVerifier(t, srv, clk, func(c *Config) {
+				c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+				if tt.edit != nil {
+					tt.edit(c)
+				}
+			})
+			if !tt.jwksDown {
+				if err := v.Refresh(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			edgeAddr := strings.TrimPrefix(srv.URL, "http://")
+			if tt.edgeDown {
+				srv.Close()
+			}
+			h := v.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { t.Error("next ran") }))
+			req := httptest.NewRequest(http.MethodGet, "/account", nil)
+			switch tt.cookie {
+			case "fresh":
+				req.AddCookie(&http.Cookie{Name: jwtCookie, Value: mint(t, k, claimsAt(clk.Now()))})
+			case "expired":
+				req.AddCookie(&http.Cookie{Name: jwtCookie, Value: mint(t, k, claimsAt(clk.Now().Add(-time.Hour)))})
+			case "forged":
+				req.AddCookie(&http.Cookie{Name: jwtCookie, Value: mint(t, withKID(testKeys()[1], k.KID), claimsAt(clk.Now()))})
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+
+			var body struct {
+				StatusCode   int    `json:"status_code"`
+				ErrorType    string `json:"error_type"`
+				ErrorMessage string `json:"error_message"`
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+				t.Fatalf("body %q: %v", rec.Body, err)
+			}
+			if rec.Code != tt.wantStatus || body.StatusCode != tt.wantStatus || body.ErrorType != tt.wantType {
+				t.Fatalf("%d %+v; want %d %s", rec.Code, body, tt.wantStatus, tt.wantType)
+			}
+			if want := refusalMessages[tt.wantType]; body.ErrorMessage != want {
+				t.Errorf("error_message = %q, want the fixed %q", body.ErrorMessage, want)
+			}
+			for _, leak := range []string{"verifier:", edgeAddr, "127.0.0.1", tt.wantLogged} {
+				if strings.Contains(rec.Body.String(), leak) {
+					t.Errorf("the body %q holds %q", rec.Body, leak)
+				}
+			}
+			line := logs.String()
+			if !strings.Contains(line, "level="+tt.wantLevel) || !strings.Contains(line, tt.wantLogged) ||
+				!strings.Contains(line, fmt.Sprintf("status=%d", tt.wantStatus)) {
+				t.Errorf("log %q; want a %s line with %q and the status", line, tt.wantLevel, tt.wantLogged)
+			}
+		})
+	}
+}
+
+// refusalMessages are the default answer's error_message for each
+// error_type.
+var refusalMessages = map[string]string{
+	"unauthorized":        "A valid session is required.",
+	"session_not_found":   "The session has ended or does not exist.",
+	"service_unavailable": "Sessions cannot be checked right now; try again later.",
 }
