@@ -3,38 +3,38 @@ package verifier
 import (
 	"errors"
 	"fmt"
-
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // Sentinel errors. Every error the Verifier returns wraps one of these (with
-// context added by %w), so callers match them with errors.Is. Where
-// golang-jwt has an equivalent, the sentinel wraps it too, so code written
-// against golang-jwt's errors keeps working: errors.Is(err,
-// jwt.ErrTokenExpired) holds whenever errors.Is(err, ErrExpired) does.
+// context added by %w), so callers match them with errors.Is. They are the
+// verifier's own and wrap no other package's errors (golang-jwt's
+// jwt.ErrTokenExpired does not match ErrExpired). Two are related on
+// purpose: ErrRevoked matches ErrSessionNotFound, and ErrBusy matches
+// ErrUnavailable. See RATIONALE.md, "Why are the verifier's errors its
+// own?".
 var (
 	// ErrMalformed: the token is not a well-formed compact JWS with the
 	// claims a Latch session JWT carries.
-	ErrMalformed = fmt.Errorf("verifier: malformed token: %w", jwt.ErrTokenMalformed)
+	ErrMalformed = errors.New("verifier: malformed token")
 	// ErrUnsupportedAlgorithm: the header names an algorithm other than
 	// RS256 (including "none" and HS256), or a type other than JWT.
-	ErrUnsupportedAlgorithm = fmt.Errorf("verifier: unsupported algorithm: %w", jwt.ErrTokenUnverifiable)
+	ErrUnsupportedAlgorithm = errors.New("verifier: unsupported algorithm")
 	// ErrUnknownKey: the kid is not in the JWKS, even after a refresh.
-	ErrUnknownKey = fmt.Errorf("verifier: unknown key id: %w", jwt.ErrTokenUnverifiable)
+	ErrUnknownKey = errors.New("verifier: unknown key id")
 	// ErrKeysUnavailable: no JWKS has been loaded yet and fetching it failed
 	// or took longer than the bounded wait.
-	ErrKeysUnavailable = fmt.Errorf("verifier: signing keys unavailable: %w", jwt.ErrTokenUnverifiable)
+	ErrKeysUnavailable = errors.New("verifier: signing keys unavailable")
 	// ErrInvalidSignature: the RS256 signature does not match the key.
-	ErrInvalidSignature = fmt.Errorf("verifier: invalid signature: %w", jwt.ErrTokenSignatureInvalid)
+	ErrInvalidSignature = errors.New("verifier: invalid signature")
 	// ErrInvalidIssuer: iss is not stytch.com/<project_id> (or the base URL
 	// when Config.AcceptBaseURLIssuer is set).
-	ErrInvalidIssuer = fmt.Errorf("verifier: invalid issuer: %w", jwt.ErrTokenInvalidIssuer)
+	ErrInvalidIssuer = errors.New("verifier: invalid issuer")
 	// ErrInvalidAudience: aud does not contain the project id.
-	ErrInvalidAudience = fmt.Errorf("verifier: invalid audience: %w", jwt.ErrTokenInvalidAudience)
+	ErrInvalidAudience = errors.New("verifier: invalid audience")
 	// ErrExpired: exp has passed (beyond the leeway).
-	ErrExpired = fmt.Errorf("verifier: token expired: %w", jwt.ErrTokenExpired)
+	ErrExpired = errors.New("verifier: token expired")
 	// ErrNotYetValid: nbf or iat lies in the future (beyond the leeway).
-	ErrNotYetValid = fmt.Errorf("verifier: token not valid yet: %w", jwt.ErrTokenNotValidYet)
+	ErrNotYetValid = errors.New("verifier: token not valid yet")
 	// ErrTooOld: the token was issued longer than Config.MaxTokenAge ago.
 	ErrTooOld = errors.New("verifier: token too old")
 	// ErrSessionNotFound: the edge says the session is unknown, revoked or
@@ -52,7 +52,7 @@ var (
 	// is closed), or it was reset after the token was issued. Authenticate
 	// and Middleware ask the edge instead. See README.md, "Verify sessions
 	// in your origin".
-	ErrFeedStale = fmt.Errorf("verifier: revocation feed stale: %w", jwt.ErrTokenUnverifiable)
+	ErrFeedStale = errors.New("verifier: revocation feed stale")
 	// ErrRemote: the edge answered the fallback call with another error;
 	// the returned error is a *RemoteError carrying its details.
 	ErrRemote = errors.New("verifier: edge rejected the session")
