@@ -11,8 +11,8 @@ import (
 )
 
 // Names of the login page's settings (wrangler.toml, .dev.vars). The page
-// is off unless LATCH_LOGIN_URL is set. See README.md, "The hosted login
-// page".
+// is off unless LATCH_LOGIN_URL is set. See edge/README.md, "The hosted
+// login page on the Worker", and API.md, "Hosted login page".
 const (
 	varLoginURL        = "LATCH_LOGIN_URL"
 	varLoginReturnURLs = "LATCH_LOGIN_RETURN_URLS"

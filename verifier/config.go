@@ -31,8 +31,8 @@ type Config struct {
 	// JWT of a session ended early with ErrRevoked within about a second,
 	// and fails with ErrFeedStale (which Authenticate and Middleware take
 	// to the edge) while the feed cannot vouch for it. Turned off, Verify
-	// sees no revocation until the JWT expires. See README.md, "Verify
-	// sessions in your origin".
+	// sees no revocation until the JWT expires. See verifier/README.md,
+	// "Revocation".
 	DisableRevocationFeed bool
 	// AcceptBaseURLIssuer also accepts iss equal to BaseURL, as Stytch's
 	// SDKs do for custom domains.
@@ -79,8 +79,8 @@ type Config struct {
 	// fresh JWT for a cookie-borne session. It is always Secure, except in
 	// a response to plain HTTP for a loopback Host (localhost, 127.0.0.1,
 	// ::1), so that local development works; behind a TLS-terminating
-	// proxy it stays Secure. See README.md, "Verify sessions in your
-	// origin".
+	// proxy it stays Secure. See verifier/README.md, "The refreshed
+	// cookie".
 	//
 	// CookieDomain is its Domain attribute. Default: none (host-only).
 	CookieDomain string

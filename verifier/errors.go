@@ -50,8 +50,8 @@ var (
 	// vouch that its session was not revoked: the feed has not answered
 	// for longer than its bound (or has not answered yet, or the Verifier
 	// is closed), or it was reset after the token was issued. Authenticate
-	// and Middleware ask the edge instead. See README.md, "Verify sessions
-	// in your origin".
+	// and Middleware ask the edge instead. See verifier/README.md,
+	// "Revocation".
 	ErrFeedStale = errors.New("verifier: revocation feed stale")
 	// ErrRemote: the edge answered the fallback call with another error;
 	// the returned error is a *RemoteError carrying its details.

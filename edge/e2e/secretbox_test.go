@@ -82,8 +82,8 @@ func TestSecretBoxAcrossHosts(t *testing.T) {
 
 	// Under another key the secret no longer opens: TOTP codes fail (a
 	// generic 500), while recovery codes, checked by an HMAC, still let
-	// the user in to delete the TOTP and enrol again (README, "The secret
-	// box key").
+	// the user in to delete the TOTP and enrol again (edge/README.md, "The
+	// secret box key").
 	if w.SecretBoxKey, err = keys.NewSecretKey(rand.Reader); err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,7 @@
 // when the user has one, and signs out. Every step is an engine endpoint called in process;
 // the page owns the cookies (stytch_session, stytch_session_jwt), CSRF and
 // redirects, which the API owns none of. It needs no JavaScript and ships
-// none. See README.md, "The hosted login page".
+// none. See API.md, "Hosted login page".
 package loginpage
 
 import (

@@ -7,8 +7,8 @@ import (
 )
 
 // loginFlags are the hosted login page's settings. The page is on when
-// at least one -login-return-url is given. See README.md, "The hosted
-// login page".
+// at least one -login-return-url is given. See testharness/README.md,
+// "The login page in latch-local", and API.md, "Hosted login page".
 type loginFlags struct {
 	url, domain, logo        string
 	accent, background, text string
