@@ -134,6 +134,10 @@ func (c *client) loginsDuring(email, pw string, reset func() response) ([]string
 		}()
 	}
 	<-first // logins are under way
+	// The logins stop and are waited for however reset returns: a reset
+	// that stops the test (Fatalf) must not leave them running past its end.
+	defer wg.Wait()
+	defer done.Store(true)
 	r := reset()
 	done.Store(true)
 	wg.Wait()
