@@ -21,7 +21,7 @@ DEV_PORT := 8787
 # in .dev.vars), shown on a web page.
 MAILBOX  := 127.0.0.1:8025
 
-.PHONY: all dev build test vet e2e bench deps clean
+.PHONY: all dev build test vet e2e bench deps guest clean
 
 all: build
 
@@ -80,20 +80,30 @@ $(STATICCHECK):
 
 # vet: go vet and staticcheck for each target the code is built for:
 # native, the Worker (js/wasm) and the wazero guest (wasip1/wasm).
+# The verifier is its own module (verifier/go.mod), which ./... here does
+# not reach: it is vetted from its own directory. Its tests that need the
+# engine are in this module (testharness/verifier_*); those that look inside
+# the Verifier build only with -tags latchtest.
 vet: $(STATICCHECK)
 	$(GO) vet ./...
+	$(GO) vet -tags latchtest ./testharness/
 	GOOS=js GOARCH=wasm $(GO) vet ./edge/... ./wasm/...
 	GOOS=wasip1 GOARCH=wasm $(GO) vet ./wasm/...
 	$(STATICCHECK) ./...
+	$(STATICCHECK) -tags latchtest ./testharness/
 	GOOS=js GOARCH=wasm $(STATICCHECK) ./edge/... ./wasm/...
 	GOOS=wasip1 GOARCH=wasm $(STATICCHECK) ./wasm/...
+	$(GO) -C verifier vet ./...
+	$(GO) -C verifier vet -tags latchtest ./...
+	cd verifier && $(CURDIR)/$(STATICCHECK) ./... && $(CURDIR)/$(STATICCHECK) -tags latchtest ./...
 
-# test: vet, every Go test (the workerd end-to-end tests in edge/e2e
-# included: they build the Worker and start wrangler dev themselves).
+# test: vet, every Go test of both modules (the workerd end-to-end tests in
+# edge/e2e included: they build the Worker and start wrangler dev themselves).
 # LATCH_E2E=1: wrangler is installed here, so its absence is a failure, not
 # a reason to skip the workerd tests.
 test: $(WRANGLER) vet
-	LATCH_E2E=1 $(GO) test -count=1 -timeout 20m ./...
+	$(GO) -C verifier test -count=1 ./...
+	LATCH_E2E=1 $(GO) test -tags latchtest -count=1 -timeout 20m ./...
 
 e2e: $(WRANGLER)
 	LATCH_E2E=1 $(GO) test -count=1 -timeout 20m -v ./edge/e2e/
@@ -102,9 +112,18 @@ e2e: $(WRANGLER)
 # process, then native, wazero and workerd over HTTP in one run (with the JS
 # baseline Worker and the upload size). See BENCHMARKS.md.
 bench: $(WRANGLER) build
-	$(GO) test ./verifier -run '^$$' -bench 'Verify' -benchtime 1s
+	$(GO) -C verifier test . -run '^$$' -bench 'Verify' -benchtime 1s
+	$(GO) test ./testharness -run '^$$' -bench 'VerifyRevocationLatency' -benchtime 1s
 	$(GO) test ./wasm/engine -run '^$$' -bench 'SessionsAuthenticate' -benchtime 1s
 	$(GO) run ./edge/bench $(BENCH_FLAGS)
+
+# guest: latch-local's embedded guest (testharness/cmd/latch-local/
+# guest.wasm.gz), rebuilt from the current sources as testharness builds
+# it. Run it after changing anything the guest is built from, and commit
+# the file: TestEmbeddedGuestCurrent fails until then.
+guest:
+	@touch testharness/cmd/latch-local/guest.wasm.gz
+	$(GO) test ./testharness/cmd/latch-local -run '^TestEmbeddedGuestCurrent$$' -count=1 -v -update
 
 clean:
 	rm -rf $(BUILD)

@@ -7,6 +7,7 @@ require (
 	github.com/emersion/go-smtp v0.25.1
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/uuid v1.6.0
+	github.com/latchauth/latch/verifier v0.0.0-00010101000000-000000000000
 	github.com/makiuchi-d/gozxing v0.1.1
 	github.com/ncruces/go-sqlite3 v0.37.0
 	github.com/skip2/go-qrcode v0.0.0-20200617195104-da1b6568686e
@@ -25,3 +26,9 @@ require (
 	golang.org/x/text v0.44.0 // indirect
 	golang.org/x/xerrors v0.0.0-20200804184101-5ec99f83aff1 // indirect
 )
+
+// The verifier is its own module (verifier/go.mod), so that origins
+// importing it need only golang-jwt; here it is built from this checkout.
+// See RATIONALE.md, "Why is the verifier its own module, and why a
+// replace?".
+replace github.com/latchauth/latch/verifier => ./verifier

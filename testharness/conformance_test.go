@@ -1,6 +1,7 @@
 package testharness
 
 import (
+	"net"
 	"testing"
 
 	"github.com/latchauth/latch/testharness/conformance"
@@ -33,4 +34,32 @@ func TestConformance(t *testing.T) {
 		ReadMail:    conformance.MailboxReader(box),
 		RedirectURL: redirect,
 	})
+}
+
+// startWith starts a Server with cfg and closes it when t ends.
+func startWith(t *testing.T, cfg Config) *Server {
+	t.Helper()
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("testharness: close: %v", err)
+		}
+	})
+	return s
+}
+
+// smtpMailbox runs a mailbox's SMTP server on loopback for the test.
+func smtpMailbox(t *testing.T, cfg mailbox.SMTPConfig) (*mailbox.Mailbox, string) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	box := mailbox.New(0)
+	srv := mailbox.ServeSMTP(l, box, cfg)
+	t.Cleanup(func() { srv.Close() })
+	return box, srv.Addr
 }

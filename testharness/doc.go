@@ -34,11 +34,17 @@
 //
 // # Getting the guest
 //
-// With Config.WasmPath empty, New builds wasm/guest with the Go toolchain
-// (GOOS=wasip1 GOARCH=wasm -buildmode=c-shared) from the module's current
-// sources and caches the result under Config.CacheDir, keyed by a hash of
-// the Go version and every non-standard source file the guest depends on.
-// Only Go is needed; an unchanged tree costs one `go list` and no link.
-// wazero's compiled code is cached in the same directory. The framing
-// between host and guest is documented in package wasm/guest/wire.
+// With Config.Wasm and Config.WasmPath empty, New builds wasm/guest with
+// the Go toolchain (GOOS=wasip1 GOARCH=wasm -buildmode=c-shared) from the
+// module's current sources and caches the result under Config.CacheDir,
+// keyed by a hash of the Go version and every non-standard source file the
+// guest depends on. Only Go is needed; an unchanged tree costs one
+// `go list` and no link. wazero's compiled code is cached in the same
+// directory. The framing between host and guest is documented in package
+// wasm/guest/wire.
+//
+// The host itself is package testharness/internal/wazerohost, which
+// neither builds the guest nor imports testing; Config and Server are its
+// types. latch-local links only that host and embeds a prebuilt guest, so
+// an installed latch-local runs outside the module too.
 package testharness

@@ -2,6 +2,11 @@
 // edge/cmd/latch-devvars) and `wrangler dev` reads the Worker's settings
 // from, for the local tools that need the same settings: latch-devvars
 // itself and the example origin.
+//
+// Devvars is Latch's implementation, not API, and may change in any
+// release. It is not under internal/ because its users, latch-devvars in
+// edge and the example origin in testharness, share no directory below
+// the module root.
 package devvars
 
 import (

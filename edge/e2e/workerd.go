@@ -5,6 +5,12 @@
 // the Worker, creates a throw-away local D1 database with the schema
 // applied, runs `wrangler dev` on a free loopback port with fresh
 // credentials, and stops the whole process group afterwards.
+//
+// E2e is Latch's implementation, not API, and may change in any release.
+// Its tests are the workerd end-to-end tests (make e2e). It is not under
+// internal/ because edge/bench starts Workers with it and the conformance
+// suite's self-test (testharness/conformance) asks it whether wrangler is
+// there.
 package e2e
 
 import (
@@ -127,7 +133,7 @@ func New(ctx context.Context, opts Options) (*Worker, error) {
 	}
 	main := opts.Main
 	if main == "" {
-		m, err := Build(root)
+		m, err := buildWorker(root)
 		if err != nil {
 			return nil, err
 		}
@@ -461,9 +467,9 @@ var (
 	buildErr  error
 )
 
-// Build compiles the Worker into edge/build/e2e under root, once per
+// buildWorker compiles the Worker into edge/build/e2e under root, once per
 // process, and returns the path of its entry module.
-func Build(root string) (string, error) {
+func buildWorker(root string) (string, error) {
 	buildOnce.Do(func() { buildMain, buildErr = build(root) })
 	return buildMain, buildErr
 }

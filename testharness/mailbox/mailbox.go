@@ -4,6 +4,10 @@
 // the next one to an address, and shows them on a web page. `make dev` and
 // latch-local run one as the developer's inbox; the tests run one per
 // host to receive what the engine really sent.
+//
+// Mailbox is Latch's implementation, not API, and may change in any
+// release. It is not under internal/ because the tests of wasm and edge
+// use it as well as testharness's commands.
 package mailbox
 
 import (

@@ -2,6 +2,10 @@
 // SQLite file with Latch's migrations and a pure-Go RS256 signer, on a
 // loopback port. It is the baseline the other hosts are compared with in
 // tests and benchmarks.
+//
+// Native is Latch's implementation, not API, and may change in any
+// release. It is not under internal/ because the tests of wasm and
+// edge/bench use it as well as testharness.
 package native
 
 import (
@@ -17,7 +21,7 @@ import (
 
 	_ "github.com/ncruces/go-sqlite3/driver" // the "sqlite3" database/sql driver
 
-	"github.com/latchauth/latch/testharness/feedwait"
+	"github.com/latchauth/latch/testharness/internal/feedwait"
 	"github.com/latchauth/latch/wasm/engine"
 	"github.com/latchauth/latch/wasm/keys"
 	"github.com/latchauth/latch/wasm/migrations"

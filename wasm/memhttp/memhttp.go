@@ -2,6 +2,10 @@
 // a network: the Worker's Go side (edge) and the wasip1 guest both receive a
 // request as parts, build the http.Request the engine serves, and collect
 // its answer in memory.
+//
+// Memhttp is Latch's implementation, not API, and may change in any
+// release. It is not under internal/ because its users, edge and wasm,
+// share no directory below the module root.
 package memhttp
 
 import (

@@ -28,7 +28,7 @@ func (l *loginFlags) register(fl *flag.FlagSet) {
 }
 
 // config returns the page's settings, or nil when the page is off;
-// testharness.New checks them.
+// wazerohost.New checks them.
 func (l *loginFlags) config(projectName string) *loginpage.Config {
 	if len(l.returns) == 0 {
 		return nil

@@ -1,6 +1,7 @@
 // Command latch-local runs Latch on one machine with Go alone: the engine
-// under wazero (package testharness), a SQLite file for the store, and
-// credentials and signing keys created on first run.
+// under wazero (testharness/internal/wazerohost, the host of package
+// testharness), a SQLite file for the store, and credentials and signing
+// keys created on first run.
 //
 //	go run ./testharness/cmd/latch-local [-port 8788] [-db .latch/latch.db] [-wasm guest.wasm]
 //
@@ -26,9 +27,13 @@
 // power cut. The revocation feed (GET /v1/sessions/revocations) is kept
 // in the same database, so a verifier's cursor reads on across a restart
 // without missing an event; reads with wait > 0 are held in the process
-// until a revoke lands, as by package testharness. Run it inside the
-// Latch module, where the guest is built from source, or pass a prebuilt
-// guest with -wasm.
+// until a revoke lands, as by package testharness.
+//
+// latch-local carries its guest, the wasip1 build of the engine
+// (guest.wasm.gz, rewritten by `make guest`), and needs neither the Go
+// toolchain nor the module's sources to run: `go install
+// ./testharness/cmd/latch-local` once, then run latch-local from any
+// directory. -wasm serves another build of the guest instead.
 package main
 
 import (
@@ -45,7 +50,7 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/latchauth/latch/testharness"
+	"github.com/latchauth/latch/testharness/internal/wazerohost"
 	"github.com/latchauth/latch/wasm/engine"
 	"github.com/latchauth/latch/wasm/keys"
 )
@@ -59,7 +64,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fl.SetOutput(stderr)
 	port := fl.Int("port", 8788, "port to listen on, on 127.0.0.1 (0 picks a free one)")
 	dbPath := fl.String("db", filepath.Join(".latch", "latch.db"), "SQLite database file; credentials and keys are kept beside it")
-	wasm := fl.String("wasm", "", "prebuilt guest (GOOS=wasip1 -buildmode=c-shared of wasm/guest); built from source when empty")
+	wasm := fl.String("wasm", "", "prebuilt guest (GOOS=wasip1 -buildmode=c-shared of wasm/guest); the one built into latch-local when empty")
 	instances := fl.Int("instances", 4, "guest instances serving requests at once")
 	var mf mailFlags
 	mf.register(fl)
@@ -73,6 +78,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if fl.NArg() > 0 || *port < 0 || *port > 65535 {
 		fmt.Fprintf(stderr, "latch-local: unexpected arguments %q or bad port %d\n", fl.Args(), *port)
+		fl.Usage()
+		return 2
+	}
+	if *dbPath == "" {
+		fmt.Fprintln(stderr, "latch-local: -db names the SQLite file; it cannot be empty")
 		fl.Usage()
 		return 2
 	}
@@ -126,12 +136,18 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) (err error)
 	if err != nil {
 		return err
 	}
+	var guest []byte
+	if o.wasm == "" {
+		if guest, err = embeddedGuest(); err != nil {
+			return err
+		}
+	}
 	tr, err := o.mail.start()
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, tr.close()) }()
-	s, err := testharness.New(testharness.Config{
+	s, err := wazerohost.New(wazerohost.Config{
 		ProjectID:     cred.ProjectID,
 		Secret:        cred.Secret,
 		Keys:          signing,
@@ -139,6 +155,7 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) (err error)
 		DBPath:        o.dbPath,
 		Addr:          fmt.Sprintf("127.0.0.1:%d", o.port),
 		Instances:     o.instances,
+		Wasm:          guest,
 		WasmPath:      o.wasm,
 		Stderr:        stderr,
 		Mailer:        tr.mailer,

@@ -28,6 +28,7 @@ func TestRunUsage(t *testing.T) {
 		{name: "unknown flag", args: []string{"-bogus"}, want: 2},
 		{name: "extra argument", args: []string{"serve"}, want: 2},
 		{name: "bad port", args: []string{"-port", "70000"}, want: 2},
+		{name: "no database", args: []string{"-db", ""}, want: 2, msg: "-db names the SQLite file"},
 		{name: "two transports", args: []string{"-smtp", "127.0.0.1:25", "-webhook-url", "http://127.0.0.1/mail"}, want: 2, msg: "two transports; pick one"},
 		{name: "smtp user without smtp", args: []string{"-smtp-user", "u"}, want: 2, msg: "-smtp-user and -smtp-require-tls need -smtp"},
 		{name: "require tls without smtp", args: []string{"-smtp-require-tls"}, want: 2, msg: "-smtp-user and -smtp-require-tls need -smtp"},

@@ -7,8 +7,9 @@
 // through a Call, so they run and are tested natively as well as inside
 // wazero.
 //
-// The guest is its one user in production. It is not under internal/
-// because the host's tests (testharness/bridge_test.go) drive it natively
+// Bridge is Latch's implementation, not API, and may change in any
+// release. The guest is its one user in production. It is not under
+// internal/ because the host's tests (in testharness) drive it natively
 // against the host's real store, signer, mail transport and secret box:
 // the guest's side of every frame, checked without a Wasm build.
 package bridge

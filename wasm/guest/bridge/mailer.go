@@ -8,22 +8,19 @@ import (
 	"github.com/latchauth/latch/wasm/guest/wire"
 )
 
-// Mailer is an engine.Mailer that asks the host to deliver. The host
-// holds the transport — SMTP credentials, a webhook's secret — and the
-// guest holds none of it (see RATIONALE.md, "Why is mail a host
-// capability?").
-type Mailer struct {
+// mailer asks the host to deliver.
+type mailer struct {
 	call Call
 }
 
-var _ engine.Mailer = (*Mailer)(nil)
+// NewMailer returns an engine.Mailer that hands every message to the
+// host. The host holds the transport — SMTP credentials, a webhook's
+// secret — and the guest holds none of it (see RATIONALE.md, "Why is mail
+// a host capability?"). Send returns once the host's transport has
+// delivered the message, or with the host's reason why not.
+func NewMailer(call Call) engine.Mailer { return &mailer{call: call} }
 
-// NewMailer returns a mailer that hands every message to the host.
-func NewMailer(call Call) *Mailer { return &Mailer{call: call} }
-
-// Send hands m to the host and returns once the host's transport has
-// delivered it, or with the host's reason why not.
-func (m *Mailer) Send(ctx context.Context, msg *engine.Message) error {
+func (m *mailer) Send(ctx context.Context, msg *engine.Message) error {
 	frame := wire.AppendMail(nil, &wire.Mail{
 		From: msg.From, To: msg.To, Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML, Kind: msg.Kind,
 	})

@@ -8,21 +8,20 @@ import (
 	"github.com/latchauth/latch/wasm/guest/wire"
 )
 
-// SecretBox is an engine.SecretBox that asks the host to seal and open.
-// The key stays in the host; the guest sends plaintext to be sealed and
-// sealed values to be opened, and holds nothing that opens a value by
-// itself (see RATIONALE.md, "Why are TOTP secrets sealed by the host?").
-type SecretBox struct {
+// secretBox asks the host to seal and open.
+type secretBox struct {
 	call Call
 }
 
-var _ engine.SecretBox = (*SecretBox)(nil)
+// NewSecretBox returns an engine.SecretBox that seals and opens with the
+// host's key. The key stays in the host; the guest sends plaintext to be
+// sealed (at most wire.MaxPlaintext bytes) and sealed values to be opened,
+// and holds nothing that opens a value by itself (see RATIONALE.md, "Why
+// are TOTP secrets sealed by the host?"). A value the host's key did not
+// seal comes back from Open as the host's *wire.RemoteError.
+func NewSecretBox(call Call) engine.SecretBox { return &secretBox{call: call} }
 
-// NewSecretBox returns a box that seals and opens with the host's key.
-func NewSecretBox(call Call) *SecretBox { return &SecretBox{call: call} }
-
-// Seal asks the host to seal plaintext, at most wire.MaxPlaintext bytes.
-func (b *SecretBox) Seal(ctx context.Context, plaintext []byte) ([]byte, error) {
+func (b *secretBox) Seal(ctx context.Context, plaintext []byte) ([]byte, error) {
 	if len(plaintext) > wire.MaxPlaintext {
 		return nil, fmt.Errorf("bridge: seal: %w: %d bytes of plaintext, at most %d", wire.ErrTooLarge, len(plaintext), wire.MaxPlaintext)
 	}
@@ -37,9 +36,7 @@ func (b *SecretBox) Seal(ctx context.Context, plaintext []byte) ([]byte, error) 
 	return sealed, nil
 }
 
-// Open asks the host to open sealed. A value the host's key did not seal
-// comes back as the host's *wire.RemoteError.
-func (b *SecretBox) Open(ctx context.Context, sealed []byte) ([]byte, error) {
+func (b *secretBox) Open(ctx context.Context, sealed []byte) ([]byte, error) {
 	if len(sealed) > wire.MaxSealed {
 		return nil, fmt.Errorf("bridge: open: %w: %d bytes sealed, at most %d", wire.ErrTooLarge, len(sealed), wire.MaxSealed)
 	}

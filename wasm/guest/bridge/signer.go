@@ -8,38 +8,32 @@ import (
 	"github.com/latchauth/latch/wasm/guest/wire"
 )
 
-// Signer is an engine.Signer that asks the host to sign. The guest knows
-// only the signing key's kid and the public keys; the private key never
-// enters the guest's memory (see RATIONALE.md, "Why is the signer a host
-// capability?").
-type Signer struct {
+// signer asks the host to sign.
+type signer struct {
 	call   Call
 	kid    string
 	public []engine.PublicKey
 }
 
-var _ engine.Signer = (*Signer)(nil)
-
-// NewSigner returns a signer that signs with the host key named kid and
-// publishes public, which must include kid.
-func NewSigner(call Call, kid string, public []engine.PublicKey) (*Signer, error) {
+// NewSigner returns an engine.Signer that asks the host to sign with the
+// host key named kid and publishes public, which must include kid. The
+// guest knows only the signing key's kid and the public keys; the private
+// key never enters the guest's memory (see RATIONALE.md, "Why is the
+// signer a host capability?"). The host refuses a kid it no longer holds.
+func NewSigner(call Call, kid string, public []engine.PublicKey) (engine.Signer, error) {
 	for _, k := range public {
 		if k.KID == kid {
-			return &Signer{call: call, kid: kid, public: public}, nil
+			return &signer{call: call, kid: kid, public: public}, nil
 		}
 	}
 	return nil, fmt.Errorf("bridge: signing key %q is not among the public keys", kid)
 }
 
-// KeyID returns the kid of the host's signing key.
-func (s *Signer) KeyID() string { return s.kid }
+func (s *signer) KeyID() string { return s.kid }
 
-// PublicKeys returns the published keys, as configured.
-func (s *Signer) PublicKeys() []engine.PublicKey { return s.public }
+func (s *signer) PublicKeys() []engine.PublicKey { return s.public }
 
-// Sign asks the host for the RS256 signature of input with the key KeyID
-// names. The host refuses a kid it no longer holds.
-func (s *Signer) Sign(ctx context.Context, input []byte) ([]byte, error) {
+func (s *signer) Sign(ctx context.Context, input []byte) ([]byte, error) {
 	answer, err := s.call(ctx, wire.AppendSign(nil, s.kid, input))
 	if err != nil {
 		return nil, fmt.Errorf("bridge: sign: %w", err)

@@ -2,6 +2,11 @@
 // wasip1 build of the engine (wasm/guest). Both sides encode and decode with
 // this one package, so the format is written down once.
 //
+// Wire is Latch's implementation, not API: it may change in any release,
+// and a guest and a host speak it only when built from the same sources.
+// It is not under internal/ because its two users, wasm/guest and
+// testharness, share no directory below the module root.
+//
 // # Frames
 //
 // A frame is one kind byte followed by fields. Integers are little-endian.
@@ -49,8 +54,8 @@
 // The guest sends a Revoked frame after sessions have ended early (its
 // engine's Config.Revoked), once the end is stored. The host answers 'K'
 // at once, before any work of its own, and wakes the revocation feed
-// reads it holds (testharness/feedwait); the frame names no session, as
-// the woken reads find the events in the store.
+// reads it holds (testharness/internal/feedwait); the frame names no
+// session, as the woken reads find the events in the store.
 //
 // An 'E' frame may stand in for any answer. Parsers of an answer kind
 // return it as a *RemoteError, whose message is the peer's text verbatim

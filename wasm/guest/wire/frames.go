@@ -98,7 +98,7 @@ func flag(on bool) byte {
 func ParseConfig(frame []byte) (*Config, error) {
 	r := newReader(frame, kindConfig)
 	c := &Config{ProjectID: r.text("project id"), Secret: r.text("secret"), KeyID: r.text("key id")}
-	n := r.count(MaxKeys, 20, "keys")
+	n := r.count(maxKeys, 20, "keys")
 	for range n {
 		c.PublicKeys = append(c.PublicKeys, PublicKey{KID: r.text("kid"), N: r.text("n"), E: r.text("e"), RetiredAt: int64(r.u64("retired at"))})
 	}
@@ -259,7 +259,7 @@ func ParseStmt(frame []byte) (*Stmt, error) {
 		}
 	}
 	s.SQL = r.text("sql")
-	n := r.count(MaxArgs, 1, "args")
+	n := r.count(maxArgs, 1, "args")
 	for range n {
 		s.Args = append(s.Args, r.value())
 	}
@@ -309,7 +309,7 @@ func AppendResult(b []byte, t *Result) ([]byte, error) {
 func ParseResult(frame []byte) (*Result, error) {
 	r := newReader(frame, kindResult)
 	t := &Result{}
-	ncol := r.count(MaxColumns, 4, "columns")
+	ncol := r.count(maxColumns, 4, "columns")
 	for range ncol {
 		t.Columns = append(t.Columns, r.text("column"))
 	}

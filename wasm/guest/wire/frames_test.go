@@ -189,7 +189,7 @@ func TestMalformedConfig(t *testing.T) {
 
 func TestMalformedMail(t *testing.T) {
 	valid := AppendMail(nil, sampleMail())
-	long := AppendMail(nil, &Mail{Text: strings.Repeat("x", MaxMailBody+1)})
+	long := AppendMail(nil, &Mail{Text: strings.Repeat("x", maxMailBody+1)})
 	longTo := AppendMail(nil, &Mail{To: strings.Repeat("x", MaxText+1)})
 	for _, tt := range []struct {
 		name  string
@@ -198,7 +198,7 @@ func TestMalformedMail(t *testing.T) {
 	}{
 		{name: "truncated", frame: valid[:len(valid)-1], want: ErrFrame},
 		{name: "trailing", frame: append(append([]byte{}, valid...), 0), want: ErrFrame},
-		{name: "text over MaxMailBody", frame: long, want: ErrTooLarge},
+		{name: "text over maxMailBody", frame: long, want: ErrTooLarge},
 		{name: "address over MaxText", frame: longTo, want: ErrTooLarge},
 		{name: "a sign frame", frame: AppendSign(nil, "k", nil), want: ErrFrame},
 	} {

@@ -14,20 +14,20 @@ const (
 	// values, ids, secrets, SQL text, key members, addresses, subjects,
 	// redirect URLs and each field of a mail template.
 	MaxText = 64 << 10
-	// MaxArgs bounds the arguments of one SQL statement.
-	MaxArgs = 1024
-	// MaxColumns bounds the columns of one SQL result.
-	MaxColumns = 256
-	// MaxKeys bounds the public keys in a Config.
-	MaxKeys = 64
+	// maxArgs bounds the arguments of one SQL statement.
+	maxArgs = 1024
+	// maxColumns bounds the columns of one SQL result.
+	maxColumns = 256
+	// maxKeys bounds the public keys in a Config.
+	maxKeys = 64
 	// MaxRedirectURLs bounds the redirect allow-list in a Config.
 	MaxRedirectURLs = 64
 	// MaxTemplates bounds the mail templates in a Config: one per kind
 	// the engine sends, with room to grow.
 	MaxTemplates = 16
-	// MaxMailBody bounds a Mail frame's text and its HTML, each; the
+	// maxMailBody bounds a Mail frame's text and its HTML, each; the
 	// engine's messages are a few KiB.
-	MaxMailBody = 1 << 20
+	maxMailBody = 1 << 20
 	// MaxSealed bounds a sealed value in an 'O' or 'b' frame. What the
 	// engine seals — a TOTP secret, recovery codes — is tens of bytes.
 	MaxSealed = 4 << 10

@@ -22,8 +22,8 @@ func AppendMail(b []byte, m *Mail) []byte {
 func ParseMail(frame []byte) (*Mail, error) {
 	r := newReader(frame, kindMail)
 	m := &Mail{From: r.text("from"), To: r.text("to"), Subject: r.text("subject")}
-	m.Text = string(r.bytes(MaxMailBody, "text"))
-	m.HTML = string(r.bytes(MaxMailBody, "html"))
+	m.Text = string(r.bytes(maxMailBody, "text"))
+	m.HTML = string(r.bytes(maxMailBody, "html"))
 	m.Kind = r.text("kind")
 	if err := r.end(); err != nil {
 		return nil, fmt.Errorf("wire: mail: %w", err)

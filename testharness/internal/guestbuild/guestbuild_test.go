@@ -1,4 +1,4 @@
-package testharness
+package guestbuild
 
 import (
 	"os"
@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-func TestGuestBuildCache(t *testing.T) {
+func TestBuildCache(t *testing.T) {
 	dir := t.TempDir()
 	stale := filepath.Join(dir, "guest-stale.wasm")
 	fresh := filepath.Join(dir, "guest-fresh.wasm")
@@ -19,11 +19,11 @@ func TestGuestBuildCache(t *testing.T) {
 	long := time.Now().Add(-2 * time.Hour)
 	os.Chtimes(stale, long, long)
 
-	path, err := buildGuest(t.Context(), dir)
+	path, err := Build(t.Context(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := buildGuest(t.Context(), dir)
+	again, err := Build(t.Context(), dir)
 	if err != nil || again != path {
 		t.Fatalf("second build: %q, %v; want the cached %q", again, err, path)
 	}

@@ -1,4 +1,4 @@
-package testharness
+package wazerohost
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchauth/latch/testharness/feedwait"
+	"github.com/latchauth/latch/testharness/internal/feedwait"
 	"github.com/latchauth/latch/testharness/mailbox"
 	"github.com/latchauth/latch/wasm/engine"
 	"github.com/latchauth/latch/wasm/guest/bridge"

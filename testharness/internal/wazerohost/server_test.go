@@ -1,4 +1,4 @@
-package testharness
+package wazerohost
 
 import (
 	"bytes"
@@ -127,7 +127,7 @@ func login(t *testing.T, s *Server, email string) map[string]any {
 }
 
 func TestMagicLinkSessionJWT(t *testing.T) {
-	s := Start(t)
+	s := start(t)
 	auth := login(t, s, "ada@example.com")
 	raw, _ := auth["session_jwt"].(string)
 	claims := jwt.MapClaims{}
@@ -163,7 +163,7 @@ func TestMagicLinkSessionJWT(t *testing.T) {
 }
 
 func TestConcurrentRequests(t *testing.T) {
-	s, err := New(Config{Instances: 3})
+	s, err := newServer(Config{Instances: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestConcurrentRequests(t *testing.T) {
 }
 
 func TestKeyRotation(t *testing.T) {
-	s := Start(t)
+	s := start(t)
 	before := login(t, s, "rot@example.com")
 	old := s.Keys()[0]
 	k, err := s.RotateKey()
@@ -242,7 +242,7 @@ func TestKeyRotation(t *testing.T) {
 
 func TestAdvance(t *testing.T) {
 	start := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-	s, err := New(Config{Now: func() time.Time { return start }})
+	s, err := newServer(Config{Now: func() time.Time { return start }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +277,7 @@ func TestNewErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := New(tt.cfg)
+			s, err := newServer(tt.cfg)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
@@ -291,7 +291,7 @@ func TestNewErrors(t *testing.T) {
 func TestFileStoreSurvivesRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "latch.db")
 	cfg := Config{DBPath: path, ProjectID: "project-test-restart", Secret: "secret-test-restart"}
-	s, err := New(cfg)
+	s, err := newServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +303,7 @@ func TestFileStoreSurvivesRestart(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	s, err = New(cfg)
+	s, err = newServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +313,7 @@ func TestFileStoreSurvivesRestart(t *testing.T) {
 }
 
 func TestHostErrors(t *testing.T) {
-	s := Start(t)
+	s := start(t)
 	req, _ := http.NewRequest("GET", s.URL+"/v1/users/user-test-x", nil)
 	for i := range wire.MaxHeaders + 1 {
 		req.Header.Add("X-Many", fmt.Sprint(i))
@@ -336,7 +336,7 @@ func TestHostErrors(t *testing.T) {
 
 func TestRejectedConfig(t *testing.T) {
 	var stderr bytes.Buffer
-	s, err := New(Config{Stderr: &stderr})
+	s, err := newServer(Config{Stderr: &stderr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,7 +365,7 @@ func TestRejectedConfig(t *testing.T) {
 // answer buffer, which cross through the host's pending answer and
 // "result": a search whose users each carry metadata near its bound.
 func TestLargeAnswer(t *testing.T) {
-	s := Start(t)
+	s := start(t)
 	const users = 24
 	blob := strings.Repeat("0123456789abcdef", 3800/16)
 	for i := range users {

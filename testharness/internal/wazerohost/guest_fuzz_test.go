@@ -1,4 +1,4 @@
-package testharness
+package wazerohost
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 // frame (a Response, OK, or an Error) and never trap, and the instance must
 // stay usable.
 func FuzzGuest(f *testing.F) {
-	s, err := New(Config{Instances: 1})
+	s, err := newServer(Config{Instances: 1})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package testharness
+package wazerohost
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 func hangingServer(t *testing.T, timeout time.Duration, ignoreCtx bool) (s *Server, hang *atomic.Bool, stuck chan api.Module, release chan struct{}, stderr *syncBuffer) {
 	t.Helper()
 	hang, stuck, release, stderr = new(atomic.Bool), make(chan api.Module, 4), make(chan struct{}), new(syncBuffer)
-	s, err := New(Config{Instances: 1, RequestTimeout: timeout, Stderr: stderr,
+	s, err := newServer(Config{Instances: 1, RequestTimeout: timeout, Stderr: stderr,
 		beforeCall: func(ctx context.Context, mod api.Module) {
 			if !hang.Load() {
 				return

@@ -1,4 +1,4 @@
-package testharness
+package wazerohost
 
 import (
 	"context"
@@ -30,7 +30,7 @@ const testRedirect = "http://localhost:3000/authenticate"
 // startWith starts a Server with cfg and closes it when t ends.
 func startWith(t *testing.T, cfg Config) *Server {
 	t.Helper()
-	s, err := New(cfg)
+	s, err := newServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +339,7 @@ func TestNewMailConfig(t *testing.T) {
 			cfg := full
 			tt.modify(&cfg)
 			cfg.Instances = 1
-			s, err := New(cfg)
+			s, err := newServer(cfg)
 			if s != nil {
 				s.Close()
 			}

@@ -1,4 +1,4 @@
-package testharness
+package wazerohost
 
 import (
 	"context"
@@ -14,15 +14,18 @@ import (
 	"github.com/google/uuid"
 	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/driver"
-	_ "github.com/ncruces/go-sqlite3/vfs/memdb"
+	"github.com/ncruces/go-sqlite3/vfs"
 
 	"github.com/latchauth/latch/wasm/guest/wire"
 	"github.com/latchauth/latch/wasm/migrations"
 )
 
 // openDB opens the SQLite store and applies the Worker's migrations. An
-// empty path gives a private in-memory database. Foreign keys are on, as
-// they are on D1. A file store runs in WAL mode with synchronous FULL
+// empty path gives a private in-memory database in the memdb VFS, which a
+// program links by importing github.com/ncruces/go-sqlite3/vfs/memdb:
+// package testharness does, this package does not (memdb imports
+// testing), so without it an in-memory store is a config error. Foreign
+// keys are on, as they are on D1. A file store runs in WAL mode with synchronous FULL
 // (synchronous overrides it, for benchmarks) and its files are private;
 // see RATIONALE.md, "Why synchronous=FULL and private files?".
 func openDB(ctx context.Context, path, synchronous string) (*sql.DB, error) {
@@ -31,6 +34,9 @@ func openDB(ctx context.Context, path, synchronous string) (*sql.DB, error) {
 	var created []string
 	var err error
 	if path == "" {
+		if vfs.Find("memdb") == nil {
+			return nil, fmt.Errorf("%w: an in-memory store (no DBPath) needs the memdb VFS: import github.com/ncruces/go-sqlite3/vfs/memdb", ErrConfig)
+		}
 		// memdb shares one in-memory database among the pool's
 		// connections by name; one connection is enough and rules out
 		// SQLITE_BUSY between them.

@@ -1,4 +1,13 @@
-package testharness
+// Package wazerohost is the production half of package testharness: the
+// wasip1 build of the engine under wazero, serving Latch's API over HTTP,
+// as package testharness documents it. It is what latch-local links; it
+// neither builds the guest nor imports testing, so a binary linking it
+// stands alone. testharness adds the guest built from the module's sources
+// and Start for tests, and names these types as its own.
+//
+// It is Latch's implementation, not API, and may change in any release.
+// Its errors read "testharness: …", the name its users know.
+package wazerohost
 
 import (
 	"context"
@@ -15,22 +24,22 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"testing"
 	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 
-	"github.com/latchauth/latch/testharness/feedwait"
+	"github.com/latchauth/latch/testharness/internal/feedwait"
 	"github.com/latchauth/latch/wasm/engine"
 	"github.com/latchauth/latch/wasm/guest/wire"
 	"github.com/latchauth/latch/wasm/keys"
 	"github.com/latchauth/latch/wasm/loginpage"
 )
 
-// Config configures a Server. The zero value is ready to use: a new test
-// project with generated credentials and key, an in-memory store, the real
-// clock, the guest built from the module's current sources.
+// Config configures a Server. The zero value is ready to use with
+// testharness.New: a new test project with generated credentials and key,
+// an in-memory store, the real clock, the guest built from the module's
+// current sources. New here needs the guest given, in Wasm or WasmPath.
 type Config struct {
 	// ProjectID and Secret are the project credentials; generated when
 	// empty ("project-test-<uuid>", "secret-test-<random>").
@@ -40,7 +49,8 @@ type Config struct {
 	// when empty. The host keeps them: the guest only sees public keys.
 	Keys []keys.Key
 	// DBPath is a SQLite file, created and migrated when needed. Empty
-	// means a private in-memory database, gone at Close.
+	// means a private in-memory database, gone at Close; that needs
+	// SQLite's memdb VFS linked, which package testharness does.
 	DBPath string
 	// Now is the clock the guest sees as its wall clock; time.Now when nil.
 	// Server.Advance moves it forward.
@@ -53,9 +63,12 @@ type Config struct {
 	// Instances bounds the guest instances serving requests at once; 4
 	// when zero. Each instance serves one request at a time.
 	Instances int
-	// WasmPath is a prebuilt guest (GOOS=wasip1 -buildmode=c-shared of
-	// wasm/guest). When empty the guest is built from the module's
-	// sources with the Go toolchain and cached under CacheDir.
+	// Wasm is a prebuilt guest: the GOOS=wasip1 -buildmode=c-shared build
+	// of wasm/guest. WasmPath names a file holding one instead; Wasm wins
+	// when both are set. With neither, testharness.New builds the guest
+	// from the module's sources with the Go toolchain and caches it under
+	// CacheDir, and New here fails with ErrConfig.
+	Wasm     []byte
 	WasmPath string
 	// CacheDir holds guest builds and wazero's compilation cache;
 	// os.UserCacheDir()/latch when empty.
@@ -158,27 +171,14 @@ type Server struct {
 	closeErr  error
 }
 
-// Start starts a Server with the zero Config and closes it when t ends.
-// It calls t.Fatal if the server cannot start.
-func Start(t testing.TB) *Server {
-	t.Helper()
-	s, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("testharness: close: %v", err)
-		}
-	})
-	return s
-}
-
 // New starts a Server. Close it when done.
 func New(cfg Config) (*Server, error) {
 	ctx := context.Background()
 	if err := defaults(&cfg); err != nil {
 		return nil, err
+	}
+	if len(cfg.Wasm) == 0 && cfg.WasmPath == "" {
+		return nil, fmt.Errorf("%w: no guest (Wasm or WasmPath)", ErrConfig)
 	}
 	// Listening first gives the URL, which the login page's default URL
 	// and mailed links are built from.
@@ -231,15 +231,11 @@ func New(cfg Config) (*Server, error) {
 	if s.db, err = openDB(ctx, cfg.DBPath, cfg.synchronous); err != nil {
 		return nil, err
 	}
-	wasmPath := cfg.WasmPath
-	if wasmPath == "" {
-		if wasmPath, err = buildGuest(ctx, filepath.Join(cfg.CacheDir, "guest")); err != nil {
-			return nil, err
+	wasm := cfg.Wasm
+	if len(wasm) == 0 {
+		if wasm, err = os.ReadFile(cfg.WasmPath); err != nil {
+			return nil, fmt.Errorf("testharness: read guest: %w", err)
 		}
-	}
-	wasm, err := os.ReadFile(wasmPath)
-	if err != nil {
-		return nil, fmt.Errorf("testharness: read guest: %w", err)
 	}
 	if s.cache, err = wazero.NewCompilationCacheWithDir(filepath.Join(cfg.CacheDir, "wazero")); err != nil {
 		return nil, fmt.Errorf("testharness: compilation cache: %w", err)

@@ -1,8 +1,10 @@
-package verifier
+package testharness_test
 
 import (
-	"crypto/sha256"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -19,10 +21,20 @@ import (
 
 	"github.com/latchauth/latch/testharness"
 	"github.com/latchauth/latch/testharness/apitest"
+	"github.com/latchauth/latch/verifier"
 )
 
-// These tests run against tokens minted by the real engine: the wasip1
-// build under wazero, served over loopback by testharness.
+// These tests of package verifier run against tokens minted by the real
+// engine: the wasip1 build under wazero, served over loopback by
+// testharness. They live in the root module because the verifier module
+// does not require the engine; the verifier's own tests are in verifier/.
+
+// The verifier's documented defaults these tests rely on.
+const (
+	defaultCooldown     = 30 * time.Second // Config.RefreshCooldown
+	notFoundTTL         = 30 * time.Second // how long a session_not_found answer is remembered
+	defaultMaxFallbacks = 16               // Config.MaxConcurrentFallbacks
+)
 
 // edgeCall makes one authenticated API call to the harness.
 func edgeCall(t *testing.T, srv *testharness.Server, path string, body any) map[string]any {
@@ -53,13 +65,13 @@ func loginWith(t *testing.T, srv *testharness.Server, claims map[string]any) (se
 	return auth["session"].(map[string]any)["session_id"].(string), auth["session_token"].(string), auth["session_jwt"].(string)
 }
 
-func harnessVerifier(t *testing.T, srv *testharness.Server, edit func(*Config)) *Verifier {
+func harnessVerifier(t *testing.T, srv *testharness.Server, edit func(*verifier.Config)) *verifier.Verifier {
 	t.Helper()
-	cfg := Config{ProjectID: srv.ProjectID, BaseURL: srv.URL, Secret: srv.Secret, Now: srv.Now}
+	cfg := verifier.Config{ProjectID: srv.ProjectID, BaseURL: srv.URL, Secret: srv.Secret, Now: srv.Now}
 	if edit != nil {
 		edit(&cfg)
 	}
-	v, err := New(t.Context(), cfg)
+	v, err := verifier.New(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,12 +104,7 @@ func resign(t *testing.T, srv *testharness.Server, tok string, edit func(h, c ma
 }
 
 func b64url(s string) ([]byte, error) {
-	dst := make([]byte, max(decodedLen(len(s)), 0))
-	n, ok := decodeSegment(dst, s)
-	if !ok {
-		return nil, errors.New("bad base64url")
-	}
-	return dst[:n], nil
+	return base64.RawURLEncoding.Strict().DecodeString(s)
 }
 
 func TestHarnessVerify(t *testing.T) {
@@ -165,13 +172,13 @@ func TestHarnessVerify(t *testing.T) {
 		token   string
 		wantErr error
 	}{
-		{name: "wrong aud", token: resign(t, srv, tok, func(_, c map[string]any) { c["aud"] = []string{"project-test-other"} }), wantErr: ErrInvalidAudience},
-		{name: "wrong iss", token: resign(t, srv, tok, func(_, c map[string]any) { c["iss"] = "stytch.com/project-test-other" }), wantErr: ErrInvalidIssuer},
-		{name: "tampered payload", token: parts[0] + "." + flip(parts[1], 10) + "." + parts[2], wantErr: ErrInvalidSignature},
-		{name: "tampered signature", token: parts[0] + "." + parts[1] + "." + flip(parts[2], 20), wantErr: ErrInvalidSignature},
-		{name: "alg none", token: none(), wantErr: ErrUnsupportedAlgorithm},
-		{name: "HS256 signed with the public key", token: hs256(), wantErr: ErrUnsupportedAlgorithm},
-		{name: "no kid", token: resign(t, srv, tok, func(h, _ map[string]any) { delete(h, "kid") }), wantErr: ErrMalformed},
+		{name: "wrong aud", token: resign(t, srv, tok, func(_, c map[string]any) { c["aud"] = []string{"project-test-other"} }), wantErr: verifier.ErrInvalidAudience},
+		{name: "wrong iss", token: resign(t, srv, tok, func(_, c map[string]any) { c["iss"] = "stytch.com/project-test-other" }), wantErr: verifier.ErrInvalidIssuer},
+		{name: "tampered payload", token: parts[0] + "." + flip(parts[1], 10) + "." + parts[2], wantErr: verifier.ErrInvalidSignature},
+		{name: "tampered signature", token: parts[0] + "." + parts[1] + "." + flip(parts[2], 20), wantErr: verifier.ErrInvalidSignature},
+		{name: "alg none", token: none(), wantErr: verifier.ErrUnsupportedAlgorithm},
+		{name: "HS256 signed with the public key", token: hs256(), wantErr: verifier.ErrUnsupportedAlgorithm},
+		{name: "no kid", token: resign(t, srv, tok, func(h, _ map[string]any) { delete(h, "kid") }), wantErr: verifier.ErrMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -187,16 +194,16 @@ func TestHarnessVerify(t *testing.T) {
 
 	// Too old, then expired: Verify refuses; Authenticate gets a fresh JWT
 	// from the edge, which verifies locally.
-	strict := harnessVerifier(t, srv, func(c *Config) { c.MaxTokenAge = time.Minute })
+	strict := harnessVerifier(t, srv, func(c *verifier.Config) { c.MaxTokenAge = time.Minute })
 	srv.Advance(2 * time.Minute)
-	if _, err := strict.Verify(ctx, tok); !errors.Is(err, ErrTooOld) {
+	if _, err := strict.Verify(ctx, tok); !errors.Is(err, verifier.ErrTooOld) {
 		t.Fatalf("too old: err = %v", err)
 	}
 	if _, err := v.Verify(ctx, tok); err != nil {
 		t.Fatalf("without MaxTokenAge a 2-minute-old JWT verifies: %v", err)
 	}
 	srv.Advance(4 * time.Minute)
-	if _, err := v.Verify(ctx, tok); !errors.Is(err, ErrExpired) {
+	if _, err := v.Verify(ctx, tok); !errors.Is(err, verifier.ErrExpired) {
 		t.Fatalf("expired: err = %v", err)
 	}
 	s, fresh, err := v.Authenticate(ctx, tok)
@@ -213,7 +220,7 @@ func TestHarnessRevokedSession(t *testing.T) {
 	sessionID, token, tok := login(t, srv)
 	// Without the revocation feed (feed_test.go covers it), Verify is
 	// local only: the documented limit this test pins.
-	noFeed := func(c *Config) { c.DisableRevocationFeed = true }
+	noFeed := func(c *verifier.Config) { c.DisableRevocationFeed = true }
 	v := harnessVerifier(t, srv, noFeed)
 	ctx := t.Context()
 	if _, err := v.Verify(ctx, tok); err != nil {
@@ -227,13 +234,13 @@ func TestHarnessRevokedSession(t *testing.T) {
 		t.Fatalf("Verify after revoke: %v", err)
 	}
 	// The opaque token always asks the edge, which knows.
-	if _, _, err := v.Authenticate(ctx, token); !errors.Is(err, ErrSessionNotFound) {
+	if _, _, err := v.Authenticate(ctx, token); !errors.Is(err, verifier.ErrSessionNotFound) {
 		t.Fatalf("Authenticate(token) after revoke: err = %v, want ErrSessionNotFound", err)
 	}
 	// As does the JWT once it is too old for local trust.
-	strict := harnessVerifier(t, srv, func(c *Config) { noFeed(c); c.MaxTokenAge = 30 * time.Second })
+	strict := harnessVerifier(t, srv, func(c *verifier.Config) { noFeed(c); c.MaxTokenAge = 30 * time.Second })
 	srv.Advance(time.Minute)
-	if _, _, err := strict.Authenticate(ctx, tok); !errors.Is(err, ErrSessionNotFound) {
+	if _, _, err := strict.Authenticate(ctx, tok); !errors.Is(err, verifier.ErrSessionNotFound) {
 		t.Fatalf("Authenticate(old JWT) after revoke: err = %v, want ErrSessionNotFound", err)
 	}
 }
@@ -251,7 +258,7 @@ func TestHarnessRotationAndOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, second := login(t, srv)
-	if _, err := v.Verify(ctx, second); !errors.Is(err, ErrUnknownKey) {
+	if _, err := v.Verify(ctx, second); !errors.Is(err, verifier.ErrUnknownKey) {
 		t.Fatalf("new kid inside the cooldown: err = %v, want ErrUnknownKey", err)
 	}
 	// Authenticate overturns an unknown kid at the edge.
@@ -278,7 +285,7 @@ func TestHarnessRotationAndOutage(t *testing.T) {
 		t.Fatalf("edge down, cached keys: %v", err)
 	}
 	srv.Advance(10 * time.Minute)
-	if _, _, err := v.Authenticate(ctx, second); !errors.Is(err, ErrUnavailable) {
+	if _, _, err := v.Authenticate(ctx, second); !errors.Is(err, verifier.ErrUnavailable) {
 		t.Fatalf("edge down, expired JWT: err = %v, want ErrUnavailable", err)
 	}
 }
@@ -299,7 +306,7 @@ func TestHarnessUnknownKidFlood(t *testing.T) {
 	srv := testharness.Start(t)
 	_, _, tok := login(t, srv)
 	counter := &countingTransport{}
-	v := harnessVerifier(t, srv, func(c *Config) { c.HTTPClient = &http.Client{Transport: counter} })
+	v := harnessVerifier(t, srv, func(c *verifier.Config) { c.HTTPClient = &http.Client{Transport: counter} })
 	ctx := t.Context()
 	if _, err := v.Verify(ctx, tok); err != nil {
 		t.Fatal(err)
@@ -313,7 +320,7 @@ func TestHarnessUnknownKidFlood(t *testing.T) {
 		for _, bad := range toks {
 			for range 8 {
 				wg.Go(func() {
-					if _, err := v.Verify(ctx, bad); !errors.Is(err, ErrUnknownKey) {
+					if _, err := v.Verify(ctx, bad); !errors.Is(err, verifier.ErrUnknownKey) {
 						t.Errorf("err = %v, want ErrUnknownKey", err)
 					}
 				})
@@ -397,12 +404,22 @@ func forge(t *testing.T, tok string, n int) string {
 	c["exp"] = c["iat"]
 	out := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
 	out.Header["kid"] = fmt.Sprintf("jwk-test-forged-%d", n)
-	s, err := out.SignedString(testKeys()[1].Private)
+	s, err := out.SignedString(forgeKey())
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
+
+// forgeKey is an RSA key the engine does not have, generated once per
+// test binary.
+var forgeKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
 
 // waitFor polls cond for up to five seconds.
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -415,110 +432,13 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// waiters is the number of callers waiting on the fallback for token.
-func waiters(v *Verifier, token string) int {
-	v.fallbacks.mu.Lock()
-	defer v.fallbacks.mu.Unlock()
-	if c := v.fallbacks.calls[sha256.Sum256([]byte(token))]; c != nil {
-		return c.waiters
-	}
-	return 0
-}
-
-// TestHarnessFallbackCoalesced: concurrent Authenticate calls with the
-// same forged token cost one edge call; its session_not_found is then
-// remembered for notFoundTTL.
-func TestHarnessFallbackCoalesced(t *testing.T) {
-	srv := testharness.Start(t)
-	_, _, tok := login(t, srv)
-	counter := &edgeCounter{gate: make(chan struct{})}
-	v := harnessVerifier(t, srv, func(c *Config) { c.HTTPClient = &http.Client{Transport: counter} })
-	ctx := t.Context()
-	forged := forge(t, tok, 0)
-
-	const n = 32
-	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() {
-			if _, _, err := v.Authenticate(ctx, forged); !errors.Is(err, ErrSessionNotFound) {
-				t.Errorf("err = %v, want ErrSessionNotFound", err)
-			}
-		})
-	}
-	waitFor(t, "every caller to join one call", func() bool { return waiters(v, forged) == n })
-	close(counter.gate)
-	wg.Wait()
-	if got := counter.calls.Load(); got != 1 {
-		t.Fatalf("%d concurrent identical fallbacks cost %d edge calls, want 1", n, got)
-	}
-
-	// Remembered: the same token within notFoundTTL costs nothing.
-	srv.Advance(notFoundTTL - time.Second)
-	for range 3 {
-		if _, _, err := v.Authenticate(ctx, forged); !errors.Is(err, ErrSessionNotFound) {
-			t.Fatalf("remembered: err = %v, want ErrSessionNotFound", err)
-		}
-	}
-	if got := counter.calls.Load(); got != 1 {
-		t.Fatalf("remembered answer: %d edge calls, want 1", got)
-	}
-	// Forgotten after it.
-	srv.Advance(2 * time.Second)
-	if _, _, err := v.Authenticate(ctx, forged); !errors.Is(err, ErrSessionNotFound) {
-		t.Fatalf("after notFoundTTL: err = %v, want ErrSessionNotFound", err)
-	}
-	if got := counter.calls.Load(); got != 2 {
-		t.Fatalf("after notFoundTTL: %d edge calls, want 2", got)
-	}
-}
-
-// TestHarnessFallbackSharedSession: concurrent Authenticate calls with the
-// same expired JWT of a live session cost one edge call, and each caller
-// gets a Session of its own.
-func TestHarnessFallbackSharedSession(t *testing.T) {
-	srv := testharness.Start(t)
-	sessionID, _, tok := login(t, srv)
-	counter := &edgeCounter{gate: make(chan struct{})}
-	v := harnessVerifier(t, srv, func(c *Config) { c.HTTPClient = &http.Client{Transport: counter} })
-	ctx := t.Context()
-	srv.Advance(10 * time.Minute)
-
-	const n = 16
-	sessions := make([]*Session, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			s, fresh, err := v.Authenticate(ctx, tok)
-			if err != nil || fresh == "" || s.SessionID != sessionID {
-				t.Errorf("= %+v, %q, %v", s, fresh, err)
-			}
-			sessions[i] = s
-		})
-	}
-	waitFor(t, "every caller to join one call", func() bool { return waiters(v, tok) == n })
-	close(counter.gate)
-	wg.Wait()
-	if t.Failed() {
-		return
-	}
-	if got := counter.calls.Load(); got != 1 {
-		t.Fatalf("%d concurrent identical fallbacks cost %d edge calls, want 1", n, got)
-	}
-	scribble(sessions[0])
-	for _, s := range sessions[1:] {
-		if s.SessionID != sessionID || s.CustomClaims["plan"] != "pro" || s.Roles[0] != "stytch_user" {
-			t.Fatalf("a caller's changes reached another caller's session: %+v", s)
-		}
-	}
-}
-
 // TestHarnessFallbackBound: many distinct forged tokens at once never put
 // more than MaxConcurrentFallbacks calls in flight.
 func TestHarnessFallbackBound(t *testing.T) {
 	srv := testharness.Start(t)
 	_, _, tok := login(t, srv)
 	counter := &edgeCounter{gate: make(chan struct{})}
-	v := harnessVerifier(t, srv, func(c *Config) { c.HTTPClient = &http.Client{Transport: counter} })
+	v := harnessVerifier(t, srv, func(c *verifier.Config) { c.HTTPClient = &http.Client{Transport: counter} })
 	ctx := t.Context()
 	toks := make([]string, 3*defaultMaxFallbacks)
 	for i := range toks {
@@ -527,7 +447,7 @@ func TestHarnessFallbackBound(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, f := range toks {
 		wg.Go(func() {
-			if _, _, err := v.Authenticate(ctx, f); !errors.Is(err, ErrSessionNotFound) {
+			if _, _, err := v.Authenticate(ctx, f); !errors.Is(err, verifier.ErrSessionNotFound) {
 				t.Errorf("err = %v, want ErrSessionNotFound", err)
 			}
 		})
@@ -542,4 +462,18 @@ func TestHarnessFallbackBound(t *testing.T) {
 	if got, want := counter.calls.Load(), int64(len(toks)); got != want || counter.maxSeen.Load() > defaultMaxFallbacks {
 		t.Fatalf("%d edge calls (want %d), at most %d in flight (bound %d)", got, want, counter.maxSeen.Load(), defaultMaxFallbacks)
 	}
+}
+
+// nested returns a JSON value nested depth levels deep (the value itself
+// is level 1), alternating objects and arrays.
+func nested(depth int) string {
+	v := `"leaf"`
+	for i := 1; i < depth; i++ {
+		if i%2 == 0 {
+			v = `[` + v + `]`
+		} else {
+			v = `{"k":` + v + `}`
+		}
+	}
+	return v
 }

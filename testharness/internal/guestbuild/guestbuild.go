@@ -1,4 +1,11 @@
-package testharness
+// Package guestbuild builds the wasip1 guest (wasm/guest) from the
+// module's sources with the Go toolchain, caching each build by what it
+// was built from. testharness builds its default guest with it, so that a
+// test sees an edit to the engine at once; the tests of the wazero host
+// and latch-local's check of its embedded guest use it too. It runs the go
+// command, so no command links it. See RATIONALE.md, "Why does the
+// harness build the guest on demand?".
+package guestbuild
 
 import (
 	"bytes"
@@ -17,10 +24,23 @@ import (
 // guestPackage is the wasip1 entry point built for the host.
 const guestPackage = "github.com/latchauth/latch/wasm/guest"
 
-// buildGuest returns the path of a wasip1 build of the guest that matches
-// the current sources, building it with the Go toolchain when the cache
-// under dir has none. See RATIONALE.md, "Why does the harness build the
-// guest on demand?".
+// CacheDir returns dir, or os.UserCacheDir()/latch when dir is empty: the
+// default of testharness.Config.CacheDir. Builds go in its "guest"
+// directory.
+func CacheDir(dir string) (string, error) {
+	if dir != "" {
+		return dir, nil
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(base, "latch"), nil
+}
+
+// Build returns the path of a wasip1 build of the guest that matches the
+// current sources, building it with the Go toolchain when the cache under
+// dir has none.
 //
 // The cache key hashes the Go version and the contents of every non-standard
 // package the guest depends on (as `go list -deps` reports them for
@@ -28,7 +48,7 @@ const guestPackage = "github.com/latchauth/latch/wasm/guest"
 // tree reuses the old one without running the linker. Test binaries that
 // build at the same time each write a temporary file and rename it into
 // place; the rename is atomic and both files are the same build.
-func buildGuest(ctx context.Context, dir string) (string, error) {
+func Build(ctx context.Context, dir string) (string, error) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		return "", fmt.Errorf("testharness: the Go toolchain is needed to build the guest (or set Config.WasmPath): %w", err)

@@ -1,4 +1,4 @@
-package testharness
+package wazerohost
 
 import (
 	"encoding/json"
@@ -83,7 +83,7 @@ func wantEnvelope(t *testing.T, s *Server, status int, out map[string]any, error
 
 func TestLongTargetGets414(t *testing.T) {
 	var stderr syncBuffer
-	s, err := New(Config{Stderr: &stderr})
+	s, err := newServer(Config{Stderr: &stderr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestLongTargetGets414(t *testing.T) {
 }
 
 func TestHugeHeadersGet431(t *testing.T) {
-	s := Start(t)
+	s := start(t)
 	h := http.Header{"X-Big": {strings.Repeat("h", 200<<10)}}
 	status, _, _ := rawCall(s, "GET", s.URL+"/v1/users/user-test-x", h, "")
 	if status != http.StatusRequestHeaderFieldsTooLarge {
@@ -128,7 +128,7 @@ func TestHugeHeadersGet431(t *testing.T) {
 // checks the line stays short and on one line.
 func TestHostLogClipped(t *testing.T) {
 	var stderr syncBuffer
-	s, err := New(Config{Stderr: &stderr})
+	s, err := newServer(Config{Stderr: &stderr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestClipWriter(t *testing.T) {
 func TestFileStoreDurableAndPrivate(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "latch.db")
-	s, err := New(Config{DBPath: path})
+	s, err := newServer(Config{DBPath: path})
 	if err != nil {
 		t.Fatal(err)
 	}
