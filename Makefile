@@ -98,7 +98,7 @@ vet: $(STATICCHECK)
 	cd verifier && $(CURDIR)/$(STATICCHECK) ./... && $(CURDIR)/$(STATICCHECK) -tags latchtest ./...
 
 # test: vet, every Go test of both modules (the workerd end-to-end tests in
-# edge/e2e included: they build the Worker and start wrangler dev themselves).
+# edge/internal/e2e included: they build the Worker and start wrangler dev themselves).
 # LATCH_E2E=1: wrangler is installed here, so its absence is a failure, not
 # a reason to skip the workerd tests.
 test: $(WRANGLER) vet
@@ -106,7 +106,7 @@ test: $(WRANGLER) vet
 	LATCH_E2E=1 $(GO) test -tags latchtest -count=1 -timeout 20m ./...
 
 e2e: $(WRANGLER)
-	LATCH_E2E=1 $(GO) test -count=1 -timeout 20m -v ./edge/e2e/
+	LATCH_E2E=1 $(GO) test -count=1 -timeout 20m -v ./edge/internal/e2e/
 
 # bench: the verifier against bare RSA and golang-jwt, the engine in
 # process, then native, wazero and workerd over HTTP in one run (with the JS

@@ -39,7 +39,7 @@ import (
 	"github.com/google/uuid"
 	_ "github.com/ncruces/go-sqlite3/driver" // registers "sqlite3"
 
-	"github.com/latchauth/latch/edge/e2e"
+	"github.com/latchauth/latch/edge/internal/e2e"
 	"github.com/latchauth/latch/testharness"
 	"github.com/latchauth/latch/testharness/apitest"
 	"github.com/latchauth/latch/testharness/native"

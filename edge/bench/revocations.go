@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/latchauth/latch/edge/e2e"
+	"github.com/latchauth/latch/edge/internal/e2e"
 	"github.com/latchauth/latch/testharness"
 	"github.com/latchauth/latch/verifier"
 )

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/latchauth/latch/edge/e2e"
+	"github.com/latchauth/latch/edge/internal/e2e"
 )
 
 // sweepLevels are the concurrency levels of the load sweep.

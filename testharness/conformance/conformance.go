@@ -7,6 +7,8 @@ package conformance
 import (
 	"net/http"
 	"os"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 )
@@ -76,6 +78,28 @@ func Run(t *testing.T, tg Target) {
 // wrong, so that a run can show the suite fails on a host that does not
 // behave as expected (see selftest_test.go).
 const SelfTestEnv = "LATCH_CONFORMANCE_SELFTEST"
+
+// CheckSelfTest runs the TestConformance of the Go package in dir with the
+// broken case added (SelfTestEnv) and fails t unless that run fails, and
+// fails on the broken case: it shows that the host's suite can tell a host
+// that misbehaves from one that does not. A run already inside a self-test
+// is skipped.
+func CheckSelfTest(t *testing.T, dir string) {
+	t.Helper()
+	if os.Getenv(SelfTestEnv) != "" {
+		t.Skip("already inside a self-test run")
+	}
+	cmd := exec.Command("go", "test", "-count=1", "-run", "^TestConformance$/^selftest/", ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), SelfTestEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("the broken expectation passed in %s:\n%s", dir, out)
+	}
+	if !strings.Contains(string(out), "--- FAIL: TestConformance/selftest/broken_expectation") {
+		t.Fatalf("%s failed, but not on the broken expectation:\n%s", dir, out)
+	}
+}
 
 // brokenCase expects a wrong secret to be accepted: every correct host fails it.
 var brokenCase = testCase{name: "selftest/broken expectation", run: func(t *testing.T, c *client) {

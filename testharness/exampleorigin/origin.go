@@ -3,7 +3,7 @@
 // without a session is sent to Latch's hosted login page, which sends them
 // back once signed in. It is what
 //
-//	go run ./testharness/cmd/latch-example-origin
+//	go run ./edge/cmd/latch-example-origin
 //
 // serves next to `make dev`, and what Latch's browser test drives.
 //

@@ -64,23 +64,27 @@ func (e *Engine) createMagicLink(c *call) error {
 	return nil
 }
 
+// magicLinkAuthenticate is the body of magic_links/authenticate.
+type magicLinkAuthenticate struct {
+	Token        string `json:"token"`
+	CodeVerifier string `json:"code_verifier"`
+	loginArgs
+}
+
+func (a *magicLinkAuthenticate) validate(*Engine) error {
+	if a.Token == "" {
+		return badRequest("token is required.")
+	}
+	return a.check()
+}
+
 // POST /v1/magic_links/authenticate — a token works once, also under
 // concurrent calls: everything is checked first (the PKCE verifier of a
 // link sent with a challenge too), then the token is consumed with one
 // conditional UPDATE, and only its winner gets a session.
 func (e *Engine) authenticateMagicLink(c *call) error {
-	var a struct {
-		Token        string `json:"token"`
-		CodeVerifier string `json:"code_verifier"`
-		loginArgs
-	}
-	if err := c.decode(&a); err != nil {
-		return err
-	}
-	if a.Token == "" {
-		return badRequest("token is required.")
-	}
-	if err := a.check(); err != nil {
+	var a magicLinkAuthenticate
+	if err := e.read(c, &a); err != nil {
 		return err
 	}
 	ctx := c.r.Context()

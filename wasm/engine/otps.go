@@ -130,25 +130,29 @@ func (e *Engine) otpHash(emailID, code string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// POST /v1/otps/authenticate — a code works once, also under concurrent
-// calls; an attempt is counted before the code is compared (as a password
-// attempt is), and otpAttempts wrong codes kill it.
-func (e *Engine) authenticateOTP(c *call) error {
-	var a struct {
-		MethodID string `json:"method_id"`
-		Code     string `json:"code"`
-		loginArgs
-	}
-	if err := c.decode(&a); err != nil {
-		return err
-	}
+// otpAuthenticate is the body of otps/authenticate.
+type otpAuthenticate struct {
+	MethodID string `json:"method_id"`
+	Code     string `json:"code"`
+	loginArgs
+}
+
+func (a *otpAuthenticate) validate(e *Engine) error {
 	if !e.validID("email", a.MethodID) {
 		return errInvalidMethodID
 	}
 	if !sixDigits(a.Code) {
 		return errInvalidCode
 	}
-	if err := a.check(); err != nil {
+	return a.check()
+}
+
+// POST /v1/otps/authenticate — a code works once, also under concurrent
+// calls; an attempt is counted before the code is compared (as a password
+// attempt is), and otpAttempts wrong codes kill it.
+func (e *Engine) authenticateOTP(c *call) error {
+	var a otpAuthenticate
+	if err := e.read(c, &a); err != nil {
 		return err
 	}
 	ctx := c.r.Context()

@@ -76,25 +76,31 @@ func (e *Engine) createPassword(c *call) error {
 	return e.finishFactorLogin(c, &a.sessionArgs, ending{}, u, passwordFactor(u), map[string]any{"email_id": u.EmailID})
 }
 
-// POST /v1/passwords/authenticate
-func (e *Engine) authenticatePassword(c *call) error {
-	var a struct {
-		Email    string `json:"email"`
-		Password string `json:"password"`
-		loginArgs
-	}
-	if err := c.decode(&a); err != nil {
-		return err
-	}
+// passwordAuthenticate is the body of passwords/authenticate.
+type passwordAuthenticate struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	loginArgs
+	addr string // Email, normalized by validate
+}
+
+func (a *passwordAuthenticate) validate(*Engine) error {
 	addr, err := normalEmail(a.Email)
 	if err != nil {
 		return err
 	}
-	if err := a.check(); err != nil {
+	a.addr = addr
+	return a.check()
+}
+
+// POST /v1/passwords/authenticate
+func (e *Engine) authenticatePassword(c *call) error {
+	var a passwordAuthenticate
+	if err := e.read(c, &a); err != nil {
 		return err
 	}
 	ctx := c.r.Context()
-	u, stepUp, err := e.checkPassword(ctx, addr, a.Password, &a.sessionArgs, true)
+	u, stepUp, err := e.checkPassword(ctx, a.addr, a.Password, &a.sessionArgs, true)
 	if err != nil {
 		return err
 	}

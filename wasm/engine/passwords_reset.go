@@ -66,22 +66,64 @@ func (e *Engine) mailReset(ctx context.Context, u *user, redirect string, minute
 	return err
 }
 
+// emailReset is the body of passwords/email/reset.
+type emailReset struct {
+	Token    string `json:"token"`
+	Password string `json:"password"`
+	loginArgs
+}
+
+func (a *emailReset) validate(*Engine) error {
+	if a.Token == "" {
+		return badRequest("token is required.")
+	}
+	return a.check()
+}
+
+// existingPasswordReset is the body of passwords/existing_password/reset.
+// The new password is checked here, against the address given; the
+// current one only once the user is found.
+type existingPasswordReset struct {
+	Email            string `json:"email"`
+	ExistingPassword string `json:"existing_password"`
+	NewPassword      string `json:"new_password"`
+	sessionArgs
+	addr string // Email, normalized by validate
+}
+
+func (a *existingPasswordReset) validate(*Engine) error {
+	addr, err := normalEmail(a.Email)
+	if err != nil {
+		return err
+	}
+	a.addr = addr
+	if err := a.check(); err != nil {
+		return err
+	}
+	if err := strong(a.NewPassword, addr); err != nil {
+		return err
+	}
+	if a.NewPassword == a.ExistingPassword {
+		return weakPassword("The new password must differ from the current one.")
+	}
+	return nil
+}
+
+// sessionPasswordReset is the body of passwords/session/reset. Its
+// password's strength is checked once the session's user is known.
+type sessionPasswordReset struct {
+	Password string `json:"password"`
+	sessionArgs
+}
+
+func (a *sessionPasswordReset) validate(*Engine) error { return a.check() }
+
 // POST /v1/passwords/email/reset — sets a new password with a mailed
 // reset token. The token works once. Every other session of the user ends;
 // the caller's own step-up session, if given, is kept and gains the factor.
 func (e *Engine) resetByEmail(c *call) error {
-	var a struct {
-		Token    string `json:"token"`
-		Password string `json:"password"`
-		loginArgs
-	}
-	if err := c.decode(&a); err != nil {
-		return err
-	}
-	if a.Token == "" {
-		return badRequest("token is required.")
-	}
-	if err := a.check(); err != nil {
+	var a emailReset
+	if err := e.read(c, &a); err != nil {
 		return err
 	}
 	ctx := c.r.Context()
@@ -165,30 +207,12 @@ func (e *Engine) setPassword(ctx context.Context, u *user, hash string, now int6
 // checks it (an attempt counted first, the lockout applies); every other
 // session of the user ends.
 func (e *Engine) resetExistingPassword(c *call) error {
-	var a struct {
-		Email            string `json:"email"`
-		ExistingPassword string `json:"existing_password"`
-		NewPassword      string `json:"new_password"`
-		sessionArgs
-	}
-	if err := c.decode(&a); err != nil {
+	var a existingPasswordReset
+	if err := e.read(c, &a); err != nil {
 		return err
-	}
-	addr, err := normalEmail(a.Email)
-	if err != nil {
-		return err
-	}
-	if err := a.check(); err != nil {
-		return err
-	}
-	if err := strong(a.NewPassword, addr); err != nil {
-		return err
-	}
-	if a.NewPassword == a.ExistingPassword {
-		return weakPassword("The new password must differ from the current one.")
 	}
 	// No rehash of the current password: it is replaced below.
-	u, stepUp, err := e.checkPassword(c.r.Context(), addr, a.ExistingPassword, &a.sessionArgs, false)
+	u, stepUp, err := e.checkPassword(c.r.Context(), a.addr, a.ExistingPassword, &a.sessionArgs, false)
 	if err != nil {
 		return err
 	}
@@ -198,14 +222,8 @@ func (e *Engine) resetExistingPassword(c *call) error {
 // POST /v1/passwords/session/reset — a new password for the user of a
 // live session, which is kept; every other session of the user ends.
 func (e *Engine) resetSessionPassword(c *call) error {
-	var a struct {
-		Password string `json:"password"`
-		sessionArgs
-	}
-	if err := c.decode(&a); err != nil {
-		return err
-	}
-	if err := a.check(); err != nil {
+	var a sessionPasswordReset
+	if err := e.read(c, &a); err != nil {
 		return err
 	}
 	ctx := c.r.Context()

@@ -82,6 +82,23 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // decode reads the JSON body into dst, matching member names exactly
 // (decodeExact). An empty body decodes as {}. Oversized bodies, malformed
 // JSON, members named twice and wrong field types are client errors.
+// request is a handler's typed request body. validate checks its fields
+// before the handler reads or writes anything, in the order their errors
+// are answered; e gives it what a check needs of the engine (the ID
+// prefix of its environment, its configured capabilities).
+type request interface {
+	validate(e *Engine) error
+}
+
+// read is the first step of every handler that takes a typed request:
+// it decodes the body into a, as decode does, then validates it.
+func (e *Engine) read(c *call, a request) error {
+	if err := c.decode(a); err != nil {
+		return err
+	}
+	return a.validate(e)
+}
+
 func (c *call) decode(dst any) error {
 	body, err := io.ReadAll(http.MaxBytesReader(c.w, c.r.Body, maxBodyBytes))
 	if err != nil {

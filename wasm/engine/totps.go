@@ -348,19 +348,39 @@ func (e *Engine) totpUser(ctx context.Context, a *totpArgs) (*user, ending, erro
 	return u, ending{stepUp: stepUp}, err
 }
 
+// totpAuthenticate is the body of totps/authenticate.
+type totpAuthenticate struct {
+	TOTPCode string `json:"totp_code"`
+	totpArgs
+}
+
+func (a *totpAuthenticate) validate(*Engine) error {
+	if !sixDigits(a.TOTPCode) {
+		return errInvalidTOTPCode
+	}
+	return nil
+}
+
+// totpRecover is the body of totps/recover.
+type totpRecover struct {
+	RecoveryCode string `json:"recovery_code"`
+	totpArgs
+}
+
+func (a *totpRecover) validate(*Engine) error {
+	if a.RecoveryCode == "" || len(a.RecoveryCode) > 64 {
+		return badRequest("recovery_code is required.")
+	}
+	return nil
+}
+
 // POST /v1/totps/authenticate — a code of the current step, or the one
 // before or after, that is later than the last code accepted: a code that
 // was used is refused, also under concurrent calls.
 func (e *Engine) authenticateTOTP(c *call) error {
-	var a struct {
-		TOTPCode string `json:"totp_code"`
-		totpArgs
-	}
-	if err := c.decode(&a); err != nil {
+	var a totpAuthenticate
+	if err := e.read(c, &a); err != nil {
 		return err
-	}
-	if !sixDigits(a.TOTPCode) {
-		return errInvalidTOTPCode
 	}
 	ctx := c.r.Context()
 	var secret []byte
@@ -404,15 +424,9 @@ func (e *Engine) authenticateTOTP(c *call) error {
 // POST /v1/totps/recover — a recovery code instead of a TOTP code; each
 // works once.
 func (e *Engine) recoverTOTP(c *call) error {
-	var a struct {
-		RecoveryCode string `json:"recovery_code"`
-		totpArgs
-	}
-	if err := c.decode(&a); err != nil {
+	var a totpRecover
+	if err := e.read(c, &a); err != nil {
 		return err
-	}
-	if a.RecoveryCode == "" || len(a.RecoveryCode) > 64 {
-		return badRequest("recovery_code is required.")
 	}
 	ctx := c.r.Context()
 	u, t, how, err := e.totpLogin(ctx, &a.totpArgs, nil)

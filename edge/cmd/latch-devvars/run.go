@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/latchauth/latch/edge/devvars"
+	"github.com/latchauth/latch/edge/internal/devvars"
 	"github.com/latchauth/latch/wasm/keys"
 )
 
@@ -72,7 +72,7 @@ func addable(random io.Reader) ([]settingGroup, error) {
 		{comment: "Mail to the dev mailbox (make dev); added by latch-devvars.", settings: mail},
 		{comment: "The key TOTP secrets are sealed under; added by latch-devvars. Changing it makes enrolled TOTPs unusable.",
 			settings: [][2]string{{keySecretBox, box}}},
-		{comment: "The hosted login page, returning to the example origin (go run ./testharness/cmd/latch-example-origin); added by latch-devvars.",
+		{comment: "The hosted login page, returning to the example origin (go run ./edge/cmd/latch-example-origin); added by latch-devvars.",
 			settings: [][2]string{{keyLoginURL, devLoginURL}, {keyLoginReturnURLs, devOriginURL + "/"}}},
 	}, nil
 }
@@ -190,7 +190,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "mailbox: %s (the mail the Worker sends: login codes and links)\n", *mailboxURL)
 	}
 	if u := vars[keyLoginURL]; u != "" {
-		fmt.Fprintf(stdout, "login page: %s (example origin: go run ./testharness/cmd/latch-example-origin, then open %s/)\n", u, devOriginURL)
+		fmt.Fprintf(stdout, "login page: %s (example origin: go run ./edge/cmd/latch-example-origin, then open %s/)\n", u, devOriginURL)
 	}
 	return 0
 }

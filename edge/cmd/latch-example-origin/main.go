@@ -3,7 +3,7 @@
 // `make dev` runs. A visitor without a session is sent to Latch's hosted
 // login page and comes back signed in.
 //
-//	go run ./testharness/cmd/latch-example-origin [-addr 127.0.0.1:3000] [-latch-url http://127.0.0.1:8787] [-login-url URL] [-dev-vars .dev.vars]
+//	go run ./edge/cmd/latch-example-origin [-addr 127.0.0.1:3000] [-latch-url http://127.0.0.1:8787] [-login-url URL] [-dev-vars .dev.vars]
 //
 // -latch-url is the edge the verifier asks for its JWKS, its session
 // fallback and its revocation feed; -login-url is the login page,

@@ -93,3 +93,17 @@ func TestSendEmailRefused(t *testing.T) {
 	a.must(http.MethodPost, "/v1/otps/authenticate", map[string]any{
 		"method_id": sent["email_id"], "code": sixDigits.FindString(m.Text), "session_duration_minutes": 30})
 }
+
+// TestConformanceSelfTest runs this package's TestConformance with a
+// deliberately wrong expectation added (conformance.CheckSelfTest) and
+// checks that it fails on workerd, as the native and wazero self-tests do
+// in testharness/conformance.
+func TestConformanceSelfTest(t *testing.T) {
+	t.Parallel()
+	RequireWrangler(t)
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conformance.CheckSelfTest(t, dir)
+}

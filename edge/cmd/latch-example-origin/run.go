@@ -17,7 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/latchauth/latch/edge/devvars"
+	"github.com/latchauth/latch/edge/internal/devvars"
 	"github.com/latchauth/latch/testharness/exampleorigin"
 	"github.com/latchauth/latch/verifier"
 )
