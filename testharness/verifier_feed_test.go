@@ -18,7 +18,7 @@ import (
 
 // These tests run the verifier's revocation feed against the real engine
 // served natively over loopback, whose host holds feed reads until a
-// revoke lands (testharness/feedwait). Those that look inside the
+// revoke lands (testharness/internal/feedwait). Those that look inside the
 // Verifier are in verifier_feedhooks_test.go.
 
 // feedDeadline bounds how long a test waits for the feed to deliver.

@@ -37,7 +37,7 @@ const revocationsPath = "/v1/sessions/revocations"
 // GET /v1/sessions/revocations?cursor=…&wait=… — the sessions that ended
 // early after cursor, oldest first (a Latch extension). The engine answers
 // at once; a host that supports waiting holds a request with wait > 0 and
-// asks again when a revoke lands (testharness/feedwait; on the Worker,
+// asks again when a revoke lands (testharness/internal/feedwait; on the Worker,
 // after ServeFeedWait). A cursor the feed no longer covers answers reset:
 // true with a fresh cursor.
 func (e *Engine) revocations(c *call) error {
