@@ -164,14 +164,12 @@ func TestWebhookMail(t *testing.T) {
 		}
 		rcv.hold.Store(nil)
 		// The Go instance is waiting on the post's fetch; the isolate must
-		// still answer.
-		start := time.Now()
+		// still answer. A blocked isolate would answer only after the
+		// release below, which waits on this call: the client's timeout
+		// would end it with an error.
 		status, out := a.call(http.MethodGet, "/v1/sessions/jwks/"+w.ProjectID, nil, false)
 		if status != http.StatusOK {
 			t.Errorf("jwks while a post waits: %d %v", status, out)
-		}
-		if d := time.Since(start); d > 5*time.Second {
-			t.Errorf("jwks took %v while a post waited", d)
 		}
 		close(release)
 		if out := <-done; out["email_id"] == nil {

@@ -83,7 +83,7 @@ func TestRunFeedSurvivesRestart(t *testing.T) {
 	var seen map[string]any
 	select {
 	case seen = <-waiting:
-	case <-time.After(5 * time.Second):
+	case <-time.After(15 * time.Second):
 		t.Fatal("the waiting read did not wake on the revoke")
 	}
 	if seen["error"] != nil {
