@@ -8,6 +8,8 @@
 package loginpage
 
 import (
+	"github.com/latchauth/latch/wasm/internal/ratelimit"
+
 	"context"
 	"errors"
 	"net/http"
@@ -46,8 +48,8 @@ const maxFormBytes = 8 << 10
 // page serves the login page.
 type page struct {
 	*settings
-	posts *limiter // forms posted, per client
-	mails *limiter // mails asked for, per client
+	posts *ratelimit.Limiter // forms posted, per client
+	mails *ratelimit.Limiter // mails asked for, per client
 	mux   *http.ServeMux
 }
 
@@ -59,8 +61,8 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	p := &page{settings: s, mux: http.NewServeMux(),
-		posts: newLimiter(limitPosts, limitWindow, limitClients),
-		mails: newLimiter(limitMails, limitMailWindow, limitClients)}
+		posts: ratelimit.New(limitPosts, limitWindow, limitClients),
+		mails: ratelimit.New(limitMails, limitMailWindow, limitClients)}
 	p.mux.HandleFunc("GET "+s.path+"/{$}", p.showLogin)
 	if s.path != "" {
 		p.mux.HandleFunc("GET "+s.path, p.showLogin)
@@ -103,7 +105,7 @@ type step func(w http.ResponseWriter, r *http.Request, csrf, returnTo string)
 // posted wraps a step with what every POST needs.
 func (p *page) posted(next step) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if ok, wait := p.allow(r.Context(), clientKey(p.ClientIP(r))); !ok {
+		if ok, wait := p.allow(r.Context(), ratelimit.ClientKey(p.ClientIP(r))); !ok {
 			w.Header().Set("Retry-After", retryAfter(wait))
 			p.write(w, http.StatusTooManyRequests, view{title: "Sign in", alert: msgTooMany,
 				body: []string{link("start-over", p.loginURL(""), "Start over")}})

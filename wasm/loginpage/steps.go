@@ -1,6 +1,8 @@
 package loginpage
 
 import (
+	"github.com/latchauth/latch/wasm/internal/ratelimit"
+
 	"errors"
 	"fmt"
 	"net/http"
@@ -54,7 +56,7 @@ func retryAfter(wait time.Duration) string {
 // address; when the client is over it, it sets Retry-After and returns
 // false. See RATIONALE.md, "What rate limits does the login page add?".
 func (p *page) mailAllowed(w http.ResponseWriter, r *http.Request) bool {
-	ok, wait := p.mails.allow(clientKey(p.ClientIP(r)), p.Now())
+	ok, wait := p.mails.Allow(ratelimit.ClientKey(p.ClientIP(r)), p.Now())
 	if !ok {
 		w.Header().Set("Retry-After", retryAfter(wait))
 	}

@@ -1,4 +1,4 @@
-package loginpage
+package ratelimit
 
 import (
 	"strconv"
@@ -15,8 +15,8 @@ func TestClientKey(t *testing.T) {
 		"not an address":       "not an address",
 		"":                     "",
 	} {
-		if got := clientKey(in); got != want {
-			t.Errorf("clientKey(%q) = %q, want %q", in, got, want)
+		if got := ClientKey(in); got != want {
+			t.Errorf("ClientKey(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -24,25 +24,25 @@ func TestClientKey(t *testing.T) {
 // TestLimiterWindow: each client has a window of its own, from its first
 // event; the refusal says when that window ends.
 func TestLimiterWindow(t *testing.T) {
-	l := newLimiter(3, time.Minute, 100)
+	l := New(3, time.Minute, 100)
 	t0 := time.Unix(1_800_000_000, 0)
 	for i := range 3 {
-		if ok, _ := l.allow("a", t0.Add(time.Duration(i)*time.Second)); !ok {
+		if ok, _ := l.Allow("a", t0.Add(time.Duration(i)*time.Second)); !ok {
 			t.Fatalf("event %d refused", i+1)
 		}
 	}
-	if ok, wait := l.allow("a", t0.Add(20*time.Second)); ok || wait != 40*time.Second {
+	if ok, wait := l.Allow("a", t0.Add(20*time.Second)); ok || wait != 40*time.Second {
 		t.Errorf("fourth event: %v, wait %v; want refused for 40s", ok, wait)
 	}
 	// Another client's window starts with its own first event.
-	if ok, _ := l.allow("b", t0.Add(30*time.Second)); !ok {
+	if ok, _ := l.Allow("b", t0.Add(30*time.Second)); !ok {
 		t.Error("another client refused")
 	}
-	if ok, _ := l.allow("a", t0.Add(time.Minute)); !ok {
+	if ok, _ := l.Allow("a", t0.Add(time.Minute)); !ok {
 		t.Error("refused once its window ended")
 	}
 	// A clock set back starts a new window.
-	if ok, _ := l.allow("b", t0); !ok {
+	if ok, _ := l.Allow("b", t0); !ok {
 		t.Error("refused after the clock went back")
 	}
 }
@@ -67,26 +67,26 @@ func TestLimiterFlood(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			l := newLimiter(max, time.Hour, clients)
+			l := New(max, time.Hour, clients)
 			now := time.Unix(1_800_000_000, 0)
 			for range max {
-				l.allow("over", now)
+				l.Allow("over", now)
 			}
-			if ok, _ := l.allow("over", now); ok {
+			if ok, _ := l.Allow("over", now); ok {
 				t.Fatal("not limited to begin with")
 			}
 			for i := range tc.flood {
 				for range tc.each {
-					l.allow("flood-"+strconv.Itoa(i), now)
+					l.Allow("flood-"+strconv.Itoa(i), now)
 				}
 			}
-			if n := l.size(); n > 2*clients {
+			if n := l.Size(); n > 2*clients {
 				t.Errorf("%d clients held, want at most %d", n, 2*clients)
 			}
-			if ok, _ := l.allow("newcomer", now); !ok {
+			if ok, _ := l.Allow("newcomer", now); !ok {
 				t.Error("a new client after the flood is refused")
 			}
-			if ok, _ := l.allow("over", now); ok == tc.stillOut {
+			if ok, _ := l.Allow("over", now); ok == tc.stillOut {
 				t.Errorf("the client at its limit allowed: %v, want %v", ok, !tc.stillOut)
 			}
 		})
@@ -96,18 +96,18 @@ func TestLimiterFlood(t *testing.T) {
 // TestLimiterForgetsEnded: clients whose windows have ended are dropped,
 // not kept until the table fills.
 func TestLimiterForgetsEnded(t *testing.T) {
-	l := newLimiter(2, time.Minute, 100)
+	l := New(2, time.Minute, 100)
 	now := time.Unix(1_800_000_000, 0)
 	for i := range 50 {
-		l.allow("a-"+strconv.Itoa(i), now)
-		l.allow("b-"+strconv.Itoa(i), now)
-		l.allow("b-"+strconv.Itoa(i), now) // at the limit: the full table
+		l.Allow("a-"+strconv.Itoa(i), now)
+		l.Allow("b-"+strconv.Itoa(i), now)
+		l.Allow("b-"+strconv.Itoa(i), now) // at the limit: the full table
 	}
-	if n := l.size(); n != 100 {
+	if n := l.Size(); n != 100 {
 		t.Fatalf("%d clients held, want 100", n)
 	}
-	l.allow("later", now.Add(2*time.Minute))
-	if n := l.size(); n != 1 {
+	l.Allow("later", now.Add(2*time.Minute))
+	if n := l.Size(); n != 1 {
 		t.Errorf("%d clients held after their windows ended, want 1", n)
 	}
 }
