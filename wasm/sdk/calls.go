@@ -66,6 +66,11 @@ func (s *surface) routes() []route {
 		{pattern: "GET /sdk/v1/users/me", session: true, fn: (*surface).userGet},
 		{pattern: "PUT /sdk/v1/users/me", session: true, fn: (*surface).userUpdate},
 
+		{pattern: "POST /sdk/v1/totps", session: true, fn: (*surface).totpCreate},
+		{pattern: "POST /sdk/v1/totps/authenticate", limit: checkLimit, session: true, fn: (*surface).totpAuthenticate},
+		{pattern: "POST /sdk/v1/totps/recover", limit: checkLimit, session: true, fn: (*surface).totpRecover},
+		{pattern: "POST /sdk/v1/totps/recovery_codes", session: true, fn: (*surface).totpRecoveryCodes},
+
 		{pattern: "POST /sdk/v1/sessions/authenticate", session: true, fn: (*surface).sessionAuthenticate},
 		{pattern: "POST /sdk/v1/sessions/revoke", session: true, fn: (*surface).sessionRevoke},
 	}
@@ -121,6 +126,9 @@ func (s *surface) endpoint(rt route) http.Handler {
 			s.Logger.Error("sdk: call failed", "path", clip(r.URL.Path), "err", err)
 			s.fail(w, http.StatusInternalServerError, "internal_server_error", "An unexpected error occurred.")
 			return
+		}
+		if s.HTTPOnlyCookies {
+			s.keepSession(w, r, c.who, a)
 		}
 		s.relay(w, a)
 	})
@@ -243,7 +251,7 @@ func (a *answer) forBrowser() *answer {
 func (s *surface) bootstrap(c *call) (*answer, error) {
 	t := sha256.Sum256([]byte(c.r.PathValue("public_token")))
 	if subtle.ConstantTimeCompare(t[:], s.token[:]) != 1 {
-		return &answer{status: http.StatusNotFound, raw: notFound(s)}, nil
+		return s.refusal(http.StatusNotFound, "public_token_not_found", "The public token is not this project's."), nil
 	}
 	return &answer{status: http.StatusOK, data: map[string]any{
 		"status_code":                         http.StatusOK,
@@ -265,14 +273,6 @@ func (s *surface) bootstrap(c *call) (*answer, error) {
 		"siwe_required_for_crypto_wallets":    false,
 		"vertical":                            "CONSUMER",
 	}}, nil
-}
-
-// notFound is the body of a bootstrap for another project's token.
-func notFound(s *surface) []byte {
-	rec := memhttp.NewRecorder()
-	s.fail(rec, http.StatusNotFound, "public_token_not_found", "The public token is not this project's.")
-	_, _, body := rec.Result()
-	return body
 }
 
 // events answers POST /sdk/v1/events, the SDK's telemetry: read (bounded)
@@ -610,4 +610,112 @@ func (s *surface) sessionAuthenticate(c *call) (*answer, error) {
 func (s *surface) sessionRevoke(c *call) (*answer, error) {
 	_, _ = io.Copy(io.Discard, http.MaxBytesReader(c.w, c.r.Body, maxBody))
 	return s.api(c.r.Context(), http.MethodPost, "/v1/sessions/revoke", map[string]any{"session_token": c.who.session})
+}
+
+// callerUser authenticates the caller's own session and returns its
+// answer (edited for the browser) and its user's id; an answer other than
+// 200 is the caller's to relay.
+func (s *surface) callerUser(c *call) (*answer, string, error) {
+	a, err := s.callerSession(c)
+	if err != nil || a.status != http.StatusOK {
+		return a, "", err
+	}
+	u, _ := a.data["user"].(map[string]any)
+	id, _ := u["user_id"].(string)
+	return a, id, nil
+}
+
+// POST /sdk/v1/totps: an authenticator app for the caller's own user
+// (refused by the engine when the user has a verified one already).
+func (s *surface) totpCreate(c *call) (*answer, error) {
+	var b struct {
+		ExpirationMinutes int `json:"expiration_minutes"`
+	}
+	if err := c.read(&b); err != nil {
+		return nil, err
+	}
+	a, id, err := s.callerUser(c)
+	if err != nil || a.status != http.StatusOK {
+		return a, err
+	}
+	t, err := s.api(c.r.Context(), http.MethodPost, "/v1/totps", map[string]any{"user_id": id, "expiration_minutes": b.ExpirationMinutes})
+	if err != nil || t.status != http.StatusOK {
+		return t, err
+	}
+	t.data["__user"] = a.data["user"]
+	return t, nil
+}
+
+// POST /sdk/v1/totps/authenticate: the app's code, added to the caller's
+// own session.
+func (s *surface) totpAuthenticate(c *call) (*answer, error) {
+	var b struct {
+		TOTPCode string `json:"totp_code"`
+		sessionBody
+	}
+	if err := c.read(&b); err != nil {
+		return nil, err
+	}
+	a, id, err := s.callerUser(c)
+	if err != nil || a.status != http.StatusOK {
+		return a, err
+	}
+	return loginAnswer(s.api(c.r.Context(), http.MethodPost, "/v1/totps/authenticate",
+		c.withSession(b.into(map[string]any{"user_id": id, "totp_code": b.TOTPCode}))))
+}
+
+// POST /sdk/v1/totps/recover: a recovery code instead of the app's, added
+// to the caller's own session.
+func (s *surface) totpRecover(c *call) (*answer, error) {
+	var b struct {
+		RecoveryCode string `json:"recovery_code"`
+		sessionBody
+	}
+	if err := c.read(&b); err != nil {
+		return nil, err
+	}
+	a, id, err := s.callerUser(c)
+	if err != nil || a.status != http.StatusOK {
+		return a, err
+	}
+	return loginAnswer(s.api(c.r.Context(), http.MethodPost, "/v1/totps/recover",
+		c.withSession(b.into(map[string]any{"user_id": id, "recovery_code": b.RecoveryCode}))))
+}
+
+// POST /sdk/v1/totps/recovery_codes: the caller's unused recovery codes,
+// only to a session that has itself passed the authenticator app (or a
+// recovery code): a session of one factor, stolen or left open, must not
+// read the way past the second.
+func (s *surface) totpRecoveryCodes(c *call) (*answer, error) {
+	a, id, err := s.callerUser(c)
+	if err != nil || a.status != http.StatusOK {
+		return a, err
+	}
+	if !hasSecondFactor(a.data["session"]) {
+		return s.refusal(http.StatusForbidden, "unauthorized_action",
+			"Reading recovery codes needs a session that has passed the authenticator app."), nil
+	}
+	return s.api(c.r.Context(), http.MethodPost, "/v1/totps/recovery_codes", map[string]any{"user_id": id})
+}
+
+// hasSecondFactor reports whether a session view lists an authenticator
+// app or recovery code factor.
+func hasSecondFactor(session any) bool {
+	sv, _ := session.(map[string]any)
+	factors, _ := sv["authentication_factors"].([]any)
+	for _, f := range factors {
+		if m, _ := f.(map[string]any); m["type"] == "totp" || m["type"] == "recovery_codes" {
+			return true
+		}
+	}
+	return false
+}
+
+// refusal is an answer the surface makes itself, in the engine's error
+// shape.
+func (s *surface) refusal(status int, errorType, message string) *answer {
+	rec := memhttp.NewRecorder()
+	s.fail(rec, status, errorType, message)
+	_, _, body := rec.Result()
+	return &answer{status: status, raw: body}
 }

@@ -36,6 +36,21 @@ type Config struct {
 	// pages may call the surface. A request from any other origin is
 	// refused, by the server and not only by the browser's CORS check.
 	Origins []string
+	// HTTPOnlyCookies, when set, has the surface hold the browser's
+	// session itself: a login's answer sets stytch_session and
+	// stytch_session_jwt as HttpOnly cookies (SameSite=Lax, Path=/, on
+	// CookieDomain) and leaves session_token and session_jwt empty in its
+	// body, so that no script on the app's pages can read them; a call
+	// whose Basic password is the public token is then the cookie's
+	// session. The browser sends the cookies only when Latch is served on
+	// the app's site, e.g. auth.example.com for app.example.com, and
+	// Stytch's SDK keeps such a session across page loads only with its
+	// customBaseUrl option (README.md, "Use Stytch's frontend SDK"). Off
+	// by default.
+	HTTPOnlyCookies bool
+	// CookieDomain is the Domain of those cookies, e.g. "example.com";
+	// host-only when empty.
+	CookieDomain string
 	// ProjectName names the project in the bootstrap ("Latch" when empty).
 	ProjectName string
 	// ClientIP names the client of a request, the key of the per-client

@@ -93,6 +93,12 @@ func (c Config) check() (*surface, error) {
 			s.origins = append(s.origins, o)
 		}
 	}
+	if c.CookieDomain != "" {
+		ck := http.Cookie{Name: tokenCookie, Value: "x", Domain: c.CookieDomain}
+		if err := ck.Valid(); err != nil || strings.ContainsAny(c.CookieDomain, ":/ ") {
+			return nil, fmt.Errorf("%w: CookieDomain %q is not a domain", ErrConfig, c.CookieDomain)
+		}
+	}
 	if s.ProjectName == "" {
 		s.ProjectName = "Latch"
 	}
@@ -165,7 +171,8 @@ func (s *surface) origin(r *http.Request) (string, bool) {
 // caller is who makes an SDK call: the session token the SDK sends as its
 // Basic password, or "" when it sends the public token again (signed out).
 type caller struct {
-	session string
+	session    string
+	fromCookie bool // the session came from the HttpOnly cookie
 }
 
 // authenticate checks the call's Basic credentials: the public token as
@@ -180,10 +187,15 @@ func (s *surface) authenticate(r *http.Request) (caller, bool) {
 	if subtle.ConstantTimeCompare(u[:], s.token[:]) != 1 {
 		return caller{}, false
 	}
-	if pass == user || pass == "" {
-		return caller{}, true
+	if pass != user && pass != "" {
+		return caller{session: pass}, true
 	}
-	return caller{session: pass}, true
+	if s.HTTPOnlyCookies {
+		if ck, err := r.Cookie(tokenCookie); err == nil && ck.Value != "" && len(ck.Value) <= maxToken {
+			return caller{session: ck.Value, fromCookie: true}, true
+		}
+	}
+	return caller{}, true
 }
 
 // fail answers in the engine's error shape, which the SDK reads as a

@@ -41,6 +41,11 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, nil)
+}
+
+func newFixtureWith(t *testing.T, change func(*sdk.Config)) *fixture {
+	t.Helper()
 	box := mailbox.New(0)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -52,8 +57,12 @@ func newFixture(t *testing.T) *fixture {
 		RedirectURLs: []string{app + "/authenticate"}})
 	target, _ := url.Parse(eng.URL)
 	token := sdk.NewPublicToken(eng.ProjectID)
-	h, err := sdk.New(sdk.Config{API: httputil.NewSingleHostReverseProxy(target), ProjectID: eng.ProjectID,
-		Secret: eng.Secret, PublicToken: token, Origins: []string{app, "http://localhost:3000"}})
+	cfg := sdk.Config{API: httputil.NewSingleHostReverseProxy(target), ProjectID: eng.ProjectID,
+		Secret: eng.Secret, PublicToken: token, Origins: []string{app, "http://localhost:3000"}}
+	if change != nil {
+		change(&cfg)
+	}
+	h, err := sdk.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,5 +368,92 @@ func TestConfig(t *testing.T) {
 		if _, err := sdk.New(c); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// TestTOTP: a signed-in caller enrols an authenticator app for its own
+// user and adds the app's code to its session; its recovery codes are read
+// only by a session that has passed the app.
+func TestTOTP(t *testing.T) {
+	f := newFixture(t)
+	login := f.signIn("totp@example.com")
+	tok := login["session_token"].(string)
+	enrolled := f.call(app, "POST", "/totps", tok, map[string]any{"expiration_minutes": 5}).data(t)
+	secret, _ := enrolled["secret"].(string)
+	if secret == "" || enrolled["__user"] == nil || enrolled["user_id"] != login["user_id"] {
+		t.Fatalf("totps: %v", enrolled)
+	}
+	r := f.call(app, "POST", "/totps/recovery_codes", tok, nil)
+	if r.status != http.StatusForbidden || r.body["error_type"] != "unauthorized_action" {
+		t.Errorf("recovery codes to a one-factor session: %d %v", r.status, r.body)
+	}
+	stepped := f.call(app, "POST", "/totps/authenticate", tok, map[string]any{
+		"totp_code": apitest.TOTP(t, secret, time.Now().Unix()), "session_duration_minutes": 60}).data(t)
+	if stepped["session_token"] != tok {
+		t.Errorf("totps/authenticate did not add to the caller's session: %v", stepped["session_token"])
+	}
+	codes := f.call(app, "POST", "/totps/recovery_codes", tok, nil).data(t)
+	if codes["user_id"] != login["user_id"] || codes["totps"] == nil {
+		t.Errorf("recovery codes: %v", codes)
+	}
+	// Signed out, none of it.
+	for _, path := range []string{"/totps", "/totps/authenticate", "/totps/recover", "/totps/recovery_codes"} {
+		if r := f.call(app, "POST", path, "", map[string]any{}); r.status != http.StatusUnauthorized {
+			t.Errorf("%s signed out: %d %v", path, r.status, r.body)
+		}
+	}
+}
+
+// TestHTTPOnlyCookies: in the HttpOnly mode a login sets the session
+// cookies HttpOnly and answers no token a script could read; the cookie is
+// the caller's session; a revoke clears it and ends the session.
+func TestHTTPOnlyCookies(t *testing.T) {
+	f := newFixtureWith(t, func(c *sdk.Config) { c.HTTPOnlyCookies = true })
+	after := f.box.Last()
+	sent := f.call(app, "POST", "/otps/email/login_or_create", "", map[string]any{"email": "jar@example.com"}).data(t)
+	code := codeRE.FindString(f.mail("jar@example.com", after).Text)
+	req, _ := http.NewRequest("POST", f.URL+"/sdk/v1/otps/authenticate",
+		strings.NewReader(fmt.Sprintf(`{"token":%q,"method_id":%q,"session_duration_minutes":60}`, code, sent["method_id"])))
+	req.Header.Set("Origin", app)
+	req.SetBasicAuth(f.token, f.token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Data map[string]any `json:"data"`
+	}
+	_ = json.NewDecoder(res.Body).Decode(&body)
+	res.Body.Close()
+	if body.Data["session_token"] != "" || body.Data["session_jwt"] != "" || body.Data["session"] == nil {
+		t.Errorf("the answer carries tokens: %v", body.Data)
+	}
+	cookies := map[string]*http.Cookie{}
+	for _, ck := range res.Cookies() {
+		cookies[ck.Name] = ck
+	}
+	tok, jwt := cookies["stytch_session"], cookies["stytch_session_jwt"]
+	if tok == nil || jwt == nil || !tok.HttpOnly || !jwt.HttpOnly || tok.SameSite != http.SameSiteLaxMode || tok.Path != "/" || tok.Value == "" {
+		t.Fatalf("cookies: %v", res.Cookies())
+	}
+	withCookie := func(method, path string) reply {
+		req, _ := http.NewRequest(method, f.URL+"/sdk/v1"+path, strings.NewReader("{}"))
+		req.Header.Set("Origin", app)
+		req.SetBasicAuth(f.token, f.token)
+		req.AddCookie(&http.Cookie{Name: tok.Name, Value: tok.Value})
+		return f.do(req)
+	}
+	if me := withCookie("GET", "/users/me").data(t); me["user_id"] == nil {
+		t.Errorf("users/me by cookie: %v", me)
+	}
+	if r := f.call(app, "GET", "/users/me", "", nil); r.status != http.StatusUnauthorized {
+		t.Errorf("users/me with neither cookie nor token: %d", r.status)
+	}
+	r := withCookie("POST", "/sessions/revoke")
+	if r.status != http.StatusOK || !strings.Contains(strings.Join(r.header.Values("Set-Cookie"), "\n"), "stytch_session=;") {
+		t.Errorf("revoke: %d, Set-Cookie %q", r.status, r.header.Values("Set-Cookie"))
+	}
+	if status, _, _ := f.api.Do(context.Background(), "POST", "/v1/sessions/authenticate", map[string]any{"session_token": tok.Value}); status == http.StatusOK {
+		t.Error("the backend still accepts the revoked session")
 	}
 }
