@@ -125,6 +125,10 @@ func (s *surface) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.API.ServeHTTP(w, r)
 		return
 	}
+	if r.URL.Path == framePath && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		s.serveFrame(w)
+		return
+	}
 	origin, ok := s.origin(r)
 	h := w.Header()
 	h.Add("Vary", "Origin")

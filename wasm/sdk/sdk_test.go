@@ -457,3 +457,20 @@ func TestHTTPOnlyCookies(t *testing.T) {
 		t.Error("the backend still accepts the revoked session")
 	}
 }
+
+// TestFrame: the SDK's helper iframe is served by Latch, framed only by
+// the authorized origins, its one script allowed by hash.
+func TestFrame(t *testing.T) {
+	f := newFixture(t)
+	res, err := http.Get(f.URL + "/sdk/clientside-services/index.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	csp := res.Header.Get("Content-Security-Policy")
+	if res.StatusCode != http.StatusOK || !strings.Contains(csp, "frame-ancestors "+app+" http://localhost:3000") ||
+		!strings.Contains(csp, "script-src 'sha256-") || !strings.Contains(string(body), "postMessage") {
+		t.Errorf("frame: %d %q %q", res.StatusCode, csp, body)
+	}
+}
