@@ -13,6 +13,7 @@ import (
 
 	"github.com/latchauth/latch/wasm/engine"
 	"github.com/latchauth/latch/wasm/loginpage"
+	"github.com/latchauth/latch/wasm/sdk"
 )
 
 // Names of the Worker's bindings and settings (wrangler.toml, .dev.vars).
@@ -62,6 +63,10 @@ func handlerFromEnv(env, binding js.Value, logger *slog.Logger) (h http.Handler,
 	if err != nil {
 		return bad(err.Error())
 	}
+	surface, err := parseSDKConfig(get)
+	if err != nil {
+		return bad(err.Error())
+	}
 	redirects := mc.RedirectURLs
 	if login != nil {
 		// The page's mailed links lead back to it.
@@ -98,16 +103,24 @@ func handlerFromEnv(env, binding js.Value, logger *slog.Logger) (h http.Handler,
 	if err != nil {
 		return bad(err.Error())
 	}
-	if login == nil {
-		return e, e.ServeFeedWait
+	// The SDK surface in front of the engine, the login page in front of
+	// both: the page's own calls and every other request pass through.
+	h = e
+	if surface != nil {
+		surface.API, surface.ProjectID, surface.Secret, surface.Logger = h, projectID, secret, logger
+		surface.Limit = rateLimit(env, "sdk:")
+		if h, err = sdk.New(*surface); err != nil {
+			return bad(varPublicToken + ", " + varSDKOrigins + ": " + err.Error())
+		}
 	}
-	login.API, login.ProjectID, login.Secret, login.Logger = e, projectID, secret, logger
-	login.Limit = loginLimit(env)
-	page, err := loginpage.New(*login)
-	if err != nil {
-		return bad(err.Error())
+	if login != nil {
+		login.API, login.ProjectID, login.Secret, login.Logger = h, projectID, secret, logger
+		login.Limit = rateLimit(env, "login:")
+		if h, err = loginpage.New(*login); err != nil {
+			return bad(err.Error())
+		}
 	}
-	return page, e.ServeFeedWait
+	return h, e.ServeFeedWait
 }
 
 // stringMember returns obj[name] when it is a string, else "".

@@ -11,12 +11,14 @@
 // LATCH_MAIL names: the send_email binding MAIL, through the glue, or the
 // signed webhook, posted through the glue's fetch; and, with the Durable
 // Object binding REVOCATIONS, the glue's notify of the revocation feed's
-// object as engine.Config.Revoked), puts the hosted login page
-// (wasm/loginpage) in front of it when LATCH_LOGIN_URL is set, its posts
-// counted by the Rate Limiting binding LOGIN_LIMIT when there is one,
-// registers a request handler on the glue's binding object, and waits for
-// requests. See RATIONALE.md, "Why one
-// long-lived Go instance per isolate?", "Why does the signing key stay in
+// object as engine.Config.Revoked), puts the surface Stytch's frontend
+// SDKs call (wasm/sdk, /sdk/v1/...) in front of it when LATCH_PUBLIC_TOKEN
+// is set, for the pages of the origins in LATCH_SDK_ORIGINS, and the
+// hosted login page (wasm/loginpage) in front of both when
+// LATCH_LOGIN_URL is set, its posts counted by the Rate Limiting binding
+// LOGIN_LIMIT when there is one, registers a request handler on the
+// glue's binding object, and waits for requests. See RATIONALE.md, "Why
+// one long-lived Go instance per isolate?", "Why does the signing key stay in
 // WebCrypto?", "Why does the Worker's secret box key stay in WebCrypto?",
 // "How does the Worker send mail?" and "Why does a Durable Object hold the
 // feed's waiting reads?".

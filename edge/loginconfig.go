@@ -43,9 +43,7 @@ func parseLoginConfig(get func(string) string) (*loginpage.Config, error) {
 			Background: strings.TrimSpace(get(varLoginBackground)),
 			Text:       strings.TrimSpace(get(varLoginText)),
 		},
-		// Cloudflare sets CF-Connecting-IP on every request it hands the
-		// Worker; a client cannot choose it.
-		ClientIP: func(r *http.Request) string { return r.Header.Get("CF-Connecting-IP") },
+		ClientIP: cfConnectingIP,
 	}
 	for _, u := range strings.Split(get(varLoginReturnURLs), ",") {
 		if u = strings.TrimSpace(u); u != "" {
@@ -64,3 +62,8 @@ func parseLoginConfig(get func(string) string) (*loginpage.Config, error) {
 	}
 	return c, nil
 }
+
+// cfConnectingIP names the client of a request, for the login page and
+// the SDK surface: Cloudflare sets CF-Connecting-IP on every request it
+// hands the Worker, and a client cannot choose it.
+func cfConnectingIP(r *http.Request) string { return r.Header.Get("CF-Connecting-IP") }

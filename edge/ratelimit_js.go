@@ -14,10 +14,11 @@ import (
 // does the login page add?".
 const bindingLoginLimit = "LOGIN_LIMIT"
 
-// loginLimit returns the login page's Config.Limit over the binding, or nil
-// when the Worker has none. The binding is looked up on each call in the
-// env of the request being served.
-func loginLimit(env js.Value) func(context.Context, string) (bool, error) {
+// rateLimit returns a Config.Limit over the binding, or nil when the Worker
+// has none: the login page's (prefix "login:") and the SDK surface's
+// ("sdk:") count their clients apart in it. The binding is looked up on
+// each call in the env of the request being served.
+func rateLimit(env js.Value, prefix string) func(context.Context, string) (bool, error) {
 	if env.Get(bindingLoginLimit).Type() != js.TypeObject {
 		return nil
 	}
@@ -32,7 +33,7 @@ func loginLimit(env js.Value) func(context.Context, string) (bool, error) {
 			return false, errors.New("edge: the " + bindingLoginLimit + " binding is gone")
 		}
 		opts := js.Global().Get("Object").New()
-		opts.Set("key", "login:"+key)
+		opts.Set("key", prefix+key)
 		v, err := await(ctx, b.Call("limit", opts))
 		if err != nil {
 			return false, fmt.Errorf("edge: %s.limit: %w", bindingLoginLimit, err)

@@ -16,14 +16,19 @@ import (
 // capability is. The zero value is ready to use: a new test project with
 // generated credentials and key, an in-memory store, the real clock, the
 // guest built from the module's current sources (Config.Wasm and
-// Config.WasmPath take a prebuilt one). Its fields are documented in
-// testharness/internal/wazerohost, the host that latch-local links too.
+// Config.WasmPath take a prebuilt one). Config.SDKOrigins also serves the
+// surface Stytch's frontend SDKs call (/sdk/v1/...) to pages on those
+// origins, under a public token generated when Config.PublicToken is
+// empty. Its fields are documented in testharness/internal/wazerohost, the
+// host that latch-local links too.
 type Config = wazerohost.Config
 
 // Server is a running Latch: the wasip1 engine under wazero, serving the
 // API over HTTP on loopback, like httptest.Server. URL, ProjectID and
-// Secret say where and as whom to call it; JWKSURL, Now, Advance, Keys,
-// SetKeys, RotateKey and Close are its methods, documented in
+// Secret say where and as whom to call it, PublicToken what the frontend
+// SDK is given (with Config.SDKOrigins), LoginURL where the hosted login
+// page is (with Config.LoginPage); JWKSURL, Now, Advance, Keys, SetKeys,
+// RotateKey and Close are its methods, documented in
 // testharness/internal/wazerohost.
 type Server = wazerohost.Server
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/latchauth/latch/edge/internal/devvars"
 	"github.com/latchauth/latch/wasm/keys"
+	"github.com/latchauth/latch/wasm/sdk"
 )
 
 // Names of the settings in the file (see wrangler.toml).
@@ -58,8 +59,8 @@ type settingGroup struct {
 }
 
 // addable returns the settings addMissing adds to a file that lacks them,
-// with fresh secrets.
-func addable(random io.Reader) ([]settingGroup, error) {
+// with fresh secrets, for the project projectID.
+func addable(random io.Reader, projectID string) ([]settingGroup, error) {
 	mail, err := devMail(random)
 	if err != nil {
 		return nil, err
@@ -74,8 +75,18 @@ func addable(random io.Reader) ([]settingGroup, error) {
 			settings: [][2]string{{keySecretBox, box}}},
 		{comment: "The hosted login page, returning to the example origin (go run ./edge/cmd/latch-example-origin); added by latch-devvars.",
 			settings: [][2]string{{keyLoginURL, devLoginURL}, {keyLoginReturnURLs, devOriginURL + "/"}}},
+		{comment: "The surface Stytch's frontend SDKs call (/sdk/v1), for pages of the example origin; added by latch-devvars.",
+			settings: [][2]string{{keyPublicToken, sdk.NewPublicToken(projectID)}, {keySDKOrigins, devSDKOrigins}}},
 	}, nil
 }
+
+// The dev SDK surface: a public token of the project, for pages of the
+// example origin under both of its names.
+const (
+	keyPublicToken = "LATCH_PUBLIC_TOKEN"
+	keySDKOrigins  = "LATCH_SDK_ORIGINS"
+	devSDKOrigins  = devOriginURL + ",http://localhost:3000"
+)
 
 // The dev login page: the Worker's /login, sending browsers back to the
 // example origin on port 3000 of the same host (cookies are per host, not
@@ -107,7 +118,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("latch-devvars", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	file := fl.String("file", ".dev.vars", "path of the file to create if missing")
-	show := fl.Bool("print", false, "print the project id, secret and base URL")
+	show := fl.Bool("print", false, "print the project id, secret, public token and base URL")
 	baseURL := fl.String("base-url", "http://127.0.0.1:8787", "base URL to print with -print")
 	printKeys := fl.Bool("print-keys", false, "print a fresh signing key set and touch no file")
 	printBox := fl.Bool("print-secret-box-key", false, "print a fresh LATCH_SECRET_BOX_KEY and touch no file")
@@ -186,6 +197,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "Latch dev Worker\n  base URL:   %s\n  project id: %s\n  secret:     %s\n",
 		*baseURL, vars[keyProjectID], vars[keySecret])
+	if tok := vars[keyPublicToken]; tok != "" {
+		fmt.Fprintf(stdout, "  public token: %s (the frontend SDK's; pages of %s)\n", tok, vars[keySDKOrigins])
+	}
 	if *mailboxURL != "" {
 		fmt.Fprintf(stdout, "mailbox: %s (the mail the Worker sends: login codes and links)\n", *mailboxURL)
 	}
@@ -241,7 +255,7 @@ func generate(random io.Reader) ([]byte, error) {
 	fmt.Fprintf(&b, "%s=%s\n", keySecret, p.Secret)
 	// Single quotes: dotenv takes the JSON verbatim.
 	fmt.Fprintf(&b, "%s='%s'\n", keySigning, set)
-	groups, err := addable(random)
+	groups, err := addable(random, p.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -253,16 +267,17 @@ func generate(random io.Reader) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// addMissing appends to path the dev mail settings and the secret box key
-// it lacks, keeping every line it has (its credentials above all), and
-// returns the names it added. The file is replaced whole (0600, synced),
-// never left half-written.
+// addMissing appends to path the dev mail settings, the secret box key,
+// and the login page's and the SDK surface's settings it lacks, keeping
+// every line it has (its credentials above all), and returns the names it
+// added. The file is replaced whole (0600, synced), never left
+// half-written.
 func addMissing(path string, random io.Reader) ([]string, error) {
 	vars, err := read(path)
 	if err != nil {
 		return nil, err
 	}
-	groups, err := addable(random)
+	groups, err := addable(random, vars[keyProjectID])
 	if err != nil {
 		return nil, err
 	}

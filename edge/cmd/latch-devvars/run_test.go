@@ -13,6 +13,7 @@ import (
 
 	"github.com/latchauth/latch/wasm/keys"
 	"github.com/latchauth/latch/wasm/loginpage"
+	"github.com/latchauth/latch/wasm/sdk"
 )
 
 func TestRunCreatesDevVars(t *testing.T) {
@@ -61,7 +62,13 @@ func TestRunCreatesDevVars(t *testing.T) {
 	if strings.Contains(out.String(), vars[keyWebhookSecret]) {
 		t.Error("-print output shows the webhook secret")
 	}
-	for _, want := range []string{id, secret, "http://127.0.0.1:9999"} {
+	if tok := vars[keyPublicToken]; !strings.HasPrefix(tok, "public-token-test-") || len(tok) != len("public-token-test-")+36 {
+		t.Errorf("%s = %q", keyPublicToken, tok)
+	}
+	if vars[keySDKOrigins] != "http://127.0.0.1:3000,http://localhost:3000" {
+		t.Errorf("%s = %q", keySDKOrigins, vars[keySDKOrigins])
+	}
+	for _, want := range []string{id, secret, "http://127.0.0.1:9999", "public token: " + vars[keyPublicToken]} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("-print output lacks %q:\n%s", want, out.String())
 		}
@@ -99,10 +106,13 @@ func TestRunNeverOverwrites(t *testing.T) {
 	if k, err := base64.RawURLEncoding.DecodeString(vars[keySecretBox]); err != nil || len(k) != keys.SecretKeySize {
 		t.Errorf("%s after the run: %q", keySecretBox, vars[keySecretBox])
 	}
+	if !strings.HasPrefix(vars[keyPublicToken], "public-token-test-") || vars[keySDKOrigins] != devSDKOrigins {
+		t.Errorf("SDK settings after the run: %q, %q", vars[keyPublicToken], vars[keySDKOrigins])
+	}
 	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
 		t.Errorf("mode %v, want 0600", st.Mode().Perm())
 	}
-	for _, want := range []string{"project-test-mine", "mailbox: http://127.0.0.1:8025"} {
+	for _, want := range []string{"project-test-mine", "mailbox: http://127.0.0.1:8025", "public token: " + vars[keyPublicToken]} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("-print shows %q, want %q", out.String(), want)
 		}
@@ -284,5 +294,67 @@ func TestDevLoginPage(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "login page: "+devLoginURL) {
 		t.Errorf("-print does not show the login page: %s", out.String())
+	}
+}
+
+// TestDevSDK: a fresh file turns the SDK surface on for the example
+// origin, with settings the surface accepts; a file from before it gains
+// only the surface's settings, a token of its project's environment, and
+// keeps them after.
+func TestDevSDK(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ".dev.vars")
+	var out, errOut bytes.Buffer
+	if code := run([]string{"-file", path}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	vars, err := read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = sdk.New(sdk.Config{API: http.NotFoundHandler(), ProjectID: vars[keyProjectID], Secret: vars[keySecret],
+		PublicToken: vars[keyPublicToken], Origins: strings.Split(vars[keySDKOrigins], ",")})
+	if err != nil {
+		t.Errorf("the surface refuses the dev settings: %v", err)
+	}
+
+	const liveID = "project-live-4f8e1c3a-0f59-4c55-9a1e-2b7c7e0d1a11"
+	content, err := generate(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before []string
+	for _, l := range strings.SplitAfter(string(content), "\n") {
+		switch {
+		case strings.HasPrefix(l, keyProjectID+"="):
+			before = append(before, keyProjectID+"="+liveID+"\n")
+		case !strings.HasPrefix(l, keyPublicToken+"=") && !strings.HasPrefix(l, keySDKOrigins+"="):
+			before = append(before, l)
+		}
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(before, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	errOut.Reset()
+	if code := run([]string{"-file", path}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if want := "added " + keyPublicToken + ", " + keySDKOrigins + " to"; !strings.Contains(errOut.String(), want) {
+		t.Errorf("stderr %q, want %q", errOut.String(), want)
+	}
+	got, _ := os.ReadFile(path)
+	if !strings.HasPrefix(string(got), strings.Join(before, "")) {
+		t.Errorf("file's existing lines changed: %q", got)
+	}
+	if vars, err = read(path); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(vars[keyPublicToken], "public-token-live-") || vars[keySDKOrigins] != devSDKOrigins {
+		t.Errorf("added %s = %q, %s = %q", keyPublicToken, vars[keyPublicToken], keySDKOrigins, vars[keySDKOrigins])
+	}
+	if code := run([]string{"-file", path}, &out, &errOut); code != 0 {
+		t.Fatalf("second run: exit %d: %s", code, errOut.String())
+	}
+	if again, _ := os.ReadFile(path); string(again) != string(got) {
+		t.Errorf("second run changed the file to %q", again)
 	}
 }

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch/wasm/keys"
+	"github.com/latchauth/latch/wasm/sdk"
 )
 
 // Target is a running Worker and the credentials of its project.
@@ -61,6 +62,12 @@ type Options struct {
 	// MoreVars are added to the settings (generated or Vars), and kept
 	// across Restart: the mail settings, for instance.
 	MoreVars map[string]string
+	// SDKOrigins, when set, turns on the surface Stytch's frontend SDKs
+	// call (/sdk/v1) for pages of these origins: LATCH_SDK_ORIGINS, and a
+	// fresh LATCH_PUBLIC_TOKEN of the project (Worker.PublicToken), are
+	// added to the settings and kept across Restart. MoreVars naming
+	// either wins.
+	SDKOrigins []string
 	// MailTo, when set, restricts the send_email binding to these
 	// recipients (allowed_destination_addresses): sending elsewhere is
 	// refused, as Cloudflare's binding refuses it.
@@ -87,6 +94,9 @@ type Worker struct {
 	// decoded (nil when Options.Vars replaced it): a keys.SecretBox over
 	// it opens what the Worker sealed.
 	SecretBoxKey []byte
+	// PublicToken is the LATCH_PUBLIC_TOKEN the Worker was given with
+	// Options.SDKOrigins, or "".
+	PublicToken string
 
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
@@ -170,7 +180,8 @@ func (w *Worker) start(ctx context.Context, root, main string, opts Options) err
 		return err
 	}
 	w.envFile, w.persist = filepath.Join(w.dir, "vars.env"), filepath.Join(w.dir, "state")
-	w.log, w.moreVars = opts.Log, opts.MoreVars
+	w.log, w.moreVars = opts.Log, sdkVars(opts, vars["LATCH_PROJECT_ID"])
+	w.PublicToken = w.moreVars[publicTokenVar]
 	if w.log == nil {
 		w.log = io.Discard
 	}
@@ -190,6 +201,28 @@ func (w *Worker) start(ctx context.Context, root, main string, opts Options) err
 	}
 	w.URL = "http://127.0.0.1:" + strconv.Itoa(w.port)
 	return w.launch(ctx, vars)
+}
+
+// The SDK surface's settings (edge/sdkconfig.go).
+const (
+	publicTokenVar = "LATCH_PUBLIC_TOKEN"
+	sdkOriginsVar  = "LATCH_SDK_ORIGINS"
+)
+
+// sdkVars returns opts.MoreVars with, when opts.SDKOrigins is set, the SDK
+// surface's settings for the project projectID added beneath them.
+func sdkVars(opts Options, projectID string) map[string]string {
+	if len(opts.SDKOrigins) == 0 {
+		return opts.MoreVars
+	}
+	more := map[string]string{
+		publicTokenVar: sdk.NewPublicToken(projectID),
+		sdkOriginsVar:  strings.Join(opts.SDKOrigins, ","),
+	}
+	for k, v := range opts.MoreVars {
+		more[k] = v
+	}
+	return more
 }
 
 // launch runs wrangler dev with vars and waits until the Worker answers.

@@ -15,13 +15,20 @@
 // the page shows every mailed code and link). -mail-from, -project-name,
 // -redirect-url (repeatable) and -mail-templates shape the messages.
 //
-// The project id, secret, signing keys and secret box key are kept next
-// to the database (credentials.json, signing-keys.json and secret-box.key,
-// mode 0600, synced to disk when created), so restarts keep users,
-// sessions, the JWKS and enrolled TOTPs. secret-box.key is the 32 raw
-// bytes of the AES-256-GCM key that seals TOTP secrets and recovery codes
-// in the database: lose or change it and every TOTP enrolled under it
-// stops working; keep it out of any copy of the database. The database
+// The surface Stytch's frontend SDKs call, /sdk/v1, is served to pages on
+// the -sdk-origin origins (repeatable; http://127.0.0.1:3000 and
+// http://localhost:3000 when none is given), under the public token
+// printed with the credentials.
+//
+// The project id, secret, public token, signing keys and secret box key
+// are kept next to the database (credentials.json, signing-keys.json and
+// secret-box.key, mode 0600, synced to disk when created), so restarts
+// keep users, sessions, the JWKS, enrolled TOTPs and the token the app's
+// pages were given; a credentials.json without a public_token gains one.
+// secret-box.key is the 32 raw bytes of the AES-256-GCM key that seals
+// TOTP secrets and recovery codes in the database: lose or change it and
+// every TOTP enrolled under it stops working; keep it out of any copy of
+// the database. The database
 // and its -wal and -shm files are created 0600 in a 0700 directory and
 // written with synchronous=FULL, so an acknowledged revocation survives a
 // power cut. The revocation feed (GET /v1/sessions/revocations) is kept
@@ -53,6 +60,7 @@ import (
 	"github.com/latchauth/latch/testharness/internal/wazerohost"
 	"github.com/latchauth/latch/wasm/engine"
 	"github.com/latchauth/latch/wasm/keys"
+	"github.com/latchauth/latch/wasm/sdk"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -70,6 +78,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	mf.register(fl)
 	var lf loginFlags
 	lf.register(fl)
+	var sf sdkFlags
+	sf.register(fl)
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -91,9 +101,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fl.Usage()
 		return 2
 	}
+	origins, err := sf.check()
+	if err != nil {
+		fmt.Fprintf(stderr, "latch-local: %v\n", err)
+		fl.Usage()
+		return 2
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := options{port: *port, dbPath: *dbPath, wasm: *wasm, instances: *instances, mail: &mf, login: &lf}
+	opts := options{port: *port, dbPath: *dbPath, wasm: *wasm, instances: *instances, mail: &mf, login: &lf, sdkOrigins: origins}
 	if err := serve(ctx, opts, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "latch-local: %v\n", err)
 		return 1
@@ -108,6 +124,7 @@ type options struct {
 	instances    int
 	mail         *mailFlags
 	login        *loginFlags
+	sdkOrigins   []string
 }
 
 func serve(ctx context.Context, o options, stdout, stderr io.Writer) (err error) {
@@ -119,7 +136,8 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) (err error)
 	if err := makeDir(dir); err != nil {
 		return err
 	}
-	cred, err := loadCredentials(filepath.Join(dir, "credentials.json"))
+	credFile := filepath.Join(dir, "credentials.json")
+	cred, err := loadCredentials(credFile)
 	if err != nil {
 		return err
 	}
@@ -164,7 +182,13 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) (err error)
 		RedirectURLs:  o.mail.redirects,
 		MailTemplates: templates,
 		LoginPage:     o.login.config(o.mail.project),
+		PublicToken:   cred.PublicToken,
+		SDKOrigins:    o.sdkOrigins,
 	})
+	if errors.Is(err, sdk.ErrConfig) {
+		// The origins were checked with the flags: the token is at fault.
+		return fmt.Errorf("%w (public_token in %s)", err, credFile)
+	}
 	if err != nil {
 		return err
 	}
@@ -173,18 +197,24 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) (err error)
 		login = "login:      " + s.LoginURL + "\n"
 	}
 	// One write, so that a reader sees all of it or none.
-	fmt.Fprintf(stdout, "latch-local: serving %s\nproject_id: %s\nsecret:     %s\njwks:       %s\n%s%sdatabase:   %s\n",
-		s.URL, s.ProjectID, s.Secret, s.JWKSURL(), tr.banner, login, o.dbPath)
+	fmt.Fprintf(stdout, "latch-local: serving %s\nproject_id: %s\nsecret:     %s\npublic_token: %s\njwks:       %s\n%s%sdatabase:   %s\n",
+		s.URL, s.ProjectID, s.Secret, s.PublicToken, s.JWKSURL(), tr.banner, login, o.dbPath)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "latch-local: stopping")
 	return s.Close()
 }
 
+// credentials are credentials.json: the project's credentials and the
+// SDK surface's public token.
 type credentials struct {
-	ProjectID string `json:"project_id"`
-	Secret    string `json:"secret"`
+	ProjectID   string `json:"project_id"`
+	Secret      string `json:"secret"`
+	PublicToken string `json:"public_token"`
 }
 
+// loadCredentials reads the credentials at path, or creates them. A file
+// from before the SDK surface, without a public_token, gains one: the file
+// is rewritten whole with every member it had.
 func loadCredentials(path string) (credentials, error) {
 	raw, err := loadOrCreate(path, newCredentials)
 	if err != nil {
@@ -196,6 +226,24 @@ func loadCredentials(path string) (credentials, error) {
 	}
 	if c.ProjectID == "" || c.Secret == "" {
 		return credentials{}, fmt.Errorf("%s: project_id and secret are required", path)
+	}
+	if c.PublicToken != "" {
+		return c, nil
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &members); err != nil {
+		return credentials{}, fmt.Errorf("%s: %w", path, err)
+	}
+	c.PublicToken = sdk.NewPublicToken(c.ProjectID)
+	if members["public_token"], err = json.Marshal(c.PublicToken); err != nil {
+		return credentials{}, err
+	}
+	out, err := json.MarshalIndent(members, "", "  ")
+	if err != nil {
+		return credentials{}, err
+	}
+	if err := replaceFile(path, out); err != nil {
+		return credentials{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return c, nil
 }
@@ -209,7 +257,7 @@ func newCredentials() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.MarshalIndent(credentials{ProjectID: id, Secret: secret}, "", "  ")
+	return json.MarshalIndent(credentials{ProjectID: id, Secret: secret, PublicToken: sdk.NewPublicToken(id)}, "", "  ")
 }
 
 // loadSecretKey reads the secret box key at path, or creates one. A file
@@ -256,6 +304,32 @@ func writeNew(path string, data []byte) error {
 		return err
 	}
 	if err := f.Close(); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// replaceFile replaces path with data (mode 0600) through a synced
+// temporary file renamed over it, so that a crash leaves the old file or
+// the new one, never half of either.
+func replaceFile(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	return syncDir(filepath.Dir(path))

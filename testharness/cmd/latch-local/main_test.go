@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -38,6 +39,8 @@ func TestRunUsage(t *testing.T) {
 		{name: "webhook without secret", args: []string{"-webhook-url", "https://mail.example.com/hook"}, want: 2, msg: "needs a secret of at least 32 bytes in $LATCH_MAIL_WEBHOOK_SECRET (it has 0)"},
 		{name: "webhook over http off loopback", args: []string{"-webhook-url", "http://mail.example.com/hook"}, env: map[string]string{webhookSecretEnv: strings.Repeat("s", 32)}, want: 2, msg: "want an https URL, or http on loopback"},
 		{name: "webhook secret too short", args: []string{"-webhook-url", "https://mail.example.com/hook"}, env: map[string]string{webhookSecretEnv: strings.Repeat("s", 31)}, want: 2, msg: "(it has 31)"},
+		{name: "sdk origin with a path", args: []string{"-sdk-origin", "http://127.0.0.1:3000/app"}, want: 2, msg: `-sdk-origin: origin "http://127.0.0.1:3000/app" is not scheme://host[:port]`},
+		{name: "sdk origin without scheme", args: []string{"-sdk-origin", "http://localhost:3000", "-sdk-origin", "localhost:3000"}, want: 2, msg: `origin "localhost:3000"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,7 +94,7 @@ func startOut(t *testing.T, stdout *syncBuffer, args ...string) (fields map[stri
 	var stderr syncBuffer
 	code := make(chan int, 1)
 	go func() { code <- run(args, stdout, &stderr) }()
-	re := regexp.MustCompile(`(?m)^(latch-local: serving|project_id:|secret:|jwks:|mailbox:|mail:|database:)\s*(.+)$`)
+	re := regexp.MustCompile(`(?m)^(latch-local: serving|project_id:|secret:|public_token:|jwks:|mailbox:|mail:|database:)\s*(.+)$`)
 	deadline := time.Now().Add(5 * time.Minute) // the first run may build the guest
 	for {
 		// run prints its banner in one write, database last.
@@ -159,9 +162,15 @@ func TestRunServesAndKeepsState(t *testing.T) {
 		}
 	}
 
+	cred := readCredentials(t, filepath.Join(dir, "state", "credentials.json"))
+	if !strings.HasPrefix(first["public_token:"], "public-token-test-") || cred["public_token"] != first["public_token:"] {
+		t.Errorf("banner public_token %q, credentials.json %q", first["public_token:"], cred["public_token"])
+	}
+
 	second, stop := start(t, "-port", "0", "-db", db, "-mailbox", "off")
 	defer stop()
-	if second["project_id:"] != first["project_id:"] || second["secret:"] != first["secret:"] {
+	if second["project_id:"] != first["project_id:"] || second["secret:"] != first["secret:"] ||
+		second["public_token:"] != first["public_token:"] {
 		t.Fatalf("credentials changed across restarts: %v then %v", first, second)
 	}
 	if again, err := os.ReadFile(filepath.Join(dir, "state", "secret-box.key")); err != nil || !bytes.Equal(again, boxKey) {
@@ -179,6 +188,20 @@ func TestRunServesAndKeepsState(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("jwks: %d", resp.StatusCode)
 	}
+}
+
+// readCredentials decodes the credentials.json at path.
+func readCredentials(t *testing.T, path string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	if err := json.Unmarshal(raw, &c); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return c
 }
 
 // TestRunFilesPrivate checks that every file latch-local creates on a

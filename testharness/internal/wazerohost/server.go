@@ -34,6 +34,7 @@ import (
 	"github.com/latchauth/latch/wasm/guest/wire"
 	"github.com/latchauth/latch/wasm/keys"
 	"github.com/latchauth/latch/wasm/loginpage"
+	"github.com/latchauth/latch/wasm/sdk"
 )
 
 // Config configures a Server. The zero value is ready to use with
@@ -128,6 +129,20 @@ type Config struct {
 	// invalid one fails New.
 	LoginPage *loginpage.Config
 
+	// PublicToken, when set, also serves the surface Stytch's frontend
+	// SDKs call, /sdk/v1/... (package wasm/sdk), from the same address,
+	// to pages on SDKOrigins: public-token-test-<uuid> for a test project
+	// (sdk.NewPublicToken). With SDKOrigins and no PublicToken, one is
+	// generated; Server.PublicToken says which. The surface calls the API
+	// with the server's own credentials, names the project ProjectName,
+	// takes the client's address as the login page does (LoginPage's
+	// ClientIP when set, else the connection's), runs on the server's
+	// clock, and logs each call it refuses to Stderr. A token not of the
+	// project's environment or an origin other than scheme://host[:port]
+	// fails New.
+	PublicToken string
+	SDKOrigins  []string
+
 	// Knobs for this package's tests and benchmarks only.
 	synchronous string                                    // PRAGMA synchronous of a file store; "full" when empty
 	beforeCall  func(ctx context.Context, mod api.Module) // runs before the host answers each guest call
@@ -144,6 +159,10 @@ type Server struct {
 	// LoginURL is the hosted login page's URL (Config.LoginPage), or ""
 	// when the server has none.
 	LoginURL string
+	// PublicToken is the public token of the SDK surface
+	// (Config.PublicToken, or the one generated for Config.SDKOrigins), or
+	// "" when the server has none.
+	PublicToken string
 
 	now     func() time.Time
 	offset  atomic.Int64 // nanoseconds added to now by Advance
@@ -212,6 +231,15 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.URL = base
 	s.handler = s.waiter.Handler(http.HandlerFunc(s.serveGuest))
+	// The SDK surface in front of the API, the login page in front of
+	// both: the page's own calls and every other request pass through.
+	if sc := sdkSettings(&cfg); sc != nil {
+		s.PublicToken = sc.PublicToken
+		sc.API, sc.ProjectID, sc.Secret, sc.Now = s.handler, s.ProjectID, s.Secret, s.Now
+		if s.handler, err = sdk.New(*sc); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+	}
 	if login != nil {
 		s.LoginURL = login.URL
 		login.API, login.ProjectID, login.Secret = s.handler, s.ProjectID, s.Secret
