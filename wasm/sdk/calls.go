@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/google/uuid"
+
 	"github.com/latchauth/latch/wasm/internal/ratelimit"
 	"github.com/latchauth/latch/wasm/memhttp"
 )
@@ -255,7 +257,7 @@ func (s *surface) bootstrap(c *call) (*answer, error) {
 	}
 	return &answer{status: http.StatusOK, data: map[string]any{
 		"status_code":                         http.StatusOK,
-		"request_id":                          "",
+		"request_id":                          "request-id-" + s.env + "-" + uuid.NewString(),
 		"project_name":                        s.ProjectName,
 		"disable_sdk_watermark":               true,
 		"cname_domain":                        nil,
