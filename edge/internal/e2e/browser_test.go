@@ -81,10 +81,11 @@ func TestBrowserLogin(t *testing.T) {
 		t.Fatal(err)
 	}
 	originURL := "http://" + originLn.Addr().String()
-	port, err := freePort()
+	port, release, err := ReservePort()
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(release) // after the Worker's Close, registered later
 	loginURL := fmt.Sprintf("http://127.0.0.1:%d/login", port)
 	w := Start(t, Options{Port: port, MoreVars: map[string]string{
 		"LATCH_MAIL":                "webhook",

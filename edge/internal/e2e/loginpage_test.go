@@ -20,10 +20,11 @@ import (
 func TestLoginPageOnWorkerd(t *testing.T) {
 	t.Parallel()
 	RequireWrangler(t)
-	port, err := freePort()
+	port, release, err := ReservePort()
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(release) // after the Worker's Close, registered later
 	const limit = 5
 	w := Start(t, Options{Port: port, LoginLimit: limit, MoreVars: map[string]string{
 		"LATCH_LOGIN_URL":         fmt.Sprintf("http://127.0.0.1:%d/login", port),

@@ -6,11 +6,8 @@
 // applied, runs `wrangler dev` on a free loopback port with fresh
 // credentials, and stops the whole process group afterwards.
 //
-// E2e is Latch's implementation, not API, and may change in any release.
-// Its tests are the workerd end-to-end tests (make e2e). It is not under
-// internal/ because edge/bench starts Workers with it and the conformance
-// suite's self-test (testharness/conformance) asks it whether wrangler is
-// there.
+// E2e is Latch's implementation, under edge/internal: its users are its
+// own tests (make e2e) and edge/bench.
 package e2e
 
 import (
@@ -22,12 +19,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -109,6 +106,7 @@ type Worker struct {
 	port, inspector                 int
 	log                             io.Writer
 	moreVars                        map[string]string
+	releases                        []func() // of the ports it reserved
 }
 
 // supervise runs wrangler in the background and stops its whole process
@@ -192,13 +190,17 @@ func (w *Worker) start(ctx context.Context, root, main string, opts Options) err
 		return fmt.Errorf("e2e: wrangler d1 migrations apply: %w\n%s", err, out)
 	}
 	if w.port = opts.Port; w.port == 0 {
-		if w.port, err = freePort(); err != nil {
+		var release func()
+		if w.port, release, err = ReservePort(); err != nil {
 			return err
 		}
+		w.releases = append(w.releases, release)
 	}
-	if w.inspector, err = freePort(); err != nil {
+	var release func()
+	if w.inspector, release, err = ReservePort(); err != nil {
 		return err
 	}
+	w.releases = append(w.releases, release)
 	w.URL = "http://127.0.0.1:" + strconv.Itoa(w.port)
 	return w.launch(ctx, vars)
 }
@@ -303,7 +305,9 @@ func (w *Worker) stop() {
 }
 
 // waitReady polls until the Worker itself answers: any JSON body with a
-// status_code, which Latch sends even when misconfigured.
+// status_code, which Latch sends even when misconfigured; and when the
+// Worker was given signing keys, a JWKS naming its first key, so that
+// another Worker that came to answer on this port is never taken for it.
 func (w *Worker) waitReady(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
@@ -317,11 +321,21 @@ func (w *Worker) waitReady(ctx context.Context) error {
 		if resp, err := client.Do(req); err == nil {
 			var body struct {
 				StatusCode *int `json:"status_code"`
+				Keys       []struct {
+					KID string `json:"kid"`
+				} `json:"keys"`
 			}
 			err := json.NewDecoder(resp.Body).Decode(&body)
 			resp.Body.Close()
 			if err == nil && body.StatusCode != nil {
-				return nil
+				if len(w.Keys) == 0 || slices.ContainsFunc(body.Keys, func(k struct {
+					KID string `json:"kid"`
+				}) bool {
+					return k.KID == w.Keys[0].KID
+				}) {
+					return nil
+				}
+				return fmt.Errorf("e2e: another Worker answers on %s", w.URL)
 			}
 		}
 		select {
@@ -339,6 +353,9 @@ func (w *Worker) waitReady(ctx context.Context) error {
 func (w *Worker) Close() error {
 	w.once.Do(func() {
 		w.stop()
+		for _, release := range w.releases {
+			release()
+		}
 		_ = os.RemoveAll(w.dir)
 	})
 	return nil
@@ -390,15 +407,6 @@ func wranglerEnv(dir string) []string {
 		"WRANGLER_LOG_PATH="+filepath.Join(dir, "logs"),
 		"NO_COLOR=1",
 	)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("e2e: free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // wranglerPath returns the wrangler CLI that npm ci installs under root,
