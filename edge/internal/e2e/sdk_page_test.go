@@ -1,14 +1,14 @@
-package testharness_test
+//go:build !js
+
+package e2e
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -129,45 +129,19 @@ func sdkServePages(t *testing.T, ln net.Listener, js []byte, settings sdkSetting
 // .ci/run installs both and their absence is a failure.
 func sdkRequire(t *testing.T) (js []byte, chromium string) {
 	t.Helper()
-	missing := func(msg string) {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	root, err := sdkRepoRoot()
+	root, err := RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
 	js, err = os.ReadFile(filepath.Join(root, sdkIIFE))
 	if err != nil {
-		missing("no Stytch SDK (" + sdkIIFE + "); run `npm ci` in the repository: " + err.Error())
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return js, p
+		msg := "no Stytch SDK (" + sdkIIFE + "); run `npm ci` in the repository: " + err.Error()
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
 		}
+		t.Skip(msg)
 	}
-	missing("no Chromium on PATH (Debian: apt-get install chromium); the SDK browser test needs it")
-	return nil, ""
-}
-
-// sdkRepoRoot is the directory of go.mod, found walking up from here.
-func sdkRepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
+	return js, requireChromium(t)
 }
 
 // sdkArtifacts is where the screenshots go: $LATCH_ARTIFACTS/browser-sdk,
@@ -176,7 +150,7 @@ func sdkArtifacts(t *testing.T) string {
 	t.Helper()
 	base := os.Getenv("LATCH_ARTIFACTS")
 	if base == "" {
-		root, err := sdkRepoRoot()
+		root, err := RepoRoot()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -189,9 +163,6 @@ func sdkArtifacts(t *testing.T) string {
 	t.Logf("screenshots in %s", dir)
 	return dir
 }
-
-// sdkStep bounds each browser step; the machine may be busy.
-const sdkStep = 60 * time.Second
 
 // sdkBrowser starts Chromium for the test, stopped when t ends.
 func sdkBrowser(t *testing.T, chromium string) context.Context {
@@ -212,17 +183,13 @@ func sdkBrowser(t *testing.T, chromium string) context.Context {
 // logged: every call the SDK made and what it got.
 func sdkTab(t *testing.T, browser context.Context, url string) context.Context {
 	t.Helper()
-	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
-	t.Cleanup(cancel)
-	if err := chromedp.Do(tab); err != nil {
-		t.Fatalf("open a tab: %v", err)
-	}
+	tab := browserTab(t, browser)
 	t.Cleanup(func() {
 		if t.Failed() {
 			sdkDumpLog(t, tab)
 		}
 	})
-	sdkDo(t, tab, "open "+url, chromedp.Navigate(url))
+	do(t, tab, "open "+url, chromedp.Navigate(url))
 	return tab
 }
 
@@ -236,28 +203,6 @@ func sdkDumpLog(t *testing.T, tab context.Context) {
 		return
 	}
 	t.Logf("the page's calls and their answers:\n%s", log)
-}
-
-// sdkDo runs browser actions, failing t with what was being done.
-func sdkDo(t *testing.T, tab context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(tab, sdkStep)
-	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-}
-
-// sdkGet runs one browser action that returns a value.
-func sdkGet[T any](t *testing.T, tab context.Context, what string, a chromedp.Action[T]) T {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(tab, sdkStep)
-	defer cancel()
-	v, err := chromedp.Run(ctx, a)
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-	return v
 }
 
 // sdkOutcome is what the page's call() gives: the value, or what was
@@ -288,7 +233,7 @@ func sdkCall(t *testing.T, tab context.Context, what, fn string, args ...any) sd
 		t.Fatal(err)
 	}
 	expr := "call(() => (" + fn + ")(..." + string(raw) + "))"
-	return sdkGet(t, tab, what, chromedp.Evaluate[sdkOutcome](expr, chromedp.EvalAwaitPromise))
+	return get(t, tab, what, chromedp.Evaluate[sdkOutcome](expr, chromedp.EvalAwaitPromise))
 }
 
 // sdkMust is sdkCall for a call that must succeed: its value is decoded
@@ -309,7 +254,7 @@ func sdkMust(t *testing.T, tab context.Context, what string, out any, fn string,
 // sdkShot saves a screenshot of the page as <test>-<name>.png in dir.
 func sdkShot(t *testing.T, tab context.Context, dir, name string) {
 	t.Helper()
-	png := sdkGet(t, tab, "screenshot "+name, chromedp.FullScreenshot(100))
+	png := get(t, tab, "screenshot "+name, chromedp.FullScreenshot(100))
 	file := filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+"-"+name+".png")
 	if err := os.WriteFile(file, png, 0o644); err != nil {
 		t.Fatal(err)
