@@ -12,8 +12,9 @@ import (
 // surface Stytch's frontend SDKs call, /sdk/v1/..., is off unless
 // LATCH_PUBLIC_TOKEN is set. See edge/README.md, "Settings".
 const (
-	varPublicToken = "LATCH_PUBLIC_TOKEN"
-	varSDKOrigins  = "LATCH_SDK_ORIGINS"
+	varPublicToken     = "LATCH_PUBLIC_TOKEN"
+	varSDKOrigins      = "LATCH_SDK_ORIGINS"
+	varSDKCookieDomain = "LATCH_SDK_COOKIE_DOMAIN" // set: the HttpOnly mode, on this domain
 )
 
 // parseSDKConfig reads the SDK surface's settings through get; nil when
@@ -42,6 +43,15 @@ func parseSDKConfig(get func(string) string) (*sdk.Config, error) {
 	}
 	if len(c.Origins) == 0 {
 		return nil, errors.New(varSDKOrigins + " is not set")
+	}
+	// The HttpOnly mode: the surface sets the session cookies itself, on
+	// this domain (sdk.Config.HTTPOnlyCookies); "." alone asks for
+	// host-only cookies.
+	if d := strings.TrimSpace(get(varSDKCookieDomain)); d != "" {
+		c.HTTPOnlyCookies = true
+		if d != "." {
+			c.CookieDomain = d
+		}
 	}
 	return c, nil
 }

@@ -21,17 +21,22 @@ func TestParseSDKConfig(t *testing.T) {
 		return func(name string) string { return m[name] }
 	}
 	tests := []struct {
-		name    string
-		get     func(string) string
-		off     bool     // the surface is off
-		origins []string // the parsed origins
-		wantErr string   // the error; "" for none
+		name     string
+		get      func(string) string
+		off      bool     // the surface is off
+		origins  []string // the parsed origins
+		wantErr  string   // the error; "" for none
+		httpOnly string   // LATCH_SDK_COOKIE_DOMAIN, when the HttpOnly mode is on
 	}{
 		{name: "no settings", get: env(), off: true},
 		{name: "origins without a token", get: env(varSDKOrigins, "http://127.0.0.1:3000"), off: true},
 		{name: "token and origins", get: env(varPublicToken, " "+token+" ", varSDKOrigins, " https://App.example.com , http://127.0.0.1:3000/ ,", varProjectName, "Acme"),
 			origins: []string{"https://app.example.com", "http://127.0.0.1:3000"}},
 		{name: "no origins", get: env(varPublicToken, token), wantErr: "LATCH_SDK_ORIGINS is not set"},
+		{name: "the HttpOnly mode", get: env(varPublicToken, token, varSDKOrigins, "https://app.example.com", varProjectName, "Acme", varSDKCookieDomain, "example.com"),
+			origins: []string{"https://app.example.com"}, httpOnly: "example.com"},
+		{name: "the HttpOnly mode, host-only", get: env(varPublicToken, token, varSDKOrigins, "https://app.example.com", varProjectName, "Acme", varSDKCookieDomain, "."),
+			origins: []string{"https://app.example.com"}, httpOnly: "."},
 		{name: "blank origins", get: env(varPublicToken, token, varSDKOrigins, " , "), wantErr: "LATCH_SDK_ORIGINS is not set"},
 		{name: "origin with a path", get: env(varPublicToken, token, varSDKOrigins, "https://app.example.com/app"),
 			wantErr: `LATCH_SDK_ORIGINS: origin "https://app.example.com/app" is not scheme://host[:port]`},
@@ -55,6 +60,10 @@ func TestParseSDKConfig(t *testing.T) {
 					t.Fatalf("surface on: %+v", c)
 				}
 				return
+			}
+			wantDomain := strings.TrimPrefix(tt.httpOnly, ".")
+			if c.HTTPOnlyCookies != (tt.httpOnly != "") || c.CookieDomain != wantDomain {
+				t.Errorf("HttpOnly mode %v on %q, want %q", c.HTTPOnlyCookies, c.CookieDomain, tt.httpOnly)
 			}
 			if c.PublicToken != token || c.ProjectName != "Acme" || !slices.Equal(c.Origins, tt.origins) {
 				t.Errorf("parsed token %q, name %q, origins %q", c.PublicToken, c.ProjectName, c.Origins)
