@@ -1,7 +1,9 @@
 // Package exampleorigin is a small app origin that signs its visitors in
 // with Latch. Its one page says who is signed in and how; a visitor
 // without a session is sent to Latch's hosted login page, which sends them
-// back once signed in. It is what
+// back once signed in. With Config.SDK it also signs visitors in on its
+// own page, /sdk-login, with Stytch's frontend SDK and its prebuilt UI.
+// It is what
 //
 //	go run ./edge/cmd/latch-example-origin
 //
@@ -53,6 +55,9 @@ type Config struct {
 	URL string
 	// Name is shown in the page title; "Example app" when empty.
 	Name string
+	// SDK, when set, also signs visitors in with Stytch's frontend SDK on
+	// the origin's own pages; see SDKConfig.
+	SDK *SDKConfig
 }
 
 // New checks cfg and returns the origin's handler:
@@ -61,11 +66,21 @@ type Config struct {
 //     signed-in user (by the email of a factor, else by user id), the
 //     session's factors, id and expiry, and a link to sign out;
 //   - GET /healthz: 200 "ok", without a session;
-//   - another method on /: 405; any other path: 404.
+//   - with cfg.SDK, without a session: GET /sdk-login, signing in with
+//     the SDK's prebuilt login UI (emailed codes, 60-minute sessions),
+//     then on to /; GET /sdk-logout, where /'s sign-out link then leads:
+//     the SDK revokes its session and returns to /sdk-login (a session of
+//     the hosted login page goes on to that page's sign-out); their
+//     scripts, /sdk-login.js and /sdk-logout.js, and the SDK,
+//     /sdk/stytch.js;
+//   - another method on these paths: 405; any other path: 404.
 //
 // Every answer carries a Content-Security-Policy that allows nothing
 // (the page has no script, style or form), Cache-Control: no-store,
-// X-Content-Type-Options: nosniff and Referrer-Policy: no-referrer.
+// X-Content-Type-Options: nosniff and Referrer-Policy: no-referrer. The
+// SDK's pages allow their scripts from the origin, calls and frames to
+// cfg.SDK.LatchURL's origin and inline styles; the scripts are revalidated
+// by their ETag (Cache-Control: no-cache).
 func New(cfg Config) (http.Handler, error) {
 	if cfg.Verifier == nil {
 		return nil, errors.New("exampleorigin: Verifier is required")
@@ -85,6 +100,14 @@ func New(cfg Config) (http.Handler, error) {
 		p.name = "Example app"
 	}
 	mux := http.NewServeMux()
+	if cfg.SDK != nil {
+		sdk, err := newSDKPages(cfg.SDK, p.name, cfg.LoginURL, cfg.URL)
+		if err != nil {
+			return nil, err
+		}
+		sdk.register(mux)
+		p.logout = sdkLogoutPath
+	}
 	mux.Handle("GET /{$}", cfg.Verifier.Middleware(p))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -31,6 +31,12 @@ type origin struct {
 // configured as the command configures it, with the edge's clock.
 func startOrigin(t *testing.T, edge *testharness.Server, edit func(*verifier.Config)) *origin {
 	t.Helper()
+	return startOriginWith(t, edge, edit, nil)
+}
+
+// startOriginWith is startOrigin with the origin's Config edited too.
+func startOriginWith(t *testing.T, edge *testharness.Server, edit func(*verifier.Config), editOrigin func(*exampleorigin.Config)) *origin {
+	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	o := &origin{edge: edge, url: "http://" + ts.Listener.Addr().String(), login: edge.URL + "/login"}
 	cfg := verifier.Config{
@@ -46,7 +52,11 @@ func startOrigin(t *testing.T, edge *testharness.Server, edit func(*verifier.Con
 	}
 	t.Cleanup(func() { v.Close() })
 	o.verifier = v
-	h, err := exampleorigin.New(exampleorigin.Config{Verifier: v, LoginURL: o.login, URL: o.url})
+	oc := exampleorigin.Config{Verifier: v, LoginURL: o.login, URL: o.url}
+	if editOrigin != nil {
+		editOrigin(&oc)
+	}
+	h, err := exampleorigin.New(oc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,6 +408,15 @@ func TestNew(t *testing.T) {
 		{name: "URL with user info", edit: func(c *exampleorigin.Config) { c.URL = "http://u:p@127.0.0.1:3000" }, wantErr: "exampleorigin: URL"},
 		{name: "URL of another scheme", edit: func(c *exampleorigin.Config) { c.URL = "ftp://127.0.0.1" }, wantErr: `exampleorigin: URL "ftp://127.0.0.1" must be`},
 		{name: "URL with a path", edit: func(c *exampleorigin.Config) { c.URL += "/app" }, wantErr: "exampleorigin: URL \"http://127.0.0.1:3000/app\" must have no path"},
+		{name: "with the SDK", edit: func(c *exampleorigin.Config) { c.SDK = goodSDK() }},
+		{name: "SDK without a public token", edit: func(c *exampleorigin.Config) { c.SDK = goodSDK(); c.SDK.PublicToken = "" },
+			wantErr: "exampleorigin: SDK.PublicToken is required"},
+		{name: "SDK without a Latch URL", edit: func(c *exampleorigin.Config) { c.SDK = goodSDK(); c.SDK.LatchURL = "" },
+			wantErr: "exampleorigin: SDK.LatchURL is required"},
+		{name: "SDK with a relative Latch URL", edit: func(c *exampleorigin.Config) { c.SDK = goodSDK(); c.SDK.LatchURL = "/latch" },
+			wantErr: `exampleorigin: SDK.LatchURL "/latch" must be an http or https URL`},
+		{name: "SDK without its script", edit: func(c *exampleorigin.Config) { c.SDK = goodSDK(); c.SDK.Script = nil },
+			wantErr: "exampleorigin: SDK.Script is required"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
