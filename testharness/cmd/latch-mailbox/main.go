@@ -12,7 +12,8 @@
 // The page shows every mailed code and link to whoever can load it, so
 // -http must be a loopback address unless -public is given, and the page
 // answers only a Host that names it: loopback, or with -public the host
-// of -http (see mailbox.Handler).
+// of -http (see mailbox.Handler). -smtp, which takes mail from anyone who
+// reaches it, must be a loopback address too unless -public is given.
 package main
 
 import (
@@ -41,7 +42,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("latch-mailbox", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	httpAddr := fl.String("http", "127.0.0.1:8025", "address of the mailbox page and of POST /webhook; loopback unless -public")
-	public := fl.Bool("public", false, "allow an -http address off loopback, where anyone who reaches it reads every mailed code and link")
+	public := fl.Bool("public", false, "allow -http and -smtp addresses off loopback, where anyone who reaches them reads every mailed code and link, or adds mail")
 	smtpAddr := fl.String("smtp", "", "address of an SMTP server delivering into the mailbox, e.g. 127.0.0.1:2525; none when empty")
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -60,6 +61,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		publicAddrs = []string{*httpAddr}
 	} else if host, _, err := net.SplitHostPort(*httpAddr); err != nil || !mailbox.Loopback(host) {
 		fmt.Fprintf(stderr, "latch-mailbox: -http %q is not a loopback address (localhost, 127.0.0.1 or [::1], with a port); the page shows every mailed code and link, so serve it elsewhere only with -public\n", *httpAddr)
+		fl.Usage()
+		return 2
+	}
+	// The SMTP server takes mail from anyone who reaches it (no auth): off
+	// loopback, strangers could fill the dev inbox with mail that looks
+	// like the project's own.
+	if host, _, err := net.SplitHostPort(*smtpAddr); *smtpAddr != "" && !*public && (err != nil || !mailbox.Loopback(host)) {
+		fmt.Fprintf(stderr, "latch-mailbox: -smtp %q is not a loopback address; anyone who reaches it could add mail to the inbox, so serve it elsewhere only with -public\n", *smtpAddr)
 		fl.Usage()
 		return 2
 	}

@@ -38,6 +38,8 @@ func TestRunUsage(t *testing.T) {
 		{name: "all IPv4 interfaces", args: []string{"-http", "0.0.0.0:0"}, secret: secret, want: 2, msg: "serve it elsewhere only with -public"},
 		{name: "an address off loopback", args: []string{"-http", "192.0.2.7:0"}, secret: secret, want: 2, msg: `-http "192.0.2.7:0" is not a loopback address`},
 		{name: "a name", args: []string{"-http", "mailbox.lan:0"}, secret: secret, want: 2, msg: `-http "mailbox.lan:0" is not a loopback address`},
+		{name: "smtp on all interfaces", args: []string{"-http", "127.0.0.1:0", "-smtp", ":0"}, secret: secret, want: 2, msg: `-smtp ":0" is not a loopback address`},
+		{name: "smtp off loopback", args: []string{"-http", "127.0.0.1:0", "-smtp", "192.0.2.7:0"}, secret: secret, want: 2, msg: `-smtp "192.0.2.7:0" is not a loopback address`},
 		{name: "no port", args: []string{"-http", "localhost"}, secret: secret, want: 2, msg: `-http "localhost" is not a loopback address (localhost, 127.0.0.1 or [::1], with a port)`},
 		// 192.0.2.7 is no address of this machine's: -public lets run on
 		// to listen, which fails, without serving off loopback.
