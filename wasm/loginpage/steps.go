@@ -26,7 +26,7 @@ const (
 // than the API's answers do (a wrong password and an unknown email read
 // alike).
 const (
-	msgTooMany     = "Too many attempts. Wait a minute, then try again."
+	msgTooMany     = "Too many attempts. Try again later."
 	msgBadForm     = "That form could not be read. Start over."
 	msgExpiredForm = "This form expired. Try again."
 	msgBadReturn   = "The page that sent you here is not one this sign-in can return to."
