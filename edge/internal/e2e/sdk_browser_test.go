@@ -12,19 +12,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchauth/latch/testharness"
 	"github.com/latchauth/latch/testharness/apitest"
 	"github.com/latchauth/latch/testharness/mailbox"
-	"github.com/latchauth/latch/wasm/mail"
 )
 
 // TestSDKInBrowser runs Stytch's published frontend SDK,
 // @stytch/vanilla-js as package.json pins it and unchanged, in headless
 // Chromium against the /sdk/v1 surface of Latch on each host: the Worker
 // on workerd (wrangler dev), its mail sent through the send_email binding
-// as the other workerd tests read it (mailFiles), and the engine under
-// wazero (package testharness), its mail really delivered over SMTP to a
-// mailbox on loopback. The app's page is served from an origin of its own
+// as the other workerd tests read it (mailFiles), and latch-local, the
+// command built and run as a developer runs it, its mail delivered over
+// SMTP to its dev mailbox and read from the mailbox's page
+// (/messages.json). The app's page is served from an origin of its own
 // (the SDK's authorized origin) and loads the SDK from there; the SDK is
 // pointed at Latch with its endpoints option. On each host:
 //
@@ -56,7 +55,7 @@ func TestSDKInBrowser(t *testing.T) {
 		start func(t *testing.T, page string) sdkHost
 	}{
 		{name: "workerd", start: sdkOnWorkerd},
-		{name: "wazero", start: sdkOnWazero},
+		{name: "latch-local", start: sdkOnLatchLocal},
 	} {
 		t.Run(host.name, func(t *testing.T) {
 			t.Parallel()
@@ -81,8 +80,27 @@ func TestSDKInBrowser(t *testing.T) {
 // sdkHost is a Latch serving the SDK surface to the app's page.
 type sdkHost struct {
 	url, publicToken, projectID, secret string
-	box                                 *mailbox.Mailbox // the mail it sends
+	mail                                sdkInbox // the mail it sends
 }
+
+// sdkInbox is where the test reads the mail a host sent: a mailbox of the
+// test's own (sdkBox), or latch-local's dev mailbox page (sdkMailPage).
+type sdkInbox interface {
+	// Wait returns the first message to the address to (case-insensitive),
+	// waiting for it until ctx is done.
+	Wait(ctx context.Context, to string) (*mailbox.Message, error)
+	// Messages returns the messages received so far, oldest first.
+	Messages(ctx context.Context) ([]*mailbox.Message, error)
+}
+
+// sdkBox is an sdkInbox over a mailbox the test fills itself.
+type sdkBox struct{ box *mailbox.Mailbox }
+
+func (b sdkBox) Wait(ctx context.Context, to string) (*mailbox.Message, error) {
+	return b.box.Wait(ctx, to, 0)
+}
+
+func (b sdkBox) Messages(context.Context) ([]*mailbox.Message, error) { return b.box.Messages(), nil }
 
 // sdkMailFrom is the sender both hosts are given.
 const sdkMailFrom = "Acme <login@acme.test>"
@@ -95,8 +113,7 @@ func sdkRedirectURLs(page string) []string {
 
 // sdkOnWorkerd starts the Worker on workerd for the page's origin, with
 // the Rate Limiting binding wrangler.toml gives it. Wrangler's output goes
-// to the test's log (shown with -v or on failure), as Latch's does on
-// wazero.
+// to the test's log (shown with -v or on failure), as latch-local's does.
 func sdkOnWorkerd(t *testing.T, page string) sdkHost {
 	box := mailbox.New(0)
 	w := Start(t, Options{
@@ -110,33 +127,7 @@ func sdkOnWorkerd(t *testing.T, page string) sdkHost {
 		},
 		Log: newMailFiles(t, box, testLog{t}),
 	})
-	return sdkHost{url: w.URL, publicToken: w.PublicToken, projectID: w.ProjectID, secret: w.Secret, box: box}
-}
-
-// sdkOnWazero starts Latch under wazero for the page's origin, mailing
-// over SMTP to a mailbox on loopback.
-func sdkOnWazero(t *testing.T, page string) sdkHost {
-	box := mailbox.New(0)
-	smtpLn, _ := sdkListen(t)
-	smtp := mailbox.ServeSMTP(smtpLn, box, mailbox.SMTPConfig{})
-	t.Cleanup(func() { smtp.Close() })
-	latch, err := testharness.New(testharness.Config{
-		SDKOrigins:   []string{page},
-		Mailer:       &mail.SMTP{Addr: smtp.Addr},
-		MailFrom:     sdkMailFrom,
-		ProjectName:  "Acme",
-		RedirectURLs: sdkRedirectURLs(page),
-		Stderr:       sdkLogWriter{t},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := latch.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	return sdkHost{url: latch.URL, publicToken: latch.PublicToken, projectID: latch.ProjectID, secret: latch.Secret, box: box}
+	return sdkHost{url: w.URL, publicToken: w.PublicToken, projectID: w.ProjectID, secret: w.Secret, mail: sdkBox{box}}
 }
 
 // sdkRun is what a host's flows share.
@@ -264,7 +255,7 @@ func (b *sdkRun) mail(t *testing.T, to string) *mailbox.Message {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 	defer cancel()
-	m, err := b.latch.box.Wait(ctx, to, 0)
+	m, err := b.latch.mail.Wait(ctx, to)
 	if err != nil {
 		t.Fatalf("no mail to %s: %v", to, err)
 	}
@@ -273,10 +264,10 @@ func (b *sdkRun) mail(t *testing.T, to string) *mailbox.Message {
 
 // settle waits until every mail Latch sent before it was called is in the
 // box: it has the API mail a code to marker and waits for that mail. Over
-// SMTP a mail is in the box before its call answers; on workerd the
-// send_email simulation reports each message to wrangler's log, which the
-// test reads, only as the call answers, by a request of its own that the
-// answer does not wait for.
+// SMTP, as latch-local sends to its dev mailbox, a mail is in the box
+// before its call answers; on workerd the send_email simulation reports
+// each message to wrangler's log, which the test reads, only as the call
+// answers, by a request of its own that the answer does not wait for.
 func (b *sdkRun) settle(t *testing.T, marker string) {
 	t.Helper()
 	status, res, err := b.api.Do(context.Background(), http.MethodPost, "/v1/otps/email/login_or_create", map[string]any{"email": marker})
@@ -314,13 +305,4 @@ func (b *sdkRun) link(t *testing.T, to, path, tokenType string) (link, token str
 		t.Fatalf("link %s: want stytch_token_type=%s and a token", link, tokenType)
 	}
 	return link, q.Get("token")
-}
-
-// sdkLogWriter passes Latch's log lines under wazero (the guest's, and
-// each call the surface refuses) to the test's log.
-type sdkLogWriter struct{ t *testing.T }
-
-func (w sdkLogWriter) Write(p []byte) (int, error) {
-	w.t.Logf("latch: %s", strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }

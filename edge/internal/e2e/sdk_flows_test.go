@@ -198,7 +198,11 @@ func (b *sdkRun) otherOriginFlow(t *testing.T) {
 	}
 	// Any mail the refused calls had sent would be in the box now.
 	b.settle(t, "sdk-other-after@example.com")
-	for _, m := range b.latch.box.Messages() {
+	msgs, err := b.latch.mail.Messages(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
 		if strings.EqualFold(m.To, email) {
 			t.Errorf("mail to %s after refused calls: %q", email, m.Subject)
 		}

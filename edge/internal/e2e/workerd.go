@@ -14,7 +14,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -515,6 +517,13 @@ func buildWorker(root string) (string, error) {
 	return buildMain, buildErr
 }
 
+// build compiles the Worker into a directory of its own under
+// edge/build/e2e named by the hash of its three files, and returns its
+// entry module. A directory, once written, is never written again: wrangler
+// dev reloads a Worker whose files change, so a build by another test
+// process (go test runs packages side by side, and the conformance
+// self-test runs this package again) must never touch the files of a
+// Worker that is running; the same sources reuse the same directory.
 func build(root string) (string, error) {
 	out := filepath.Join(root, "edge", "build", "e2e")
 	if err := os.MkdirAll(out, 0o755); err != nil {
@@ -524,16 +533,16 @@ func build(root string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("e2e: the Go toolchain is needed to build the Worker: %w", err)
 	}
-	tmp := filepath.Join(out, fmt.Sprintf("latch.wasm.%d", os.Getpid()))
-	cmd := exec.Command(goBin, "build", "-trimpath", "-ldflags=-s -w", "-o", tmp, "./edge")
+	tmp, err := os.MkdirTemp(out, "build-")
+	if err != nil {
+		return "", fmt.Errorf("e2e: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	cmd := exec.Command(goBin, "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(tmp, "latch.wasm"), "./edge")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		os.Remove(tmp)
 		return "", fmt.Errorf("e2e: build worker: %w\n%s", err, b)
-	}
-	if err := os.Rename(tmp, filepath.Join(out, "latch.wasm")); err != nil {
-		return "", fmt.Errorf("e2e: %w", err)
 	}
 	goroot, err := goEnv(goBin, root, "GOROOT")
 	if err != nil {
@@ -547,11 +556,43 @@ func build(root string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("e2e: %w", err)
 		}
-		if err := os.WriteFile(filepath.Join(out, c.to), data, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(tmp, c.to), data, 0o644); err != nil {
 			return "", fmt.Errorf("e2e: %w", err)
 		}
 	}
-	return filepath.Join(out, "worker.mjs"), nil
+	h := sha256.New()
+	for _, name := range []string{"latch.wasm", "wasm_exec.js", "worker.mjs"} {
+		data, err := os.ReadFile(filepath.Join(tmp, name))
+		if err != nil {
+			return "", fmt.Errorf("e2e: %w", err)
+		}
+		fmt.Fprintf(h, "%s %d\n", name, len(data))
+		h.Write(data)
+	}
+	dir := filepath.Join(out, hex.EncodeToString(h.Sum(nil))[:16])
+	main := filepath.Join(dir, "worker.mjs")
+	dropOldBuilds(out, dir)
+	if fileExists(main) {
+		return main, nil
+	}
+	// Renaming the directory into place is atomic: a process that loses
+	// the race finds the winner's, with the same content.
+	if err := os.Rename(tmp, dir); err != nil && !fileExists(main) {
+		return "", fmt.Errorf("e2e: %w", err)
+	}
+	return main, nil
+}
+
+// dropOldBuilds removes the builds in out, but keep, not used for a day:
+// a build is used by the Workers started within minutes of it.
+func dropOldBuilds(out, keep string) {
+	entries, _ := os.ReadDir(out)
+	for _, e := range entries {
+		p := filepath.Join(out, e.Name())
+		if fi, err := e.Info(); err == nil && e.IsDir() && p != keep && time.Since(fi.ModTime()) > 24*time.Hour {
+			_ = os.RemoveAll(p)
+		}
+	}
 }
 
 func goEnv(goBin, dir, name string) (string, error) {
