@@ -651,25 +651,21 @@ func (s *surface) totpCreate(c *call) (*answer, error) {
 // POST /sdk/v1/totps/authenticate: the app's code, added to the caller's
 // own session.
 func (s *surface) totpAuthenticate(c *call) (*answer, error) {
-	var b struct {
-		TOTPCode string `json:"totp_code"`
-		sessionBody
-	}
-	if err := c.read(&b); err != nil {
-		return nil, err
-	}
-	a, id, err := s.callerUser(c)
-	if err != nil || a.status != http.StatusOK {
-		return a, err
-	}
-	return loginAnswer(s.api(c.r.Context(), http.MethodPost, "/v1/totps/authenticate",
-		c.withSession(b.into(map[string]any{"user_id": id, "totp_code": b.TOTPCode}))))
+	return s.totpLogin(c, "/v1/totps/authenticate", "totp_code")
 }
 
 // POST /sdk/v1/totps/recover: a recovery code instead of the app's, added
 // to the caller's own session.
 func (s *surface) totpRecover(c *call) (*answer, error) {
+	return s.totpLogin(c, "/v1/totps/recover", "recovery_code")
+}
+
+// totpLogin adds a second factor to the caller's own session: the code the
+// body names by member (totp_code or recovery_code), checked by the
+// engine's endpoint path for the caller's user.
+func (s *surface) totpLogin(c *call, path, member string) (*answer, error) {
 	var b struct {
+		TOTPCode     string `json:"totp_code"`
 		RecoveryCode string `json:"recovery_code"`
 		sessionBody
 	}
@@ -680,8 +676,12 @@ func (s *surface) totpRecover(c *call) (*answer, error) {
 	if err != nil || a.status != http.StatusOK {
 		return a, err
 	}
-	return loginAnswer(s.api(c.r.Context(), http.MethodPost, "/v1/totps/recover",
-		c.withSession(b.into(map[string]any{"user_id": id, "recovery_code": b.RecoveryCode}))))
+	code := b.TOTPCode
+	if member == "recovery_code" {
+		code = b.RecoveryCode
+	}
+	return loginAnswer(s.api(c.r.Context(), http.MethodPost, path,
+		c.withSession(b.into(map[string]any{"user_id": id, member: code}))))
 }
 
 // POST /sdk/v1/totps/recovery_codes: the caller's unused recovery codes,
