@@ -9,4 +9,5 @@ var ErrConfig = errors.New("testharness: invalid config")
 var (
 	errNoInstance   = errors.New("testharness: no guest instance free before the request timeout")
 	errGuestTimeout = errors.New("testharness: guest did not answer before the request timeout")
+	errClosed       = errors.New("testharness: server closed")
 )

@@ -62,6 +62,8 @@ func (s *Server) serveGuest(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, errNoInstance):
 			s.fail(w, http.StatusServiceUnavailable, "service_unavailable", "No engine instance became free in time; try again.")
+		case errors.Is(err, errClosed):
+			s.fail(w, http.StatusServiceUnavailable, "service_unavailable", "The server is closed.")
 		case errors.Is(err, errGuestTimeout):
 			s.fail(w, http.StatusGatewayTimeout, "gateway_timeout", "The engine did not answer in time.")
 		default:

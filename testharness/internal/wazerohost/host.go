@@ -28,9 +28,10 @@ type guestHost struct {
 	// answered.
 	beforeCall func(ctx context.Context, mod api.Module)
 
-	slots chan struct{} // one token per instance that may exist or still runs
-	mu    sync.Mutex
-	idle  []*instance
+	slots   chan struct{} // one token per instance that may exist or still runs
+	closing chan struct{} // closed when close begins
+	mu      sync.Mutex
+	idle    []*instance
 }
 
 type instance struct {
@@ -64,7 +65,7 @@ func newGuestHost(ctx context.Context, o hostOptions) (*guestHost, error) {
 	rt := wazero.NewRuntimeWithConfig(ctx, rc)
 	h := &guestHost{
 		rt: rt, dispatch: o.dispatch, config: o.config, beforeCall: o.beforeCall,
-		slots: make(chan struct{}, o.instances),
+		slots: make(chan struct{}, o.instances), closing: make(chan struct{}),
 	}
 	if err := h.init(ctx, o); err != nil {
 		rt.Close(ctx)
@@ -177,11 +178,21 @@ func (h *guestHost) newInstance(ctx context.Context) (*instance, error) {
 
 // get takes an idle instance, or makes one while fewer than the limit
 // exist, or waits. The instance is configured with the current config.
+// Once close has begun it fails with errClosed.
 func (h *guestHost) get(ctx context.Context) (*instance, error) {
 	select {
 	case h.slots <- struct{}{}:
+	case <-h.closing:
+		return nil, errClosed
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+	select {
+	case <-h.closing:
+		// close waits for this slot: give it back.
+		<-h.slots
+		return nil, errClosed
+	default:
 	}
 	h.mu.Lock()
 	var inst *instance
@@ -233,9 +244,11 @@ func (h *guestHost) discard(ctx context.Context, inst *instance) {
 // serve runs one request frame through an instance and returns the
 // guest's answer frame. ctx bounds the wait for an instance
 // (errNoInstance) and the guest's work (errGuestTimeout). A guest that
-// overruns is closed at once and answered for; its slot is freed only
-// when its call has actually returned, so a host call that ignores ctx
-// holds a slot rather than letting instances pile up.
+// overruns is answered for at once; wazero closes its module as ctx ends
+// (WithCloseOnContextDone) and stops its code, and the host discards it
+// when its call has actually returned. Until then it holds its slot, so a
+// host call that ignores ctx holds a slot rather than letting instances
+// pile up, and close waits for it.
 func (h *guestHost) serve(ctx context.Context, request []byte) ([]byte, error) {
 	inst, err := h.get(ctx)
 	if err != nil {
@@ -271,7 +284,9 @@ func (h *guestHost) serve(ctx context.Context, request []byte) ([]byte, error) {
 		}
 		return r.answer, nil
 	case <-ctx.Done():
-		inst.mod.CloseWithExitCode(bg, sys.ExitCodeDeadlineExceeded)
+		// Not inst.mod.CloseWithExitCode: from this goroutine it would
+		// free the module's WASI state under the running call. wazero's
+		// own close at ctx's end leaves that to the call's goroutine.
 		go func() {
 			<-done
 			h.discard(bg, inst)
@@ -306,7 +321,17 @@ func (inst *instance) exchange(ctx context.Context, fn api.Function, frame []byt
 	return append([]byte(nil), answer...), nil
 }
 
-// close releases every instance and the runtime.
+// close refuses new work (errClosed), waits until no instance is in use,
+// then releases every instance and the runtime. Closing the runtime frees
+// each module's WASI state, which a call still running would read, so it
+// must not happen under a call. Taking every slot waits for the calls,
+// each bounded by its request's deadline, and orders their end before it
+// (see RATIONALE.md, "Why does Close wait for the requests inside a
+// guest?").
 func (h *guestHost) close(ctx context.Context) error {
+	close(h.closing)
+	for range cap(h.slots) {
+		h.slots <- struct{}{}
+	}
 	return h.rt.Close(ctx)
 }

@@ -374,8 +374,11 @@ func (s *Server) serve(ln net.Listener) {
 	go func() { s.done <- s.http.Serve(ln) }()
 }
 
-// Close stops serving, closes the guest instances and the store. Calling
-// it again returns the first result.
+// Close stops serving, closes the guest instances and the store. A
+// request already inside a guest is let finish first (each is bounded by
+// Config.RequestTimeout), though its connection is closed; one that
+// reaches ServeHTTP after Close has begun is answered 503. Calling it
+// again returns the first result.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		ctx := context.Background()
