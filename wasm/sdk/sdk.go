@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -151,6 +152,12 @@ func (s *surface) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		s.Logger.Warn("sdk: call from an unauthorized origin refused", "path", clip(r.URL.Path))
 		s.fail(w, http.StatusForbidden, "invalid_origin", "This origin is not authorized for the project's SDK.")
+		return
+	}
+	// A path not in canonical form ("..", "//", a trailing slash) is not
+	// found, rather than redirected as ServeMux would, in HTML.
+	if path.Clean(r.URL.Path) != r.URL.Path {
+		s.fail(w, http.StatusNotFound, "not_found", "The SDK endpoint could not be found.")
 		return
 	}
 	s.mux.ServeHTTP(w, r)
