@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/latchauth/latch/wasm/internal/ratelimit"
 )
 
 // Config configures the login page. API, ProjectID, Secret, URL and
@@ -184,7 +186,7 @@ func (c Config) check() (*settings, error) {
 		s.Name = "Latch"
 	}
 	if s.ClientIP == nil {
-		s.ClientIP = remoteHost
+		s.ClientIP = ratelimit.RemoteHost
 	}
 	if s.Now == nil {
 		s.Now = time.Now
@@ -252,12 +254,4 @@ func isHexColor(v string) bool {
 		}
 	}
 	return true
-}
-
-// remoteHost is the host of r.RemoteAddr.
-func remoteHost(r *http.Request) string {
-	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return h
-	}
-	return r.RemoteAddr
 }

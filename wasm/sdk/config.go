@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/latchauth/latch/wasm/engine"
 )
 
 // Config configures the SDK surface. API, ProjectID, Secret, PublicToken
@@ -76,21 +77,13 @@ var ErrConfig = errors.New("sdk: invalid config")
 // public-token-live-<uuid> for a live project, public-token-test-<uuid>
 // otherwise.
 func NewPublicToken(projectID string) string {
-	env := "test"
-	if strings.HasPrefix(projectID, "project-live-") {
-		env = "live"
-	}
-	return "public-token-" + env + "-" + uuid.NewString()
+	return "public-token-" + engine.EnvOf(projectID) + "-" + uuid.NewString()
 }
 
 // checkPublicToken reports whether token is a public token of the
 // project's environment.
 func checkPublicToken(projectID, token string) error {
-	env := "test"
-	if strings.HasPrefix(projectID, "project-live-") {
-		env = "live"
-	}
-	prefix := "public-token-" + env + "-"
+	prefix := "public-token-" + engine.EnvOf(projectID) + "-"
 	rest, ok := strings.CutPrefix(token, prefix)
 	if !ok {
 		return fmt.Errorf("%w: PublicToken must start with %q", ErrConfig, prefix)
@@ -111,13 +104,4 @@ func ParseOrigin(raw string) (string, error) {
 		return "", fmt.Errorf("origin %q is not scheme://host[:port]", raw)
 	}
 	return u.Scheme + "://" + strings.ToLower(u.Host), nil
-}
-
-// remoteHost is the default ClientIP: the host of the connection's address.
-func remoteHost(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

@@ -104,7 +104,7 @@ func (c Config) check() (*surface, error) {
 		s.ProjectName = "Latch"
 	}
 	if s.ClientIP == nil {
-		s.ClientIP = remoteHost
+		s.ClientIP = ratelimit.RemoteHost
 	}
 	if s.Now == nil {
 		s.Now = time.Now

@@ -5,10 +5,22 @@ package ratelimit
 
 import (
 	"container/list"
+	"net"
+	"net/http"
 	"net/netip"
 	"sync"
 	"time"
 )
+
+// RemoteHost is the client of r by its connection: the host of
+// r.RemoteAddr, the Go hosts' default client address (the Worker names the
+// client by CF-Connecting-IP instead).
+func RemoteHost(r *http.Request) string {
+	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return h
+	}
+	return r.RemoteAddr
+}
 
 // ClientKey is a rate limit's key for a client address: an IPv6 address
 // counts as its /64, which one client usually holds whole.
