@@ -1,7 +1,9 @@
 package engine_test
 
 import (
+	"fmt"
 	"net/http"
+	"sync/atomic"
 	"testing"
 
 	"github.com/latchauth/latch/testharness/apitest"
@@ -74,5 +76,50 @@ func TestLoginInFlightLosesToReset(t *testing.T) {
 	}
 	if n := len(sessions["sessions"].([]any)); n != 1 {
 		t.Errorf("%d live sessions, want the reset's own one", n)
+	}
+}
+
+// TestLoginBetweenVersionAndHash: a login that reads the user's row after
+// a reset drew its new credentials version but before it wrote the new
+// hash checks the old password against the old hash, under the new
+// version. Its session must not outlive the reset. The reset is held in
+// that gap by the Revoked hook, which the version change calls.
+func TestLoginBetweenVersionAndHash(t *testing.T) {
+	var armed atomic.Bool
+	entered, released := make(chan struct{}), make(chan struct{})
+	e, err := engine.New(engine.Config{ProjectID: "project-test-gap", Secret: "s", DB: openDB(t), Signer: testSigner(t),
+		PasswordHasher: password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}),
+		Revoked: func() {
+			if armed.CompareAndSwap(true, false) {
+				close(entered)
+				<-released
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := apitest.Client{Handler: e, ProjectID: "project-test-gap", Secret: "s"}
+	const email, oldPW = "gap@example.com", "Latch-old-Quartz-7361!"
+	s := c.MustPost(t, "/v1/passwords", map[string]any{"email": email, "password": oldPW, "session_duration_minutes": 30})
+	armed.Store(true)
+	reset := make(chan error, 1)
+	go func() {
+		status, body, err := c.Post("/v1/passwords/session/reset", map[string]any{"session_token": s["session_token"], "password": "Latch-new-Quartz-9182!"})
+		if err == nil && status != http.StatusOK {
+			err = fmt.Errorf("reset: %d %v", status, body)
+		}
+		reset <- err
+	}()
+	<-entered // the new version is drawn; the old hash is still stored
+	status, login, err := c.Post("/v1/passwords/authenticate", map[string]any{"email": email, "password": oldPW, "session_duration_minutes": 30})
+	close(released)
+	if err := <-reset; err != nil {
+		t.Fatal(err)
+	}
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("the login in the gap, with the old hash still stored: %d %v %v, want a session", status, login, err)
+	}
+	if st, _, _ := c.Post("/v1/sessions/authenticate", map[string]any{"session_token": login["session_token"]}); st == http.StatusOK {
+		t.Fatal("a session started with the old password in the reset's gap is live after the reset")
 	}
 }

@@ -263,6 +263,13 @@ func (e *Engine) finishReset(c *call, a *sessionArgs, how ending, u *user, plain
 	if err := e.setPassword(ctx, u, hash, now); err != nil {
 		return err
 	}
+	// A login that read the old hash with the version just drawn (between
+	// the two statements above) would start a session under it: a second
+	// version ends that one too. A crash before it leaves the new password
+	// with every session from before the first change already ended.
+	if err := e.changeCredentials(ctx, u, how.stepUp, now); err != nil {
+		return err
+	}
 	if err := e.activate(ctx, u); err != nil {
 		return err
 	}
