@@ -580,12 +580,10 @@ func (s *surface) userUpdate(c *call) (*answer, error) {
 	if err := c.read(&b); err != nil {
 		return nil, err
 	}
-	a, err := s.callerSession(c)
+	a, id, err := s.callerUser(c)
 	if err != nil || a.status != http.StatusOK {
 		return a, err
 	}
-	u, _ := a.data["user"].(map[string]any)
-	id, _ := u["user_id"].(string)
 	body := map[string]any{}
 	if len(b.Name) > 0 {
 		body["name"] = b.Name

@@ -65,7 +65,7 @@ func TestBrowserLogin(t *testing.T) {
 	}
 	RequireWrangler(t)
 	chromium := requireChromium(t)
-	shots := artifactDir(t)
+	shots := artifactDir(t, "browser")
 
 	secret := make([]byte, 32)
 	rand.Read(secret)
@@ -557,9 +557,9 @@ func requireChromium(t *testing.T) string {
 	return ""
 }
 
-// artifactDir is where the screenshots go: $LATCH_ARTIFACTS/browser, or
-// .artifacts/browser in the repository.
-func artifactDir(t *testing.T) string {
+// artifactDir is where a browser test's screenshots go:
+// $LATCH_ARTIFACTS/name, or .artifacts/name in the repository.
+func artifactDir(t *testing.T, name string) string {
 	t.Helper()
 	base := os.Getenv("LATCH_ARTIFACTS")
 	if base == "" {
@@ -569,7 +569,7 @@ func artifactDir(t *testing.T) string {
 		}
 		base = filepath.Join(root, ".artifacts")
 	}
-	dir := filepath.Join(base, "browser")
+	dir := filepath.Join(base, name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,7 @@ import (
 func TestSDKInBrowser(t *testing.T) {
 	t.Parallel()
 	js, chromium := sdkRequire(t)
-	shots := sdkArtifacts(t)
+	shots := artifactDir(t, "browser-sdk")
 	for _, host := range []struct {
 		name  string
 		start func(t *testing.T, page string) sdkHost

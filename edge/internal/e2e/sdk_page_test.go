@@ -144,26 +144,6 @@ func sdkRequire(t *testing.T) (js []byte, chromium string) {
 	return js, requireChromium(t)
 }
 
-// sdkArtifacts is where the screenshots go: $LATCH_ARTIFACTS/browser-sdk,
-// or .artifacts/browser-sdk in the repository.
-func sdkArtifacts(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("LATCH_ARTIFACTS")
-	if base == "" {
-		root, err := RepoRoot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		base = filepath.Join(root, ".artifacts")
-	}
-	dir := filepath.Join(base, "browser-sdk")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshots in %s", dir)
-	return dir
-}
-
 // sdkBrowser starts Chromium for the test, stopped when t ends.
 func sdkBrowser(t *testing.T, chromium string) context.Context {
 	t.Helper()
