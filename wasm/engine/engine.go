@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/latchauth/latch/wasm/oauth"
 )
 
 // Config is what a host gives the engine. ProjectID, Secret, DB and Signer
@@ -67,6 +69,22 @@ type Config struct {
 	// stored: a host that holds revocation feed requests (wait > 0) wakes
 	// them. It must not block.
 	Revoked func()
+
+	// OAuthProviders are the social login providers, as
+	// oauth.ParseProviders read them; social login is off when empty.
+	// They need a Fetcher, a SecretBox (the providers' tokens are stored
+	// sealed) and a PublicToken.
+	OAuthProviders []oauth.Provider
+	// Fetcher makes the engine's outbound requests to those providers.
+	Fetcher oauth.Fetcher
+	// PublicToken is the project's public token, which every OAuth start
+	// URL carries (public-token-test-<uuid>).
+	PublicToken string
+	// BaseURL is where browsers reach this host ("https://auth.example.com",
+	// no path): the OAuth callback registered at providers is BaseURL +
+	// "/v1/oauth/callback". When empty, the start request's own scheme and
+	// host are used.
+	BaseURL string
 }
 
 // Engine serves the Latch API. It holds no global state: any number of
@@ -129,6 +147,9 @@ func New(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("%w: a Mailer needs MailFrom", ErrConfig)
 	}
 	if err := checkRedirectURLs(cfg.RedirectURLs); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if err := checkOAuthConfig(cfg); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	templates, err := parseTemplates(cfg.MailTemplates)
