@@ -61,7 +61,7 @@ const (
 	googleIssuer    = "https://accounts.google.com"
 	githubAuthorize = "https://github.com/login/oauth/authorize"
 	githubToken     = "https://github.com/login/oauth/access_token"
-	githubUser      = "https://api.github.com/user"
+	githubUserURL   = "https://api.github.com/user"
 	githubEmails    = "https://api.github.com/user/emails"
 )
 
@@ -154,7 +154,7 @@ func (p *Provider) check() error {
 		}
 		p.AuthorizationURL = orDefault(p.AuthorizationURL, githubAuthorize)
 		p.TokenURL = orDefault(p.TokenURL, githubToken)
-		p.UserInfoURL = orDefault(p.UserInfoURL, githubUser)
+		p.UserInfoURL = orDefault(p.UserInfoURL, githubUserURL)
 		p.EmailsURL = orDefault(p.EmailsURL, githubEmails)
 		if len(p.Scopes) == 0 {
 			p.Scopes = []string{"read:user", "user:email"}
