@@ -54,31 +54,35 @@ func (f *httpFetcher) Fetch(ctx context.Context, req *Request) (*Response, error
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("%w, not %q", errScheme, clip(u.Scheme))
 	}
-	where := req.Method + " " + (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+	method := req.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	where := method + " " + (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
 	var body io.Reader
 	if req.Body != nil {
 		body = bytes.NewReader(req.Body)
 	}
-	hreq, err := http.NewRequestWithContext(ctx, req.Method, req.URL, body)
+	hreq, err := http.NewRequestWithContext(ctx, method, req.URL, body)
 	if err != nil {
-		return nil, fmt.Errorf("oauth: fetch %s: %w", clip(where), unwrapURL(err))
+		return nil, fmt.Errorf("oauth: fetch %s: %w", where, unwrapURL(err))
 	}
 	if req.Header != nil {
 		hreq.Header = req.Header.Clone()
 	}
 	resp, err := f.client.Do(hreq)
 	if err != nil {
-		return nil, fmt.Errorf("oauth: fetch %s: %w", clip(where), unwrapURL(err))
+		return nil, fmt.Errorf("oauth: fetch %s: %w", where, unwrapURL(err))
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody+1))
 	if err != nil {
-		return nil, fmt.Errorf("oauth: fetch %s: reading the body: %w", clip(where), unwrapURL(err))
+		return nil, fmt.Errorf("oauth: fetch %s: reading the body: %w", where, unwrapURL(err))
 	}
 	if len(data) > MaxResponseBody {
-		return nil, fmt.Errorf("%w (%s)", errTooLarge, clip(where))
+		return nil, fmt.Errorf("%w (%s)", errTooLarge, where)
 	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}, nil
 }
