@@ -20,7 +20,8 @@
 //	              i64 retired_at), u8 mail (0 | 1), mail_from,
 //	              project_name, u32 n, n × redirect_url,
 //	              u32 n, n × (kind, subject, text, html),
-//	              u8 secret_box (0 | 1)
+//	              u8 secret_box (0 | 1), u8 fetch (0 | 1),
+//	              oauth_providers (≤ 64 KiB), public_token, base_url
 //	'Q' Request   method, target, remote_addr, u32 n, n × (name, value), body
 //	'R' Response  u32 status, u32 n, n × (name, value), body              guest → host
 //	'S' Stmt      u8 op ('q' query | 'x' exec), sql, u32 n, n × value   guest → host
@@ -34,6 +35,8 @@
 //	'O' Open      sealed (≤ MaxSealed)                                  guest → host
 //	'o' Opened    plaintext (≤ MaxPlaintext)                            host → guest
 //	'V' Revoked   (no fields)                                           guest → host
+//	'F' Fetch     method, url, u32 n, n × (name, value), body           guest → host
+//	'f' Fetched   u32 status, u32 n, n × (name, value), body            host → guest
 //	'K' OK        (no fields)                                           either way
 //	'E' Error     message                                               either way
 //
@@ -56,6 +59,19 @@
 // at once, before any work of its own, and wakes the revocation feed
 // reads it holds (testharness/internal/feedwait); the frame names no
 // session, as the woken reads find the events in the store.
+//
+// The guest sends a Fetch frame for each outbound request of its engine
+// (oauth.Fetcher: a provider's discovery document, token endpoint, keys,
+// user endpoint), and only when the Config frame's fetch flag says the
+// host makes them. The host makes the request as its own oauth.Fetcher
+// does — no redirect followed, a time limit, refused schemes other than
+// http and https — and answers with a Fetched frame, or with 'E' and the
+// reason it got no answer. Either frame carries at most MaxHeaders
+// header lines, 64 KiB of header names and values, and a body of at
+// most oauth.MaxResponseBody; a larger answer is an 'E'. The Config
+// frame carries the providers document whole, client secrets included:
+// the engine in the guest talks to the providers itself, through the
+// host.
 //
 // An 'E' frame may stand in for any answer. Parsers of an answer kind
 // return it as a *RemoteError, whose message is the peer's text verbatim
@@ -81,7 +97,7 @@
 //	call(in ptr, in len, out ptr, out cap u32) -> n u32
 //	result(out ptr, out cap u32) -> n u32
 //
-// call hands the host a Stmt, Sign, Mail, Seal, Open or Revoked frame and returns
+// call hands the host a Stmt, Sign, Mail, Seal, Open, Revoked or Fetch frame and returns
 // the length n of the answer. When n <= cap the answer is already in out; otherwise the host
 // keeps it and the guest, after growing a buffer to n bytes, fetches it with
 // result. The host keeps at most one pending answer per guest instance and

@@ -21,6 +21,8 @@ const (
 	kindOpen      = 'O'
 	kindOpened    = 'o'
 	kindRevoked   = 'V'
+	kindFetch     = 'F'
+	kindFetched   = 'f'
 	kindOK        = 'K'
 	kindError     = 'E'
 )
@@ -55,6 +57,18 @@ type Config struct {
 	// engine seals and opens through the host ('B' and 'O' frames) only
 	// when it does.
 	SecretBox bool
+
+	// Fetch says whether the host makes outbound HTTP requests; the
+	// guest's engine fetches through the host ('F' frames) only when it
+	// does.
+	Fetch bool
+	// OAuthProviders is the providers document as oauth.ParseProviders
+	// reads it (JSON, client secrets included), or empty for none.
+	// PublicToken and BaseURL are the engine's settings of those names
+	// (engine.Config).
+	OAuthProviders []byte
+	PublicToken    string
+	BaseURL        string
 }
 
 // MailTemplate overrides the built-in message of one kind; an empty field
@@ -84,7 +98,9 @@ func AppendConfig(b []byte, c *Config) []byte {
 	for _, t := range c.MailTemplates {
 		b = appendString(appendString(appendString(appendString(b, t.Kind), t.Subject), t.Text), t.HTML)
 	}
-	return append(b, flag(c.SecretBox))
+	b = append(b, flag(c.SecretBox), flag(c.Fetch))
+	b = appendBytes(b, c.OAuthProviders)
+	return appendString(appendString(b, c.PublicToken), c.BaseURL)
 }
 
 func flag(on bool) byte {
@@ -117,6 +133,11 @@ func ParseConfig(frame []byte) (*Config, error) {
 		c.MailTemplates = append(c.MailTemplates, t)
 	}
 	c.SecretBox = r.flag("secret box")
+	c.Fetch = r.flag("fetch")
+	if doc := r.bytes(maxOAuthProviders, "oauth providers"); len(doc) > 0 {
+		c.OAuthProviders = slices.Clone(doc)
+	}
+	c.PublicToken, c.BaseURL = r.text("public token"), r.text("base url")
 	if err := r.end(); err != nil {
 		return nil, fmt.Errorf("wire: config: %w", err)
 	}
@@ -382,7 +403,8 @@ func ParseOK(frame []byte) error {
 func AppendError(b []byte, msg string) []byte { return appendString(append(b, kindError), msg) }
 
 // Kind names the frame kind, for hosts that dispatch on it: "stmt",
-// "sign", "mail", "seal", "open", "revoked", or "" for anything else.
+// "sign", "mail", "seal", "open", "revoked", "fetch", or "" for anything
+// else.
 func Kind(frame []byte) string {
 	if len(frame) == 0 {
 		return ""
@@ -400,6 +422,8 @@ func Kind(frame []byte) string {
 		return "open"
 	case kindRevoked:
 		return "revoked"
+	case kindFetch:
+		return "fetch"
 	}
 	return ""
 }

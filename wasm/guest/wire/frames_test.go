@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/latchauth/latch/wasm/oauth"
 )
 
 func sampleRequest() *Request {
@@ -113,6 +115,34 @@ func TestRoundTrip(t *testing.T) {
 			want:  []byte{},
 		},
 		{
+			name:  "fetch",
+			build: func(t *testing.T) []byte { return must(t)(AppendFetch(nil, sampleFetch())) },
+			parse: func(f []byte) (any, error) { return ParseFetch(f) },
+			want:  sampleFetch(),
+		},
+		{
+			name:  "fetched",
+			build: func(t *testing.T) []byte { return must(t)(AppendFetched(nil, sampleFetched())) },
+			parse: func(f []byte) (any, error) { return ParseFetched(f) },
+			want:  sampleFetched(),
+		},
+		{
+			name: "fetched, a redirect with no body",
+			build: func(t *testing.T) []byte {
+				return must(t)(AppendFetched(nil, &Fetched{Status: 302, Header: http.Header{"Location": {"https://idp.example.com/elsewhere"}}}))
+			},
+			parse: func(f []byte) (any, error) { return ParseFetched(f) },
+			want:  &Fetched{Status: 302, Header: http.Header{"Location": {"https://idp.example.com/elsewhere"}}, Body: []byte{}},
+		},
+		{
+			name: "fetched at the body limit",
+			build: func(t *testing.T) []byte {
+				return must(t)(AppendFetched(nil, &Fetched{Status: 200, Header: http.Header{}, Body: make([]byte, oauth.MaxResponseBody)}))
+			},
+			parse: func(f []byte) (any, error) { return ParseFetched(f) },
+			want:  &Fetched{Status: 200, Header: http.Header{}, Body: make([]byte, oauth.MaxResponseBody)},
+		},
+		{
 			name:  "sealed at MaxSealed",
 			build: func(*testing.T) []byte { return AppendSealed(nil, make([]byte, MaxSealed)) },
 			parse: func(f []byte) (any, error) { return ParseSealed(f) },
@@ -140,7 +170,32 @@ func sampleConfig() *Config {
 		RedirectURLs:  []string{"https://app.example.com/authenticate", "http://localhost:3000/authenticate"},
 		MailTemplates: []MailTemplate{{Kind: "otp", Subject: "Code {{.Code}}"}, {Kind: "password_reset", Text: "{{.Link}}", HTML: "<a href=\"{{.Link}}\">reset</a>"}},
 		SecretBox:     true,
+		Fetch:         true, OAuthProviders: []byte(`[{"provider":"google","client_id":"c","client_secret":"s"}]`),
+		PublicToken: "public-token-test-5e0ab2c4-8a51-4a7e-9c1d-0f2b3a4c5d6e", BaseURL: "http://127.0.0.1:8788",
 	}
+}
+
+// must returns the frame of an Append that may fail, failing t when it
+// does.
+func must(t *testing.T) func([]byte, error) []byte {
+	return func(b []byte, err error) []byte {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+}
+
+func sampleFetch() *Fetch {
+	return &Fetch{Method: "POST", URL: "https://oauth2.googleapis.com/token",
+		Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Accept": {"application/json"}, "X-Multi": {"a", "b"}},
+		Body:   []byte("grant_type=authorization_code&code=c-1&code_verifier=v")}
+}
+
+func sampleFetched() *Fetched {
+	return &Fetched{Status: 200, Header: http.Header{"Content-Type": {"application/json"}, "Set-Cookie": {"a=1", "b=2"}},
+		Body: []byte(`{"access_token":"at","id_token":"h.p.s"}`)}
 }
 
 func sampleMail() *Mail {
@@ -158,14 +213,21 @@ func TestConfigWithoutMail(t *testing.T) {
 
 func TestMalformedConfig(t *testing.T) {
 	valid := AppendConfig(nil, &Config{ProjectID: "p", Secret: "s", KeyID: "k"})
-	flagAt := len(valid) - 17 // the mail flag precedes two empty strings, two zero counts and the box flag
+	// The box flag is followed by the fetch flag and three empty byte
+	// strings (providers, public token, base URL).
+	boxAt := len(valid) - 1 - 1 - 3*4
+	flagAt := boxAt - 16 // the mail flag precedes two empty strings and two zero counts
 	badFlag := append([]byte{}, valid...)
 	badFlag[flagAt] = 2
 	badBox := append([]byte{}, valid...)
-	badBox[len(badBox)-1] = 2
+	badBox[boxAt] = 2
+	badFetch := append([]byte{}, valid...)
+	badFetch[boxAt+1] = 2
 	twice := AppendConfig(nil, &Config{MailTemplates: []MailTemplate{{Kind: "otp"}, {Kind: "otp", Subject: "x"}}})
-	manyURLs := appendU32(append([]byte{}, valid[:len(valid)-9]...), MaxRedirectURLs+1)
+	manyURLs := appendU32(append([]byte{}, valid[:boxAt-8]...), MaxRedirectURLs+1)
 	manyURLs = append(manyURLs, make([]byte, 4*(MaxRedirectURLs+1)+5)...)
+	bigDoc := AppendConfig(nil, &Config{Fetch: true, OAuthProviders: make([]byte, maxOAuthProviders+1)})
+	longBase := AppendConfig(nil, &Config{BaseURL: strings.Repeat("x", MaxText+1)})
 	for _, tt := range []struct {
 		name  string
 		frame []byte
@@ -173,7 +235,13 @@ func TestMalformedConfig(t *testing.T) {
 	}{
 		{name: "mail flag 2", frame: badFlag, want: ErrFrame},
 		{name: "secret box flag 2", frame: badBox, want: ErrFrame},
-		{name: "frame before the secret box flag", frame: valid[:len(valid)-1], want: ErrFrame},
+		{name: "frame before the secret box flag", frame: valid[:boxAt], want: ErrFrame},
+		{name: "fetch flag 2", frame: badFetch, want: ErrFrame},
+		{name: "frame before the fetch flag", frame: valid[:boxAt+1], want: ErrFrame},
+		{name: "frame before the base url", frame: valid[:len(valid)-4], want: ErrFrame},
+		{name: "trailing", frame: append(append([]byte{}, valid...), 0), want: ErrFrame},
+		{name: "providers document over its limit", frame: bigDoc, want: ErrTooLarge},
+		{name: "base url over MaxText", frame: longBase, want: ErrTooLarge},
 		{name: "template kind twice", frame: twice, want: ErrFrame},
 		{name: "too many redirect urls", frame: manyURLs, want: ErrTooLarge},
 		{name: "frame before the mail fields", frame: valid[:flagAt], want: ErrFrame},
@@ -258,6 +326,7 @@ func TestRemoteError(t *testing.T) {
 		"signature": func(f []byte) error { _, err := ParseSignature(f); return err },
 		"sealed":    func(f []byte) error { _, err := ParseSealed(f); return err },
 		"opened":    func(f []byte) error { _, err := ParseOpened(f); return err },
+		"fetched":   func(f []byte) error { _, err := ParseFetched(f); return err },
 		"ok":        ParseOK,
 	}
 	for name, parse := range parsers {
@@ -350,11 +419,105 @@ func TestKind(t *testing.T) {
 	for frame, want := range map[string]string{
 		string(stmt): "stmt", string(AppendSign(nil, "k", nil)): "sign", string(AppendMail(nil, sampleMail())): "mail",
 		string(AppendSeal(nil, []byte("p"))): "seal", string(AppendOpen(nil, []byte("s"))): "open",
-		string(AppendRevoked(nil)):     "revoked",
+		string(AppendRevoked(nil)):                       "revoked",
+		string(must(t)(AppendFetch(nil, sampleFetch()))): "fetch", string(must(t)(AppendFetched(nil, sampleFetched()))): "",
 		string(AppendSealed(nil, nil)): "", string(AppendOpened(nil, nil)): "", "": "", "Z": "",
 	} {
 		if got := Kind([]byte(frame)); got != want {
 			t.Errorf("Kind(%q) = %q, want %q", frame, got, want)
 		}
+	}
+}
+
+func TestMalformedFetch(t *testing.T) {
+	valid := must(t)(AppendFetch(nil, sampleFetch()))
+	validAnswer := must(t)(AppendFetched(nil, sampleFetched()))
+	// Frames over the bounds, written past AppendFetch's checks.
+	over := func(kind byte, status bool, h http.Header, body []byte) []byte {
+		b := []byte{kind}
+		if status {
+			b = appendU32(b, 200)
+		} else {
+			b = appendString(appendString(b, "GET"), "https://idp.example.com/")
+		}
+		return appendBytes(appendHeader(b, h), body)
+	}
+	manyLines := http.Header{"X": make([]string, MaxHeaders+1)}
+	bigHeader := http.Header{"A": {strings.Repeat("a", MaxText)}, "B": {strings.Repeat("b", maxFetchHeader-MaxText)}}
+	bigBody := make([]byte, oauth.MaxResponseBody+1)
+	parsers := map[string]func([]byte) (any, error){
+		"fetch":   func(f []byte) (any, error) { return ParseFetch(f) },
+		"fetched": func(f []byte) (any, error) { return ParseFetched(f) },
+	}
+	for _, tt := range []struct {
+		name   string
+		parser string
+		frame  []byte
+		want   error
+	}{
+		{name: "truncated", parser: "fetch", frame: valid[:len(valid)-1], want: ErrFrame},
+		{name: "trailing", parser: "fetch", frame: append(append([]byte{}, valid...), 0), want: ErrFrame},
+		{name: "answer truncated", parser: "fetched", frame: validAnswer[:len(validAnswer)-1], want: ErrFrame},
+		{name: "answer trailing", parser: "fetched", frame: append(append([]byte{}, validAnswer...), 0), want: ErrFrame},
+		{name: "body over the limit", parser: "fetch", frame: over(kindFetch, false, nil, bigBody), want: ErrTooLarge},
+		{name: "answer body over the limit", parser: "fetched", frame: over(kindFetched, true, nil, bigBody), want: ErrTooLarge},
+		{name: "too many header lines", parser: "fetch", frame: over(kindFetch, false, manyLines, nil), want: ErrTooLarge},
+		{name: "answer with too many header lines", parser: "fetched", frame: over(kindFetched, true, manyLines, nil), want: ErrTooLarge},
+		{name: "headers over 64 KiB", parser: "fetch", frame: over(kindFetch, false, bigHeader, nil), want: ErrTooLarge},
+		{name: "answer headers over 64 KiB", parser: "fetched", frame: over(kindFetched, true, bigHeader, nil), want: ErrTooLarge},
+		{name: "status 0", parser: "fetched", frame: append(append([]byte{kindFetched}, appendU32(nil, 0)...), validAnswer[5:]...), want: ErrFrame},
+		{name: "status 1000", parser: "fetched", frame: append(append([]byte{kindFetched}, appendU32(nil, 1000)...), validAnswer[5:]...), want: ErrFrame},
+		{name: "an answer where a fetch is due", parser: "fetch", frame: validAnswer, want: ErrFrame},
+		{name: "a fetch where an answer is due", parser: "fetched", frame: valid, want: ErrFrame},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := parsers[tt.parser](tt.frame)
+			if !errors.Is(err, tt.want) || !reflect.ValueOf(v).IsNil() {
+				t.Fatalf("Parse %s = %+v, %v; want %v", tt.parser, v, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestAppendFetchBounds: what a peer would refuse is refused when
+// written, and the largest of each bound is written and read back.
+func TestAppendFetchBounds(t *testing.T) {
+	atLimit := http.Header{"A": {strings.Repeat("a", maxFetchHeader/2-1)}, "B": {strings.Repeat("b", maxFetchHeader/2-1)}}
+	if _, err := ParseFetch(must(t)(AppendFetch(nil, &Fetch{Method: "GET", URL: "https://idp.example.com/", Header: atLimit, Body: make([]byte, oauth.MaxResponseBody)}))); err != nil {
+		t.Fatalf("fetch at every limit: %v", err)
+	}
+	lines := make([]string, MaxHeaders)
+	if _, err := ParseFetched(must(t)(AppendFetched(nil, &Fetched{Status: 999, Header: http.Header{"X": lines}}))); err != nil {
+		t.Fatalf("answer of MaxHeaders lines: %v", err)
+	}
+	for _, tt := range []struct {
+		name string
+		f    *Fetch
+		a    *Fetched
+		want error
+	}{
+		{name: "fetch body", f: &Fetch{Body: make([]byte, oauth.MaxResponseBody+1)}, want: ErrTooLarge},
+		{name: "fetch url", f: &Fetch{URL: strings.Repeat("u", MaxText+1)}, want: ErrTooLarge},
+		{name: "fetch method", f: &Fetch{Method: strings.Repeat("M", MaxText+1)}, want: ErrTooLarge},
+		{name: "fetch header value", f: &Fetch{Header: http.Header{"A": {strings.Repeat("a", MaxText+1)}}}, want: ErrTooLarge},
+		{name: "fetch header lines", f: &Fetch{Header: http.Header{"A": make([]string, MaxHeaders+1)}}, want: ErrTooLarge},
+		{name: "fetch header bytes", f: &Fetch{Header: http.Header{"A": {strings.Repeat("a", MaxText)}, "B": {strings.Repeat("b", maxFetchHeader-MaxText)}}}, want: ErrTooLarge},
+		{name: "answer body", a: &Fetched{Status: 200, Body: make([]byte, oauth.MaxResponseBody+1)}, want: ErrTooLarge},
+		{name: "answer header lines", a: &Fetched{Status: 200, Header: http.Header{"A": make([]string, MaxHeaders+1)}}, want: ErrTooLarge},
+		{name: "answer status 99", a: &Fetched{Status: 99}, want: ErrFrame},
+		{name: "answer status 1000", a: &Fetched{Status: 1000}, want: ErrFrame},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var b []byte
+			var err error
+			if tt.f != nil {
+				b, err = AppendFetch([]byte("x"), tt.f)
+			} else {
+				b, err = AppendFetched([]byte("x"), tt.a)
+			}
+			if !errors.Is(err, tt.want) || string(b) != "x" {
+				t.Fatalf("Append = %q…, %v; want %v and nothing appended", b[:min(len(b), 8)], err, tt.want)
+			}
+		})
 	}
 }

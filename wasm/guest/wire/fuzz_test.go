@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"errors"
+	"net/http"
 	"reflect"
 	"testing"
 )
@@ -11,6 +12,9 @@ import (
 func seeds() [][]byte {
 	stmt, _ := AppendStmt(nil, &Stmt{Query: true, SQL: "SELECT ?", Args: []any{nil, int64(1), 2.5, "s", []byte("b")}})
 	res, _ := AppendResult(nil, sampleResult())
+	fetch, _ := AppendFetch(nil, sampleFetch())
+	fetched, _ := AppendFetched(nil, sampleFetched())
+	redirect, _ := AppendFetched(nil, &Fetched{Status: 302, Header: http.Header{"Location": {"/x"}}})
 	return [][]byte{
 		AppendConfig(nil, sampleConfig()),
 		AppendConfig(nil, &Config{ProjectID: "p", Secret: "s", KeyID: "k"}),
@@ -27,6 +31,9 @@ func seeds() [][]byte {
 		AppendSealed(nil, make([]byte, MaxSealed)),
 		{kindOpen, 0, 16, 0, 0}, // 4 KiB + 1 declared, nothing there
 		AppendRevoked(nil),
+		fetch, fetched, redirect,
+		{kindFetched, 200, 0, 0, 0, 0, 0, 0, 0, 1, 0, 16, 0}, // a body of 1 MiB + 1 declared
+		{kindFetch, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0},      // 257 header lines declared
 		AppendOK(nil),
 		AppendError(nil, "boom"),
 		{kindResult, 0, 0, 0, 0, 255, 255, 255, 255},
@@ -97,6 +104,24 @@ func FuzzParse(f *testing.F) {
 		if m, err := ParseMail(frame); check("mail", err) {
 			if !bytes.Equal(AppendMail(nil, m), frame) {
 				t.Fatalf("mail re-encode differs")
+			}
+		}
+		if q, err := ParseFetch(frame); check("fetch", err) {
+			b, err := AppendFetch(nil, q)
+			if err != nil {
+				t.Fatalf("fetch re-encode: %v", err)
+			}
+			if again, err := ParseFetch(b); err != nil || !reflect.DeepEqual(q, again) {
+				t.Fatalf("fetch round trip: %v", err)
+			}
+		}
+		if p, err := ParseFetched(frame); check("fetched", err) {
+			b, err := AppendFetched(nil, p)
+			if err != nil {
+				t.Fatalf("fetched re-encode: %v", err)
+			}
+			if again, err := ParseFetched(b); err != nil || !reflect.DeepEqual(p, again) {
+				t.Fatalf("fetched round trip: %v", err)
 			}
 		}
 		for _, p := range []struct {

@@ -35,4 +35,12 @@ const (
 	// less room for the box's version, nonce and tag (29 bytes for
 	// keys.SecretBox), so whatever may be sealed fits a sealed answer.
 	MaxPlaintext = MaxSealed - 64
+	// maxFetchHeader bounds the header names and values of an 'F' or 'f'
+	// frame, taken together; as many bytes as a Go host reads of an
+	// answer's header block. A fetch body is bounded by
+	// oauth.MaxResponseBody, as every Fetcher bounds what it reads.
+	maxFetchHeader = 64 << 10
+	// maxOAuthProviders bounds the providers document in a Config;
+	// oauth.ParseProviders refuses a larger one.
+	maxOAuthProviders = 64 << 10
 )
