@@ -102,6 +102,8 @@ type Engine struct {
 	templates map[string]*mailTemplate
 	// otpKey keys the HMAC under which one-time codes are stored.
 	otpKey [32]byte
+	// oauth holds a client per configured provider, by name.
+	oauth map[string]*oauth.Client
 }
 
 // ErrConfig is wrapped by every error New returns.
@@ -159,7 +161,7 @@ func New(cfg Config) (*Engine, error) {
 	e := &Engine{
 		cfg: cfg, env: EnvOf(cfg.ProjectID), hasher: cfg.PasswordHasher,
 		wantUser: sha256.Sum256([]byte(cfg.ProjectID)), wantPass: sha256.Sum256([]byte(cfg.Secret)),
-		templates: templates, otpKey: sha256.Sum256([]byte("latch one-time code key\x00" + cfg.Secret)),
+		templates: templates, oauth: newOAuthClients(cfg), otpKey: sha256.Sum256([]byte("latch one-time code key\x00" + cfg.Secret)),
 	}
 	if e.hasher == nil {
 		e.hasher = DefaultPasswordHasher()

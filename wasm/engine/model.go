@@ -25,6 +25,17 @@ type user struct {
 	// TOTPs lists the user's verified authenticator apps, as the user
 	// object shows them: [{totp_id, verified}].
 	TOTPs json.RawMessage `json:"totps"`
+	// Providers lists the user's provider identities.
+	Providers []providerView `json:"providers"`
+}
+
+// providerView is one entry of the user object's providers.
+type providerView struct {
+	RegistrationID    string `json:"oauth_user_registration_id"`
+	ProfilePictureURL string `json:"profile_picture_url"`
+	Locale            string `json:"locale"`
+	ProviderSubject   string `json:"provider_subject"`
+	ProviderType      string `json:"provider_type"`
 }
 
 // User statuses.
@@ -47,12 +58,12 @@ type userView struct {
 	BiometricRegistrations emptyList       `json:"biometric_registrations"`
 	CreatedAt              string          `json:"created_at"`
 	CryptoWallets          emptyList       `json:"crypto_wallets"`
-	Emails                 [1]emailView    `json:"emails"`
+	Emails                 []emailView     `json:"emails"`
 	IsLocked               bool            `json:"is_locked"`
 	Name                   nameView        `json:"name"`
 	Password               *passwordView   `json:"password"`
 	PhoneNumbers           emptyList       `json:"phone_numbers"`
-	Providers              emptyList       `json:"providers"`
+	Providers              []providerView  `json:"providers"`
 	Roles                  roles           `json:"roles"`
 	Status                 string          `json:"status"`
 	Totps                  json.RawMessage `json:"totps"`
@@ -91,7 +102,8 @@ func (u *user) totps() json.RawMessage {
 func (u *user) view() *userView {
 	v := &userView{
 		CreatedAt:         stamp(u.CreatedAt),
-		Emails:            [1]emailView{{Email: u.Email, EmailID: u.EmailID, Verified: u.EmailVerified}},
+		Emails:            []emailView{},
+		Providers:         make([]providerView, len(u.Providers)),
 		Name:              nameView{FirstName: u.FirstName, LastName: u.LastName, MiddleName: u.MiddleName},
 		Roles:             roles{defaultRole},
 		Status:            u.Status,
@@ -99,6 +111,13 @@ func (u *user) view() *userView {
 		TrustedMetadata:   json.RawMessage(u.TrustedMetadata),
 		UntrustedMetadata: json.RawMessage(u.UntrustedMetadata),
 		UserID:            u.ID,
+	}
+	if u.Email != "" {
+		v.Emails = append(v.Emails, emailView{Email: u.Email, EmailID: u.EmailID, Verified: u.EmailVerified})
+	}
+	for i, p := range u.Providers {
+		p.ProviderType = providerType(p.ProviderType)
+		v.Providers[i] = p
 	}
 	if u.PasswordID != "" {
 		v.Password = &passwordView{PasswordID: u.PasswordID}
@@ -155,6 +174,28 @@ type factor struct {
 	EmbeddedFactor      *embeddedFactor         `json:"embeddable_magic_link_factor,omitempty"`
 	AuthenticatorApp    *authenticatorAppFactor `json:"authenticator_app_factor,omitempty"`
 	RecoveryCode        *recoveryCodeFactor     `json:"recovery_code_factor,omitempty"`
+	GoogleOAuth         *oauthFactor            `json:"google_oauth_factor,omitempty"`
+	GithubOAuth         *oauthFactor            `json:"github_oauth_factor,omitempty"`
+	// OAuth is the factor of a provider Stytch has no name for.
+	OAuth *oauthFactor `json:"oauth_factor,omitempty"`
+}
+
+// oauthFactor is a login through a provider: the identity's registration.
+type oauthFactor struct {
+	ID              string `json:"id"`
+	ProviderSubject string `json:"provider_subject"`
+	EmailID         string `json:"email_id,omitempty"`
+}
+
+// oauthOf returns f's provider registration, if f is a provider login.
+func (f *factor) oauthOf() *oauthFactor {
+	switch {
+	case f.GoogleOAuth != nil:
+		return f.GoogleOAuth
+	case f.GithubOAuth != nil:
+		return f.GithubOAuth
+	}
+	return f.OAuth
 }
 
 type authenticatorAppFactor struct {
@@ -188,6 +229,8 @@ func (f *factor) sameAs(g *factor) bool {
 		return f.AuthenticatorApp.TOTPID == g.AuthenticatorApp.TOTPID
 	case f.RecoveryCode != nil && g.RecoveryCode != nil:
 		return f.RecoveryCode.CodeID == g.RecoveryCode.CodeID
+	case f.oauthOf() != nil && g.oauthOf() != nil:
+		return f.oauthOf().ID == g.oauthOf().ID
 	}
 	return false
 }

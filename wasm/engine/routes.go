@@ -56,6 +56,10 @@ func routes() []route {
 		{pattern: "POST /v1/sessions/revoke", fn: (*Engine).revokeSession},
 		{pattern: "GET /v1/sessions/revocations", fn: (*Engine).revocations},
 		{pattern: "GET /v1/sessions/jwks/{project_id}", public: true, fn: (*Engine).jwks},
+		{pattern: "GET /v1/public/oauth/{provider}/start", public: true, fn: (*Engine).startOAuth},
+		{pattern: "GET /v1/oauth/callback", public: true, fn: (*Engine).oauthCallback},
+		{pattern: "POST /v1/oauth/authenticate", fn: (*Engine).authenticateOAuth},
+		{pattern: "POST /v1/oauth/attach", fn: (*Engine).attachOAuth},
 	}
 }
 

@@ -43,7 +43,10 @@ const userObject = `json_object('user_id', u.user_id, 'email', u.email, 'email_i
 	'untrusted_metadata', u.untrusted_metadata, 'created_at', u.created_at,
 	'password_id', COALESCE(p.password_id, ''), 'status', u.status, 'credentials_version', u.credentials_version,
 	'totps', json((SELECT json_group_array(json_object('totp_id', t.totp_id, 'verified', json('true')))
-		FROM totps t WHERE t.user_id = u.user_id AND t.verified = 1)))`
+		FROM totps t WHERE t.user_id = u.user_id AND t.verified = 1)),
+	'providers', json((SELECT json_group_array(json_object('oauth_user_registration_id', r.registration_id,
+		'profile_picture_url', r.profile_picture_url, 'locale', r.locale, 'provider_subject', r.subject,
+		'provider_type', r.provider)) FROM oauth_registrations r WHERE r.user_id = u.user_id)))`
 
 // sessionObject is a session row (alias s) as one JSON object, its JSON
 // columns embedded as JSON.
@@ -105,6 +108,9 @@ func (e *Engine) deleteUserRows(ctx context.Context, id string, now int64) error
 		{`DELETE FROM totps WHERE user_id = ?`, []any{id}},
 		{`DELETE FROM recovery_codes WHERE user_id = ?`, []any{id}},
 		{`DELETE FROM passwords WHERE user_id = ?`, []any{id}},
+		{`DELETE FROM oauth_tokens WHERE user_id = ?`, []any{id}},
+		{`DELETE FROM oauth_attach_tokens WHERE user_id = ?`, []any{id}},
+		{`DELETE FROM oauth_registrations WHERE user_id = ?`, []any{id}},
 		{`DELETE FROM users WHERE user_id = ?`, []any{id}},
 	}
 	for i, st := range steps {

@@ -1,0 +1,127 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/latchauth/latch/wasm/oauth"
+)
+
+// Linking a provider identity to a user. An identity belongs to one user,
+// found by (provider, subject). On first sight it joins the user with the
+// same address only when the provider says it verified the address, and
+// that counts as proof of the address (proveEmail: a password set by
+// whoever typed an unproven address is dropped). An identity whose address
+// the provider did not verify gets a user of its own without an address,
+// so that the address stays free for whoever owns it. See RATIONALE.md,
+// "Which user does a provider identity sign in?".
+
+// linkIdentity returns the user id signs in, the id of its registration,
+// and whether the user was created now. attachTo, when set, is the user a
+// start with an oauth_attach_token adds the provider to.
+func (e *Engine) linkIdentity(ctx context.Context, provider string, id *oauth.Identity, attachTo string) (*user, string, bool, error) {
+	reg, owner, err := e.registration(ctx, provider, id.Subject)
+	switch {
+	case err == nil && attachTo != "" && owner != attachTo:
+		return nil, "", false, errOAuthLinked
+	case err == nil:
+		u, err := e.userByID(ctx, owner)
+		return u, reg, false, err
+	case !errors.Is(err, errNoRows):
+		return nil, "", false, err
+	}
+	email := ""
+	if id.EmailVerified {
+		if addr, err := normalEmail(id.Email); err == nil {
+			email = addr
+		}
+	}
+	var u *user
+	created := false
+	switch {
+	case attachTo != "":
+		if u, err = e.userByID(ctx, attachTo); err != nil {
+			return nil, "", false, err
+		}
+	case email != "":
+		if u, created, err = e.userForEmail(ctx, email, false); err != nil {
+			return nil, "", false, err
+		}
+	default:
+		u = &user{ID: e.newID("user"), CreatedAt: e.now(), Status: statusActive, TrustedMetadata: "{}", UntrustedMetadata: "{}"}
+		if err := e.insertUser(ctx, u); err != nil {
+			return nil, "", false, err
+		}
+		created = true
+	}
+	if created {
+		u.FirstName, u.LastName = clipName(id.GivenName), clipName(id.FamilyName)
+		if _, err := e.cfg.DB.ExecContext(ctx, `UPDATE users SET first_name = ?, last_name = ? WHERE user_id = ?`,
+			u.FirstName, u.LastName, u.ID); err != nil {
+			return nil, "", false, fmt.Errorf("engine: oauth user: %w", err)
+		}
+	}
+	reg = e.newID("oauth-user-registration")
+	_, err = e.cfg.DB.ExecContext(ctx, `INSERT INTO oauth_registrations (registration_id, user_id, provider,
+		subject, email, profile_picture_url, locale, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		reg, u.ID, provider, id.Subject, clipField(id.Email, 254), clipField(id.PictureURL, 2048), clipField(id.Locale, 35), e.now())
+	if isUniqueViolation(err) {
+		// Linked meanwhile by a concurrent callback: that link stands,
+		// and a user made for this one is not kept.
+		if created {
+			_ = e.deleteUserRows(ctx, u.ID, e.now())
+		}
+		return e.linkIdentity(ctx, provider, id, attachTo)
+	}
+	if err != nil {
+		return nil, "", false, fmt.Errorf("engine: oauth registration: %w", err)
+	}
+	if email != "" && attachTo == "" && u.Email == email {
+		// The provider proved the address: the first proof ends what was
+		// started under an unproven one.
+		if err := e.proveEmail(ctx, u, nil); err != nil {
+			return nil, "", false, err
+		}
+	} else if err := e.activate(ctx, u); err != nil {
+		return nil, "", false, err
+	}
+	return u, reg, created, nil
+}
+
+// registration finds the registration of (provider, subject) and its user.
+func (e *Engine) registration(ctx context.Context, provider, subject string) (string, string, error) {
+	var reg, owner string
+	err := e.cfg.DB.QueryRowContext(ctx, `SELECT registration_id, user_id FROM oauth_registrations
+		WHERE provider = ? AND subject = ?`, provider, subject).Scan(&reg, &owner)
+	if err != nil && !errors.Is(err, errNoRows) {
+		return "", "", fmt.Errorf("engine: oauth registration: %w", err)
+	}
+	return reg, owner, err
+}
+
+// clipName bounds a name a provider gave as the API bounds names.
+func clipName(s string) string { return clipField(s, maxNameBytes) }
+
+func clipField(s string, n int) string {
+	if len(s) > n || hasControl(s) {
+		return ""
+	}
+	return s
+}
+
+// consumeAttachToken spends an oauth_attach_token for provider and
+// returns the user it adds the provider to.
+func (e *Engine) consumeAttachToken(ctx context.Context, token, provider string) (string, error) {
+	var owner string
+	err := e.cfg.DB.QueryRowContext(ctx, `UPDATE oauth_attach_tokens SET used_at = ?
+		WHERE token_hash = ? AND provider = ? AND used_at IS NULL AND expires_at > ? RETURNING user_id`,
+		e.now(), hashToken(token), provider, e.now()).Scan(&owner)
+	if errors.Is(err, errNoRows) {
+		return "", errOAuthAttach
+	}
+	if err != nil {
+		return "", fmt.Errorf("engine: oauth attach: %w", err)
+	}
+	return owner, nil
+}
