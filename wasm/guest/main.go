@@ -33,6 +33,7 @@ import (
 	"github.com/latchauth/latch/wasm/guest/bridge"
 	"github.com/latchauth/latch/wasm/guest/wire"
 	"github.com/latchauth/latch/wasm/memhttp"
+	"github.com/latchauth/latch/wasm/oauth"
 )
 
 func main() {}
@@ -110,7 +111,9 @@ func setup(n uint32) error {
 		RedirectURLs: c.RedirectURLs,
 		// The host holds waiting feed reads; the guest tells it when
 		// sessions end early, and the host answers at once.
-		Revoked: bridge.NewRevoked(call, logger),
+		Revoked:     bridge.NewRevoked(call, logger),
+		PublicToken: c.PublicToken,
+		BaseURL:     c.BaseURL,
 	}
 	if c.Mail {
 		// The host carries the mail; the guest knows only that it can.
@@ -119,6 +122,13 @@ func setup(n uint32) error {
 	if c.SecretBox {
 		// The host holds the key; the guest asks it to seal and open.
 		cfg.SecretBox = bridge.NewSecretBox(call)
+	}
+	if c.Fetch {
+		// The host makes the requests; the guest asks it to.
+		cfg.Fetcher = bridge.NewFetcher(call)
+	}
+	if cfg.OAuthProviders, err = oauth.ParseProviders(c.OAuthProviders); err != nil {
+		return err
 	}
 	if len(c.MailTemplates) > 0 {
 		cfg.MailTemplates = make(map[string]engine.MailTemplate, len(c.MailTemplates))

@@ -2,16 +2,16 @@
 // interfaces: a database/sql connector whose statements run in the host's
 // SQLite, an engine.Signer whose private key stays in the host, an
 // engine.Mailer whose transport stays in the host, an engine.SecretBox
-// whose key stays in the host, and the engine's Revoked hook, which wakes
-// the feed reads the host holds. All five speak wasm/guest/wire frames
-// through a Call, so they run and are tested natively as well as inside
-// wazero.
+// whose key stays in the host, an oauth.Fetcher whose requests the host
+// makes, and the engine's Revoked hook, which wakes the feed reads the
+// host holds. All six speak wasm/guest/wire frames through a Call, so
+// they run and are tested natively as well as inside wazero.
 //
 // Bridge is Latch's implementation, not API, and may change in any
 // release. The guest is its one user in production. It is not under
 // internal/ because the host's tests (in testharness) drive it natively
-// against the host's real store, signer, mail transport and secret box:
-// the guest's side of every frame, checked without a Wasm build.
+// against the host's real store, signer, mail transport, secret box and
+// fetcher: the guest's side of every frame, checked without a Wasm build.
 package bridge
 
 import (
