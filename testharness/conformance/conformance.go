@@ -36,8 +36,14 @@ type Target struct {
 	// hosts without mail; the email cases then report themselves skipped.
 	ReadMail func(t *testing.T, to string) Mail
 	// RedirectURL is on the host's allow-list of redirect URLs (and is
-	// its default); required with ReadMail.
+	// its default); required with ReadMail and OAuth.
 	RedirectURL string
+	// OAuth are the identity providers the host was configured with
+	// (StartProviders, Providers.Document), and PublicToken the project's
+	// public token, which start URLs carry. Without them the social login
+	// cases report themselves skipped.
+	OAuth       *Providers
+	PublicToken string
 }
 
 // Mail is a message as a host delivered it.
@@ -60,12 +66,15 @@ func Run(t *testing.T, tg Target) {
 	for _, group := range [][]testCase{
 		protocolCases, userCases, magicLinkCases, sessionCases,
 		passwordCases, stepUpCases, claimCases, lifecycleCases, securityCases, keyCases, emailCases, accountCases, totpCases, feedCases,
-		credentialCases, credentialMailCases, userBoundCases,
+		credentialCases, credentialMailCases, userBoundCases, oauthCases, oauthRefusalCases,
 	} {
 		all = append(all, group...)
 	}
 	if os.Getenv(SelfTestEnv) == "1" {
 		all = append(all, brokenCase)
+	}
+	if tg.OAuth != nil {
+		tg.OAuth.allowCallback(tg.URL + "/v1/oauth/callback")
 	}
 	for _, tc := range all {
 		t.Run(tc.name, func(t *testing.T) {
