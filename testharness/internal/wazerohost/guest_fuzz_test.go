@@ -28,6 +28,11 @@ func FuzzGuest(f *testing.F) {
 	f.Add(wire.AppendConfig(nil, &wire.Config{ProjectID: "p", Secret: "s", KeyID: "k", PublicKeys: []wire.PublicKey{{KID: "k", N: "AQAB", E: "AQAB"}},
 		Mail: true, MailFrom: "a@b.c", RedirectURLs: []string{"https://x.test/a"}, MailTemplates: []wire.MailTemplate{{Kind: "otp", Subject: "{{.Code"}}}), true)
 	f.Add(wire.AppendConfig(nil, &wire.Config{ProjectID: "p", Secret: "s", KeyID: "k", PublicKeys: []wire.PublicKey{{KID: "k", N: "AQAB", E: "AQAB"}}, SecretBox: true}), true)
+	google := []byte(`[{"provider":"google","client_id":"c","client_secret":"s"}]`)
+	f.Add(wire.AppendConfig(nil, &wire.Config{ProjectID: "project-test-p", Secret: "s", KeyID: "k", PublicKeys: []wire.PublicKey{{KID: "k", N: "AQAB", E: "AQAB"}},
+		SecretBox: true, Fetch: true, OAuthProviders: google, PublicToken: "public-token-test-p", BaseURL: "http://127.0.0.1:1"}), true)
+	f.Add(wire.AppendConfig(nil, &wire.Config{ProjectID: "project-test-p", Secret: "s", KeyID: "k", PublicKeys: []wire.PublicKey{{KID: "k", N: "AQAB", E: "AQAB"}},
+		SecretBox: true, OAuthProviders: google[:20], PublicToken: "public-token-test-p"}), true)
 	f.Add([]byte{}, false)
 	f.Add([]byte("Q\xff\xff\xff\xff"), true)
 	f.Fuzz(func(t *testing.T, frame []byte, configure bool) {

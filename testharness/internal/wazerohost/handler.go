@@ -97,8 +97,8 @@ func (s *Server) fail(w http.ResponseWriter, status int, errorType, message stri
 }
 
 // dispatch answers a frame from the guest: a SQL statement, a signing
-// request, a message to deliver, a value to seal or open, or word that
-// sessions ended early. Failures go
+// request, a message to deliver, a value to seal or open, word that
+// sessions ended early, or an outbound request to make. Failures go
 // back as Error frames with the message unchanged, so SQLite's "UNIQUE
 // constraint failed: …" reaches the engine.
 func (s *Server) dispatch(ctx context.Context, frame []byte) []byte {
@@ -117,6 +117,8 @@ func (s *Server) dispatch(ctx context.Context, frame []byte) []byte {
 		answer, err = s.openFrame(ctx, frame)
 	case "revoked":
 		answer, err = s.revokedFrame(frame)
+	case "fetch":
+		answer, err = s.fetchFrame(ctx, frame)
 	default:
 		err = fmt.Errorf("testharness: unexpected frame from guest")
 	}

@@ -34,6 +34,7 @@ import (
 	"github.com/latchauth/latch/wasm/guest/wire"
 	"github.com/latchauth/latch/wasm/keys"
 	"github.com/latchauth/latch/wasm/loginpage"
+	"github.com/latchauth/latch/wasm/oauth"
 	"github.com/latchauth/latch/wasm/sdk"
 )
 
@@ -143,6 +144,22 @@ type Config struct {
 	PublicToken string
 	SDKOrigins  []string
 
+	// OAuthProviders is the social login providers document: a JSON list
+	// of providers as oauth.ParseProviders reads it (README.md, "Social
+	// login"), client secrets included; social login is off when empty.
+	// The guest's engine talks to the providers through the host, which
+	// makes each request with oauth.NewHTTPFetcher. Providers need the
+	// project's public token, which their start URLs carry: PublicToken,
+	// or one generated as for SDKOrigins (Server.PublicToken says which).
+	// A document oauth.ParseProviders refuses fails New.
+	OAuthProviders []byte
+	// BaseURL is where browsers reach the server, scheme://host[:port]
+	// with no path; the OAuth callback to register at providers is
+	// BaseURL + "/v1/oauth/callback". The server's URL when empty. The
+	// engine refuses one that is not such an origin when OAuthProviders
+	// is set, and New fails with ErrConfig.
+	BaseURL string
+
 	// Knobs for this package's tests and benchmarks only.
 	synchronous string                                    // PRAGMA synchronous of a file store; "full" when empty
 	beforeCall  func(ctx context.Context, mod api.Module) // runs before the host answers each guest call
@@ -159,9 +176,10 @@ type Server struct {
 	// LoginURL is the hosted login page's URL (Config.LoginPage), or ""
 	// when the server has none.
 	LoginURL string
-	// PublicToken is the public token of the SDK surface
-	// (Config.PublicToken, or the one generated for Config.SDKOrigins), or
-	// "" when the server has none.
+	// PublicToken is the public token of the SDK surface and of the
+	// OAuth start URLs (Config.PublicToken, or the one generated for
+	// Config.SDKOrigins or Config.OAuthProviders), or "" when the server
+	// has none.
 	PublicToken string
 
 	now     func() time.Time
@@ -171,6 +189,8 @@ type Server struct {
 	mailer  engine.Mailer
 	mail    wire.Config // the mail fields of the guest's Config frame
 	box     *keys.SecretBox
+	fetcher oauth.Fetcher    // makes the guest's 'F' requests; nil without OAuth providers
+	oauth   wire.Config      // the OAuth fields of the guest's Config frame
 	waiter  *feedwait.Waiter // holds the feed's waiting reads; woken by the guest's 'V' frames
 	handler http.Handler     // serveGuest behind waiter
 
@@ -224,9 +244,13 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	fetcher, err := oauthSettings(&cfg)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		ProjectID: cfg.ProjectID, Secret: cfg.Secret, now: cfg.Now, stderr: cfg.Stderr, timeout: cfg.RequestTimeout,
-		mailer: cfg.Mailer, mail: mailCfg, box: box, done: make(chan error, 1),
+		mailer: cfg.Mailer, mail: mailCfg, box: box, fetcher: fetcher, done: make(chan error, 1),
 		waiter: feedwait.New(),
 	}
 	s.URL = base
@@ -239,6 +263,14 @@ func New(cfg Config) (*Server, error) {
 		if s.handler, err = sdk.New(*sc); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
+	}
+	if s.PublicToken == "" && fetcher != nil {
+		// The OAuth start URLs carry a public token, SDK surface or not.
+		s.PublicToken = sdk.NewPublicToken(s.ProjectID)
+	}
+	s.oauth = wire.Config{Fetch: fetcher != nil, OAuthProviders: cfg.OAuthProviders, PublicToken: s.PublicToken, BaseURL: cfg.BaseURL}
+	if s.oauth.BaseURL == "" {
+		s.oauth.BaseURL = base
 	}
 	if login != nil {
 		s.LoginURL = login.URL
@@ -457,6 +489,7 @@ func (s *Server) SetKeys(ks []keys.Key) error {
 	c := s.mail
 	c.ProjectID, c.Secret, c.KeyID, c.PublicKeys = s.ProjectID, s.Secret, ks[signing].KID, public
 	c.SecretBox = s.box != nil
+	c.Fetch, c.OAuthProviders, c.PublicToken, c.BaseURL = s.oauth.Fetch, s.oauth.OAuthProviders, s.oauth.PublicToken, s.oauth.BaseURL
 	frame := wire.AppendConfig(nil, &c)
 	s.mu.Lock()
 	defer s.mu.Unlock()
