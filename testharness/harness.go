@@ -19,14 +19,18 @@ import (
 // Config.WasmPath take a prebuilt one). Config.SDKOrigins also serves the
 // surface Stytch's frontend SDKs call (/sdk/v1/...) to pages on those
 // origins, under a public token generated when Config.PublicToken is
-// empty. Its fields are documented in testharness/internal/wazerohost, the
-// host that latch-local links too.
+// empty. Config.OAuthProviders (the providers document, JSON) turns on
+// social login: the host makes the engine's requests to the providers,
+// and the engine names Config.BaseURL (the server's URL when empty) +
+// "/v1/oauth/callback" as its callback. Its fields are documented in
+// testharness/internal/wazerohost, the host that latch-local links too.
 type Config = wazerohost.Config
 
 // Server is a running Latch: the wasip1 engine under wazero, serving the
 // API over HTTP on loopback, like httptest.Server. URL, ProjectID and
 // Secret say where and as whom to call it, PublicToken what the frontend
-// SDK is given (with Config.SDKOrigins), LoginURL where the hosted login
+// SDK is given and the OAuth start URLs carry (with Config.SDKOrigins or
+// Config.OAuthProviders), LoginURL where the hosted login
 // page is (with Config.LoginPage); JWKSURL, Now, Advance, Keys, SetKeys,
 // RotateKey and Close are its methods, documented in
 // testharness/internal/wazerohost.

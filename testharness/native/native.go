@@ -25,6 +25,8 @@ import (
 	"github.com/latchauth/latch/wasm/engine"
 	"github.com/latchauth/latch/wasm/keys"
 	"github.com/latchauth/latch/wasm/migrations"
+	"github.com/latchauth/latch/wasm/oauth"
+	"github.com/latchauth/latch/wasm/sdk"
 )
 
 // Config describes the engine to serve. The zero value serves a new test
@@ -44,6 +46,17 @@ type Config struct {
 	RedirectURLs []string
 	// SecretBox seals TOTP secrets; a keys.SecretBox over a new key when nil.
 	SecretBox engine.SecretBox
+	// OAuthProviders is the social login providers document, a JSON list
+	// as oauth.ParseProviders reads it; no social login when empty. The
+	// engine makes its requests to the providers with
+	// oauth.NewHTTPFetcher, and names the server's URL +
+	// "/v1/oauth/callback" as its callback. A document that does not
+	// parse fails New.
+	OAuthProviders []byte
+	// PublicToken is the project's public token, which the OAuth start
+	// URLs carry; a new one (sdk.NewPublicToken) when empty and there are
+	// providers.
+	PublicToken string
 }
 
 // Server is the engine served natively.
@@ -52,6 +65,9 @@ type Server struct {
 	URL       string
 	ProjectID string
 	Secret    string
+	// PublicToken is Config.PublicToken, or the one made for
+	// Config.OAuthProviders.
+	PublicToken string
 	// DB is the engine's store.
 	DB *sql.DB
 
@@ -87,9 +103,11 @@ func New(cfg Config) (s *Server, err error) {
 	if s.dir, err = os.MkdirTemp("", "latch-native-"); err != nil {
 		return nil, fmt.Errorf("native: %w", err)
 	}
+	// A failed New returns a nil s: close what was made through a copy.
+	made := s
 	defer func() {
 		if err != nil {
-			s.Close()
+			made.Close()
 		}
 	}()
 	if s.DB, err = OpenDB(filepath.Join(s.dir, "latch.db")); err != nil {
@@ -104,14 +122,30 @@ func New(cfg Config) (s *Server, err error) {
 			return nil, err
 		}
 	}
-	waiter := feedwait.New()
-	e, err := engine.New(engine.Config{ProjectID: cfg.ProjectID, Secret: cfg.Secret, DB: s.DB, Signer: cfg.Signer, Now: cfg.Now,
-		Mailer: cfg.Mailer, MailFrom: cfg.MailFrom, RedirectURLs: cfg.RedirectURLs, SecretBox: cfg.SecretBox,
-		Revoked: waiter.Notify})
+	providers, err := oauth.ParseProviders(cfg.OAuthProviders)
 	if err != nil {
 		return nil, err
 	}
-	s.srv = httptest.NewServer(waiter.Handler(e))
+	var fetcher oauth.Fetcher
+	if len(providers) > 0 {
+		fetcher = oauth.NewHTTPFetcher(nil)
+		if cfg.PublicToken == "" {
+			cfg.PublicToken = sdk.NewPublicToken(cfg.ProjectID)
+		}
+	}
+	s.PublicToken = cfg.PublicToken
+	// Unstarted, so that its address is known before the engine is made.
+	s.srv = httptest.NewUnstartedServer(nil)
+	base := "http://" + s.srv.Listener.Addr().String()
+	waiter := feedwait.New()
+	e, err := engine.New(engine.Config{ProjectID: cfg.ProjectID, Secret: cfg.Secret, DB: s.DB, Signer: cfg.Signer, Now: cfg.Now,
+		Mailer: cfg.Mailer, MailFrom: cfg.MailFrom, RedirectURLs: cfg.RedirectURLs, SecretBox: cfg.SecretBox,
+		Revoked: waiter.Notify, OAuthProviders: providers, Fetcher: fetcher, PublicToken: cfg.PublicToken, BaseURL: base})
+	if err != nil {
+		return nil, err
+	}
+	s.srv.Config.Handler = waiter.Handler(e)
+	s.srv.Start()
 	s.URL = s.srv.URL
 	return s, nil
 }
