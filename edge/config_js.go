@@ -4,6 +4,7 @@ package main
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/latchauth/latch/wasm/engine"
 	"github.com/latchauth/latch/wasm/loginpage"
+	"github.com/latchauth/latch/wasm/oauth"
 	"github.com/latchauth/latch/wasm/sdk"
 )
 
@@ -67,6 +69,14 @@ func handlerFromEnv(env, binding js.Value, logger *slog.Logger) (h http.Handler,
 	if err != nil {
 		return bad(err.Error())
 	}
+	social, err := parseOAuthConfig(get)
+	if err != nil {
+		return bad(err.Error())
+	}
+	fetcher, err := fetcherFor(social, box, binding)
+	if err != nil {
+		return bad(err.Error())
+	}
 	redirects := mc.RedirectURLs
 	if login != nil {
 		// The page's mailed links lead back to it.
@@ -99,6 +109,12 @@ func handlerFromEnv(env, binding js.Value, logger *slog.Logger) (h http.Handler,
 		// Likewise a nil SecretBox: the TOTP endpoints answer 503.
 		SecretBox: box,
 		Revoked:   revokedNotifier(env, binding),
+		// Social login, off without providers; a nil Fetcher stays a
+		// nil interface.
+		OAuthProviders: social.Providers,
+		Fetcher:        fetcher,
+		PublicToken:    social.PublicToken,
+		BaseURL:        social.BaseURL,
 	})
 	if err != nil {
 		return bad(err.Error())
@@ -121,6 +137,25 @@ func handlerFromEnv(env, binding js.Value, logger *slog.Logger) (h http.Handler,
 		}
 	}
 	return h, e.ServeFeedWait
+}
+
+// fetcherFor returns the engine's Fetcher for social login: nil (a nil
+// interface) when no provider is configured, so that the Worker makes no
+// outbound request; the glue's fetch otherwise. Providers need the secret
+// box too, which seals the tokens they hand out.
+func fetcherFor(c oauthConfig, box engine.SecretBox, binding js.Value) (oauth.Fetcher, error) {
+	if len(c.Providers) == 0 {
+		return nil, nil
+	}
+	if box == nil {
+		return nil, errors.New(secretOAuthProviders + " lists providers but " + secretBoxKey +
+			" is not set: the providers' tokens are stored sealed")
+	}
+	f, err := newGlueFetcher(binding.Get("fetchOutbound"))
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 // stringMember returns obj[name] when it is a string, else "".

@@ -21,6 +21,12 @@
 // composed in Go; sendEmail only wraps the raw MIME in an EmailMessage and
 // hands it to env.MAIL. See RATIONALE.md, "How does the Worker send mail?".
 //
+// The engine's outbound requests (social login: a provider's discovery
+// document, token endpoint, keys and user endpoint) go through
+// fetchOutbound, with the runtime's fetch: no redirect followed, a timeout
+// and a cap on the answer's size. See RATIONALE.md, "Why is outbound HTTP
+// a host capability?".
+//
 // Feed reads that may wait (GET /v1/sessions/revocations with wait > 0) go,
 // once the engine has checked their credentials and parameters, to one
 // Durable Object, RevocationFeed, which asks the engine, holds the read
@@ -159,6 +165,62 @@ async function postWebhook(url, head, body) {
   return res.status;
 }
 
+// fetchOutbound is the engine's outbound HTTP (oauth.Fetcher,
+// edge/fetch_js.go): it fetches url with method, head (wire.go's string
+// form) and body (a Uint8Array or null), follows no redirect (a 3xx is
+// answered as it came), reads at most maxBytes of the answer and gives up
+// after timeoutMs. It calls done exactly once: done(status, head, body,
+// "") with the answer, or done(0, "", null, why) when the fetch failed,
+// why naming the cause in the glue's words or the runtime's, never a
+// header or a body. It returns abort(), which ends the fetch early (Go's
+// context ended); done is still called, with why "cancelled".
+function fetchOutbound(method, url, head, body, timeoutMs, maxBytes, done) {
+  const controller = new AbortController();
+  let why; // set before the fetch is aborted: what ended it
+  const stop = (reason) => {
+    if (why === undefined) {
+      why = reason;
+      controller.abort();
+    }
+  };
+  const timer = setTimeout(() => stop(`no answer within ${timeoutMs} ms`), timeoutMs);
+  fetchLimited(method, url, head, body, maxBytes, controller.signal)
+    .then(
+      (res) => done(res.status, res.head, res.out, ""),
+      (err) => done(0, "", null, why ?? ((err && err.message) || "fetch failed")),
+    )
+    .finally(() => clearTimeout(timer));
+  return () => stop("cancelled");
+}
+
+// fetchLimited is fetchOutbound's fetch: it resolves with { status, head,
+// out } once the whole answer is read, and rejects when the URL is not
+// http or https, when the fetch fails or is aborted, or when the answer
+// declares or streams more than maxBytes (the rest is left unread).
+async function fetchLimited(method, url, head, body, maxBytes, signal) {
+  let u;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new Error("the URL is not absolute");
+  }
+  if (u.protocol !== "https:" && u.protocol !== "http:") {
+    throw new Error("the scheme is not http or https");
+  }
+  const res = await fetch(u.href, { method, headers: headersFrom(head), body, redirect: "manual", signal });
+  const tooLarge = `answer larger than ${maxBytes} bytes`;
+  const declared = res.headers.get("Content-Length");
+  if (declared !== null && Number(declared) > maxBytes) {
+    await res.body?.cancel().catch(() => {});
+    throw new Error(tooLarge);
+  }
+  const out = await readStream(res.body, maxBytes);
+  if (out === undefined) {
+    throw new Error(tooLarge);
+  }
+  return { status: res.status, head: headerString(res.headers), out: out ?? new Uint8Array(0) };
+}
+
 // toResponse builds the Response of an engine answer.
 function toResponse(method, res) {
   const h = headersFrom(res.head);
@@ -169,18 +231,25 @@ function toResponse(method, res) {
 // readBody reads the request body through its stream, up to maxBodyBytes:
 // it returns the bytes (null when there is no body), or undefined as soon as
 // the body passes the limit, cancelling the rest unread.
-async function readBody(request) {
-  if (request.body === null) {
+function readBody(request) {
+  return readStream(request.body, maxBodyBytes);
+}
+
+// readStream reads stream (a body, or null) whole, up to limit bytes: it
+// returns the bytes (null when there is no body), or undefined as soon as
+// the body passes the limit, cancelling the rest unread.
+async function readStream(stream, limit) {
+  if (stream === null) {
     return null;
   }
-  const reader = request.body.getReader();
+  const reader = stream.getReader();
   const chunks = [];
   let size = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > maxBodyBytes) {
+    if (size > limit) {
       await reader.cancel().catch(() => {});
       return undefined;
     }
@@ -257,7 +326,7 @@ async function startInstance(env) {
   const go = new Go();
   let ready;
   const readyP = new Promise((resolve) => (ready = resolve));
-  const binding = { signer, secretBox, sendEmail, postWebhook, notifyRevoked, ready: () => ready() };
+  const binding = { signer, secretBox, sendEmail, postWebhook, fetchOutbound, notifyRevoked, ready: () => ready() };
   context.binding = binding;
   const instance = new WebAssembly.Instance(latchWasm, go.importObject);
   // pending holds the reject functions of requests Go has not answered,

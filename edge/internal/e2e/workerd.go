@@ -67,6 +67,20 @@ type Options struct {
 	// added to the settings and kept across Restart. MoreVars naming
 	// either wins.
 	SDKOrigins []string
+	// OAuthProviders, when set, is the social login providers document,
+	// LATCH_OAUTH_PROVIDERS (edge/README.md, "Social login"): a JSON list
+	// of providers, which the Worker reads as oauth.ParseProviders does.
+	// Providers need the project's public token: set SDKOrigins too. It
+	// is added to the settings and kept across Restart; MoreVars naming
+	// it wins. It must not hold a single quote or a newline (see
+	// envFileContent).
+	OAuthProviders string
+	// BaseURL, when set, is LATCH_BASE_URL, the origin the OAuth callback
+	// is registered under ("http://127.0.0.1:<Port>" names the Worker
+	// itself: pick Port first with ReservePort); unset, the Worker's
+	// callback is on the host each start request came to. Kept across
+	// Restart; MoreVars naming it wins.
+	BaseURL string
 	// MailTo, when set, restricts the send_email binding to these
 	// recipients (allowed_destination_addresses): sending elsewhere is
 	// refused, as Cloudflare's binding refuses it.
@@ -180,7 +194,7 @@ func (w *Worker) start(ctx context.Context, root, main string, opts Options) err
 		return err
 	}
 	w.envFile, w.persist = filepath.Join(w.dir, "vars.env"), filepath.Join(w.dir, "state")
-	w.log, w.moreVars = opts.Log, sdkVars(opts, vars["LATCH_PROJECT_ID"])
+	w.log, w.moreVars = opts.Log, extraVars(opts, vars["LATCH_PROJECT_ID"])
 	w.PublicToken = w.moreVars[publicTokenVar]
 	if w.log == nil {
 		w.log = io.Discard
@@ -207,21 +221,33 @@ func (w *Worker) start(ctx context.Context, root, main string, opts Options) err
 	return w.launch(ctx, vars)
 }
 
-// The SDK surface's settings (edge/sdkconfig.go).
+// The SDK surface's settings (edge/sdkconfig.go) and social login's
+// (edge/oauthconfig.go).
 const (
-	publicTokenVar = "LATCH_PUBLIC_TOKEN"
-	sdkOriginsVar  = "LATCH_SDK_ORIGINS"
+	publicTokenVar    = "LATCH_PUBLIC_TOKEN"
+	sdkOriginsVar     = "LATCH_SDK_ORIGINS"
+	oauthProvidersVar = "LATCH_OAUTH_PROVIDERS"
+	baseURLVar        = "LATCH_BASE_URL"
 )
 
-// sdkVars returns opts.MoreVars with, when opts.SDKOrigins is set, the SDK
-// surface's settings for the project projectID added beneath them.
-func sdkVars(opts Options, projectID string) map[string]string {
-	if len(opts.SDKOrigins) == 0 {
-		return opts.MoreVars
+// extraVars returns opts.MoreVars with the settings opts names otherwise
+// added beneath them: with opts.SDKOrigins, the SDK surface's for the
+// project projectID; with opts.OAuthProviders and opts.BaseURL, social
+// login's.
+func extraVars(opts Options, projectID string) map[string]string {
+	more := map[string]string{}
+	if len(opts.SDKOrigins) > 0 {
+		more[publicTokenVar] = sdk.NewPublicToken(projectID)
+		more[sdkOriginsVar] = strings.Join(opts.SDKOrigins, ",")
 	}
-	more := map[string]string{
-		publicTokenVar: sdk.NewPublicToken(projectID),
-		sdkOriginsVar:  strings.Join(opts.SDKOrigins, ","),
+	if opts.OAuthProviders != "" {
+		more[oauthProvidersVar] = opts.OAuthProviders
+	}
+	if opts.BaseURL != "" {
+		more[baseURLVar] = opts.BaseURL
+	}
+	if len(more) == 0 {
+		return opts.MoreVars
 	}
 	for k, v := range opts.MoreVars {
 		more[k] = v
@@ -242,7 +268,11 @@ func (w *Worker) launch(ctx context.Context, vars map[string]string) error {
 		}
 		vars = all
 	}
-	if err := os.WriteFile(w.envFile, envFileContent(vars), 0o600); err != nil {
+	env, err := envFileContent(vars)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(w.envFile, env, 0o600); err != nil {
 		return fmt.Errorf("e2e: %w", err)
 	}
 	args := []string{"-c", supervise, "latch-workerd", w.wrangler, "dev", "-c", w.cfg,
@@ -256,7 +286,6 @@ func (w *Worker) launch(ctx context.Context, vars map[string]string) error {
 	w.cmd.WaitDelay = 10 * time.Second
 	// Its own process group, so that wrangler and workerd stop together.
 	w.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var err error
 	if w.stdin, err = w.cmd.StdinPipe(); err != nil {
 		return fmt.Errorf("e2e: %w", err)
 	}
@@ -391,13 +420,17 @@ func freshVars() (map[string]string, []keys.Key, error) {
 }
 
 // envFileContent renders vars for --env-file. Values are single-quoted so
-// dotenv keeps JSON verbatim; none of ours holds a quote or newline.
-func envFileContent(vars map[string]string) []byte {
+// dotenv keeps JSON verbatim; a value holding a single quote or a newline,
+// which that quoting cannot carry, is an error.
+func envFileContent(vars map[string]string) ([]byte, error) {
 	var b bytes.Buffer
 	for k, v := range vars {
+		if strings.ContainsAny(v, "'\r\n") {
+			return nil, fmt.Errorf("e2e: the value of %s holds a single quote or a newline, which --env-file cannot carry", k)
+		}
 		fmt.Fprintf(&b, "%s='%s'\n", k, v)
 	}
-	return b.Bytes()
+	return b.Bytes(), nil
 }
 
 // wranglerEnv is the environment for wrangler: no metrics, no network
