@@ -4,6 +4,7 @@
 // keys created on first run.
 //
 //	go run ./testharness/cmd/latch-local [-port 8788] [-db .latch/latch.db] [-wasm guest.wasm]
+//		[-oauth-providers providers.json] [-base-url http://127.0.0.1:8788]
 //
 // Mail (magic links, one-time codes, reset links) goes through the
 // transport the flags name: -smtp host:port (with -smtp-user and the
@@ -19,6 +20,17 @@
 // the -sdk-origin origins (repeatable; http://127.0.0.1:3000 and
 // http://localhost:3000 when none is given), under the public token
 // printed with the credentials.
+//
+// Social login is on with -oauth-providers FILE: the providers as a JSON
+// list (oauth.ParseProviders; README.md, "Social login"). The file holds
+// the providers' client secrets, so one that group or others may read or
+// write is refused (chmod 600 it). latch-local makes the engine's
+// requests to the providers itself (net/http, no redirect followed, 10 s,
+// 1 MiB). Providers send browsers back to the OAuth callback printed with
+// the credentials, -base-url + /v1/oauth/callback (-base-url is where
+// browsers reach latch-local, http://127.0.0.1:<port> by default); it is
+// printed without providers too, so that it can be registered at a
+// provider first. The start URLs carry the public token.
 //
 // The project id, secret, public token, signing keys and secret box key
 // are kept next to the database (credentials.json, signing-keys.json and
@@ -80,6 +92,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	lf.register(fl)
 	var sf sdkFlags
 	sf.register(fl)
+	var of oauthFlags
+	of.register(fl)
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -107,9 +121,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fl.Usage()
 		return 2
 	}
+	if err := of.check(); err != nil {
+		fmt.Fprintf(stderr, "latch-local: %v\n", err)
+		fl.Usage()
+		return 2
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := options{port: *port, dbPath: *dbPath, wasm: *wasm, instances: *instances, mail: &mf, login: &lf, sdkOrigins: origins}
+	opts := options{port: *port, dbPath: *dbPath, wasm: *wasm, instances: *instances, mail: &mf, login: &lf, sdkOrigins: origins, oauth: &of}
 	if err := serve(ctx, opts, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "latch-local: %v\n", err)
 		return 1
@@ -125,10 +144,15 @@ type options struct {
 	mail         *mailFlags
 	login        *loginFlags
 	sdkOrigins   []string
+	oauth        *oauthFlags
 }
 
 func serve(ctx context.Context, o options, stdout, stderr io.Writer) (err error) {
 	templates, err := loadTemplates(o.mail.templates)
+	if err != nil {
+		return err
+	}
+	providers, err := o.oauth.load()
 	if err != nil {
 		return err
 	}
@@ -166,24 +190,26 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) (err error)
 	}
 	defer func() { err = errors.Join(err, tr.close()) }()
 	s, err := wazerohost.New(wazerohost.Config{
-		ProjectID:     cred.ProjectID,
-		Secret:        cred.Secret,
-		Keys:          signing,
-		SecretKey:     secretKey,
-		DBPath:        o.dbPath,
-		Addr:          fmt.Sprintf("127.0.0.1:%d", o.port),
-		Instances:     o.instances,
-		Wasm:          guest,
-		WasmPath:      o.wasm,
-		Stderr:        stderr,
-		Mailer:        tr.mailer,
-		MailFrom:      o.mail.from,
-		ProjectName:   o.mail.project,
-		RedirectURLs:  o.mail.redirects,
-		MailTemplates: templates,
-		LoginPage:     o.login.config(o.mail.project),
-		PublicToken:   cred.PublicToken,
-		SDKOrigins:    o.sdkOrigins,
+		ProjectID:      cred.ProjectID,
+		Secret:         cred.Secret,
+		Keys:           signing,
+		SecretKey:      secretKey,
+		DBPath:         o.dbPath,
+		Addr:           fmt.Sprintf("127.0.0.1:%d", o.port),
+		Instances:      o.instances,
+		Wasm:           guest,
+		WasmPath:       o.wasm,
+		Stderr:         stderr,
+		Mailer:         tr.mailer,
+		MailFrom:       o.mail.from,
+		ProjectName:    o.mail.project,
+		RedirectURLs:   o.mail.redirects,
+		MailTemplates:  templates,
+		LoginPage:      o.login.config(o.mail.project),
+		PublicToken:    cred.PublicToken,
+		SDKOrigins:     o.sdkOrigins,
+		OAuthProviders: providers,
+		BaseURL:        o.oauth.baseURL,
 	})
 	if errors.Is(err, sdk.ErrConfig) {
 		// The origins were checked with the flags: the token is at fault.
@@ -196,9 +222,19 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) (err error)
 	if s.LoginURL != "" {
 		login = "login:      " + s.LoginURL + "\n"
 	}
+	// The callback is printed with or without providers, so that it can
+	// be registered at a provider before the provider is configured here.
+	base := o.oauth.baseURL
+	if base == "" {
+		base = s.URL
+	}
+	social := "oauth_callback: " + base + callbackPath + "\n"
+	if names := providerNames(providers); names != "" {
+		social += "oauth_providers: " + names + "\n"
+	}
 	// One write, so that a reader sees all of it or none.
-	fmt.Fprintf(stdout, "latch-local: serving %s\nproject_id: %s\nsecret:     %s\npublic_token: %s\njwks:       %s\n%s%sdatabase:   %s\n",
-		s.URL, s.ProjectID, s.Secret, s.PublicToken, s.JWKSURL(), tr.banner, login, o.dbPath)
+	fmt.Fprintf(stdout, "latch-local: serving %s\nproject_id: %s\nsecret:     %s\npublic_token: %s\njwks:       %s\n%s%s%sdatabase:   %s\n",
+		s.URL, s.ProjectID, s.Secret, s.PublicToken, s.JWKSURL(), social, tr.banner, login, o.dbPath)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "latch-local: stopping")
 	return s.Close()
