@@ -132,10 +132,12 @@ type keyCache struct {
 
 // key returns the provider's key kid, for alg. An unknown kid reads the
 // keys again, at most once per keysRefetchGap; keys are read again after
-// discoveryTTL in any case.
+// discoveryTTL in any case. A token without a kid is the provider's only
+// key's (OpenID Connect Core 10.1: a kid is required only when the set
+// has several).
 func (c *Client) key(ctx context.Context, ep *endpoints, kid, alg string) (crypto.PublicKey, error) {
 	c.mu.Lock()
-	k, ok := c.keys.keys[kid]
+	k, ok := keyOf(c.keys.keys, kid)
 	fresh := c.now().Sub(c.keys.fetchedAt) < discoveryTTL
 	mayRefetch := c.now().Sub(c.keys.fetchedAt) >= keysRefetchGap
 	c.mu.Unlock()
@@ -148,7 +150,7 @@ func (c *Client) key(ctx context.Context, ep *endpoints, kid, alg string) (crypt
 			c.mu.Lock()
 			c.keys = keyCache{keys: keys, fetchedAt: c.now()}
 			c.mu.Unlock()
-			k, ok = keys[kid]
+			k, ok = keyOf(keys, kid)
 		}
 	}
 	if !ok {
@@ -165,6 +167,19 @@ func (c *Client) key(ctx context.Context, ep *endpoints, kid, alg string) (crypt
 		}
 	}
 	return k, nil
+}
+
+// keyOf finds kid in keys: its key, or for "" the only key of the set.
+func keyOf(keys map[string]crypto.PublicKey, kid string) (crypto.PublicKey, bool) {
+	if k, ok := keys[kid]; ok {
+		return k, true
+	}
+	if kid == "" && len(keys) == 1 {
+		for _, k := range keys {
+			return k, true
+		}
+	}
+	return nil, false
 }
 
 // jwk is one key of a JWK set (RFC 7517), RSA or EC members.

@@ -31,6 +31,7 @@ type testIssuer struct {
 	mu        sync.Mutex
 	keyReads  int
 	discovery map[string]any
+	rsaOnly   bool // the key set holds the RSA key alone
 }
 
 func newTestIssuer(t *testing.T) *testIssuer {
@@ -63,11 +64,15 @@ func (iss *testIssuer) Fetch(_ context.Context, req *Request) (*Response, error)
 		iss.keyReads++
 		ec := iss.ecKey.PublicKey
 		x, y := ec.X.FillBytes(make([]byte, 32)), ec.Y.FillBytes(make([]byte, 32))
-		body = map[string]any{"keys": []map[string]string{
+		keys := []map[string]string{
 			{"kty": "RSA", "kid": "r1", "use": "sig", "n": b64int(iss.rsaKey.N.Bytes()), "e": b64int(big.NewInt(int64(iss.rsaKey.E)).Bytes())},
 			{"kty": "EC", "kid": "e1", "crv": "P-256", "x": b64int(x), "y": b64int(y)},
 			{"kty": "oct", "kid": "s1", "k": "c2VjcmV0"},
-		}}
+		}
+		if iss.rsaOnly {
+			keys = keys[:1]
+		}
+		body = map[string]any{"keys": keys}
 	default:
 		return &Response{Status: http.StatusNotFound, Body: []byte("{}")}, nil
 	}
@@ -86,6 +91,9 @@ func (iss *testIssuer) token(method jwt.SigningMethod, kid string, change func(j
 	}
 	tok := jwt.NewWithClaims(method, claims)
 	tok.Header["kid"] = kid
+	if kid == "" {
+		delete(tok.Header, "kid")
+	}
 	var key any = iss.rsaKey
 	switch method.Alg() {
 	case "ES256":
@@ -153,6 +161,38 @@ func TestCheckIDToken(t *testing.T) {
 				t.Fatalf("accepted, want an error with %q", tc.wantErr)
 			case !errors.Is(err, ErrIDToken) || !strings.Contains(err.Error(), tc.wantErr):
 				t.Fatalf("error %q, want ErrIDToken with %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestNoKid: a token without a kid is checked with the provider's key
+// when it publishes one, and refused when it publishes several.
+func TestNoKid(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		rsaOnly bool
+		method  jwt.SigningMethod
+		wantErr string
+	}{
+		{name: "one key", rsaOnly: true, method: jwt.SigningMethodRS256},
+		{name: "one key of another type", rsaOnly: true, method: jwt.SigningMethodES256, wantErr: "signature"},
+		{name: "several keys", method: jwt.SigningMethodRS256, wantErr: "signature"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			iss := newTestIssuer(t)
+			iss.rsaOnly = tc.rsaOnly
+			c := iss.client()
+			ep, err := c.discover(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.checkIDToken(context.Background(), ep, iss.token(tc.method, "", nil), "n-1")
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tc.wantErr != "" && (err == nil || !errors.Is(err, ErrIDToken) || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Fatalf("error %v, want ErrIDToken with %q", err, tc.wantErr)
 			}
 		})
 	}
