@@ -25,6 +25,12 @@ import (
 // context ends first. Fetching in JavaScript keeps Go's HTTP client
 // (net/http's transport) out of the Worker's build. See RATIONALE.md,
 // "Why is outbound HTTP a host capability?".
+//
+// The timeout is kept on both sides. The glue's timer is set by the
+// request that fetches, so it fires while that request waits; a Go timer
+// is set by whichever request last ran the Go instance, and on workerd it
+// was seen not to fire once that request had ended, while others still
+// waited on Go.
 type glueFetcher struct {
 	fetch      js.Value
 	uint8Array js.Value

@@ -183,7 +183,9 @@ function fetchOutbound(method, url, head, body, timeoutMs, maxBytes, done) {
       controller.abort();
     }
   };
-  const timer = setTimeout(() => stop(`no answer within ${timeoutMs} ms`), timeoutMs);
+  // Go keeps the same deadline, but its timers may not fire while this
+  // request waits (edge/fetch_js.go); this one is set by it.
+  const timer = setTimeout(() => stop(`no answer within ${timeoutMs / 1000}s`), timeoutMs);
   fetchLimited(method, url, head, body, maxBytes, controller.signal)
     .then(
       (res) => done(res.status, res.head, res.out, ""),
