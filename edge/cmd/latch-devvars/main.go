@@ -11,8 +11,11 @@
 //	latch-devvars [-file .dev.vars] [-print] [-base-url URL] [-mailbox-url URL] [-get NAME] [-print-keys]
 //
 // -print shows the project id, secret, public token and base URL of the
-// file (creating it first if missing), and with -mailbox-url the dev
-// mailbox's page, for pasting into a client. -get prints one setting's value (make dev hands
+// file (creating it first if missing), the OAuth callback to register at
+// a social login provider (the base URL, or LATCH_BASE_URL when the file
+// sets it, + /v1/oauth/callback) with the providers LATCH_OAUTH_PROVIDERS
+// names, and with -mailbox-url the dev mailbox's page, for pasting into a
+// client. -get prints one setting's value (make dev hands
 // the webhook secret to the mailbox with it). -print-keys writes a fresh
 // LATCH_SIGNING_KEYS value to stdout and touches no file, for
 // `wrangler secret put LATCH_SIGNING_KEYS`.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/latchauth/latch/edge/internal/devvars"
 	"github.com/latchauth/latch/wasm/keys"
+	"github.com/latchauth/latch/wasm/oauth"
 	"github.com/latchauth/latch/wasm/sdk"
 )
 
@@ -118,7 +119,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("latch-devvars", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	file := fl.String("file", ".dev.vars", "path of the file to create if missing")
-	show := fl.Bool("print", false, "print the project id, secret, public token and base URL")
+	show := fl.Bool("print", false, "print the project id, secret, public token, base URL and OAuth callback")
 	baseURL := fl.String("base-url", "http://127.0.0.1:8787", "base URL to print with -print")
 	printKeys := fl.Bool("print-keys", false, "print a fresh signing key set and touch no file")
 	printBox := fl.Bool("print-secret-box-key", false, "print a fresh LATCH_SECRET_BOX_KEY and touch no file")
@@ -200,6 +201,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if tok := vars[keyPublicToken]; tok != "" {
 		fmt.Fprintf(stdout, "  public token: %s (the frontend SDK's; pages of %s)\n", tok, vars[keySDKOrigins])
 	}
+	printOAuth(stdout, stderr, *file, vars, *baseURL)
 	if *mailboxURL != "" {
 		fmt.Fprintf(stdout, "mailbox: %s (the mail the Worker sends: login codes and links)\n", *mailboxURL)
 	}
@@ -207,6 +209,46 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "login page: %s (example origin: go run ./edge/cmd/latch-example-origin, then open %s/)\n", u, devOriginURL)
 	}
 	return 0
+}
+
+// Social login's settings (edge/README.md, "Social login"): the
+// providers are the developer's own, registered at each provider with
+// the callback printOAuth shows; latch-devvars never writes them.
+const (
+	keyOAuthProviders = "LATCH_OAUTH_PROVIDERS"
+	keyBaseURL        = "LATCH_BASE_URL"
+	oauthCallbackPath = "/v1/oauth/callback"
+)
+
+// printOAuth shows, with -print, the OAuth callback to register at a
+// provider (under LATCH_BASE_URL when the file sets it, else under
+// baseURL, where make dev serves the Worker) and the providers the file
+// configures, by name. A providers document that does not parse is
+// reported on stderr in oauth.ParseProviders' words, which never quote a
+// client secret; the Worker then answers as misconfigured.
+func printOAuth(stdout, stderr io.Writer, file string, vars map[string]string, baseURL string) {
+	base := strings.TrimSuffix(baseURL, "/")
+	if b := strings.TrimSuffix(strings.TrimSpace(vars[keyBaseURL]), "/"); b != "" {
+		base = b
+	}
+	callback := base + oauthCallbackPath
+	doc, ok := vars[keyOAuthProviders]
+	if !ok || strings.TrimSpace(doc) == "" {
+		fmt.Fprintf(stdout, "  oauth callback: %s (register it at a provider, then put %s in %s: edge/README.md, \"Social login\")\n",
+			callback, keyOAuthProviders, file)
+		return
+	}
+	ps, err := oauth.ParseProviders([]byte(doc))
+	if err != nil {
+		fmt.Fprintf(stdout, "  oauth callback: %s\n", callback)
+		fmt.Fprintf(stderr, "latch-devvars: %s: %s: %v\n", file, keyOAuthProviders, err)
+		return
+	}
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.Name
+	}
+	fmt.Fprintf(stdout, "  oauth callback: %s (register it at each provider: %s)\n", callback, strings.Join(names, ", "))
 }
 
 // ensure creates path with fresh credentials unless it exists; it reports

@@ -358,3 +358,67 @@ func TestDevSDK(t *testing.T) {
 		t.Errorf("second run changed the file to %q", again)
 	}
 }
+
+// TestPrintOAuthCallback checks the OAuth callback -print shows beside the
+// public token: under the base URL make dev serves on, or LATCH_BASE_URL;
+// with the providers the file names, never their secrets.
+func TestPrintOAuthCallback(t *testing.T) {
+	const secret = "gh-s3cr3t-of-the-provider"
+	for _, c := range []struct {
+		name      string
+		extra     string // lines added to a fresh file
+		wantOut   string
+		wantErr   string // on stderr; "" for nothing about the providers
+		forbidden string // never printed
+	}{
+		{name: "no providers", wantOut: `  oauth callback: http://127.0.0.1:8787/v1/oauth/callback (register it at a provider, then put LATCH_OAUTH_PROVIDERS in `},
+		{name: "providers", extra: `LATCH_OAUTH_PROVIDERS='[{"provider":"github","client_id":"Iv1.x","client_secret":"` + secret + `"},` +
+			`{"provider":"google","client_id":"y","client_secret":"` + secret + `"}]'` + "\n",
+			wantOut: "  oauth callback: http://127.0.0.1:8787/v1/oauth/callback (register it at each provider: github, google)\n", forbidden: secret},
+		{name: "a base URL", extra: "LATCH_BASE_URL=https://auth.example.com/\n",
+			wantOut: "  oauth callback: https://auth.example.com/v1/oauth/callback ("},
+		{name: "a broken document", extra: `LATCH_OAUTH_PROVIDERS='[{"provider":"gitlab","client_id":"x","client_secret":"` + secret + `"}]'` + "\n",
+			wantOut: "  oauth callback: http://127.0.0.1:8787/v1/oauth/callback\n",
+			wantErr: `LATCH_OAUTH_PROVIDERS: oauth: invalid provider configuration: provider 1: provider "gitlab" is not one of google, github, oidc`, forbidden: secret},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), ".dev.vars")
+			var out, errOut bytes.Buffer
+			if code := run([]string{"-file", path}, &out, &errOut); code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut.String())
+			}
+			f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.WriteString(c.extra); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			out.Reset()
+			errOut.Reset()
+			if code := run([]string{"-file", path, "-print", "-base-url", "http://127.0.0.1:8787"}, &out, &errOut); code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut.String())
+			}
+			if !strings.Contains(out.String(), c.wantOut) {
+				t.Errorf("-print shows\n%s\nwant a line %q", out.String(), c.wantOut)
+			}
+			// Beside the public token.
+			lines := strings.Split(out.String(), "\n")
+			for i, l := range lines {
+				if strings.HasPrefix(l, "  oauth callback: ") && (i == 0 || !strings.HasPrefix(lines[i-1], "  public token: ")) {
+					t.Errorf("the callback is not printed right after the public token:\n%s", out.String())
+				}
+			}
+			switch {
+			case c.wantErr == "" && errOut.Len() > 0:
+				t.Errorf("stderr %q", errOut.String())
+			case c.wantErr != "" && !strings.Contains(errOut.String(), c.wantErr):
+				t.Errorf("stderr %q, want %q", errOut.String(), c.wantErr)
+			}
+			if c.forbidden != "" && strings.Contains(out.String()+errOut.String(), c.forbidden) {
+				t.Error("a client secret is printed")
+			}
+		})
+	}
+}
