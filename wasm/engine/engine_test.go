@@ -112,7 +112,9 @@ func TestConformance(t *testing.T) {
 	signer := &rotatingSigner{set: []keys.Key{k}, cur: testSigner(t), env: "test", when: clk.Now}
 	box, smtpAddr := startMailbox(t)
 	const redirect = "http://localhost:3000/authenticate"
+	prov := conformance.StartProviders(t, clk.Now)
 	s := native.Start(t, native.Config{
+		OAuthProviders: []byte(prov.Document()),
 		ProjectID:    "project-test-2d3b8f0e-4a55-4c1e-9b7a-0d1f4e6c8a21",
 		Secret:       "secret-test-conformance",
 		Signer:       signer,
@@ -125,6 +127,7 @@ func TestConformance(t *testing.T) {
 		URL: s.URL, ProjectID: s.ProjectID, Secret: s.Secret,
 		Advance: clk.Advance, RotateKeys: signer.rotate,
 		ReadMail: conformance.MailboxReader(box), RedirectURL: redirect,
+		OAuth: prov, PublicToken: s.PublicToken,
 	})
 }
 

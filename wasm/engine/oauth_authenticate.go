@@ -38,6 +38,10 @@ type oauthTokenRow struct {
 	ExpiresAt          int64  `json:"expires_at"`
 	Provider           string `json:"provider"`
 	Subject            string `json:"subject"`
+	// Sealed are the provider's tokens, read before the token is spent:
+	// the statement that spends it clears them, and RETURNING answers the
+	// row as it leaves it.
+	Sealed string `json:"sealed"`
 }
 
 // POST /v1/oauth/authenticate — redeems the token the callback gave the
@@ -55,7 +59,7 @@ func (e *Engine) authenticateOAuth(c *call) error {
 	err := scanJSON(e.cfg.DB.QueryRowContext(ctx, `SELECT json_object('user_id', t.user_id,
 		'registration_id', t.registration_id, 'credentials_version', t.credentials_version,
 		'code_challenge', t.code_challenge, 'used', json(iif(t.used_at IS NULL, 'false', 'true')),
-		'expires_at', t.expires_at, 'provider', r.provider, 'subject', r.subject)
+		'expires_at', t.expires_at, 'provider', r.provider, 'subject', r.subject, 'sealed', t.sealed)
 		FROM oauth_tokens t JOIN oauth_registrations r ON r.registration_id = t.registration_id
 		WHERE t.token_hash = ?`, hash), &row)
 	if errors.Is(err, errNoRows) {
@@ -81,7 +85,7 @@ func (e *Engine) authenticateOAuth(c *call) error {
 	if err != nil {
 		return err
 	}
-	tokens, err := e.spendOAuthToken(ctx, hash)
+	tokens, err := e.spendOAuthToken(ctx, hash, row.Sealed)
 	if err != nil {
 		return err
 	}
@@ -104,14 +108,14 @@ func (e *Engine) authenticateOAuth(c *call) error {
 	})
 }
 
-// spendOAuthToken consumes the token with one conditional statement, the
-// winner of concurrent calls alone getting the provider's tokens, which
-// are not kept past this.
-func (e *Engine) spendOAuthToken(ctx context.Context, hash string) (*oauth.Tokens, error) {
-	var sealed string
+// spendOAuthToken consumes the token with one conditional statement, which
+// also clears the provider's tokens; the winner of concurrent calls alone
+// goes on to open sealed, those tokens as read before.
+func (e *Engine) spendOAuthToken(ctx context.Context, hash, sealed string) (*oauth.Tokens, error) {
+	var spent int
 	err := e.cfg.DB.QueryRowContext(ctx, `UPDATE oauth_tokens SET used_at = ?, sealed = ''
-		WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING sealed`,
-		e.now(), hash, e.now()).Scan(&sealed)
+		WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING 1`,
+		e.now(), hash, e.now()).Scan(&spent)
 	if errors.Is(err, errNoRows) {
 		return nil, errOAuthTokenUsed
 	}
