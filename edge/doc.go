@@ -13,15 +13,18 @@
 // Object binding REVOCATIONS, the glue's notify of the revocation feed's
 // object as engine.Config.Revoked), puts the surface Stytch's frontend
 // SDKs call (wasm/sdk, /sdk/v1/...) in front of it when LATCH_PUBLIC_TOKEN
-// is set, for the pages of the origins in LATCH_SDK_ORIGINS, and the
+// is set, for the pages of the origins in LATCH_SDK_ORIGINS, turns on
+// social login for the providers of secret LATCH_OAUTH_PROVIDERS (with
+// the public token, the secret box, LATCH_BASE_URL when set, and the
+// glue's fetch as the engine's oauth.Fetcher), and the
 // hosted login page (wasm/loginpage) in front of both when
 // LATCH_LOGIN_URL is set, its posts counted by the Rate Limiting binding
 // LOGIN_LIMIT when there is one, registers a request handler on the
 // glue's binding object, and waits for requests. See RATIONALE.md, "Why
 // one long-lived Go instance per isolate?", "Why does the signing key stay in
 // WebCrypto?", "Why does the Worker's secret box key stay in WebCrypto?",
-// "How does the Worker send mail?" and "Why does a Durable Object hold the
-// feed's waiting reads?".
+// "How does the Worker send mail?", "Why does a Durable Object hold the
+// feed's waiting reads?" and "Why is outbound HTTP a host capability?".
 //
 // Build it with `make build` (or the [build] command in wrangler.toml); the
 // output lands in edge/build/.
