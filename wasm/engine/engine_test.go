@@ -114,7 +114,6 @@ func TestConformance(t *testing.T) {
 	const redirect = "http://localhost:3000/authenticate"
 	prov := conformance.StartProviders(t, clk.Now)
 	s := native.Start(t, native.Config{
-		OAuthProviders: []byte(prov.Document()),
 		ProjectID:    "project-test-2d3b8f0e-4a55-4c1e-9b7a-0d1f4e6c8a21",
 		Secret:       "secret-test-conformance",
 		Signer:       signer,
@@ -122,6 +121,8 @@ func TestConformance(t *testing.T) {
 		Mailer:       &mail.SMTP{Addr: smtpAddr},
 		MailFrom:     "Latch <login@latch.test>",
 		RedirectURLs: []string{redirect},
+		// The conformance suite's identity providers on loopback.
+		OAuthProviders: []byte(prov.Document()),
 	})
 	conformance.Run(t, conformance.Target{
 		URL: s.URL, ProjectID: s.ProjectID, Secret: s.Secret,
