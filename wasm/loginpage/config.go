@@ -50,6 +50,15 @@ type Config struct {
 	// starts; 7 days when zero.
 	SessionDurationMinutes int
 
+	// OAuthProviders are the social login providers the page offers, a
+	// "Continue with …" link each, in this order: providers the engine is
+	// configured with (engine.Config.OAuthProviders), by name. None when
+	// empty.
+	OAuthProviders []OAuthProvider
+	// PublicToken is the project's public token, which the engine's OAuth
+	// start URL takes; required with OAuthProviders.
+	PublicToken string
+
 	// Theme: the project's name (the heading and the page title; "Latch"
 	// when empty), a logo (an https URL, or http to a loopback host) and
 	// colours.
@@ -85,6 +94,17 @@ type Colors struct {
 	Text       string
 }
 
+// OAuthProvider is one social login provider the page offers.
+type OAuthProvider struct {
+	// Name is the provider's name in the engine's configuration, the
+	// {provider} of its start URL.
+	Name string
+	// DisplayName is what the page calls it ("Continue with
+	// DisplayName"): Google for google, GitHub for github, and Name
+	// itself for any other when empty.
+	DisplayName string
+}
+
 // ErrConfig is wrapped by every error New returns.
 var ErrConfig = errors.New("loginpage: invalid config")
 
@@ -109,6 +129,7 @@ type settings struct {
 	csrfKey    [32]byte
 	magicURL   string // where mailed sign-in links lead (LinkURLs)
 	resetURL   string // where mailed reset links lead
+	oauthURL   string // where social logins come back (LinkURLs)
 	formsTo    string // CSP form-action sources
 	imagesFrom string // CSP img-src sources
 }
@@ -138,7 +159,10 @@ func (c Config) check() (*settings, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.magicURL, s.resetURL = links[0], links[1]
+	s.magicURL, s.resetURL, s.oauthURL = links[0], links[1], links[2]
+	if s.OAuthProviders, err = checkProviders(c.OAuthProviders, c.PublicToken); err != nil {
+		return nil, err
+	}
 	s.origin = s.page.Scheme + "://" + s.page.Host
 	s.insecure = s.page.Scheme == "http"
 	forms := []string{"'self'"}
@@ -207,17 +231,18 @@ func (c Config) check() (*settings, error) {
 	return s, nil
 }
 
-// LinkURLs are where the page's mailed links lead, for a page served at
-// pageURL: its sign-in links (path /magic) and password reset links
-// (/reset). The engine's allow-list of redirect URLs must hold both (the
-// hosts add them); their query (return_to) varies.
+// LinkURLs are where links from elsewhere lead back to the page, for a
+// page served at pageURL: its mailed sign-in links (path /magic), password
+// reset links (/reset), and the engine's redirect at the end of a social
+// login (/oauth). The engine's allow-list of redirect URLs must hold them
+// all (the hosts add them); their query (return_to) varies.
 func LinkURLs(pageURL string) ([]string, error) {
 	u, err := publicURL(pageURL)
 	if err != nil {
 		return nil, fmt.Errorf("%w: URL: %w", ErrConfig, err)
 	}
 	base := u.Scheme + "://" + u.Host + strings.TrimSuffix(u.EscapedPath(), "/")
-	return []string{base + pathMagic, base + pathReset}, nil
+	return []string{base + pathMagic, base + pathReset, base + pathOAuth}, nil
 }
 
 // publicURL parses an absolute https URL, or http to a loopback host,

@@ -9,8 +9,9 @@ import (
 )
 
 // The page goes in front of the engine: it serves its own paths and hands
-// every other request to the API. A host adds the page's mailed-link
-// addresses to the engine's RedirectURLs.
+// every other request to the API. A host adds the addresses that lead
+// back to the page (mailed links, social login's return) to the engine's
+// RedirectURLs.
 func ExampleNew() {
 	const pageURL = "https://auth.example.com/login"
 	links, _ := loginpage.LinkURLs(pageURL)
@@ -37,7 +38,7 @@ func ExampleNew() {
 	page.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "https://auth.example.com/v1/users/user-test-x", nil))
 	fmt.Println(rec.Code)
 	// Output:
-	// engine RedirectURLs += [https://auth.example.com/login/magic https://auth.example.com/login/reset]
+	// engine RedirectURLs += [https://auth.example.com/login/magic https://auth.example.com/login/reset https://auth.example.com/login/oauth]
 	// 200 __Host-latch_csrf
 	// 400 true
 	// 404

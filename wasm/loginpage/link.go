@@ -53,7 +53,13 @@ func (p *page) sendLink(w http.ResponseWriter, r *http.Request, email, returnTo 
 // heldVerifier is the verifier of r's cookie, or "" when it holds none of
 // a verifier's form (unpadded base64url of verifierBytes).
 func (p *page) heldVerifier(r *http.Request) string {
-	c, err := r.Cookie(verifierCookie)
+	return verifierIn(r, verifierCookie)
+}
+
+// verifierIn is the verifier of r's cookie name, or "" when it holds none
+// of a verifier's form.
+func verifierIn(r *http.Request, name string) string {
+	c, err := r.Cookie(name)
 	if err != nil || len(c.Value) != base64.RawURLEncoding.EncodedLen(verifierBytes) {
 		return ""
 	}

@@ -1,7 +1,8 @@
 // Package loginpage is Latch's hosted login page: a small server-rendered
 // page, beside the API, where a browser signs in by email link, email code
-// or password (reset by email), with a second step by authenticator app
-// when the user has one, and signs out. Every step is an engine endpoint called in process;
+// or password (reset by email), or through a social login provider, with
+// a second step by authenticator app when the user has one, and signs
+// out. Every step is an engine endpoint called in process;
 // the page owns the cookies (stytch_session, stytch_session_jwt), CSRF and
 // redirects, which the API owns none of. It needs no JavaScript and ships
 // none. See API.md, "Hosted login page".
@@ -29,17 +30,22 @@ const (
 	pathLogout   = "/logout"
 	pathReset    = "/reset"
 	pathStart    = "/reset/start"
+	// pathOAuthStart sends the browser to a provider, and pathOAuth is
+	// where it comes back.
+	pathOAuthStart = "/oauth/start"
+	pathOAuth      = "/oauth"
 )
 
 // Cookie names: the session's (those Stytch's SDKs and the verifier's
 // middleware read), the intermediate session's of a sign-in waiting for
-// its second factor, and the PKCE verifier's of the sign-in links this
-// browser asked for.
+// its second factor, the PKCE verifier's of the sign-in links this
+// browser asked for, and that of the social logins it started.
 const (
-	tokenCookie    = "stytch_session"
-	jwtCookie      = "stytch_session_jwt"
-	pendingCookie  = "latch_pending"
-	verifierCookie = "latch_link_verifier"
+	tokenCookie         = "stytch_session"
+	jwtCookie           = "stytch_session_jwt"
+	pendingCookie       = "latch_pending"
+	verifierCookie      = "latch_link_verifier"
+	oauthVerifierCookie = "latch_oauth_verifier"
 )
 
 // maxFormBytes bounds a posted form.
@@ -79,12 +85,19 @@ func New(cfg Config) (http.Handler, error) {
 	p.mux.HandleFunc("POST "+s.path+pathReset, p.posted(p.reset))
 	p.mux.HandleFunc("GET "+s.path+pathLogout, p.showLogout)
 	p.mux.HandleFunc("POST "+s.path+pathLogout, p.posted(p.logout))
+	if len(s.OAuthProviders) > 0 {
+		p.mux.HandleFunc("GET "+s.path+pathOAuthStart, p.startOAuth)
+		p.mux.HandleFunc("GET "+s.path+pathOAuth, p.finishOAuth)
+	}
 	own := map[string]bool{s.path + "/": true}
 	if s.path != "" {
 		own[s.path] = true
 	}
 	for _, sub := range []string{pathStyle, pathEmail, pathCode, pathPassword, pathMagic, pathTOTP, pathReset, pathStart, pathLogout} {
 		own[s.path+sub] = true
+	}
+	if len(s.OAuthProviders) > 0 {
+		own[s.path+pathOAuthStart], own[s.path+pathOAuth] = true, true
 	}
 	// Only the page's own paths reach its mux: every other request goes to
 	// the API as it came, so that the API's answers (its 404 for a path
@@ -105,10 +118,7 @@ type step func(w http.ResponseWriter, r *http.Request, csrf, returnTo string)
 // posted wraps a step with what every POST needs.
 func (p *page) posted(next step) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if ok, wait := p.allow(r.Context(), ratelimit.ClientKey(p.ClientIP(r))); !ok {
-			w.Header().Set("Retry-After", retryAfter(wait))
-			p.write(w, http.StatusTooManyRequests, view{title: "Sign in", alert: msgTooMany,
-				body: []string{link("start-over", p.loginURL(""), "Start over")}})
+		if p.overLimit(w, r) {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
@@ -240,6 +250,9 @@ func (p *page) showLoginWith(w http.ResponseWriter, r *http.Request, status int,
 	} else {
 		pwForm.noFocus = true
 	}
+	if len(p.OAuthProviders) > 0 {
+		v.body = append(v.body, p.oauthLinks(returnTo), `<p class="or">or</p>`)
+	}
 	v.body = append(v.body, emailForm.html(v.invalid), `<p class="or">or</p>`, pwForm.html(v.invalid),
 		link("forgot", p.path+pathReset+"?return_to="+url.QueryEscape(returnTo), "Forgot your password?"))
 	p.write(w, status, v)
@@ -337,14 +350,21 @@ func (p *page) revoke(ctx context.Context, field, value string) {
 // HttpOnly and Secure except on a loopback page over plain HTTP. The
 // session cookies are for Path=/ and Config.CookieDomain, SameSite=Lax
 // (sent when the browser follows a link to the app); the pending and
-// verifier cookies are host-only, SameSite=Strict, for the page's path
-// (Path=/login is sent to /login and everything under it, so GET /login
-// sees the pending cookie it cancels).
+// verifier cookies are host-only, for the page's path (Path=/login is sent
+// to /login and everything under it, so GET /login sees the pending cookie
+// it cancels), SameSite=Strict but for the OAuth verifier's, Lax.
 func (p *page) cookie(name, value string, expires time.Time) *http.Cookie {
 	c := &http.Cookie{Name: name, Value: value, Path: "/", Domain: p.CookieDomain, HttpOnly: true,
 		Secure: !p.insecure, SameSite: http.SameSiteLaxMode}
-	if name == pendingCookie || name == verifierCookie {
+	switch name {
+	case pendingCookie, verifierCookie:
 		c.Path, c.Domain, c.SameSite = p.home(), "", http.SameSiteStrictMode
+	case oauthVerifierCookie:
+		// Lax: the browser comes back to the return step from the
+		// provider, a cross-site redirect, which carries no Strict
+		// cookie. What keeps another site out is that it cannot know
+		// the verifier.
+		c.Path, c.Domain = p.home(), ""
 	}
 	if value == "" {
 		c.MaxAge = -1

@@ -35,9 +35,19 @@ type fixture struct {
 	box  *mailbox.Mailbox
 	jar  http.CookieJar
 	http *http.Client
+	// engineURL is where the engine itself answers (the page passes it
+	// every request outside its own paths).
+	engineURL string
 }
 
 func newFixture(t *testing.T, change func(*loginpage.Config)) *fixture {
+	t.Helper()
+	return newFixtureOn(t, native.Config{}, change)
+}
+
+// newFixtureOn is newFixture with the engine's settings (mail and
+// redirect URLs are the fixture's).
+func newFixtureOn(t *testing.T, ec native.Config, change func(*loginpage.Config)) *fixture {
 	t.Helper()
 	box := mailbox.New(0)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -53,11 +63,11 @@ func newFixture(t *testing.T, change func(*loginpage.Config)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng := native.Start(t, native.Config{Mailer: &mail.SMTP{Addr: smtp.Addr}, MailFrom: "login@example.com",
-		RedirectURLs: links})
+	ec.Mailer, ec.MailFrom, ec.RedirectURLs = &mail.SMTP{Addr: smtp.Addr}, "login@example.com", links
+	eng := native.Start(t, ec)
 	target, _ := url.Parse(eng.URL)
 	cfg := loginpage.Config{API: httputil.NewSingleHostReverseProxy(target), ProjectID: eng.ProjectID, Secret: eng.Secret,
-		URL: pageURL, ReturnURLs: []string{app}, Name: "Acme"}
+		URL: pageURL, ReturnURLs: []string{app}, Name: "Acme", PublicToken: eng.PublicToken}
 	if change != nil {
 		change(&cfg)
 	}
@@ -69,7 +79,7 @@ func newFixture(t *testing.T, change func(*loginpage.Config)) *fixture {
 	srv.Start()
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
-	return &fixture{t: t, URL: pageURL, h: h, box: box, jar: jar,
+	return &fixture{t: t, URL: pageURL, h: h, box: box, jar: jar, engineURL: eng.URL,
 		api: &apitest.Client{URL: eng.URL, ProjectID: eng.ProjectID, Secret: eng.Secret},
 		http: &http.Client{Jar: jar, Timeout: 30 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}

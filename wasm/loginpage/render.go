@@ -176,6 +176,7 @@ input[aria-invalid=true]{border-color:#b42318;border-width:2px}
 button{display:block;width:100%;margin-top:.75rem;padding:.65rem;font:inherit;font-weight:600;color:#fff;background:var(--accent);border:0;border-radius:.4rem;cursor:pointer}
 button+button{background:#fff;color:var(--accent);border:2px solid var(--accent)}
 a{color:var(--accent)}
+a.social{display:block;margin-top:.75rem;padding:.55rem;text-align:center;font-weight:600;text-decoration:none;border:2px solid var(--accent);border-radius:.4rem}
 :focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 .error{color:#b42318;font-weight:600}
 .hint{margin:0 0 .25rem;color:#4b5058;font-size:.9rem}

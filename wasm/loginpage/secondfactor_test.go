@@ -34,7 +34,13 @@ func (f *fixture) mfaUser(email string) *mfaUser {
 	if s != http.StatusOK {
 		f.t.Fatalf("create %s: %d %v", email, s, created)
 	}
-	userID := created["user_id"]
+	return f.enrol(email, created["user_id"])
+}
+
+// enrol gives the user an authenticator app, verified.
+func (f *fixture) enrol(email string, userID any) *mfaUser {
+	f.t.Helper()
+	ctx := context.Background()
 	_, totp, _ := f.api.Do(ctx, http.MethodPost, "/v1/totps", map[string]any{"user_id": userID})
 	u := &mfaUser{email: email, enrolledAt: time.Now().Unix()}
 	u.secret, _ = totp["secret"].(string)

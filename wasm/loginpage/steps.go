@@ -370,7 +370,7 @@ func (p *page) logout(w http.ResponseWriter, r *http.Request, _, returnTo string
 		p.revoke(r.Context(), "session_jwt", c.Value)
 	}
 	p.cancelPending(w, r)
-	for _, name := range []string{tokenCookie, jwtCookie, verifierCookie} {
+	for _, name := range []string{tokenCookie, jwtCookie, verifierCookie, oauthVerifierCookie} {
 		http.SetCookie(w, p.cookie(name, "", time.Time{}))
 	}
 	p.redirect(w, returnTo)
