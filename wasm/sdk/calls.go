@@ -73,6 +73,9 @@ func (s *surface) routes() []route {
 		{pattern: "POST /sdk/v1/totps/recover", limit: checkLimit, session: true, fn: (*surface).totpRecover},
 		{pattern: "POST /sdk/v1/totps/recovery_codes", session: true, fn: (*surface).totpRecoveryCodes},
 
+		{pattern: "POST /sdk/v1/oauth/authenticate", limit: checkLimit, fn: (*surface).oauthAuthenticate},
+		{pattern: "POST /sdk/v1/oauth/attach", session: true, fn: (*surface).oauthAttach},
+
 		{pattern: "POST /sdk/v1/sessions/authenticate", session: true, fn: (*surface).sessionAuthenticate},
 		{pattern: "POST /sdk/v1/sessions/revoke", session: true, fn: (*surface).sessionRevoke},
 	}
@@ -414,6 +417,39 @@ func (s *surface) linkAuthenticate(c *call) (*answer, error) {
 		body["code_verifier"] = b.CodeVerifier
 	}
 	return loginAnswer(s.api(c.r.Context(), http.MethodPost, "/v1/magic_links/authenticate", c.withSession(body)))
+}
+
+// POST /sdk/v1/oauth/authenticate: the token the engine's callback put in
+// the app's URL (the SDK's oauth.{provider}.start goes to the engine's
+// public start URL, which needs no surface of its own), with the PKCE
+// verifier of the SDK's start when it sent a challenge.
+func (s *surface) oauthAuthenticate(c *call) (*answer, error) {
+	var b struct {
+		Token        string `json:"token"`
+		CodeVerifier string `json:"code_verifier"`
+		sessionBody
+	}
+	if err := c.read(&b); err != nil {
+		return nil, err
+	}
+	body := b.into(map[string]any{"token": b.Token})
+	if b.CodeVerifier != "" {
+		body["code_verifier"] = b.CodeVerifier
+	}
+	return loginAnswer(s.api(c.r.Context(), http.MethodPost, "/v1/oauth/authenticate", c.withSession(body)))
+}
+
+// POST /sdk/v1/oauth/attach: a token that lets a start add the provider to
+// the caller's own user.
+func (s *surface) oauthAttach(c *call) (*answer, error) {
+	var b struct {
+		Provider string `json:"provider"`
+	}
+	if err := c.read(&b); err != nil {
+		return nil, err
+	}
+	return s.api(c.r.Context(), http.MethodPost, "/v1/oauth/attach",
+		map[string]any{"provider": b.Provider, "session_token": c.who.session})
 }
 
 // emailPassword are the members of a password sign-up or login.

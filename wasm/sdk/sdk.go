@@ -1,7 +1,7 @@
 // Package sdk serves the /sdk/v1 surface that Stytch's frontend SDKs
 // (@stytch/vanilla-js and the libraries built on it) call from an app's
 // pages: the project's bootstrap, email OTP and magic links, passwords,
-// the caller's own user and session. It is an http.Handler in front of the
+// social login's token and attach, the caller's own user and session. It is an http.Handler in front of the
 // engine, as the hosted login page is: each call is checked here (public
 // token, authorized origin, per-client limits), then made of the engine's
 // own endpoints, called in process with the project credentials, and

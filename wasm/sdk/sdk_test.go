@@ -46,6 +46,13 @@ func newFixture(t *testing.T) *fixture {
 
 func newFixtureWith(t *testing.T, change func(*sdk.Config)) *fixture {
 	t.Helper()
+	return newFixtureOn(t, native.Config{}, change)
+}
+
+// newFixtureOn is newFixtureWith with the engine's settings (mail, the
+// redirect URLs and the public token are the fixture's).
+func newFixtureOn(t *testing.T, ec native.Config, change func(*sdk.Config)) *fixture {
+	t.Helper()
 	box := mailbox.New(0)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -53,10 +60,12 @@ func newFixtureWith(t *testing.T, change func(*sdk.Config)) *fixture {
 	}
 	smtp := mailbox.ServeSMTP(l, box, mailbox.SMTPConfig{})
 	t.Cleanup(func() { smtp.Close() })
-	eng := native.Start(t, native.Config{Mailer: &mail.SMTP{Addr: smtp.Addr}, MailFrom: "login@example.com",
-		RedirectURLs: []string{app + "/authenticate"}})
+	// native makes a test project: a test project's public token.
+	token := sdk.NewPublicToken("project-test-")
+	ec.PublicToken = token
+	ec.Mailer, ec.MailFrom, ec.RedirectURLs = &mail.SMTP{Addr: smtp.Addr}, "login@example.com", []string{app + "/authenticate"}
+	eng := native.Start(t, ec)
 	target, _ := url.Parse(eng.URL)
-	token := sdk.NewPublicToken(eng.ProjectID)
 	cfg := sdk.Config{API: httputil.NewSingleHostReverseProxy(target), ProjectID: eng.ProjectID,
 		Secret: eng.Secret, PublicToken: token, Origins: []string{app, "http://localhost:3000"}}
 	if change != nil {
