@@ -79,7 +79,7 @@ func handlerFromEnv(env, binding js.Value, logger *slog.Logger) (h http.Handler,
 	}
 	redirects := mc.RedirectURLs
 	if login != nil {
-		// The page's mailed links lead back to it.
+		// The page's mailed links and social logins lead back to it.
 		links, err := loginpage.LinkURLs(login.URL)
 		if err != nil {
 			return bad(varLoginURL + ": " + err.Error())
@@ -131,6 +131,7 @@ func handlerFromEnv(env, binding js.Value, logger *slog.Logger) (h http.Handler,
 	}
 	if login != nil {
 		login.API, login.ProjectID, login.Secret, login.Logger = h, projectID, secret, logger
+		social.offerOn(login)
 		login.Limit = rateLimit(env, "login:")
 		if h, err = loginpage.New(*login); err != nil {
 			return bad(err.Error())

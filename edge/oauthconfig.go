@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/latchauth/latch/wasm/loginpage"
 	"github.com/latchauth/latch/wasm/oauth"
 )
 
@@ -22,6 +23,17 @@ type oauthConfig struct {
 	Providers   []oauth.Provider // none: social login is off
 	PublicToken string           // LATCH_PUBLIC_TOKEN, which every OAuth start URL carries
 	BaseURL     string           // "" or an origin without a trailing slash
+}
+
+// offerOn has the login page offer every configured provider, a
+// "Continue with …" each, and gives it the public token their start URLs
+// carry.
+func (c oauthConfig) offerOn(page *loginpage.Config) {
+	page.OAuthProviders = nil
+	for _, p := range c.Providers {
+		page.OAuthProviders = append(page.OAuthProviders, loginpage.OAuthProvider{Name: p.Name})
+	}
+	page.PublicToken = c.PublicToken
 }
 
 // parseOAuthConfig reads the social login settings through get. Providers

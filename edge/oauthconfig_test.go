@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latchauth/latch/wasm/loginpage"
 	"github.com/latchauth/latch/wasm/oauth"
 	"github.com/latchauth/latch/wasm/sdk"
 )
@@ -97,5 +98,30 @@ func TestParseOAuthConfig(t *testing.T) {
 				t.Errorf("base URL %q, want %q", c.BaseURL, tt.baseURL)
 			}
 		})
+	}
+}
+
+// TestOfferOn: the login page offers every configured provider, by name,
+// with the public token.
+func TestOfferOn(t *testing.T) {
+	c, err := parseOAuthConfig(func(name string) string {
+		return map[string]string{
+			secretOAuthProviders: `[{"provider":"github","client_id":"a","client_secret":"b"},
+				{"provider":"oidc","name":"corp","issuer":"https://login.corp.example","client_id":"c","client_secret":"d"}]`,
+			varPublicToken: "public-token-test-4f8e1c3a-0f59-4c55-9a1e-2b7c7e0d1a11"}[name]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page loginpage.Config
+	c.offerOn(&page)
+	if len(page.OAuthProviders) != 2 || page.OAuthProviders[0].Name != "github" || page.OAuthProviders[1].Name != "corp" ||
+		page.PublicToken != c.PublicToken {
+		t.Errorf("page offers %+v with token %q", page.OAuthProviders, page.PublicToken)
+	}
+	var none loginpage.Config
+	oauthConfig{}.offerOn(&none)
+	if none.OAuthProviders != nil {
+		t.Errorf("without providers the page offers %+v", none.OAuthProviders)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/latchauth/latch/wasm/loginpage"
+	"github.com/latchauth/latch/wasm/oauth"
 )
 
 // loginPageSettings returns a copy of cfg.LoginPage with its URL filled in
@@ -24,4 +25,20 @@ func loginPageSettings(cfg *Config, base string) (*loginpage.Config, error) {
 	}
 	cfg.RedirectURLs = append(slices.Clone(cfg.RedirectURLs), links...)
 	return &lc, nil
+}
+
+// offerProviders has the login page offer every social login provider of
+// the providers document doc (checked by oauthSettings), unless its
+// configuration names its own, with the public token their start URLs
+// carry.
+func offerProviders(lc *loginpage.Config, doc []byte, publicToken string) {
+	providers, _ := oauth.ParseProviders(doc)
+	if len(lc.OAuthProviders) == 0 {
+		for _, p := range providers {
+			lc.OAuthProviders = append(lc.OAuthProviders, loginpage.OAuthProvider{Name: p.Name})
+		}
+	}
+	if lc.PublicToken == "" {
+		lc.PublicToken = publicToken
+	}
 }

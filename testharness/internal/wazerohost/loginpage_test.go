@@ -142,3 +142,38 @@ func tokenOf(t *testing.T, link string) string {
 	}
 	return u.Query().Get("token")
 }
+
+// TestLoginPageOffersProviders: with OAuthProviders the page offers each
+// provider, and its start step leads through the engine's start URL,
+// with the server's public token and the page's return step on the
+// engine's allow-list, to the provider.
+func TestLoginPageOffersProviders(t *testing.T) {
+	doc := []byte(`[{"provider":"github","client_id":"Iv1.c","client_secret":"s"}]`)
+	s := startWith(t, Config{OAuthProviders: doc, LoginPage: &loginpage.Config{ReturnURLs: []string{"http://127.0.0.1:3000/"}}})
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(raw string) (*http.Response, string) {
+		t.Helper()
+		res, err := c.Get(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, string(b)
+	}
+	if _, page := get(s.URL + "/login"); !strings.Contains(page, `id="oauth-github" href="/login/oauth/start?provider=github&amp;return_to=`) ||
+		!strings.Contains(page, ">Continue with GitHub</a>") {
+		t.Fatalf("the page offers no GitHub: %s", page)
+	}
+	res, _ := get(s.URL + "/login/oauth/start?provider=github")
+	start, _ := url.Parse(res.Header.Get("Location"))
+	if res.StatusCode != http.StatusSeeOther || start.Path != "/v1/public/oauth/github/start" || start.Query().Get("public_token") != s.PublicToken ||
+		start.Query().Get("login_redirect_url") != s.URL+"/login/oauth?return_to="+url.QueryEscape("http://127.0.0.1:3000/") {
+		t.Fatalf("start step: %d to %s", res.StatusCode, start)
+	}
+	res, body := get(s.URL + start.String())
+	if to := res.Header.Get("Location"); res.StatusCode != http.StatusFound || !strings.HasPrefix(to, "https://github.com/login/oauth/authorize?") {
+		t.Errorf("the engine's start URL: %d to %q: %s", res.StatusCode, to, body)
+	}
+}

@@ -125,9 +125,11 @@ type Config struct {
 	// LoginPage, when set, also serves Latch's hosted login page
 	// (package wasm/loginpage) from the same address. Its API and project
 	// credentials are the server's own; its URL is the server's URL +
-	// "/login" when empty; the page's mailed-link addresses are added to
-	// RedirectURLs. Its other fields are as loginpage.Config describes; an
-	// invalid one fails New.
+	// "/login" when empty; the addresses that lead back to the page
+	// (mailed links, social login's return) are added to RedirectURLs;
+	// with OAuthProviders it offers every provider, unless it names its
+	// own, with the server's PublicToken. Its other fields are as
+	// loginpage.Config describes; an invalid one fails New.
 	LoginPage *loginpage.Config
 
 	// PublicToken, when set, also serves the surface Stytch's frontend
@@ -275,6 +277,7 @@ func New(cfg Config) (*Server, error) {
 	if login != nil {
 		s.LoginURL = login.URL
 		login.API, login.ProjectID, login.Secret = s.handler, s.ProjectID, s.Secret
+		offerProviders(login, cfg.OAuthProviders, s.PublicToken)
 		if s.handler, err = loginpage.New(*login); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
