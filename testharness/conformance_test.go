@@ -3,6 +3,7 @@ package testharness
 import (
 	"net"
 	"testing"
+	"time"
 
 	"github.com/latchauth/latch/testharness/conformance"
 	"github.com/latchauth/latch/testharness/mailbox"
@@ -16,10 +17,13 @@ import (
 func TestConformance(t *testing.T) {
 	box, smtpAddr := smtpMailbox(t, mailbox.SMTPConfig{})
 	const redirect = "http://localhost:3000/authenticate"
-	s := startWith(t, Config{
-		Mailer:       &mail.SMTP{Addr: smtpAddr},
-		MailFrom:     "Latch <login@latch.test>",
-		RedirectURLs: []string{redirect},
+	var s *Server
+	providers := conformance.StartProviders(t, func() time.Time { return s.Now() })
+	s = startWith(t, Config{
+		OAuthProviders: []byte(providers.Document()),
+		Mailer:         &mail.SMTP{Addr: smtpAddr},
+		MailFrom:       "Latch <login@latch.test>",
+		RedirectURLs:   []string{redirect},
 	})
 	conformance.Run(t, conformance.Target{
 		URL:       s.URL,
@@ -33,6 +37,8 @@ func TestConformance(t *testing.T) {
 		},
 		ReadMail:    conformance.MailboxReader(box),
 		RedirectURL: redirect,
+		OAuth:       providers,
+		PublicToken: s.PublicToken,
 	})
 }
 

@@ -111,7 +111,7 @@ func (p *Providers) startOIDC(t *testing.T, now func() time.Time, alg oidc.Alg) 
 		case subEve:
 			claims["aud"], claims["azp"] = []string{"another-client"}, "another-client"
 		case subOld:
-			claims["iat"], claims["exp"] = float64(now().Add(-2*time.Hour).Unix()), float64(now().Add(-time.Hour).Unix())
+			claims["iat"], claims["exp"] = float64(time.Now().Add(-2*time.Hour).Unix()), float64(time.Now().Add(-time.Hour).Unix())
 		}
 		info[login] = &oidc.TestSubject{Password: "pw-" + login, CustomClaims: claims}
 	}
