@@ -10,7 +10,8 @@ import (
 
 // Names of the SDK surface's settings (wrangler.toml, .dev.vars). The
 // surface Stytch's frontend SDKs call, /sdk/v1/..., is off unless
-// LATCH_PUBLIC_TOKEN is set. See edge/README.md, "Settings".
+// LATCH_PUBLIC_TOKEN is set, and, with social login's
+// LATCH_OAUTH_PROVIDERS, unless LATCH_SDK_ORIGINS is too. See edge/README.md, "Settings".
 const (
 	varPublicToken     = "LATCH_PUBLIC_TOKEN"
 	varSDKOrigins      = "LATCH_SDK_ORIGINS"
@@ -42,6 +43,11 @@ func parseSDKConfig(get func(string) string) (*sdk.Config, error) {
 		c.Origins = append(c.Origins, o)
 	}
 	if len(c.Origins) == 0 {
+		if strings.TrimSpace(get(secretOAuthProviders)) != "" {
+			// The token names the project in social login's start URLs
+			// only; the surface stays off until origins are named.
+			return nil, nil
+		}
 		return nil, errors.New(varSDKOrigins + " is not set")
 	}
 	// The HttpOnly mode: the surface sets the session cookies itself, on

@@ -33,6 +33,7 @@ func TestParseSDKConfig(t *testing.T) {
 		{name: "token and origins", get: env(varPublicToken, " "+token+" ", varSDKOrigins, " https://App.example.com , http://127.0.0.1:3000/ ,", varProjectName, "Acme"),
 			origins: []string{"https://app.example.com", "http://127.0.0.1:3000"}},
 		{name: "no origins", get: env(varPublicToken, token), wantErr: "LATCH_SDK_ORIGINS is not set"},
+		{name: "a token for social login only", get: env(varPublicToken, token, secretOAuthProviders, `[{"provider":"google"}]`), off: true},
 		{name: "the HttpOnly mode", get: env(varPublicToken, token, varSDKOrigins, "https://app.example.com", varProjectName, "Acme", varSDKCookieDomain, "example.com"),
 			origins: []string{"https://app.example.com"}, httpOnly: "example.com"},
 		{name: "the HttpOnly mode, host-only", get: env(varPublicToken, token, varSDKOrigins, "https://app.example.com", varProjectName, "Acme", varSDKCookieDomain, "."),

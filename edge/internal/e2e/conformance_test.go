@@ -31,10 +31,12 @@ func TestConformance(t *testing.T) {
 	if testing.Verbose() || os.Getenv("LATCH_E2E_LOG") == "1" {
 		next = testLog{t}
 	}
-	w := Start(t, Options{MoreVars: sendEmailVars, Log: newMailFiles(t, box, next)})
+	providers := conformance.StartProviders(t, nil)
+	w := Start(t, Options{MoreVars: sendEmailVars, Log: newMailFiles(t, box, next), OAuthProviders: providers.Document()})
 	tg := conformanceTarget(w)
 	tg.ReadMail = conformance.MailboxReader(box)
 	tg.RedirectURL = testRedirectURL
+	tg.OAuth, tg.PublicToken = providers, w.PublicToken
 	conformance.Run(t, tg)
 }
 

@@ -236,8 +236,10 @@ const (
 // login's.
 func extraVars(opts Options, projectID string) map[string]string {
 	more := map[string]string{}
-	if len(opts.SDKOrigins) > 0 {
+	if len(opts.SDKOrigins) > 0 || opts.OAuthProviders != "" {
 		more[publicTokenVar] = sdk.NewPublicToken(projectID)
+	}
+	if len(opts.SDKOrigins) > 0 {
 		more[sdkOriginsVar] = strings.Join(opts.SDKOrigins, ",")
 	}
 	if opts.OAuthProviders != "" {
