@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"strings"
 	"sync"
@@ -18,15 +19,54 @@ import (
 func Start(t testing.TB, opts Options) *Worker {
 	t.Helper()
 	RequireWrangler(t)
-	if opts.Log == nil && (testing.Verbose() || os.Getenv("LATCH_E2E_LOG") == "1") {
+	shown := testing.Verbose() || os.Getenv("LATCH_E2E_LOG") == "1"
+	if opts.Log == nil && shown {
 		opts.Log = testLog{t}
+	}
+	// The end of wrangler's output goes to the log of a test that failed,
+	// so that a failure on a shared machine (a Worker that restarted, an
+	// error the engine logged) can be read from CI's output.
+	tail := &logTail{}
+	if opts.Log == nil {
+		opts.Log = tail
+	} else {
+		opts.Log = io.MultiWriter(opts.Log, tail)
 	}
 	w, err := New(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { w.Close() })
+	t.Cleanup(func() {
+		w.Close()
+		if t.Failed() && !shown {
+			t.Logf("the end of wrangler's output:\n%s", tail)
+		}
+	})
 	return w
+}
+
+// logTail keeps the last logTailBytes of what is written to it.
+type logTail struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+const logTailBytes = 16 << 10
+
+func (l *logTail) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(l.buf, p...)
+	if over := len(l.buf) - logTailBytes; over > 0 {
+		l.buf = append(l.buf[:0], l.buf[over:]...)
+	}
+	return len(p), nil
+}
+
+func (l *logTail) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return string(l.buf)
 }
 
 // RequireWrangler ends a test that needs workerd when wrangler is not
