@@ -238,6 +238,19 @@ var oauthRefusalCases = []testCase{
 			}
 		}
 	}},
+	{name: "oauth/deleting an identity ends its unredeemed tokens", run: func(t *testing.T, c *client) {
+		c.requireOAuth()
+		got, _ := c.oauthLogin(providerES, subFrank, nil)
+		_, token := c.oauthToken(providerES, subFrank, nil)
+		reg := str(t, got, "oauth_user_registration_id")
+		c.fails(c.do(http.MethodDelete, "/v1/users/oauth/not-an-id", nil, withAuth), http.StatusBadRequest, "invalid_oauth_user_registration_id")
+		left := c.ok(c.do(http.MethodDelete, "/v1/users/oauth/"+reg, nil, withAuth))
+		if providers, _ := field(left, "user", "providers").([]any); len(providers) != 0 || left["user_id"] != got["user_id"] {
+			t.Errorf("after the delete: %v", left)
+		}
+		c.fails(c.do(http.MethodDelete, "/v1/users/oauth/"+reg, nil, withAuth), http.StatusNotFound, "oauth_user_registration_not_found")
+		c.fails(c.post("/v1/oauth/authenticate", obj{"token": token}), http.StatusNotFound, "oauth_token_not_found")
+	}},
 	{name: "oauth/a token dies with its user", run: func(t *testing.T, c *client) {
 		c.requireOAuth()
 		_, token := c.oauthToken(providerRS, subFrank, nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/latchauth/latch/wasm/oauth"
 )
@@ -124,4 +125,32 @@ func (e *Engine) consumeAttachToken(ctx context.Context, token, provider string)
 		return "", fmt.Errorf("engine: oauth attach: %w", err)
 	}
 	return owner, nil
+}
+
+// DELETE /v1/users/oauth/{oauth_user_registration_id} — removes a provider
+// identity from its user, and with it the tokens its sign-ins left
+// unredeemed. The identity, seen again, is linked anew.
+func (e *Engine) deleteOAuthRegistration(c *call) error {
+	id := c.r.PathValue("oauth_user_registration_id")
+	if !e.validID("oauth-user-registration", id) {
+		return newError(http.StatusBadRequest, "invalid_oauth_user_registration_id", "oauth_user_registration_id is malformed.")
+	}
+	ctx := c.r.Context()
+	var userID string
+	err := e.cfg.DB.QueryRowContext(ctx, `DELETE FROM oauth_registrations WHERE registration_id = ? RETURNING user_id`, id).Scan(&userID)
+	if errors.Is(err, errNoRows) {
+		return newError(http.StatusNotFound, "oauth_user_registration_not_found", "The OAuth user registration could not be found.")
+	}
+	if err != nil {
+		return fmt.Errorf("engine: delete oauth registration: %w", err)
+	}
+	if _, err := e.cfg.DB.ExecContext(ctx, `DELETE FROM oauth_tokens WHERE registration_id = ?`, id); err != nil {
+		return fmt.Errorf("engine: delete oauth registration: %w", err)
+	}
+	u, err := e.userByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	c.reply(map[string]any{"user_id": u.ID, "user": u.view()})
+	return nil
 }

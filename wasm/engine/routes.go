@@ -32,6 +32,7 @@ func routes() []route {
 		{pattern: "POST /v1/users/search", fn: (*Engine).searchUsers},
 		{pattern: "DELETE /v1/users/passwords/{password_id}", fn: (*Engine).deletePassword},
 		{pattern: "DELETE /v1/users/totps/{totp_id}", fn: (*Engine).deleteTOTP},
+		{pattern: "DELETE /v1/users/oauth/{oauth_user_registration_id}", fn: (*Engine).deleteOAuthRegistration},
 		{pattern: "POST /v1/totps", fn: (*Engine).createTOTP},
 		{pattern: "POST /v1/totps/authenticate", fn: (*Engine).authenticateTOTP},
 		{pattern: "POST /v1/totps/recovery_codes", fn: (*Engine).recoveryCodes},

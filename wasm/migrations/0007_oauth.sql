@@ -51,8 +51,11 @@ CREATE TABLE oauth_tokens (
   used_at             INTEGER
 );
 CREATE INDEX oauth_tokens_user ON oauth_tokens (user_id);
+CREATE INDEX oauth_tokens_expiry ON oauth_tokens (expires_at);
 
 -- oauth/attach: lets a start add a provider to a signed-in user.
+-- Rows of these tables past their time are deleted as new ones are
+-- written, so a flood of starts leaves at most ten minutes of rows.
 CREATE TABLE oauth_attach_tokens (
   token_hash TEXT PRIMARY KEY,
   user_id    TEXT NOT NULL,
@@ -61,6 +64,7 @@ CREATE TABLE oauth_attach_tokens (
   expires_at INTEGER NOT NULL,
   used_at    INTEGER
 );
+CREATE INDEX oauth_attach_tokens_expiry ON oauth_attach_tokens (expires_at);
 
 -- A user signed up through a provider that did not verify an address has
 -- no email: the address must stay free for its owner. Uniqueness now holds
