@@ -98,7 +98,7 @@ func RequireStytchNode(t testing.TB) string {
 	}
 	node, err := exec.LookPath("node")
 	if err == nil && !fileExists(filepath.Join(root, "node_modules", "stytch", "package.json")) {
-		err = errors.New("Stytch's Node SDK is not installed under node_modules; `make test` installs it with npm ci")
+		err = errors.New("the Stytch Node SDK (npm package stytch) is not installed under node_modules; `make test` installs it with npm ci")
 	}
 	if err != nil {
 		if os.Getenv("CI") == "true" || os.Getenv("LATCH_E2E") == "1" {
