@@ -34,7 +34,7 @@ func TestOAuthConfigFailsClosed(t *testing.T) {
 		{name: "providers not JSON", opts: Options{SDKOrigins: origins,
 			OAuthProviders: `[{"provider":"github","client_id":"x","client_secret":"` + oauthSecret + `"`},
 			mention: []string{"LATCH_OAUTH_PROVIDERS", "not a JSON list"}},
-		{name: "an unknown provider kind", opts: Options{SDKOrigins: origins,
+		{name: "an unknown provider kind", opts: Options{
 			OAuthProviders: `[{"provider":"myspace","client_id":"x","client_secret":"` + oauthSecret + `"}]`},
 			mention: []string{"LATCH_OAUTH_PROVIDERS", "myspace"}},
 		{name: "an oidc provider without an issuer", opts: Options{SDKOrigins: origins,
@@ -43,7 +43,8 @@ func TestOAuthConfigFailsClosed(t *testing.T) {
 		{name: "an issuer over http off loopback", opts: Options{SDKOrigins: origins,
 			OAuthProviders: `[{"provider":"oidc","name":"corp","issuer":"http://idp.example.com","client_id":"x","client_secret":"` + oauthSecret + `"}]`},
 			mention: []string{"LATCH_OAUTH_PROVIDERS", "http is accepted only on loopback"}},
-		{name: "providers without a public token", opts: Options{OAuthProviders: github},
+		// Options.OAuthProviders would add a public token.
+		{name: "providers without a public token", opts: Options{MoreVars: map[string]string{oauthProvidersVar: github}},
 			mention: []string{"LATCH_OAUTH_PROVIDERS", "LATCH_PUBLIC_TOKEN is not set"}},
 		{name: "a base URL with a path", opts: Options{SDKOrigins: origins, OAuthProviders: github, BaseURL: "https://auth.example.com/latch"},
 			mention: []string{"LATCH_BASE_URL"}},
@@ -101,7 +102,8 @@ func TestOAuthConfigFailsClosed(t *testing.T) {
 
 // TestOAuthConfigServes checks that providers without
 // LATCH_SECRET_BOX_KEY, which seals the tokens they hand out, fail
-// closed too, and that a Worker with providers and a public token serves.
+// closed too, and that a Worker with providers and a public token serves,
+// its SDK surface off without LATCH_SDK_ORIGINS.
 func TestOAuthConfigServes(t *testing.T) {
 	t.Parallel()
 	RequireWrangler(t)
@@ -131,8 +133,10 @@ func TestOAuthConfigServes(t *testing.T) {
 	t.Run("configured", func(t *testing.T) {
 		t.Parallel()
 		log := &syncBuffer{}
-		w := Start(t, Options{SDKOrigins: []string{"http://127.0.0.1:3000"}, OAuthProviders: github,
-			BaseURL: "https://auth.example.com", Log: log})
+		w := Start(t, Options{OAuthProviders: github, BaseURL: "https://auth.example.com", Log: log})
+		if w.PublicToken == "" {
+			t.Fatal("no public token was given with the providers")
+		}
 		a := newAPI(t, w.Target)
 		status, out := a.call(http.MethodPost, "/v1/sessions/authenticate", map[string]any{"session_token": "x"}, true)
 		if status != http.StatusBadRequest || out["error_type"] != "invalid_session_token" {
@@ -141,6 +145,14 @@ func TestOAuthConfigServes(t *testing.T) {
 		status, out = a.call(http.MethodGet, "/v1/public/oauth/gitlab/start?public_token="+url.QueryEscape(w.PublicToken), nil, false)
 		if status != http.StatusNotFound || out["error_type"] != "oauth_provider_not_found" {
 			t.Errorf("start of a provider not configured: %d %v, want 404 oauth_provider_not_found", status, out)
+		}
+		res, err := http.Get(w.URL + "/sdk/v1/projects/bootstrap/" + w.PublicToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusNotFound {
+			t.Errorf("the SDK surface answers %d without LATCH_SDK_ORIGINS, want 404", res.StatusCode)
 		}
 		if log.hasLine("misconfigured") {
 			t.Errorf("the Worker says it is misconfigured:\n%s", log)

@@ -70,10 +70,10 @@ type Options struct {
 	// OAuthProviders, when set, is the social login providers document,
 	// LATCH_OAUTH_PROVIDERS (edge/README.md, "Social login"): a JSON list
 	// of providers, which the Worker reads as oauth.ParseProviders does.
-	// Providers need the project's public token: set SDKOrigins too. It
-	// is added to the settings and kept across Restart; MoreVars naming
-	// it wins. It must not hold a single quote or a newline (see
-	// envFileContent).
+	// It is added to the settings with a fresh LATCH_PUBLIC_TOKEN of the
+	// project (Worker.PublicToken), which social login needs, and kept
+	// across Restart; MoreVars naming either wins. It must not hold a
+	// single quote or a newline (see envFileContent).
 	OAuthProviders string
 	// BaseURL, when set, is LATCH_BASE_URL, the origin the OAuth callback
 	// is registered under ("http://127.0.0.1:<Port>" names the Worker
@@ -108,7 +108,7 @@ type Worker struct {
 	// it opens what the Worker sealed.
 	SecretBoxKey []byte
 	// PublicToken is the LATCH_PUBLIC_TOKEN the Worker was given with
-	// Options.SDKOrigins, or "".
+	// Options.SDKOrigins or Options.OAuthProviders, or "".
 	PublicToken string
 
 	cmd   *exec.Cmd
