@@ -53,7 +53,6 @@ var (
 	errOAuthTokenUsed     = newError(http.StatusUnauthorized, "unable_to_auth_oauth_token", "The OAuth token was already used, has expired, or the user's credentials changed since it was issued.")
 	errOAuthAttach        = newError(http.StatusBadRequest, "invalid_oauth_attach_token", "The oauth_attach_token is unknown, was used, has expired, or is for another provider.")
 	errOAuthLinked        = newError(http.StatusConflict, "oauth_user_registration_exists", "This provider account already belongs to another user.")
-	errOAuthEmailTaken    = newError(http.StatusConflict, "duplicate_email", "The provider did not verify the address, and a user with it already exists; sign in as that user and attach the provider.")
 	errOAuthPKCE          = newError(http.StatusBadRequest, "pkce_mismatch", "The code_verifier does not match the code_challenge the OAuth flow was started with.")
 )
 

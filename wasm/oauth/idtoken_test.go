@@ -62,8 +62,11 @@ func (iss *testIssuer) Fetch(_ context.Context, req *Request) (*Response, error)
 		body = iss.discovery
 	case iss.url + "/keys":
 		iss.keyReads++
-		ec := iss.ecKey.PublicKey
-		x, y := ec.X.FillBytes(make([]byte, 32)), ec.Y.FillBytes(make([]byte, 32))
+		point, err := iss.ecKey.PublicKey.Bytes() // 0x04 || x || y
+		if err != nil {
+			return nil, err
+		}
+		x, y := point[1:33], point[33:65]
 		keys := []map[string]string{
 			{"kty": "RSA", "kid": "r1", "use": "sig", "n": b64int(iss.rsaKey.N.Bytes()), "e": b64int(big.NewInt(int64(iss.rsaKey.E)).Bytes())},
 			{"kty": "EC", "kid": "e1", "crv": "P-256", "x": b64int(x), "y": b64int(y)},
