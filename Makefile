@@ -100,13 +100,15 @@ vet: $(STATICCHECK)
 # test: vet, every Go test of both modules (the workerd end-to-end tests in
 # edge/internal/e2e included: they build the Worker and start wrangler dev themselves).
 # LATCH_E2E=1: wrangler is installed here, so its absence is a failure, not
-# a reason to skip the workerd tests.
+# a reason to skip the workerd tests. The workerd package takes about ten
+# minutes alone and can take three times that on a busy machine: each test
+# binary may run 45 minutes.
 test: $(WRANGLER) vet
 	$(GO) -C verifier test -count=1 ./...
-	LATCH_E2E=1 $(GO) test -tags latchtest -count=1 -timeout 20m ./...
+	LATCH_E2E=1 $(GO) test -tags latchtest -count=1 -timeout 45m ./...
 
 e2e: $(WRANGLER)
-	LATCH_E2E=1 $(GO) test -count=1 -timeout 20m -v ./edge/internal/e2e/
+	LATCH_E2E=1 $(GO) test -count=1 -timeout 45m -v ./edge/internal/e2e/
 
 # bench: the verifier against bare RSA and golang-jwt, the engine in
 # process, then native, wazero and workerd over HTTP in one run (with the JS
