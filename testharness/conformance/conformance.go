@@ -66,7 +66,7 @@ func Run(t *testing.T, tg Target) {
 	for _, group := range [][]testCase{
 		protocolCases, userCases, magicLinkCases, sessionCases,
 		passwordCases, stepUpCases, claimCases, lifecycleCases, securityCases, keyCases, emailCases, accountCases, totpCases, feedCases,
-		credentialCases, credentialMailCases, userBoundCases, oauthCases, oauthRefusalCases,
+		credentialCases, credentialMailCases, userBoundCases, oauthCases, oauthRefusalCases, m2mCases,
 	} {
 		all = append(all, group...)
 	}
