@@ -321,7 +321,7 @@ var m2mCases = []testCase{
 		c.advance(2 * time.Minute)
 		c.tokenOK(c.tokenCall(credentialsForm(m.id, m.secret, "")))
 	}},
-	{name: "m2m/feed: deactivation, deletion, finished rotation", run: func(t *testing.T, c *client) {
+	{name: "m2m/feed has deactivations, deletions and finished rotations", run: func(t *testing.T, c *client) {
 		cursor := str(t, c.feed("", 0), "cursor")
 		deactivated, deleted, rotated := c.newM2MClient("feed-off", "r"), c.newM2MClient("feed-del", "r"), c.newM2MClient("feed-rot", "r")
 		cancelled, renamed := c.newM2MClient("feed-cancel", "r"), c.newM2MClient("feed-rename", "r")
