@@ -42,9 +42,11 @@ var (
 	// revoked (ErrRevoked).
 	ErrSessionNotFound = errors.New("verifier: session not found")
 	// ErrRevoked: the revocation feed reported the token's session as
-	// ended early (revoked, its user deleted, its password reset). It is
-	// final: Authenticate does not ask the edge. It matches
-	// ErrSessionNotFound too, as the edge's answer for the same session.
+	// ended early (revoked, its user deleted, its password reset), or, for
+	// an M2M access token, its client as deactivated, deleted or given a
+	// new secret after the token was issued. It is final: Authenticate
+	// does not ask the edge. It matches ErrSessionNotFound too, as the
+	// edge's answer for the same session.
 	ErrRevoked = fmt.Errorf("verifier: session revoked: %w", ErrSessionNotFound)
 	// ErrFeedStale: the token verified, but the revocation feed cannot
 	// vouch that its session was not revoked: the feed has not answered
@@ -70,6 +72,15 @@ var (
 	ErrNoToken = errors.New("verifier: no session token in request")
 	// ErrConfig: Config failed validation in New.
 	ErrConfig = errors.New("verifier: invalid config")
+	// ErrNotM2M: VerifyM2M was given a token that verified but is not an
+	// M2M access token: a session JWT (it carries the
+	// https://stytch.com/session claim) or a token without a scope claim.
+	// Verify, given an M2M access token, fails with ErrMalformed.
+	ErrNotM2M = errors.New("verifier: not an M2M access token")
+	// ErrInsufficientScope: the M2M access token verified but lacks one of
+	// the scopes VerifyM2M was asked for. M2MMiddleware answers it with
+	// 403 insufficient_scope.
+	ErrInsufficientScope = errors.New("verifier: insufficient scope")
 )
 
 // RemoteError is the Stytch-shaped error body the edge returned for a

@@ -26,6 +26,7 @@ var allSentinels = map[string]error{
 	"ErrFeedStale": ErrFeedStale, "ErrRemote": ErrRemote,
 	"ErrUnavailable": ErrUnavailable, "ErrBusy": ErrBusy,
 	"ErrNoSecret": ErrNoSecret, "ErrNoToken": ErrNoToken, "ErrConfig": ErrConfig,
+	"ErrNotM2M": ErrNotM2M, "ErrInsufficientScope": ErrInsufficientScope,
 }
 
 // golangJWTErrors are golang-jwt v5's exported errors. None of the

@@ -56,16 +56,31 @@ type revocationFeed struct {
 	first    chan struct{} // closed once the first read caught up or failed
 	stopped  chan struct{} // closed when run returns
 
-	count   atomic.Int64 // len(revoked), so an empty set costs no lock
-	mu      sync.RWMutex
-	revoked map[string]int64 // session id → Unix second from which it can be forgotten
-	order   []revokedEntry   // in arrival order, for ageing
-	lastErr error            // of the latest read; guarded by mu
+	count       atomic.Int64 // len(revoked), so an empty set costs no lock
+	clientCount atomic.Int64 // len(clients.at)
+	mu          sync.RWMutex
+	revoked     map[string]int64 // session id → Unix second from which it can be forgotten
+	order       []revokedEntry   // in arrival order, for ageing
+	clients     revokedClients
+	lastErr     error // of the latest read; guarded by mu
 }
 
 type revokedEntry struct {
 	id    string
 	until int64
+}
+
+// revokedClients are the M2M clients the feed reported as revoked
+// (deactivated, deleted, rotated to a new secret), kept while a token
+// issued before the revocation could still be unexpired.
+type revokedClients struct {
+	at    map[string]clientRevocation // client id → latest revocation
+	order []revokedEntry              // in arrival order, for ageing
+}
+
+type clientRevocation struct {
+	at    int64 // revoked_at, Unix seconds: tokens with iat ≤ at are refused
+	until int64 // Unix second from which the entry can be forgotten
 }
 
 const (
@@ -87,6 +102,11 @@ const (
 	// machines on top.
 	jwtLifetime  = 300
 	revokedSlack = 30
+	// m2mLifetime is how long after iat a Latch (and Stytch) M2M access
+	// token expires: a client revoked at R has no token issued at or
+	// before R left unexpired after R + m2mLifetime (+ the leeway and
+	// revokedSlack).
+	m2mLifetime = 3600
 )
 
 func newRevocationFeed(cfg *settings) *revocationFeed {
@@ -100,17 +120,28 @@ func newRevocationFeed(cfg *settings) *revocationFeed {
 		first:   make(chan struct{}),
 		stopped: make(chan struct{}),
 		revoked: make(map[string]int64),
+		clients: revokedClients{at: make(map[string]clientRevocation)},
 	}
 }
 
-// check reports whether the feed vouches for e's session at now: nil,
-// ErrRevoked or ErrFeedStale. Until the first read has caught up or
-// failed it waits for it, at most Config.KeyWait.
+// check reports whether the feed vouches for e's session (or, for an
+// M2M access token, its client) at now: nil, ErrRevoked or ErrFeedStale.
+// Until the first read has caught up or failed it waits for it, at most
+// Config.KeyWait.
 func (f *revocationFeed) check(ctx context.Context, e *verified, now time.Time) error {
 	if !f.fresh.Load() {
 		f.waitFirst(ctx)
 	}
-	if f.count.Load() > 0 {
+	if e.m2m != nil {
+		if f.clientCount.Load() > 0 {
+			f.mu.RLock()
+			r, listed := f.clients.at[e.m2m.clientID]
+			f.mu.RUnlock()
+			if listed && e.iat <= r.at {
+				return fmt.Errorf("%w: M2M client %q revoked after the token was issued", ErrRevoked, clip(e.m2m.clientID))
+			}
+		}
+	} else if f.count.Load() > 0 {
 		f.mu.RLock()
 		_, gone := f.revoked[e.session.SessionID]
 		f.mu.RUnlock()
@@ -294,12 +325,16 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// add records events and forgets sessions none of whose JWTs can still
-// be unexpired at now (Unix seconds).
+// add records events and forgets sessions and clients none of whose
+// tokens can still be unexpired at now (Unix seconds).
 func (f *revocationFeed) add(events []feedEvent, now int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, ev := range events {
+		if ev.clientID != "" {
+			f.clients.add(ev, ev.revokedAt+m2mLifetime+f.cfg.leeway+revokedSlack, now)
+			continue
+		}
 		until := ev.revokedAt + jwtLifetime + f.cfg.leeway + revokedSlack
 		if until <= now {
 			continue
@@ -320,6 +355,34 @@ func (f *revocationFeed) add(events []feedEvent, now int64) {
 	clear(f.order[:i])
 	f.order = f.order[i:]
 	f.count.Store(int64(len(f.revoked)))
+	f.clients.age(now)
+	f.clientCount.Store(int64(len(f.clients.at)))
+}
+
+// add records a client event that can be forgotten at until. A client
+// revoked again keeps its latest revocation.
+func (rc *revokedClients) add(ev feedEvent, until, now int64) {
+	if until <= now {
+		return
+	}
+	if old, ok := rc.at[ev.clientID]; ok && old.at >= ev.revokedAt && old.until >= until {
+		return
+	}
+	id := strings.Clone(ev.clientID) // not the whole answer's text
+	rc.at[id] = clientRevocation{at: ev.revokedAt, until: until}
+	rc.order = append(rc.order, revokedEntry{id: id, until: until})
+}
+
+// age forgets the clients whose entries expired by now.
+func (rc *revokedClients) age(now int64) {
+	i := 0
+	for ; i < len(rc.order) && rc.order[i].until <= now; i++ {
+		if e := rc.order[i]; rc.at[e.id].until == e.until {
+			delete(rc.at, e.id)
+		}
+	}
+	clear(rc.order[:i])
+	rc.order = rc.order[i:]
 }
 
 // feedAnswer is the edge's 200 answer to a feed read.
@@ -329,8 +392,11 @@ type feedAnswer struct {
 	reset, hasMore bool
 }
 
+// feedEvent is a session's early end (sessionID set) or an M2M client's
+// revocation (clientID set).
 type feedEvent struct {
 	sessionID string
+	clientID  string
 	revokedAt int64 // Unix seconds
 }
 
@@ -375,8 +441,9 @@ func (f *revocationFeed) read(ctx context.Context, cursor string, wait int) (*fe
 }
 
 // readFeedAnswer reads a feed answer with the exact-name scanner: a
-// repeated member name anywhere fails it, as do events without a session
-// id or revoked_at and an answer without events or cursor.
+// repeated member name anywhere fails it, as do events without revoked_at
+// or without exactly one of session_id and client_id, and an answer
+// without events or cursor.
 func readFeedAnswer(body string) (*feedAnswer, bool) {
 	sc := scanner{s: body, bigNumbers: true}
 	a := &feedAnswer{}
@@ -414,13 +481,15 @@ func (sc *scanner) readFeedEvent() feedEvent {
 		switch sc.key(&seen) {
 		case "session_id":
 			ev.sessionID = sc.str()
+		case "client_id":
+			ev.clientID = sc.str()
 		case "revoked_at":
 			at = sc.time()
 		default:
 			sc.skipValue(0)
 		}
 	}
-	if ev.sessionID == "" || at.IsZero() {
+	if (ev.sessionID == "") == (ev.clientID == "") || at.IsZero() {
 		sc.fail()
 	}
 	ev.revokedAt = at.Unix()

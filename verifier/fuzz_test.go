@@ -243,6 +243,10 @@ func FuzzReadFeedAnswer(f *testing.F) {
 		`{"events":[{"session_id":"a","session_id":"b","revoked_at":"2026-01-02T03:04:05Z"}],"cursor":"1"}`,
 		`{"events":[{"session_id":"\u0061","revoked_at":"2026-01-02T03:04:05.5+02:00"}],"cursor":"1"}`,
 		`{"Events":[],"cursor":"1"}`, `{"events":null,"cursor":"1"}`, `[]`, `{`, "",
+		`{"events":[{"revoked_at":"2026-01-02T03:04:05Z","client_id":"m2m-client-test-1"}],"cursor":"8","reset":false,"has_more":false}`,
+		`{"events":[{"session_id":"s","client_id":"c","revoked_at":"2026-01-02T03:04:05Z"}],"cursor":"1"}`,
+		`{"events":[{"client_id":"c","client_id":"d","revoked_at":"2026-01-02T03:04:05Z"}],"cursor":"1"}`,
+		`{"events":[{"client_id":"","revoked_at":"2026-01-02T03:04:05Z"}],"cursor":"1"}`,
 	} {
 		f.Add(s)
 	}
@@ -270,11 +274,15 @@ func FuzzReadFeedAnswer(f *testing.F) {
 			t.Fatalf("%q: read %+v, encoding/json %q %v %v %d events", body, *a, cursor, reset, hasMore, len(events))
 		}
 		for i, ev := range a.events {
-			var id string
+			var session, client string
 			var at time.Time
-			if json.Unmarshal(events[i]["session_id"], &id) != nil || json.Unmarshal(events[i]["revoked_at"], &at) != nil ||
-				ev.sessionID == "" || ev.sessionID != id || ev.revokedAt != at.Unix() {
-				t.Fatalf("%q: event %d read %+v, encoding/json %q %v", body, i, ev, id, at)
+			_, hasSession := events[i]["session_id"]
+			_, hasClient := events[i]["client_id"]
+			if hasSession && json.Unmarshal(events[i]["session_id"], &session) != nil ||
+				hasClient && json.Unmarshal(events[i]["client_id"], &client) != nil ||
+				json.Unmarshal(events[i]["revoked_at"], &at) != nil ||
+				(session == "") == (client == "") || ev.sessionID != session || ev.clientID != client || ev.revokedAt != at.Unix() {
+				t.Fatalf("%q: event %d read %+v, encoding/json %q %q %v", body, i, ev, session, client, at)
 			}
 		}
 	})

@@ -17,9 +17,10 @@ const maxTokenLen = 16 << 10
 
 const stytchClaimPrefix = "https://stytch.com/"
 
-// verify is Verify without the copy of the result: the token cache first,
-// then the full check.
-func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*verified, error) {
+// verify is Verify (m2m false) or VerifyM2M (m2m true) without the copy
+// of the result: the token cache first, then the full check. A cached
+// token of the other kind is refused as a fresh one would be.
+func (v *Verifier) verify(ctx context.Context, token string, m2m bool, now time.Time) (*verified, error) {
 	if len(token) > maxTokenLen {
 		return nil, fmt.Errorf("%w: longer than %d bytes", ErrMalformed, maxTokenLen)
 	}
@@ -35,9 +36,11 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*ve
 	e := v.tokens.get(&sum, sig, unixSeconds(now))
 	if e == nil || v.keys.known(e.kid, now) != e.key {
 		var err error
-		if e, err = v.verifyFull(ctx, token[:dot1], token[dot1+1:dot2], sig, &sum, (*buf)[:cap(*buf)], now); err != nil {
+		if e, err = v.verifyFull(ctx, token[:dot1], token[dot1+1:dot2], sig, &sum, (*buf)[:cap(*buf)], m2m, now); err != nil {
 			return nil, err
 		}
+	} else if (e.m2m != nil) != m2m {
+		return nil, wrongKind(m2m)
 	}
 	if v.feed != nil {
 		if err := v.feed.check(ctx, e, now); err != nil {
@@ -53,7 +56,7 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*ve
 // verifyFull checks the header, finds the key, checks the signature and
 // only then decodes and checks the claims. scratch is a buffer of
 // maxTokenLen bytes.
-func (v *Verifier) verifyFull(ctx context.Context, header, payload, sig string, sum *[32]byte, scratch []byte, now time.Time) (*verified, error) {
+func (v *Verifier) verifyFull(ctx context.Context, header, payload, sig string, sum *[32]byte, scratch []byte, m2m bool, now time.Time) (*verified, error) {
 	kid, known := v.headers.get(header)
 	if !known {
 		var err error
@@ -81,11 +84,19 @@ func (v *Verifier) verifyFull(ctx context.Context, header, payload, sig string, 
 	// point into) and the signature the cache entry compares against.
 	all := string(append(scratch[:n], sig...))
 	e := &verified{kid: kid, key: key, sig: all[n:]}
-	c, err := v.readClaims(all[:n], &e.session)
+	var c claims
+	maxAge := v.cfg.maxAge
+	if m2m {
+		e.m2m = &m2mClaims{}
+		c, err = v.readM2MClaims(all[:n], e.m2m)
+		maxAge = 0 // MaxTokenAge bounds session JWTs, which the edge renews
+	} else {
+		c, err = v.readClaims(all[:n], &e.session)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if err := v.checkTimes(&c, e, unixSeconds(now)); err != nil {
+	if err := v.checkTimes(&c, e, maxAge, unixSeconds(now)); err != nil {
 		return nil, err
 	}
 	v.tokens.put(sum, e)
@@ -161,13 +172,14 @@ func parseHeader(seg string) (string, error) {
 	return kid, nil
 }
 
-// claims are the registered claims Verify checks.
+// claims are the registered claims Verify and VerifyM2M check.
 type claims struct {
 	iss, sub               string
 	audOK, hasAud          bool
 	exp, nbf, iat          int64
 	hasExp, hasNbf, hasIat bool
 	hasSession             bool
+	hasScope               bool
 }
 
 func (v *Verifier) readClaims(payload string, s *Session) (claims, error) {
@@ -176,55 +188,89 @@ func (v *Verifier) readClaims(payload string, s *Session) (claims, error) {
 	sc.expect('{')
 	var seen names
 	for first := true; sc.more('}', &first); {
-		switch k := sc.key(&seen); k {
-		case "iss":
-			c.iss = sc.str()
-		case "sub":
-			c.sub = sc.str()
-		case "aud":
-			c.hasAud = true
-			c.audOK = sc.audience(v.cfg.projectID)
-		case "exp":
-			c.exp, c.hasExp = sc.seconds(false), true
-		case "nbf":
-			c.nbf, c.hasNbf = sc.seconds(true), true
-		case "iat":
-			c.iat, c.hasIat = sc.seconds(true), true
-		case "jti":
-			sc.skipValue(0)
-		case "https://stytch.com/session":
+		switch k := sc.key(&seen); {
+		case c.registered(&sc, k, v.cfg.projectID):
+		case k == "https://stytch.com/session":
 			c.hasSession = true
 			sc.readSessionClaim(s)
 		default:
-			raw := sc.skip()
-			if sc.bad || strings.HasPrefix(k, stytchClaimPrefix) {
-				continue
+			if err := sc.customClaim(k, &s.CustomClaims); err != nil {
+				return c, err
 			}
-			val, err := decodeCustomClaim(raw)
-			if err != nil {
-				return c, fmt.Errorf("%w: custom claim: %w", ErrMalformed, err)
-			}
-			if s.CustomClaims == nil {
-				s.CustomClaims = make(map[string]any)
-			}
-			s.CustomClaims[k] = val
 		}
 	}
 	sc.end()
 	s.UserID = c.sub
+	if err := v.checkClaims(&sc, &c); err != nil {
+		return c, err
+	}
 	switch {
-	case sc.bad:
-		return c, fmt.Errorf("%w: claims are not a JSON object of the expected shape", ErrMalformed)
-	case c.iss != v.cfg.issuer && (v.cfg.altIssuer == "" || c.iss != v.cfg.altIssuer):
-		return c, fmt.Errorf("%w %q", ErrInvalidIssuer, clip(c.iss))
-	case !c.audOK:
-		return c, fmt.Errorf("%w: %q not in aud", ErrInvalidAudience, v.cfg.projectID)
-	case !c.hasExp || !c.hasIat:
-		return c, fmt.Errorf("%w: exp and iat are required", ErrMalformed)
-	case c.sub == "" || !c.hasSession || s.SessionID == "":
-		return c, fmt.Errorf("%w: sub and the session claim are required", ErrMalformed)
+	case !c.hasSession:
+		// An M2M access token has none: VerifyM2M reads those.
+		return c, fmt.Errorf("%w: no session claim (not a session JWT)", ErrMalformed)
+	case c.sub == "" || s.SessionID == "":
+		return c, fmt.Errorf("%w: sub and the session id are required", ErrMalformed)
 	}
 	return c, nil
+}
+
+// registered reads the registered claim k into c and reports whether k
+// is one (iss, sub, aud, exp, nbf, iat, jti).
+func (c *claims) registered(sc *scanner, k, projectID string) bool {
+	switch k {
+	case "iss":
+		c.iss = sc.str()
+	case "sub":
+		c.sub = sc.str()
+	case "aud":
+		c.hasAud = true
+		c.audOK = sc.audience(projectID)
+	case "exp":
+		c.exp, c.hasExp = sc.seconds(false), true
+	case "nbf":
+		c.nbf, c.hasNbf = sc.seconds(true), true
+	case "iat":
+		c.iat, c.hasIat = sc.seconds(true), true
+	case "jti":
+		sc.skipValue(0)
+	default:
+		return false
+	}
+	return true
+}
+
+// customClaim reads the value of member k into *dst, made on first use,
+// unless k is under https://stytch.com/ (skipped).
+func (sc *scanner) customClaim(k string, dst *map[string]any) error {
+	raw := sc.skip()
+	if sc.bad || strings.HasPrefix(k, stytchClaimPrefix) {
+		return nil
+	}
+	val, err := decodeCustomClaim(raw)
+	if err != nil {
+		return fmt.Errorf("%w: custom claim: %w", ErrMalformed, err)
+	}
+	if *dst == nil {
+		*dst = make(map[string]any)
+	}
+	(*dst)[k] = val
+	return nil
+}
+
+// checkClaims checks what every Latch JWT carries, once sc has read the
+// whole payload: its shape, iss, aud, exp and iat.
+func (v *Verifier) checkClaims(sc *scanner, c *claims) error {
+	switch {
+	case sc.bad:
+		return fmt.Errorf("%w: claims are not a JSON object of the expected shape", ErrMalformed)
+	case c.iss != v.cfg.issuer && (v.cfg.altIssuer == "" || c.iss != v.cfg.altIssuer):
+		return fmt.Errorf("%w %q", ErrInvalidIssuer, clip(c.iss))
+	case !c.audOK:
+		return fmt.Errorf("%w: %q not in aud", ErrInvalidAudience, v.cfg.projectID)
+	case !c.hasExp || !c.hasIat:
+		return fmt.Errorf("%w: exp and iat are required", ErrMalformed)
+	}
+	return nil
 }
 
 // audience reads aud (a string or an array of strings) and reports
@@ -243,9 +289,9 @@ func (sc *scanner) audience(want string) bool {
 	return ok
 }
 
-// checkTimes checks exp, nbf, iat and the maximum age against now, all in
-// Unix seconds, and records in e the window in which the answer holds.
-func (v *Verifier) checkTimes(c *claims, e *verified, now int64) error {
+// checkTimes checks exp, nbf, iat and maxAge (0 for none) against now,
+// all in Unix seconds, and records in e the window in which the answer holds.
+func (v *Verifier) checkTimes(c *claims, e *verified, maxAge, now int64) error {
 	lee := v.cfg.leeway
 	e.until = c.exp + lee
 	e.iat = c.iat
@@ -254,15 +300,15 @@ func (v *Verifier) checkTimes(c *claims, e *verified, now int64) error {
 		e.from = c.nbf - lee
 	}
 	tooOld := int64(0)
-	if v.cfg.maxAge > 0 {
-		tooOld = c.iat + v.cfg.maxAge + lee
+	if maxAge > 0 {
+		tooOld = c.iat + maxAge + lee
 		e.until = min(e.until, tooOld)
 	}
 	switch {
 	case now >= c.exp+lee:
 		return fmt.Errorf("%w: %ds ago", ErrExpired, now-c.exp)
 	case tooOld != 0 && now >= tooOld:
-		return fmt.Errorf("%w: issued %ds ago, limit %ds", ErrTooOld, now-c.iat, v.cfg.maxAge)
+		return fmt.Errorf("%w: issued %ds ago, limit %ds", ErrTooOld, now-c.iat, maxAge)
 	case c.hasNbf && now < c.nbf-lee:
 		return fmt.Errorf("%w: nbf is %ds ahead", ErrNotYetValid, c.nbf-now)
 	case now < c.iat-lee:

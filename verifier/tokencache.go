@@ -33,10 +33,11 @@ type verified struct {
 	sig     string // the token's encoded signature
 	kid     string
 	key     *rsa.PublicKey
-	from    int64 // first Unix second at which the token is acceptable
-	until   int64 // first Unix second at which it no longer is
-	iat     int64 // the token's iat, for the revocation feed's check
-	session Session
+	from    int64      // first Unix second at which the token is acceptable
+	until   int64      // first Unix second at which it no longer is
+	iat     int64      // the token's iat, for the revocation feed's check
+	session Session    // of a session JWT
+	m2m     *m2mClaims // of an M2M access token; nil for a session JWT
 }
 
 func newTokenCache(capacity int) *tokenCache {

@@ -104,7 +104,7 @@ func (v *Verifier) JWKSError() error {
 // network call except the JWKS fetch an unknown kid may cause. The
 // Session is the caller's own to change.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Session, error) {
-	e, err := v.verify(ctx, token, v.cfg.now())
+	e, err := v.verify(ctx, token, false, v.cfg.now())
 	if err != nil {
 		return nil, err
 	}
