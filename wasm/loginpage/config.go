@@ -46,6 +46,15 @@ type Config struct {
 	// "example.com" to share them with app.example.com; host-only when
 	// empty.
 	CookieDomain string
+	// InsecureUnboundLinks lets the page spend sign-in links sent without
+	// a code_challenge: by the app through the API, or by anyone through
+	// the SDK surface. Such a link signs in whichever browser opens it, so
+	// a link its sender had mailed to their own inbox and then forwarded
+	// signs the recipient in as the sender (login CSRF). Off, the page
+	// spends only the links it sent, in the browser that asked. See
+	// RATIONALE.md, "Why is a sign-in link bound to the browser that asked
+	// for it?".
+	InsecureUnboundLinks bool
 	// SessionDurationMinutes is the lifetime of the sessions the page
 	// starts; 7 days when zero.
 	SessionDurationMinutes int

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/latchauth/latch/wasm/loginpage"
 )
 
 // sendLink asks the page for a sign-in link to email in the fixture's
@@ -103,21 +105,55 @@ func TestLinkBoundToBrowser(t *testing.T) {
 	}
 }
 
-// TestLinkWithoutChallenge: a link to the page that the app sent through
-// the API, with no challenge, still signs in, also in a browser holding
-// a verifier from a link of its own.
+// TestLinkWithoutChallenge: a link to the page sent without a challenge
+// — by the app through the API, or by anyone through the SDK surface, to
+// their own inbox, then forwarded — would sign in whichever browser opens
+// it as its sender (login CSRF). The page refuses it unspent, in a browser
+// without a verifier and in one holding its own; with
+// InsecureUnboundLinks it signs in, in both.
 func TestLinkWithoutChallenge(t *testing.T) {
-	f := newFixture(t, nil)
-	f.sendLink("mine@example.com") // this browser now holds a verifier
-	const email = "app@example.com"
-	after := f.box.Last()
-	if s, res, _ := f.api.Do(context.Background(), http.MethodPost, "/v1/magic_links/email/login_or_create", map[string]any{
-		"email": email, "login_magic_link_url": f.URL + "/magic", "signup_magic_link_url": f.URL + "/magic"}); s != http.StatusOK {
-		t.Fatalf("send a link through the API: %d %v", s, res)
-	}
-	link, _ := url.Parse(regexp.MustCompile(regexp.QuoteMeta(f.URL+"/magic?") + `\S+`).FindString(f.mail(email, after).Text))
-	confirm := f.get("/magic?" + link.RawQuery)
-	if done := f.post("/magic", hidden(confirm.body)); done.StatusCode != http.StatusSeeOther {
-		t.Errorf("a link without a challenge: %d %q", done.StatusCode, alert(done.body))
+	for _, tc := range []struct {
+		name    string
+		unbound bool
+	}{
+		{name: "refused by default"},
+		{name: "spent with InsecureUnboundLinks", unbound: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, func(c *loginpage.Config) { c.InsecureUnboundLinks = tc.unbound })
+			sendUnbound := func(email string) url.Values {
+				after := f.box.Last()
+				if s, res, _ := f.api.Do(context.Background(), http.MethodPost, "/v1/magic_links/email/login_or_create", map[string]any{
+					"email": email, "login_magic_link_url": f.URL + "/magic", "signup_magic_link_url": f.URL + "/magic"}); s != http.StatusOK {
+					t.Fatalf("send a link through the API: %d %v", s, res)
+				}
+				link, _ := url.Parse(regexp.MustCompile(regexp.QuoteMeta(f.URL+"/magic?") + `\S+`).FindString(f.mail(email, after).Text))
+				return link.Query()
+			}
+			// A browser holding no verifier (the one a forwarded link reaches).
+			q := sendUnbound("app@example.com")
+			confirm := f.get("/magic?" + q.Encode())
+			done := f.post("/magic", hidden(confirm.body))
+			signedIn := done.StatusCode == http.StatusSeeOther && sessionCookies(done)["stytch_session"] != nil
+			if signedIn != tc.unbound {
+				t.Fatalf("no verifier held: %d %q, signed in %v", done.StatusCode, alert(done.body), signedIn)
+			}
+			if !tc.unbound {
+				// Refused unspent: the API still takes the token.
+				if s, res, _ := f.api.Do(context.Background(), http.MethodPost, "/v1/magic_links/authenticate",
+					map[string]any{"token": q.Get("token")}); s != http.StatusOK {
+					t.Fatalf("the refused link was spent: %d %v", s, res)
+				}
+			}
+			// A browser holding a verifier of its own.
+			f.sendLink("mine@example.com")
+			q = sendUnbound("app2@example.com")
+			confirm = f.get("/magic?" + q.Encode())
+			done = f.post("/magic", hidden(confirm.body))
+			signedIn = done.StatusCode == http.StatusSeeOther && sessionCookies(done)["stytch_session"] != nil
+			if signedIn != tc.unbound {
+				t.Fatalf("a verifier held: %d %q, signed in %v", done.StatusCode, alert(done.body), signedIn)
+			}
+		})
 	}
 }

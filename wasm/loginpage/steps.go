@@ -3,8 +3,10 @@ package loginpage
 import (
 	"github.com/latchauth/latch/wasm/internal/ratelimit"
 
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -246,7 +248,8 @@ func (p *page) linkFailed(w http.ResponseWriter, status int, returnTo, msg strin
 
 // POST magic: spends the mailed link's token, with the PKCE verifier of
 // this browser (see link.go). A link this page sent in another browser
-// answers pkce_mismatch and stays unspent.
+// answers pkce_mismatch and stays unspent; a link sent without a
+// challenge is refused unspent too, unless InsecureUnboundLinks.
 func (p *page) checkMagic(w http.ResponseWriter, r *http.Request, csrf, returnTo string) {
 	token := r.PostForm.Get("token")
 	if token == "" || len(token) > maxToken {
@@ -255,12 +258,25 @@ func (p *page) checkMagic(w http.ResponseWriter, r *http.Request, csrf, returnTo
 	}
 	verifier := p.heldVerifier(r)
 	args := p.firstFactor(r, map[string]any{"token": token})
-	if verifier != "" {
+	switch {
+	case verifier != "":
 		args["code_verifier"] = verifier
+	case !p.InsecureUnboundLinks:
+		// This browser asked for no link, so the link is not one to
+		// spend here: it would sign this browser in as whoever asked for
+		// it. A verifier that matches no challenge lets the API say
+		// whether the link was used or has expired, and spends nothing
+		// (pkce_mismatch otherwise).
+		b := make([]byte, verifierBytes)
+		if _, err := io.ReadFull(p.Rand, b); err != nil {
+			p.unavailable(w, err)
+			return
+		}
+		args["code_verifier"] = base64.RawURLEncoding.EncodeToString(b)
 	}
 	var l login
 	err := p.call(r.Context(), http.MethodPost, "/v1/magic_links/authenticate", args, &l)
-	if isAPIError(err, "pkce_mismatch") && verifier != "" {
+	if isAPIError(err, "pkce_mismatch") && verifier != "" && p.InsecureUnboundLinks {
 		// A link sent without a challenge (by the app, through the API)
 		// takes no verifier.
 		delete(args, "code_verifier")
@@ -268,8 +284,7 @@ func (p *page) checkMagic(w http.ResponseWriter, r *http.Request, csrf, returnTo
 		err = p.call(r.Context(), http.MethodPost, "/v1/magic_links/authenticate", args, &l)
 	}
 	if isAPIError(err, "pkce_mismatch") {
-		p.write(w, http.StatusBadRequest, view{title: "Sign in", alert: msgOtherBrowser,
-			body: []string{link("start-over", p.loginURL(returnTo), "Ask for a new link")}})
+		p.otherBrowser(w, returnTo)
 		return
 	}
 	if err != nil {
@@ -285,6 +300,12 @@ func (p *page) checkMagic(w http.ResponseWriter, r *http.Request, csrf, returnTo
 		http.SetCookie(w, p.cookie(verifierCookie, "", time.Time{}))
 	}
 	p.signedIn(w, r, csrf, returnTo, &l)
+}
+
+// otherBrowser answers a link this browser may not spend.
+func (p *page) otherBrowser(w http.ResponseWriter, returnTo string) {
+	p.write(w, http.StatusBadRequest, view{title: "Sign in", alert: msgOtherBrowser,
+		body: []string{link("start-over", p.loginURL(returnTo), "Ask for a new link")}})
 }
 
 // showTOTP renders the second-factor form.
