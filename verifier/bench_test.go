@@ -253,3 +253,89 @@ func newFeedBenchVerifier(b *testing.B, srv *jwksServer, clk *clock) *Verifier {
 	}
 	return v
 }
+
+// benchM2MTokens are distinct M2M access tokens (different clients and
+// iat) signed by testKeys()[0], valid at newClock().Now().
+var benchM2MTokens = sync.OnceValue(func() []string {
+	k := testKeys()[0]
+	clk := newClock()
+	out := make([]string, 512)
+	for i := range out {
+		c := m2mClaimsAt(clk.Now().Add(-time.Duration(i%200) * time.Second))
+		c["sub"] = fmt.Sprintf("m2m-client-test-0d6f4a3e-5b1c-4f2a-9e8d-%012d", i)
+		out[i] = mint(&testing.B{}, k, c)
+	}
+	return out
+})
+
+// BenchmarkVerifyM2M is BenchmarkVerify for VerifyM2M with one required
+// scope, on the same kinds of arms: cold and repeat, with the revocation
+// feed off and on (healthy, 1000 revoked sessions), and the bare RSA
+// check of the same tokens.
+func BenchmarkVerifyM2M(b *testing.B) {
+	k := testKeys()[0]
+	pub := &k.Private.PublicKey
+	toks := benchM2MTokens()
+	srv := newJWKSServer(b, k)
+	clk := newClock()
+	ctx := context.Background()
+
+	plain := func(b *testing.B) *Verifier { return newTestVerifier(b, srv, clk, nil) }
+	withFeed := func(b *testing.B) *Verifier { return newFeedBenchVerifier(b, srv, clk) }
+	cold := func(newV func(*testing.B) *Verifier) func(*testing.B) {
+		return func(b *testing.B) {
+			v := newV(b)
+			if _, err := v.VerifyM2M(ctx, toks[0]); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			defer cpuPerOp(b, cpuTime(b))
+			for i := 0; b.Loop(); i++ {
+				if i%len(toks) == 0 {
+					b.StopTimer()
+					v.tokens = newTokenCache(v.cfg.tokenCacheCap)
+					b.StartTimer()
+				}
+				if _, err := v.VerifyM2M(ctx, toks[i%len(toks)], "read:users"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	repeat := func(newV func(*testing.B) *Verifier) func(*testing.B) {
+		return func(b *testing.B) {
+			v := newV(b)
+			if _, err := v.VerifyM2M(ctx, toks[0]); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			defer cpuPerOp(b, cpuTime(b))
+			for b.Loop() {
+				if _, err := v.VerifyM2M(ctx, toks[0], "read:users"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	b.Run("cold", cold(plain))
+	b.Run("cold-feed", cold(withFeed))
+	b.Run("repeat", repeat(plain))
+	b.Run("repeat-feed", repeat(withFeed))
+	b.Run("rsa", func(b *testing.B) {
+		b.ReportAllocs()
+		defer cpuPerOp(b, cpuTime(b))
+		for i := 0; b.Loop(); i++ {
+			tok := toks[i%len(toks)]
+			_, dot := splitToken(tok)
+			sum := sha256.Sum256([]byte(tok[:dot]))
+			sig, err := base64.RawURLEncoding.DecodeString(tok[dot+1:])
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

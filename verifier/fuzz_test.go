@@ -287,3 +287,73 @@ func FuzzReadFeedAnswer(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReadM2MClaims checks that the M2M claims parser never panics, that
+// what it accepts encoding/json reads the same way, and that it never
+// accepts a session JWT's claims.
+func FuzzReadM2MClaims(f *testing.F) {
+	valid, err := json.Marshal(m2mClaimsAt(time.Unix(1745307712, 0)))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(string(valid))
+	f.Add(strings.Replace(string(valid), `"scope"`, `"\u0073cope"`, 1))
+	f.Add(strings.Replace(string(valid), `"scope":"read:users write:books audit"`, `"scope":"  read:*  "`, 1))
+	f.Add(withMembers(string(valid), `"scope":"admin"`))
+	f.Add(withMembers(string(valid), `"https://stytch.com/session":{"id":"s"}`))
+	f.Add(withMembers(string(valid), `"tenant":{"a":[1,{"b":null}]}`))
+	f.Add(`{"aud":"` + testProject + `","iss":"stytch.com/` + testProject + `","sub":"c","exp":1,"iat":0,"scope":""}`)
+	f.Add(`{}`)
+	v := &Verifier{cfg: settings{projectID: testProject, issuer: "stytch.com/" + testProject}}
+	f.Fuzz(func(t *testing.T, payload string) {
+		var m m2mClaims
+		_, err := v.readM2MClaims(payload, &m)
+		if err != nil {
+			return
+		}
+		var top map[string]any
+		if jerr := json.Unmarshal([]byte(payload), &top); jerr != nil {
+			t.Fatalf("accepted %q, which encoding/json rejects: %v", payload, jerr)
+		}
+		if hasDuplicateNames(payload) {
+			t.Fatalf("accepted %q, which repeats a member name", payload)
+		}
+		scope, ok := top["scope"].(string)
+		if _, sess := top["https://stytch.com/session"]; sess || !ok || top["sub"] != m.clientID || m.clientID == "" {
+			t.Fatalf("accepted %q as client %q; encoding/json reads %v", payload, m.clientID, top)
+		}
+		if got, want := strings.Join(m.scopes, " "), strings.Join(strings.Fields(scope), " "); got != want {
+			t.Fatalf("scopes %q, want %q", got, want)
+		}
+		for k, want := range m.custom {
+			got, _ := json.Marshal(top[k])
+			w, _ := json.Marshal(want)
+			if string(got) != string(w) || k == "scope" || strings.HasPrefix(k, stytchClaimPrefix) {
+				t.Fatalf("custom claim %q = %s, encoding/json reads %s", k, w, got)
+			}
+		}
+	})
+}
+
+// FuzzVerifyM2M feeds whole tokens to VerifyM2M: it must never panic, and
+// nothing but the seed signed with the real key may pass.
+func FuzzVerifyM2M(f *testing.F) {
+	k := testKeys()[0]
+	srv := newJWKSServer(f, k)
+	clk := newClock()
+	good := mint(f, k, m2mClaimsAt(clk.Now()))
+	f.Add(good)
+	f.Add(mint(f, k, claimsAt(clk.Now())))
+	f.Add(good[:len(good)-1])
+	f.Add("a.b.c")
+	v := newTestVerifier(f, srv, clk, func(c *Config) { c.KeyWait = time.Millisecond })
+	if err := v.Refresh(f.Context()); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, tok string) {
+		m, err := v.VerifyM2M(t.Context(), tok, "read:users")
+		if (err == nil) != (tok == good) || (err == nil) != (m != nil) {
+			t.Fatalf("VerifyM2M(%q) = %v, %v", tok, m, err)
+		}
+	})
+}
