@@ -311,6 +311,18 @@ var credentialMailCases = withMail([]testCase{
 			t.Fatalf("%d of %d sessions started with the old password are live after the reset", n, len(tokens))
 		}
 	}},
+	{name: "credentials/a reset link sent with a PKCE challenge needs its verifier", run: func(t *testing.T, c *client) {
+		_, email, _ := c.verifiedPasswordUser("resetpkce")
+		verifier, challenge := pkcePair()
+		c.fails(c.post("/v1/passwords/email/reset/start", obj{"email": email, "code_challenge": "short"}), http.StatusBadRequest, "bad_request")
+		c.ok(c.post("/v1/passwords/email/reset/start", obj{"email": email, "code_challenge": challenge}))
+		token := c.mailedToken(c.mail(email), "reset_password")
+		other, _ := pkcePair()
+		c.fails(c.post("/v1/passwords/email/reset", obj{"token": token, "password": strongPassword()}), http.StatusBadRequest, "pkce_mismatch")
+		c.fails(c.post("/v1/passwords/email/reset", obj{"token": token, "password": strongPassword(), "code_verifier": other}), http.StatusBadRequest, "pkce_mismatch")
+		// The refusals spent nothing.
+		c.ok(c.post("/v1/passwords/email/reset", obj{"token": token, "password": strongPassword(), "code_verifier": verifier, "session_duration_minutes": 30}))
+	}},
 	{name: "credentials/a link sent with a PKCE challenge needs its verifier", run: func(t *testing.T, c *client) {
 		userID, email := c.newUser("pkce")
 		verifier, challenge := pkcePair()

@@ -65,6 +65,7 @@ var (
 	errResetUsed           = newError(http.StatusUnauthorized, "unable_to_reset_password", "The password reset link was already used or has expired.")
 	errCredentialsChanged  = newError(http.StatusConflict, "credentials_changed", "The user's credentials changed while this request ran (a password was reset, or the email first verified); it started no session. Try again.")
 	errPKCEMismatch        = newError(http.StatusBadRequest, "pkce_mismatch", "The code_verifier does not match the code_challenge the magic link was sent with.")
+	errResetPKCE           = newError(http.StatusBadRequest, "pkce_mismatch", "The code_verifier does not match the code_challenge the password reset link was sent with.")
 )
 
 func badRequest(format string, args ...any) *apiError {

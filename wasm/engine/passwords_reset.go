@@ -20,9 +20,13 @@ func (e *Engine) startEmailReset(c *call) error {
 		Email                          string      `json:"email"`
 		ResetPasswordRedirectURL       string      `json:"reset_password_redirect_url"`
 		ResetPasswordExpirationMinutes int         `json:"reset_password_expiration_minutes"`
+		CodeChallenge                  string      `json:"code_challenge"`
 		Attributes                     *attributes `json:"attributes"`
 	}
 	if err := c.decode(&a); err != nil {
+		return err
+	}
+	if err := checkChallenge(a.CodeChallenge); err != nil {
 		return err
 	}
 	addr, err := normalEmail(a.Email)
@@ -43,20 +47,21 @@ func (e *Engine) startEmailReset(c *call) error {
 		return err
 	}
 	return e.sendToUser(c, addr, "", "", func(ctx context.Context, u *user) error {
-		return e.mailReset(ctx, u, redirect, a.ResetPasswordExpirationMinutes)
+		return e.mailReset(ctx, u, redirect, a.ResetPasswordExpirationMinutes, a.CodeChallenge)
 	})
 }
 
-// mailReset stores a new reset token for u and mails its link. A token
-// whose mail failed is deleted again.
-func (e *Engine) mailReset(ctx context.Context, u *user, redirect string, minutes int) error {
+// mailReset stores a new reset token for u, bound to challenge when one
+// was given, and mails its link. A token whose mail failed is deleted
+// again.
+func (e *Engine) mailReset(ctx context.Context, u *user, redirect string, minutes int, challenge string) error {
 	token, err := e.newMagicLinkToken()
 	if err != nil {
 		return err
 	}
 	now, hash := e.now(), hashToken(token)
-	if _, err := e.cfg.DB.ExecContext(ctx, `INSERT INTO password_resets (token_hash, user_id, created_at, expires_at)
-		VALUES (?, ?, ?, ?)`, hash, u.ID, now, now+int64(minutes)*60); err != nil {
+	if _, err := e.cfg.DB.ExecContext(ctx, `INSERT INTO password_resets (token_hash, user_id, created_at, expires_at, code_challenge)
+		VALUES (?, ?, ?, ?, ?)`, hash, u.ID, now, now+int64(minutes)*60, challenge); err != nil {
 		return fmt.Errorf("engine: store reset: %w", err)
 	}
 	err = e.sendMail(ctx, MailPasswordReset, &MailData{Email: u.Email, Link: mailedLink(redirect, "reset_password", token), ExpiresInMinutes: minutes})
@@ -68,8 +73,9 @@ func (e *Engine) mailReset(ctx context.Context, u *user, redirect string, minute
 
 // emailReset is the body of passwords/email/reset.
 type emailReset struct {
-	Token    string `json:"token"`
-	Password string `json:"password"`
+	Token        string `json:"token"`
+	Password     string `json:"password"`
+	CodeVerifier string `json:"code_verifier"`
 	loginArgs
 }
 
@@ -128,12 +134,15 @@ func (e *Engine) resetByEmail(c *call) error {
 	}
 	ctx := c.r.Context()
 	hash := hashToken(a.Token)
-	u, usable, err := e.resetWithUser(ctx, hash)
+	u, usable, challenge, err := e.resetWithUser(ctx, hash)
 	if err != nil {
 		return err
 	}
 	if !usable {
 		return errResetUsed
+	}
+	if err := checkPKCE(challenge, a.CodeVerifier); err != nil {
+		return errResetPKCE
 	}
 	if err := strong(a.Password, u.Email); err != nil {
 		return err
@@ -158,25 +167,26 @@ func (e *Engine) resetByEmail(c *call) error {
 	return e.finishReset(c, &a.sessionArgs, ending{stepUp: stepUp, requireMFA: a.RequireMFA}, u, a.Password, f)
 }
 
-// resetWithUser loads a reset token's user and whether the token can
-// still be used.
-func (e *Engine) resetWithUser(ctx context.Context, hash string) (*user, bool, error) {
+// resetWithUser loads a reset token's user, whether the token can still
+// be used, and the code_challenge it was sent with ("" for none).
+func (e *Engine) resetWithUser(ctx context.Context, hash string) (*user, bool, string, error) {
 	u := &user{}
 	var raw []byte
 	var usable bool
-	err := e.cfg.DB.QueryRowContext(ctx, `SELECT `+userObject+`, r.used_at IS NULL AND r.expires_at > ?
+	var challenge string
+	err := e.cfg.DB.QueryRowContext(ctx, `SELECT `+userObject+`, r.used_at IS NULL AND r.expires_at > ?, r.code_challenge
 		FROM password_resets r JOIN users u ON u.user_id = r.user_id LEFT JOIN passwords p ON p.user_id = u.user_id
-		WHERE r.token_hash = ?`, e.now(), hash).Scan(&raw, &usable)
+		WHERE r.token_hash = ?`, e.now(), hash).Scan(&raw, &usable, &challenge)
 	if errors.Is(err, errNoRows) {
-		return nil, false, errResetNotFound
+		return nil, false, "", errResetNotFound
 	}
 	if err == nil {
 		err = json.Unmarshal(raw, u)
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("engine: load reset: %w", err)
+		return nil, false, "", fmt.Errorf("engine: load reset: %w", err)
 	}
-	return u, usable, nil
+	return u, usable, challenge, nil
 }
 
 // setPassword stores hash as u's password, creating it if u has none, and

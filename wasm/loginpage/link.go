@@ -31,16 +31,12 @@ const (
 // verifier (the one it holds, else a new one), and on success sets the
 // verifier cookie to live as long as the link.
 func (p *page) sendLink(w http.ResponseWriter, r *http.Request, email, returnTo string) error {
-	verifier := p.heldVerifier(r)
-	if verifier == "" {
-		b := make([]byte, verifierBytes)
-		if _, err := io.ReadFull(p.Rand, b); err != nil {
-			return err
-		}
-		verifier = base64.RawURLEncoding.EncodeToString(b)
+	verifier, err := p.linkVerifier(r)
+	if err != nil {
+		return err
 	}
 	link := p.magicURL + "?return_to=" + url.QueryEscape(returnTo)
-	err := p.call(r.Context(), http.MethodPost, "/v1/magic_links/email/login_or_create", map[string]any{
+	err = p.call(r.Context(), http.MethodPost, "/v1/magic_links/email/login_or_create", map[string]any{
 		"email": email, "login_magic_link_url": link, "signup_magic_link_url": link,
 		"login_expiration_minutes": linkMinutes, "signup_expiration_minutes": linkMinutes,
 		"code_challenge": challengeOf(verifier)}, nil)
@@ -48,6 +44,41 @@ func (p *page) sendLink(w http.ResponseWriter, r *http.Request, email, returnTo 
 		http.SetCookie(w, p.cookie(verifierCookie, verifier, p.Now().Add(linkMinutes*time.Minute)))
 	}
 	return err
+}
+
+// linkVerifier is the verifier a new link for this browser is bound to:
+// the one it holds, else a new one (for the caller to set).
+func (p *page) linkVerifier(r *http.Request) (string, error) {
+	if v := p.heldVerifier(r); v != "" {
+		return v, nil
+	}
+	return p.newVerifier()
+}
+
+func (p *page) newVerifier() (string, error) {
+	b := make([]byte, verifierBytes)
+	if _, err := io.ReadFull(p.Rand, b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// spendVerifier is the code_verifier to spend a mailed link with in this
+// browser: the one it holds. A browser holding none asked for no link, so
+// a link is not one to spend here (it would sign this browser in as
+// whoever asked for it): it gets a verifier that matches no challenge,
+// with which the API still says whether the link was used or has
+// expired, and spends nothing. With InsecureUnboundLinks it gets "", and
+// a link sent without a challenge is spent. held says which.
+func (p *page) spendVerifier(r *http.Request) (verifier string, held bool, err error) {
+	if v := p.heldVerifier(r); v != "" {
+		return v, true, nil
+	}
+	if p.InsecureUnboundLinks {
+		return "", false, nil
+	}
+	v, err := p.newVerifier()
+	return v, false, err
 }
 
 // heldVerifier is the verifier of r's cookie, or "" when it holds none of

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Password reset by email: the sign-in page links to a form asking for the
@@ -84,8 +85,18 @@ func (p *page) startReset(w http.ResponseWriter, r *http.Request, csrf, returnTo
 		p.showResetStart(w, http.StatusTooManyRequests, csrf, returnTo, clean(email, maxEmail), view{alert: msgMailLimit})
 		return
 	}
-	err := p.call(r.Context(), http.MethodPost, "/v1/passwords/email/reset/start", map[string]any{
-		"email": email, "reset_password_redirect_url": p.resetURL + "?return_to=" + url.QueryEscape(returnTo)}, nil)
+	// The link is bound to this browser as sign-in links are (link.go).
+	verifier, err := p.linkVerifier(r)
+	if err != nil {
+		p.unavailable(w, err)
+		return
+	}
+	err = p.call(r.Context(), http.MethodPost, "/v1/passwords/email/reset/start", map[string]any{
+		"email": email, "reset_password_redirect_url": p.resetURL + "?return_to=" + url.QueryEscape(returnTo),
+		"code_challenge": challengeOf(verifier)}, nil)
+	if err == nil {
+		http.SetCookie(w, p.cookie(verifierCookie, verifier, p.Now().Add(linkMinutes*time.Minute)))
+	}
 	var ae *apiError
 	if err != nil && !(errors.As(err, &ae) && (ae.Type == "email_not_found" || ae.Type == "too_many_requests")) {
 		msg, status, down := failure(err, msgBadEmail)
@@ -100,7 +111,9 @@ func (p *page) startReset(w http.ResponseWriter, r *http.Request, csrf, returnTo
 		body: []string{link("start-over", p.loginURL(returnTo), "Back to sign in")}})
 }
 
-// POST reset: sets the new password with the mailed token, and signs in.
+// POST reset: sets the new password with the mailed token, and signs in,
+// only in the browser that asked for the link (its verifier; see
+// spendVerifier). Opened elsewhere the link is refused unspent.
 func (p *page) reset(w http.ResponseWriter, r *http.Request, csrf, returnTo string) {
 	token := r.PostForm.Get("token")
 	password := r.PostForm.Get("password")
@@ -112,13 +125,33 @@ func (p *page) reset(w http.ResponseWriter, r *http.Request, csrf, returnTo stri
 		p.showNewPassword(w, http.StatusBadRequest, csrf, returnTo, token, msgNoPassword)
 		return
 	}
+	verifier, held, err := p.spendVerifier(r)
+	if err != nil {
+		p.unavailable(w, err)
+		return
+	}
+	args := p.firstFactor(r, map[string]any{"token": token, "password": password})
+	if verifier != "" {
+		args["code_verifier"] = verifier
+	}
 	var l login
-	err := p.call(r.Context(), http.MethodPost, "/v1/passwords/email/reset",
-		p.firstFactor(r, map[string]any{"token": token, "password": password}), &l)
+	err = p.call(r.Context(), http.MethodPost, "/v1/passwords/email/reset", args, &l)
+	if isAPIError(err, "pkce_mismatch") && held && p.InsecureUnboundLinks {
+		// A link sent without a challenge (by the app, through the API)
+		// takes no verifier.
+		delete(args, "code_verifier")
+		held = false
+		err = p.call(r.Context(), http.MethodPost, "/v1/passwords/email/reset", args, &l)
+	}
 	var ae *apiError
 	switch {
 	case err == nil:
+		if held {
+			http.SetCookie(w, p.cookie(verifierCookie, "", time.Time{}))
+		}
 		p.signedIn(w, r, csrf, returnTo, &l)
+	case isAPIError(err, "pkce_mismatch"):
+		p.resetFailed(w, http.StatusBadRequest, returnTo, msgOtherBrowser)
 	case errors.As(err, &ae) && ae.Type == "weak_password":
 		p.showNewPassword(w, http.StatusBadRequest, csrf, returnTo, token, msgWeak)
 	default:

@@ -3,10 +3,8 @@ package loginpage
 import (
 	"github.com/latchauth/latch/wasm/internal/ratelimit"
 
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -256,31 +254,22 @@ func (p *page) checkMagic(w http.ResponseWriter, r *http.Request, csrf, returnTo
 		p.linkFailed(w, http.StatusBadRequest, returnTo, msgBadMagic)
 		return
 	}
-	verifier := p.heldVerifier(r)
+	verifier, held, err := p.spendVerifier(r)
+	if err != nil {
+		p.unavailable(w, err)
+		return
+	}
 	args := p.firstFactor(r, map[string]any{"token": token})
-	switch {
-	case verifier != "":
+	if verifier != "" {
 		args["code_verifier"] = verifier
-	case !p.InsecureUnboundLinks:
-		// This browser asked for no link, so the link is not one to
-		// spend here: it would sign this browser in as whoever asked for
-		// it. A verifier that matches no challenge lets the API say
-		// whether the link was used or has expired, and spends nothing
-		// (pkce_mismatch otherwise).
-		b := make([]byte, verifierBytes)
-		if _, err := io.ReadFull(p.Rand, b); err != nil {
-			p.unavailable(w, err)
-			return
-		}
-		args["code_verifier"] = base64.RawURLEncoding.EncodeToString(b)
 	}
 	var l login
-	err := p.call(r.Context(), http.MethodPost, "/v1/magic_links/authenticate", args, &l)
-	if isAPIError(err, "pkce_mismatch") && verifier != "" && p.InsecureUnboundLinks {
+	err = p.call(r.Context(), http.MethodPost, "/v1/magic_links/authenticate", args, &l)
+	if isAPIError(err, "pkce_mismatch") && held && p.InsecureUnboundLinks {
 		// A link sent without a challenge (by the app, through the API)
 		// takes no verifier.
 		delete(args, "code_verifier")
-		verifier = ""
+		held = false
 		err = p.call(r.Context(), http.MethodPost, "/v1/magic_links/authenticate", args, &l)
 	}
 	if isAPIError(err, "pkce_mismatch") {
@@ -296,7 +285,7 @@ func (p *page) checkMagic(w http.ResponseWriter, r *http.Request, csrf, returnTo
 		p.linkFailed(w, status, returnTo, msg)
 		return
 	}
-	if verifier != "" {
+	if held {
 		http.SetCookie(w, p.cookie(verifierCookie, "", time.Time{}))
 	}
 	p.signedIn(w, r, csrf, returnTo, &l)
