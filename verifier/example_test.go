@@ -139,8 +139,80 @@ func ExampleErrRevoked() {
 	// after: true true
 }
 
+// Check an M2M access token in a service that other services call: the
+// token is what the caller got from the edge's token endpoint
+// (POST /v1/public/{project_id}/oauth2/token, client credentials), and
+// VerifyM2M checks it locally, with the scopes the operation needs.
+func ExampleVerifier_VerifyM2M() {
+	edge := startEdge()
+	defer edge.Close()
+	accessToken := edge.m2mToken("m2m-client-test-00000000-0000-4000-8000-000000000001", "read:users write:*")
+
+	ctx := context.Background()
+	v, err := verifier.New(ctx, verifier.Config{ProjectID: edge.ProjectID, BaseURL: edge.URL, Secret: edge.Secret})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer v.Close()
+	m, err := v.VerifyM2M(ctx, accessToken, "read:users", "write:reports")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(m.ClientID, m.Scopes)
+
+	_, err = v.VerifyM2M(ctx, accessToken, "delete:users")
+	fmt.Println(errors.Is(err, verifier.ErrInsufficientScope))
+	_, err = v.VerifyM2M(ctx, edge.login()) // a session JWT is not an M2M token
+	fmt.Println(errors.Is(err, verifier.ErrNotM2M))
+	// Output:
+	// m2m-client-test-00000000-0000-4000-8000-000000000001 [read:users write:*]
+	// true
+	// true
+}
+
+// Protect an API that machines call: M2MMiddleware takes the token from
+// Authorization: Bearer and answers 401 or 403 as RFC 6750 says.
+func ExampleVerifier_M2MMiddleware() {
+	edge := startEdge()
+	defer edge.Close()
+	accessToken := edge.m2mToken("m2m-client-test-00000000-0000-4000-8000-000000000001", "read:reports")
+
+	v, err := verifier.New(context.Background(), verifier.Config{ProjectID: edge.ProjectID, BaseURL: edge.URL, Secret: edge.Secret})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer v.Close()
+	mux := http.NewServeMux()
+	mux.Handle("GET /reports", v.M2MMiddleware("read:reports")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m, _ := verifier.M2MFromContext(r.Context())
+		fmt.Fprintf(w, "reports for %s", m.ClientID)
+	})))
+	mux.Handle("DELETE /reports", v.M2MMiddleware("delete:reports")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+
+	for _, call := range []struct{ method, token string }{
+		{http.MethodGet, accessToken}, {http.MethodGet, ""}, {http.MethodGet, edge.login()}, {http.MethodDelete, accessToken},
+	} {
+		req := httptest.NewRequest(call.method, "/reports", nil)
+		if call.token != "" {
+			req.Header.Set("Authorization", "Bearer "+call.token)
+		}
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		if rec.Code == http.StatusOK {
+			fmt.Println(rec.Code, rec.Body)
+			continue
+		}
+		fmt.Println(rec.Code, rec.Header().Get("WWW-Authenticate"))
+	}
+	// Output:
+	// 200 reports for m2m-client-test-00000000-0000-4000-8000-000000000001
+	// 401 Bearer realm="m2m"
+	// 401 Bearer realm="m2m", error="invalid_token"
+	// 403 Bearer realm="m2m", error="insufficient_scope", scope="delete:reports"
+}
+
 // edge is a stand-in for a Latch edge, as much of one as these examples
-// use: the JWKS, session JWTs it mints itself, the revocation feed (its
+// use: the JWKS, session JWTs and M2M access tokens it mints itself, the revocation feed (its
 // reads held until a revoke or the wait ends), POST /v1/sessions/revoke
 // by session_jwt, and POST /v1/sessions/authenticate, which knows no
 // session.
@@ -218,6 +290,22 @@ func (e *edge) login() string {
 		log.Fatal(err)
 	}
 	e.sessions[s] = sessionID
+	return s
+}
+
+// m2mToken mints the access token the edge's token endpoint answers an
+// M2M client's client credentials with, for scope (space-separated).
+func (e *edge) m2mToken(clientID, scope string) string {
+	now := time.Now().Unix()
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
+		"iss": "stytch.com/" + e.ProjectID, "aud": []string{e.ProjectID}, "sub": clientID, "scope": scope,
+		"iat": now, "nbf": now, "exp": now + 3600, "jti": "8c4f1e2a-7b3d-4a6c-9e5f-0d1b2c3a4e5f",
+	})
+	tok.Header["kid"] = edgeKID
+	s, err := tok.SignedString(e.key)
+	if err != nil {
+		log.Fatal(err)
+	}
 	return s
 }
 
