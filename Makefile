@@ -115,7 +115,7 @@ e2e: $(WRANGLER)
 # baseline Worker and the upload size). See BENCHMARKS.md.
 bench: $(WRANGLER) build
 	$(GO) -C verifier test . -run '^$$' -bench 'Verify' -benchtime 1s
-	$(GO) test ./testharness -run '^$$' -bench 'VerifyRevocationLatency' -benchtime 1s
+	$(GO) test ./testharness -run '^$$' -bench 'Verify(M2M)?RevocationLatency' -benchtime 1s
 	$(GO) test ./wasm/engine -run '^$$' -bench 'SessionsAuthenticate' -benchtime 1s
 	$(GO) run ./edge/bench $(BENCH_FLAGS)
 

@@ -9,8 +9,9 @@
 // signing with WebCrypto; the size of the upload; and a load sweep of
 // sessions/authenticate at c = 1, 4, 16 and 64 on Latch (workerd and
 // wazero) and the baseline (sweep.go; -sweep runs it alone); and the
-// revocation feed's latency from a revoke to every long-polling reader
-// (revocations.go; -revocations runs it alone). It prints a Markdown
+// revocation feed's latency from a revoke, and from an M2M client's
+// deactivation, to every long-polling reader (revocations.go, m2m.go;
+// -revocations runs it alone). It prints a Markdown
 // report.
 package main
 

@@ -27,6 +27,7 @@ type revocationConfig struct {
 	only     bool
 	sessions int
 	readers  int
+	clients  int           // M2M clients deactivated one at a time per host (m2m.go); 0 skips
 	timeout  time.Duration // per revoke, before the run fails
 }
 
@@ -35,6 +36,7 @@ func registerRevocations(fl *flag.FlagSet) *revocationConfig {
 	fl.BoolVar(&rc.only, "revocations", false, "run only the revocation feed benchmark (native, wazero and workerd hosts)")
 	fl.IntVar(&rc.sessions, "revocation-sessions", 200, "sessions revoked one at a time per host, by the revocation feed benchmark")
 	fl.IntVar(&rc.readers, "revocation-readers", 2, "verifiers long-polling each host's feed, by the revocation feed benchmark")
+	fl.IntVar(&rc.clients, "revocation-clients", 200, "M2M clients deactivated one at a time per host while the verifiers hold their tokens, by the revocation feed benchmark (0 skips)")
 	fl.DurationVar(&rc.timeout, "revocation-timeout", 10*time.Second, "longest a revoke may take to reach every reader before the revocation feed benchmark fails")
 	return rc
 }
@@ -91,17 +93,23 @@ type feedResult struct {
 }
 
 func (rc *revocationConfig) run(stdout, stderr io.Writer) error {
-	if rc.sessions < 1 || rc.readers < 1 {
-		return errors.New("revocations: -revocation-sessions and -revocation-readers must be at least 1")
+	if rc.sessions < 1 || rc.readers < 1 || rc.clients < 0 {
+		return errors.New("revocations: -revocation-sessions and -revocation-readers must be at least 1, -revocation-clients at least 0")
 	}
 	var results []feedResult
+	var m2m []m2mResult
 	for _, h := range feedHosts() {
-		fmt.Fprintf(stderr, "bench: revocation feed on %s: %d sessions, %d readers…\n", h.name, rc.sessions, rc.readers)
+		fmt.Fprintf(stderr, "bench: revocation feed on %s: %d sessions, %d M2M clients, %d readers…\n", h.name, rc.sessions, rc.clients, rc.readers)
 		t, stop, err := h.start()
 		if err != nil {
 			return fmt.Errorf("%s: %w", h.name, err)
 		}
 		r, err := rc.measure(h.name, t)
+		if err == nil && rc.clients > 0 {
+			var mr m2mResult
+			mr, err = rc.measureM2M(h.name, t)
+			m2m = append(m2m, mr)
+		}
 		stop()
 		if err != nil {
 			return fmt.Errorf("%s: %w", h.name, err)
@@ -128,6 +136,9 @@ func (rc *revocationConfig) run(stdout, stderr io.Writer) error {
 		}
 	}
 	fmt.Fprintln(stdout)
+	if len(m2m) > 0 {
+		return rc.reportM2M(stdout, m2m)
+	}
 	return nil
 }
 
