@@ -68,7 +68,9 @@ func TestVerifyM2M(t *testing.T) {
 		{name: "MaxTokenAge does not apply", token: func(t *testing.T, now time.Time) string { return mint(t, k, m2mClaimsAt(now.Add(-30*time.Minute))) },
 			edit: func(c *Config) { c.MaxTokenAge = time.Minute }},
 		{name: "session JWT", token: func(t *testing.T, now time.Time) string { return mint(t, k, claimsAt(now)) }, wantErr: ErrNotM2M},
-		{name: "session claim beside scope", token: with(func(c jwt.MapClaims) { c["https://stytch.com/session"] = claimsAt(time.Now())["https://stytch.com/session"] }),
+		{name: "session claim beside scope", token: with(func(c jwt.MapClaims) {
+			c["https://stytch.com/session"] = claimsAt(time.Now())["https://stytch.com/session"]
+		}),
 			wantErr: ErrNotM2M},
 		{name: "no scope claim", token: with(func(c jwt.MapClaims) { delete(c, "scope") }), wantErr: ErrNotM2M},
 		{name: "scope not a string", token: with(func(c jwt.MapClaims) { c["scope"] = []string{"read:users"} }), wantErr: ErrMalformed},

@@ -10,6 +10,13 @@
 // edge. Without the feed (no Secret, or Config.DisableRevocationFeed) a
 // revoked session's JWT keeps verifying until it expires, five minutes
 // at most.
+//
+// VerifyM2M checks M2M access tokens (the client credentials grant's JWTs,
+// under the same keys) and their scopes, locally; M2MMiddleware guards an
+// API with them. With the feed on, a token of a client deactivated,
+// deleted or rotated to a new secret since the token was issued fails
+// with ErrRevoked within about a second. Neither Verify nor VerifyM2M
+// accepts the other's kind of token.
 package verifier
 
 import (
@@ -18,7 +25,8 @@ import (
 	"time"
 )
 
-// Verifier verifies session JWTs. It is safe for concurrent use.
+// Verifier verifies session JWTs and M2M access tokens. It is safe for
+// concurrent use.
 type Verifier struct {
 	cfg       settings
 	keys      *keyCache
