@@ -65,9 +65,10 @@ type Config struct {
 	// totp_unavailable.
 	SecretBox SecretBox
 	// Revoked, when set, is called after sessions ended early (revoked,
-	// their user deleted, their user's password reset), once the end is
-	// stored: a host that holds revocation feed requests (wait > 0) wakes
-	// them. It must not block.
+	// their user deleted, their user's password reset) or an M2M client's
+	// tokens did (deactivated, deleted, its secret rotated), once the end
+	// is stored: a host that holds revocation feed requests (wait > 0)
+	// wakes them. It must not block.
 	Revoked func()
 
 	// OAuthProviders are the social login providers, as

@@ -16,19 +16,25 @@ const (
 	// ask its host for.
 	MaxRevocationWait = 30
 	// revocationBacklog is how far back a feed read without a cursor
-	// starts: the JWT lifetime plus the largest leeway a verifier may use,
-	// so a verifier that starts now learns of every revoked session whose
-	// JWTs it could still accept.
+	// starts for sessions: the JWT lifetime plus the largest leeway a
+	// verifier may use, so a verifier that starts now learns of every
+	// revoked session whose JWTs it could still accept.
 	revocationBacklog = jwtLifetime + jwksGrace
+	// clientBacklog is the same for clients, whose tokens live an hour.
+	clientBacklog = m2mTokenLifetime + jwksGrace
 )
 
 var errInvalidCursor = newError(http.StatusBadRequest, "invalid_cursor", "cursor is not one the feed returned.")
 
-// revocationEvent is one early end of a session.
+// revocationEvent is one early end of a session ({revoked_at,
+// session_id, user_id}) or of every token an M2M client holds
+// ({client_id, revoked_at}): the client was deactivated or deleted, or
+// finished a rotation of its secret.
 type revocationEvent struct {
+	ClientID  string `json:"client_id,omitempty"`
 	RevokedAt string `json:"revoked_at"`
-	SessionID string `json:"session_id"`
-	UserID    string `json:"user_id"`
+	SessionID string `json:"session_id,omitempty"`
+	UserID    string `json:"user_id,omitempty"`
 }
 
 // revocationsPath is the feed's path.
@@ -103,9 +109,10 @@ func parseFeedCursor(cursor string) (int64, error) {
 	return n, nil
 }
 
-// readFeed returns the events after cursor, or the backlog (every event
-// of the last revocationBacklog seconds) when cursor is "" or no longer
-// covered (reset). next is the cursor to read on from.
+// readFeed returns the events after cursor, or the backlog (every session
+// event of the last revocationBacklog seconds, every client event of the
+// last clientBacklog) when cursor is "" or no longer covered (reset). next
+// is the cursor to read on from.
 func (e *Engine) readFeed(ctx context.Context, cursor string) (events []revocationEvent, next string, reset, more bool, err error) {
 	var last int64 // the highest seq ever written
 	err = e.cfg.DB.QueryRowContext(ctx, `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'session_revocations'), 0)`).Scan(&last)
@@ -113,8 +120,10 @@ func (e *Engine) readFeed(ctx context.Context, cursor string) (events []revocati
 		return nil, "", false, false, fmt.Errorf("engine: feed: %w", err)
 	}
 	from := last
-	query, args := `SELECT seq, session_id, user_id, revoked_at FROM session_revocations WHERE revoked_at >= ? ORDER BY seq LIMIT ?`,
-		[]any{e.now() - revocationBacklog, revocationPage + 1}
+	now := e.now()
+	query, args := `SELECT seq, session_id, user_id, client_id, revoked_at FROM session_revocations
+		WHERE revoked_at >= ? AND (client_id != '' OR revoked_at >= ?) ORDER BY seq LIMIT ?`,
+		[]any{now - clientBacklog, now - revocationBacklog, revocationPage + 1}
 	if cursor != "" {
 		n, perr := parseFeedCursor(cursor)
 		if perr != nil {
@@ -129,7 +138,7 @@ func (e *Engine) readFeed(ctx context.Context, cursor string) (events []revocati
 		reset = n > last || (n > 0 && n < last && kept == 0)
 		if !reset {
 			from = n
-			query, args = `SELECT seq, session_id, user_id, revoked_at FROM session_revocations WHERE seq > ? ORDER BY seq LIMIT ?`,
+			query, args = `SELECT seq, session_id, user_id, client_id, revoked_at FROM session_revocations WHERE seq > ? ORDER BY seq LIMIT ?`,
 				[]any{n, revocationPage + 1}
 		}
 	}
@@ -142,7 +151,7 @@ func (e *Engine) readFeed(ctx context.Context, cursor string) (events []revocati
 	for rows.Next() {
 		var seq, at int64
 		var ev revocationEvent
-		if err := rows.Scan(&seq, &ev.SessionID, &ev.UserID, &at); err != nil {
+		if err := rows.Scan(&seq, &ev.SessionID, &ev.UserID, &ev.ClientID, &at); err != nil {
 			return nil, "", false, false, fmt.Errorf("engine: feed: %w", err)
 		}
 		if len(events) == revocationPage {
@@ -159,8 +168,8 @@ func (e *Engine) readFeed(ctx context.Context, cursor string) (events []revocati
 	return events, strconv.FormatInt(from, 10), reset, more, nil
 }
 
-// revoked tells the host that sessions ended early, so that it wakes the
-// feed's waiting requests (Config.Revoked).
+// revoked tells the host that sessions or a client's tokens ended early,
+// so that it wakes the feed's waiting requests (Config.Revoked).
 func (e *Engine) revoked() {
 	if e.cfg.Revoked != nil {
 		e.cfg.Revoked()

@@ -18,7 +18,7 @@ type handlerFunc func(e *Engine, c *call) error
 // wildcards named as API.md names them) and its handler.
 type route struct {
 	pattern string
-	public  bool // no project auth (the JWKS)
+	public  bool // no project auth (the JWKS, OAuth, the M2M token endpoint)
 	fn      handlerFunc
 }
 
@@ -61,6 +61,15 @@ func routes() []route {
 		{pattern: "GET /v1/oauth/callback", public: true, fn: (*Engine).oauthCallback},
 		{pattern: "POST /v1/oauth/authenticate", fn: (*Engine).authenticateOAuth},
 		{pattern: "POST /v1/oauth/attach", fn: (*Engine).attachOAuth},
+		{pattern: "POST /v1/m2m/clients", fn: (*Engine).createM2MClient},
+		{pattern: "GET /v1/m2m/clients/{client_id}", fn: (*Engine).getM2MClient},
+		{pattern: "PUT /v1/m2m/clients/{client_id}", fn: (*Engine).updateM2MClient},
+		{pattern: "DELETE /v1/m2m/clients/{client_id}", fn: (*Engine).deleteM2MClient},
+		{pattern: "POST /v1/m2m/clients/search", fn: (*Engine).searchM2MClients},
+		{pattern: "POST /v1/m2m/clients/{client_id}/secrets/rotate/start", fn: (*Engine).startM2MRotation},
+		{pattern: "POST /v1/m2m/clients/{client_id}/secrets/rotate/cancel", fn: (*Engine).cancelM2MRotation},
+		{pattern: "POST /v1/m2m/clients/{client_id}/secrets/rotate", fn: (*Engine).finishM2MRotation},
+		{pattern: "POST /v1/public/{project_id}/oauth2/token", public: true, fn: (*Engine).m2mToken},
 	}
 }
 
