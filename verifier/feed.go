@@ -133,6 +133,10 @@ func (f *revocationFeed) check(ctx context.Context, e *verified, now time.Time) 
 		f.waitFirst(ctx)
 	}
 	if e.m2m != nil {
+		if e.m2m.until-e.m2m.issued > m2mLifetime {
+			// It could outlive its client's entry in the set.
+			return fmt.Errorf("%w: M2M token valid for %ds, longer than the feed remembers clients", ErrFeedStale, e.m2m.until-e.m2m.issued)
+		}
 		if f.clientCount.Load() > 0 {
 			f.mu.RLock()
 			r, listed := f.clients.at[e.m2m.clientID]

@@ -403,6 +403,23 @@ func TestM2MFeedStale(t *testing.T) {
 	}
 }
 
+// TestM2MFeedLongLivedToken: with the feed on, a token valid for longer
+// than the feed remembers a revoked client is not vouched for.
+func TestM2MFeedLongLivedToken(t *testing.T) {
+	k := testKeys()[0]
+	clk := newClock()
+	v, _ := newFeedVerifier(t, k, clk)
+	c := m2mClaimsAt(clk.Now())
+	c["exp"] = clk.Now().Unix() + m2mLifetime + 1
+	if _, err := v.VerifyM2M(t.Context(), mint(t, k, c)); !errors.Is(err, ErrFeedStale) {
+		t.Fatalf("VerifyM2M(token valid for more than an hour) = %v, want ErrFeedStale", err)
+	}
+	off := newTestVerifier(t, newJWKSServer(t, k), clk, nil)
+	if _, err := off.VerifyM2M(t.Context(), mint(t, k, c)); err != nil {
+		t.Fatalf("without the feed: %v", err)
+	}
+}
+
 // TestM2MFeedOlderEngine: an edge that sends session events only (it
 // predates M2M) keeps the feed healthy for M2M tokens.
 func TestM2MFeedOlderEngine(t *testing.T) {
