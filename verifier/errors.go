@@ -49,10 +49,11 @@ var (
 	// edge's answer for the same session.
 	ErrRevoked = fmt.Errorf("verifier: session revoked: %w", ErrSessionNotFound)
 	// ErrFeedStale: the token verified, but the revocation feed cannot
-	// vouch that its session was not revoked: the feed has not answered
-	// for longer than its bound (or has not answered yet, or the Verifier
-	// is closed), or it was reset after the token was issued. Authenticate
-	// and Middleware ask the edge instead. See verifier/README.md,
+	// vouch that its session (or, for an M2M access token, its client) was
+	// not revoked: the feed has not answered for longer than its bound (or
+	// has not answered yet, or the Verifier is closed), or it was reset
+	// after the token was issued. Authenticate and Middleware ask the edge
+	// instead; M2MMiddleware answers 503. See verifier/README.md,
 	// "Revocation".
 	ErrFeedStale = errors.New("verifier: revocation feed stale")
 	// ErrRemote: the edge answered the fallback call with another error;
