@@ -247,7 +247,8 @@ func (e *Engine) issueM2MToken(c *call) error {
 	hash := hashToken(a.clientSecret)
 	for range updateAttempts {
 		// iat is taken before the client is read: a token is never
-		// younger than the read that allowed it (RATIONALE.md).
+		// younger than the read that allowed it (RATIONALE.md, "Why is
+		// a token refused when its iat is at or before the event?").
 		iat := e.now()
 		m, err := e.m2mClientByID(ctx, a.clientID)
 		if errors.Is(err, errM2MClientNotFound) {
