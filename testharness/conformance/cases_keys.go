@@ -14,7 +14,7 @@ var keyCases = []testCase{
 		if c.tg.RotateKeys == nil {
 			t.Skip("host cannot rotate its keys from a test")
 		}
-		_, login := c.login("rotation", 60)
+		_, login := c.login("rotation", 180)
 		old := str(t, login, "session_jwt")
 		oldKid := jwtKid(t, old)
 		c.tg.RotateKeys(t)
@@ -34,12 +34,18 @@ var keyCases = []testCase{
 		if c.tg.Advance == nil {
 			return
 		}
-		// Once every JWT it signed has expired (and a verifier's largest
-		// leeway has passed), the retired key leaves the JWKS, but the
-		// expired JWT of the live session still authenticates.
+		// While an M2M access token it signed (an hour) may be unexpired
+		// to a verifier, the retired key stays published; once every JWT
+		// it signed has expired (and a verifier's largest leeway has
+		// passed), it leaves the JWKS, but the expired JWT of the live
+		// session still authenticates.
 		c.advance(11 * time.Minute)
+		if keys := c.jwks(); keys[oldKid] == nil {
+			t.Fatalf("11 minutes after rotation the JWKS dropped the retired key, which may have signed an M2M token of an hour")
+		}
+		c.advance(55 * time.Minute)
 		if keys := c.jwks(); keys[oldKid] != nil || keys[newKid] == nil {
-			t.Fatalf("11 minutes after rotation the JWKS still lists the retired key (or lost the new one): %d keys", len(keys))
+			t.Fatalf("66 minutes after rotation the JWKS still lists the retired key (or lost the new one): %d keys", len(keys))
 		}
 		later := c.ok(c.post("/v1/sessions/authenticate", obj{"session_jwt": old}))
 		if jwtKid(t, str(t, later, "session_jwt")) != newKid || field(later, "session", "session_id") != field(login, "session", "session_id") {

@@ -27,7 +27,12 @@ func (e *Engine) jwks(c *call) error {
 const jwksGrace = 300
 
 // published reports whether k belongs in the JWKS at now: it signs, or
-// a JWT it signed may still be unexpired to a verifier.
+// a JWT it signed may still be unexpired to a verifier. The longest-lived
+// JWT the engine signs is an M2M access token (an hour), so a retired key
+// stays an hour and jwksGrace; session JWTs alone would need five minutes.
 func (k *PublicKey) published(now int64) bool {
-	return k.RetiredAt == 0 || now < k.RetiredAt+jwtLifetime+jwksGrace
+	return k.RetiredAt == 0 || now < k.RetiredAt+maxJWTLifetime+jwksGrace
 }
+
+// maxJWTLifetime is the lifetime of the longest-lived JWT the engine signs.
+const maxJWTLifetime = max(jwtLifetime, m2mTokenLifetime)
