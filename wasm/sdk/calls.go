@@ -404,26 +404,20 @@ func (s *surface) linkSend(c *call) (*answer, error) {
 
 // POST /sdk/v1/magic_links/authenticate
 func (s *surface) linkAuthenticate(c *call) (*answer, error) {
-	var b struct {
-		Token        string `json:"token"`
-		CodeVerifier string `json:"code_verifier"`
-		sessionBody
-	}
-	if err := c.read(&b); err != nil {
-		return nil, err
-	}
-	body := b.into(map[string]any{"token": b.Token})
-	if b.CodeVerifier != "" {
-		body["code_verifier"] = b.CodeVerifier
-	}
-	return loginAnswer(s.api(c.r.Context(), http.MethodPost, "/v1/magic_links/authenticate", c.withSession(body)))
+	return s.tokenLogin(c, "/v1/magic_links/authenticate")
 }
 
 // POST /sdk/v1/oauth/authenticate: the token the engine's callback put in
 // the app's URL (the SDK's oauth.{provider}.start goes to the engine's
-// public start URL, which needs no surface of its own), with the PKCE
-// verifier of the SDK's start when it sent a challenge.
+// public start URL, which needs no surface of its own).
 func (s *surface) oauthAuthenticate(c *call) (*answer, error) {
+	return s.tokenLogin(c, "/v1/oauth/authenticate")
+}
+
+// tokenLogin is a login by a token the engine issued (a mailed link's, an
+// OAuth callback's) at the API's path, with the PKCE verifier of the SDK's
+// start when it sent a challenge.
+func (s *surface) tokenLogin(c *call, path string) (*answer, error) {
 	var b struct {
 		Token        string `json:"token"`
 		CodeVerifier string `json:"code_verifier"`
@@ -436,7 +430,7 @@ func (s *surface) oauthAuthenticate(c *call) (*answer, error) {
 	if b.CodeVerifier != "" {
 		body["code_verifier"] = b.CodeVerifier
 	}
-	return loginAnswer(s.api(c.r.Context(), http.MethodPost, "/v1/oauth/authenticate", c.withSession(body)))
+	return loginAnswer(s.api(c.r.Context(), http.MethodPost, path, c.withSession(body)))
 }
 
 // POST /sdk/v1/oauth/attach: a token that lets a start add the provider to
