@@ -122,29 +122,11 @@ func (e *Engine) searchM2MClients(c *call) error {
 		page = "(" + a.where + ") AND (created_at > ? OR (created_at = ? AND client_id > ?))"
 		args = append(args, a.cursor.CreatedAt, a.cursor.CreatedAt, a.cursor.ClientID)
 	}
-	rows, err := e.cfg.DB.QueryContext(ctx, `SELECT `+m2mClientObject+` FROM m2m_clients
-		WHERE `+page+` ORDER BY created_at, client_id LIMIT ?`, append(args, a.Limit+1)...)
+	found, next, err := keysetPage(ctx, e, `SELECT `+m2mClientObject+` FROM m2m_clients
+		WHERE `+page+` ORDER BY created_at, client_id LIMIT ?`, args, a.Limit,
+		func(m *m2mClient) any { return m2mCursor{CreatedAt: m.CreatedAt, ClientID: m.ID} })
 	if err != nil {
 		return fmt.Errorf("engine: search m2m clients: %w", err)
-	}
-	defer rows.Close()
-	var found []*m2mClient
-	for rows.Next() {
-		m := &m2mClient{}
-		if err := scanJSON(rows, m); err != nil {
-			return fmt.Errorf("engine: search m2m clients: %w", err)
-		}
-		found = append(found, m)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("engine: search m2m clients: %w", err)
-	}
-	next := ""
-	if len(found) > a.Limit {
-		found = found[:a.Limit]
-		last := found[len(found)-1]
-		b, _ := json.Marshal(m2mCursor{CreatedAt: last.CreatedAt, ClientID: last.ID})
-		next = base64.RawURLEncoding.EncodeToString(b)
 	}
 	views := make([]*m2mClientView, len(found))
 	for i, m := range found {

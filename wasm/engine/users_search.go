@@ -93,29 +93,11 @@ func (e *Engine) searchUsers(c *call) error {
 		page = "(" + where + ") AND (u.created_at > ? OR (u.created_at = ? AND u.user_id > ?))"
 		pageArgs = append(pageArgs, cur.CreatedAt, cur.CreatedAt, cur.UserID)
 	}
-	rows, err := e.cfg.DB.QueryContext(ctx, `SELECT `+userObject+` FROM users u LEFT JOIN passwords p ON p.user_id = u.user_id
-		WHERE `+page+` ORDER BY u.created_at, u.user_id LIMIT ?`, append(pageArgs, a.Limit+1)...)
+	users, next, err := keysetPage(ctx, e, `SELECT `+userObject+` FROM users u LEFT JOIN passwords p ON p.user_id = u.user_id
+		WHERE `+page+` ORDER BY u.created_at, u.user_id LIMIT ?`, pageArgs, a.Limit,
+		func(u *user) any { return searchCursor{CreatedAt: u.CreatedAt, UserID: u.ID} })
 	if err != nil {
 		return fmt.Errorf("engine: search users: %w", err)
-	}
-	defer rows.Close()
-	var users []*user
-	for rows.Next() {
-		u := &user{}
-		if err := scanJSON(rows, u); err != nil {
-			return fmt.Errorf("engine: search users: %w", err)
-		}
-		users = append(users, u)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("engine: search users: %w", err)
-	}
-	next := ""
-	if len(users) > a.Limit {
-		users = users[:a.Limit]
-		last := users[len(users)-1]
-		b, _ := json.Marshal(searchCursor{CreatedAt: last.CreatedAt, UserID: last.ID})
-		next = base64.RawURLEncoding.EncodeToString(b)
 	}
 	results := make([]*userView, len(users))
 	for i, u := range users {
