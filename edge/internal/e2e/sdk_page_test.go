@@ -231,12 +231,9 @@ func sdkMust(t *testing.T, tab context.Context, what string, out any, fn string,
 	}
 }
 
-// sdkShot saves a screenshot of the page as <test>-<name>.png in dir.
+// sdkShot saves a screenshot of the page as <test>-<name>.png in dir
+// (saveShot).
 func sdkShot(t *testing.T, tab context.Context, dir, name string) {
 	t.Helper()
-	png := get(t, tab, "screenshot "+name, chromedp.FullScreenshot(100))
-	file := filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+"-"+name+".png")
-	if err := os.WriteFile(file, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	saveShot(t, tab, dir, name)
 }

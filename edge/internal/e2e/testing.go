@@ -38,7 +38,7 @@ func Start(t testing.TB, opts Options) *Worker {
 	}
 	t.Cleanup(func() {
 		w.Close()
-		if t.Failed() && !shown {
+		if _, logged := opts.Log.(testLog); t.Failed() && !shown && !logged {
 			t.Logf("the end of wrangler's output:\n%s", tail)
 		}
 	})
