@@ -361,12 +361,21 @@ func browseGet[T any](t *testing.T, tab context.Context, what string, a chromedp
 	return v
 }
 
-// sdkShot saves a screenshot of the page as <test>-<name>.png in dir.
+// sdkShot saves a screenshot of the page as <test>-<name>.png in dir. A
+// screenshot is for reading a run afterwards, not a check: one that
+// cannot be taken (a page still being laid out on a busy machine) is
+// logged, and the test goes on.
 func sdkShot(t *testing.T, tab context.Context, dir, name string) {
 	t.Helper()
-	png := browseGet(t, tab, "screenshot "+name, chromedp.FullScreenshot(100))
+	ctx, cancel := context.WithTimeout(tab, browserStep)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Logf("screenshot %s not taken: %v", name, err)
+		return
+	}
 	file := filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+"-"+name+".png")
 	if err := os.WriteFile(file, png, 0o644); err != nil {
-		t.Fatal(err)
+		t.Logf("screenshot %s not saved: %v", name, err)
 	}
 }
