@@ -18,3 +18,19 @@ func TestLogTailKeepsTheEnd(t *testing.T) {
 		t.Fatalf("kept %d bytes ending %q, want %d ending with the last line", len(got), got[len(got)-20:], logTailBytes)
 	}
 }
+
+func TestLogTailKeepsReloads(t *testing.T) {
+	var l logTail
+	_, _ = l.Write([]byte("⎔ Starting local server...\n⎔ Reloading local"))
+	_, _ = l.Write([]byte(" server...\n"))
+	for range 3000 {
+		_, _ = l.Write([]byte("[wrangler:info] GET /v1/sessions/jwks/x 200 OK (3ms)\n"))
+	}
+	got := l.String()
+	if !strings.Contains(got, "⎔ Reloading local server...\n") || strings.Contains(got, "Starting local server") {
+		t.Fatalf("the reload line (written in two parts, long before the tail) is not kept alone:\n%.400s", got)
+	}
+	if !strings.HasSuffix(got, "200 OK (3ms)\n") {
+		t.Fatalf("the tail is not kept:\n%s", got[len(got)-200:])
+	}
+}

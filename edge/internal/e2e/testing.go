@@ -7,6 +7,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -45,13 +46,25 @@ func Start(t testing.TB, opts Options) *Worker {
 	return w
 }
 
-// logTail keeps the last logTailBytes of what is written to it.
+// logTail keeps the last logTailBytes of what is written to it, and apart
+// from them the first maxMarks lines that tell of a reload, a restart or an
+// error, however long ago they were written: a busy Worker's request log
+// soon pushes them out of the tail.
 type logTail struct {
-	mu  sync.Mutex
-	buf []byte
+	mu      sync.Mutex
+	buf     []byte
+	partial []byte   // the line being written
+	marks   []string // the lines that tell of a reload, a restart or an error
 }
 
-const logTailBytes = 16 << 10
+const (
+	logTailBytes = 16 << 10
+	maxMarks     = 64
+)
+
+// markers are what wrangler and workerd write when a Worker reloads,
+// restarts or fails.
+var markers = []string{"Reloading", "restarted", "ERROR", "✘", "uncaught", "Uncaught", "panic:", "fatal"}
 
 func (l *logTail) Write(p []byte) (int, error) {
 	l.mu.Lock()
@@ -60,13 +73,32 @@ func (l *logTail) Write(p []byte) (int, error) {
 	if over := len(l.buf) - logTailBytes; over > 0 {
 		l.buf = append(l.buf[:0], l.buf[over:]...)
 	}
+	l.partial = append(l.partial, p...)
+	for {
+		i := bytes.IndexByte(l.partial, '\n')
+		if i < 0 {
+			break
+		}
+		line := string(l.partial[:i])
+		l.partial = l.partial[i+1:]
+		if len(l.marks) < maxMarks && slices.ContainsFunc(markers, func(m string) bool { return strings.Contains(line, m) }) {
+			l.marks = append(l.marks, line)
+		}
+	}
+	if len(l.partial) > logTailBytes {
+		l.partial = l.partial[:0] // a line that long is no marker worth keeping
+	}
 	return len(p), nil
 }
 
 func (l *logTail) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return string(l.buf)
+	if len(l.marks) == 0 {
+		return string(l.buf)
+	}
+	return "lines that tell of a reload, a restart or an error:\n" + strings.Join(l.marks, "\n") +
+		"\n\nthe end of the output:\n" + string(l.buf)
 }
 
 // RequireWrangler ends a test that needs workerd when wrangler is not
