@@ -32,6 +32,11 @@ func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	env := glue.Get("env")
 	h, feed := handlerFromEnv(env, binding, logger)
+	if m, ok := h.(misconfigured); ok {
+		// Said once as the Worker starts (with the isolate: worker.mjs,
+		// startEarly), and again with every request it refuses.
+		logger.Error("edge: worker misconfigured", "reason", m.reason)
+	}
 	serve := newBridge(h, feed, engine.EnvOf(stringMember(env, varProjectID)), logger)
 	binding.Set("handle", serve.fn)
 	binding.Set("feedWait", serve.feedFn)

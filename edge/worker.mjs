@@ -37,7 +37,7 @@
 // make build copies this file, Go's wasm_exec.js and the Wasm build into
 // edge/build/.
 import { EmailMessage } from "cloudflare:email";
-import { DurableObject } from "cloudflare:workers";
+import { DurableObject, env as startupEnv } from "cloudflare:workers";
 import "./wasm_exec.js";
 import latchWasm from "./latch.wasm";
 
@@ -56,6 +56,25 @@ let live; // the started instance: { binding, dead, exited }
 let starting; // Promise of the instance being started
 let signerCache; // { raw, signer } for the last LATCH_SIGNING_KEYS seen
 let boxCache; // { raw, box } for the last LATCH_SECRET_BOX_KEY seen
+
+// startEarly starts Go while the isolate starts, not on its first request:
+// Cloudflare runs a Worker's top-level code while the visitor's TLS
+// handshake is still going on, and starting Go (its runtime, the packages'
+// init, the engine) is most of what a fresh isolate's first request cost.
+// The bindings are the module's (cloudflare:workers' env). If that start
+// fails, the first request starts Go as before. Called at the end of this
+// module, once every constant above is set. See RATIONALE.md, "Why does Go
+// start with the isolate?".
+function startEarly() {
+  context.env = startupEnv;
+  try {
+    liveInstance(startupEnv).catch((err) => {
+      console.warn("latch: engine did not start with the isolate; the first request starts it:", err && err.message);
+    });
+  } catch (err) {
+    console.warn("latch: engine did not start with the isolate; the first request starts it:", err && err.message);
+  }
+}
 
 export default {
   async fetch(request, env, ctx) {
@@ -326,6 +345,7 @@ async function startInstance(env) {
   const signer = await signerFor(env.LATCH_SIGNING_KEYS);
   const secretBox = await secretBoxFor(env.LATCH_SECRET_BOX_KEY);
   const go = new Go();
+  seedOutsideRequests(go);
   let ready;
   const readyP = new Promise((resolve) => (ready = resolve));
   const binding = { signer, secretBox, sendEmail, postWebhook, fetchOutbound, notifyRevoked, ready: () => ready() };
@@ -346,6 +366,38 @@ async function startInstance(env) {
     }),
   ]);
   return inst;
+}
+
+// seedOutsideRequests lets Go's runtime seed itself when Go starts outside
+// a request (startEarly), where Workers refuse crypto.getRandomValues. The
+// runtime asks for randomness exactly once, for the seed of its internal
+// generator (map hashing, math/rand; never a token or a key): that first
+// call, if crypto.getRandomValues throws, is filled from Math.random, which
+// Workers allow there, a V8 generator seeded by the isolate and never seen
+// outside it. Every later call (crypto/rand: tokens, keys, nonces) goes to
+// crypto.getRandomValues and fails if it fails. See RATIONALE.md, "Why
+// does Go start with the isolate?".
+function seedOutsideRequests(go) {
+  const imports = go.importObject.gojs;
+  const getRandomData = imports["runtime.getRandomData"];
+  let first = true;
+  imports["runtime.getRandomData"] = (sp) => {
+    if (!first) {
+      return getRandomData(sp);
+    }
+    first = false;
+    try {
+      return getRandomData(sp);
+    } catch {
+      sp >>>= 0;
+      const mem = new DataView(go._inst.exports.mem.buffer);
+      const int64 = (addr) => mem.getUint32(addr, true) + mem.getInt32(addr + 4, true) * 4294967296;
+      const seed = new Uint8Array(go._inst.exports.mem.buffer, int64(sp + 8), int64(sp + 16));
+      for (let i = 0; i < seed.length; i++) {
+        seed[i] = Math.floor(Math.random() * 256);
+      }
+    }
+  };
 }
 
 // signerFor imports the first unretired key of the JWK set for signing and
@@ -796,3 +848,5 @@ function errorResponse(env, status, type, message) {
     { status, headers: { "Cache-Control": "no-store" } },
   );
 }
+
+startEarly();

@@ -23,11 +23,17 @@ const userObject = `json_object('user_id', u.user_id, 'email', u.email, 'email_i
 	'email_verified', json(iif(u.email_verified, 'true', 'false')), 'first_name', u.first_name,
 	'middle_name', u.middle_name, 'last_name', u.last_name, 'trusted_metadata', u.trusted_metadata,
 	'untrusted_metadata', u.untrusted_metadata, 'created_at', u.created_at,
-	'password_id', COALESCE(p.password_id, ''))`;
+	'password_id', COALESCE(p.password_id, ''), 'status', u.status, 'credentials_version', u.credentials_version,
+	'totps', json((SELECT json_group_array(json_object('totp_id', t.totp_id, 'verified', json('true')))
+		FROM totps t WHERE t.user_id = u.user_id AND t.verified = 1)),
+	'providers', json((SELECT json_group_array(json_object('oauth_user_registration_id', r.registration_id,
+		'profile_picture_url', r.profile_picture_url, 'locale', r.locale, 'provider_subject', r.subject,
+		'provider_type', r.provider)) FROM oauth_registrations r WHERE r.user_id = u.user_id)))`;
 const sessionObject = `json_object('session_id', s.session_id, 'user_id', s.user_id,
 	'started_at', s.started_at, 'last_accessed_at', s.last_accessed_at, 'expires_at', s.expires_at,
 	'revoked', json(iif(s.revoked_at IS NULL, 'false', 'true')), 'attributes', json(s.attributes),
-	'factors', json(s.factors), 'custom_claims', json(s.custom_claims), 'version', s.version)`;
+	'factors', json(s.factors), 'custom_claims', json(s.custom_claims), 'version', s.version,
+	'credentials_version', s.credentials_version)`;
 
 let signer; // { kid, key } imported once per isolate
 const enc = new TextEncoder();

@@ -11,8 +11,10 @@
 // wazero) and the baseline (sweep.go; -sweep runs it alone); and the
 // revocation feed's latency from a revoke, and from an M2M client's
 // deactivation, to every long-polling reader (revocations.go, m2m.go;
-// -revocations runs it alone). It prints a Markdown
-// report.
+// -revocations runs it alone); and the cold start, the first request of a
+// fresh isolate of the Latch Worker and of the baseline (coldstart.go;
+// -coldstart runs it alone). It prints a Markdown report. -profile takes a
+// V8 CPU profile of the Latch Worker instead (profile.go).
 package main
 
 import (
@@ -75,9 +77,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return nil
 	})
 	rv := registerRevocations(fl)
+	prof := registerProfile(fl)
+	cold := registerColdStart(fl)
 	wranglerLog := fl.String("wrangler-log", "", "file to append the output of every wrangler dev to (discarded when empty)")
 	if err := fl.Parse(args); err != nil {
 		return 2
+	}
+	if cold.only {
+		if err := cold.run(stdout, stderr); err != nil {
+			fmt.Fprintln(stderr, "bench:", err)
+			return 1
+		}
+		return 0
+	}
+	if prof.only {
+		if err := prof.run(stdout, stderr); err != nil {
+			fmt.Fprintln(stderr, "bench:", err)
+			return 1
+		}
+		return 0
 	}
 	if rv.only {
 		if err := rv.run(stdout, stderr); err != nil {
@@ -101,6 +119,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if !sw.only {
 		if err := rv.run(stdout, stderr); err != nil {
+			fmt.Fprintln(stderr, "bench:", err)
+			return 1
+		}
+		if err := cold.run(stdout, stderr); err != nil {
 			fmt.Fprintln(stderr, "bench:", err)
 			return 1
 		}

@@ -95,6 +95,12 @@ type Options struct {
 	Port int
 	// Log receives wrangler's output; discarded when nil.
 	Log io.Writer
+	// Untouched, when set, has New and Restart return once wrangler says
+	// it is ready ("Ready on …"), without sending the Worker a request,
+	// so that the first request the caller makes is the isolate's first
+	// (a cold start, edge/bench -coldstart). Otherwise they return once
+	// the Worker itself answers.
+	Untouched bool
 }
 
 // Worker is a running `wrangler dev`.
@@ -121,6 +127,7 @@ type Worker struct {
 	cfg, envFile, persist, wrangler string
 	port, inspector                 int
 	log                             io.Writer
+	readyLines                      *lineCounter // with Options.Untouched
 	moreVars                        map[string]string
 	releases                        []func() // of the ports it reserved
 }
@@ -203,6 +210,10 @@ func (w *Worker) start(ctx context.Context, root, main string, opts Options) err
 	w.PublicToken = w.moreVars[publicTokenVar]
 	if w.log == nil {
 		w.log = io.Discard
+	}
+	if opts.Untouched {
+		w.readyLines = &lineCounter{marker: "Ready on http://"}
+		w.log = io.MultiWriter(w.log, w.readyLines)
 	}
 	migrate := exec.CommandContext(ctx, w.wrangler, "d1", "migrations", "apply", "DB", "--local",
 		"--persist-to", w.persist, "-c", w.cfg)
@@ -287,6 +298,10 @@ func (w *Worker) launch(ctx context.Context, vars map[string]string) error {
 		"--inspector-ip", "127.0.0.1", "--inspector-port", strconv.Itoa(w.inspector),
 		"--persist-to", w.persist, "--env-file", w.envFile,
 		"--show-interactive-dev-session=false", "--live-reload=false"}
+	readyBefore := 0
+	if w.readyLines != nil {
+		readyBefore = w.readyLines.count()
+	}
 	w.cmd = exec.Command("/bin/sh", args...)
 	w.cmd.Dir, w.cmd.Env = w.dir, wranglerEnv(w.dir)
 	w.cmd.Stdout, w.cmd.Stderr = w.log, w.log
@@ -305,7 +320,58 @@ func (w *Worker) launch(ctx context.Context, vars map[string]string) error {
 		_ = w.cmd.Wait()
 		close(done)
 	}()
+	if w.readyLines != nil {
+		return w.waitReadyLine(ctx, readyBefore)
+	}
 	return w.waitReady(ctx)
+}
+
+// waitReadyLine waits until wrangler has said it is ready more than
+// before times (Options.Untouched).
+func (w *Worker) waitReadyLine(ctx context.Context, before int) error {
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	for w.readyLines.count() <= before {
+		select {
+		case <-w.done:
+			return errors.New("e2e: wrangler dev exited before it was ready")
+		case <-ctx.Done():
+			return fmt.Errorf("e2e: wrangler dev did not say it was ready on %s: %w", w.URL, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// lineCounter counts the lines written to it that hold marker.
+type lineCounter struct {
+	marker  string
+	mu      sync.Mutex
+	partial []byte
+	n       int
+}
+
+func (c *lineCounter) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.partial = append(c.partial, p...)
+	for {
+		i := bytes.IndexByte(c.partial, '\n')
+		if i < 0 {
+			break
+		}
+		if bytes.Contains(c.partial[:i], []byte(c.marker)) {
+			c.n++
+		}
+		c.partial = c.partial[i+1:]
+	}
+	return len(p), nil
+}
+
+func (c *lineCounter) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
 }
 
 // InspectorURL is the base URL of the Worker's V8 inspector (wrangler's

@@ -1,0 +1,114 @@
+//go:build !js
+
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"flag"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/latchauth/latch/edge/internal/e2e"
+	"github.com/latchauth/latch/wasm/keys"
+)
+
+// coldConfig is the cold start's part of the command line: -coldstart runs
+// it alone.
+type coldConfig struct {
+	only   bool
+	rounds int
+}
+
+func registerColdStart(fl *flag.FlagSet) *coldConfig {
+	c := &coldConfig{}
+	fl.BoolVar(&c.only, "coldstart", false, "run only the cold start: the first request of a fresh isolate of the Latch Worker and of the JS baseline, restarted -coldstart-rounds times each")
+	fl.IntVar(&c.rounds, "coldstart-rounds", 7, "restarts of each Worker")
+	return c
+}
+
+// run restarts the Latch Worker and the JS baseline c.rounds times each,
+// in a fresh random order every round, and times the first request of each
+// fresh isolate (sessions/authenticate with an unknown token, answered 404
+// by both) and the request after it. Neither Worker is sent anything
+// between its restart and the timed request (e2e.Options.Untouched).
+func (c *coldConfig) run(stdout, stderr io.Writer) error {
+	ctx := context.Background()
+	root, err := e2e.RepoRoot()
+	if err != nil {
+		return err
+	}
+	p, err := keys.NewProject(rand.Reader, "test")
+	if err != nil {
+		return err
+	}
+	set, err := keys.MarshalSet(p.Keys)
+	if err != nil {
+		return err
+	}
+	vars := map[string]string{"LATCH_PROJECT_ID": p.ID, "LATCH_PROJECT_SECRET": p.Secret, "LATCH_SIGNING_KEYS": string(set)}
+	fmt.Fprintln(stderr, "bench: starting the Latch Worker and the JS baseline on workerd, untouched…")
+	latch, err := e2e.New(ctx, e2e.Options{Root: root, Vars: vars, Untouched: true})
+	if err != nil {
+		return err
+	}
+	defer latch.Close()
+	base, err := e2e.New(ctx, e2e.Options{
+		Root: root, Main: filepath.Join(root, "edge", "bench", "baseline.mjs"),
+		Name: "latch-baseline", Vars: vars, Untouched: true,
+	})
+	if err != nil {
+		return err
+	}
+	defer base.Close()
+	type arm struct {
+		name         string
+		w            *e2e.Worker
+		first, after []time.Duration
+	}
+	arms := []*arm{{name: "workerd (Latch, Go/Wasm)", w: latch}, {name: "workerd (JS baseline)", w: base}}
+	for r := range c.rounds {
+		mrand.Shuffle(len(arms), func(i, j int) { arms[i], arms[j] = arms[j], arms[i] })
+		for _, a := range arms {
+			if r > 0 { // the first round uses the fresh start of New
+				if err := a.w.Restart(ctx, p.Keys); err != nil {
+					return err
+				}
+			}
+			// A fresh client: no connection left from the last isolate.
+			client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{}}
+			t := newTarget(a.name, a.w.Target)
+			t.auth = [2]string{p.ID, p.Secret}
+			for i := range 2 {
+				start := time.Now()
+				if err := firstRequest(client, t); err != nil {
+					return fmt.Errorf("%s: %w", a.name, err)
+				}
+				d := time.Since(start)
+				if i == 0 {
+					a.first = append(a.first, d)
+				} else {
+					a.after = append(a.after, d)
+				}
+			}
+			client.CloseIdleConnections()
+		}
+	}
+	if arms[0].w != latch {
+		arms[0], arms[1] = arms[1], arms[0]
+	}
+	fmt.Fprintf(stdout, "## Edge: cold start, the first request of a fresh isolate\n\n")
+	fmt.Fprintf(stdout, "`POST /v1/sessions/authenticate` with an unknown token (404 from both) as the first request after `wrangler dev` says it is ready, nothing sent before it; %d restarts of each Worker, alternating in a random order. `second` is the same request right after.\n\n", c.rounds)
+	fmt.Fprintf(stdout, "| Worker | first, median | first, max | second, median | first × JS baseline (medians) |\n|---|---|---|---|---|\n")
+	ref := percentile(arms[1].first, 50)
+	for _, a := range arms {
+		fmt.Fprintf(stdout, "| %s | %s | %s | %s | %.2f× |\n", a.name, ms(percentile(a.first, 50)), ms(percentile(a.first, 100)),
+			ms(percentile(a.after, 50)), ratio(percentile(a.first, 50), ref))
+	}
+	fmt.Fprintln(stdout)
+	return nil
+}
