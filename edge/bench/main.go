@@ -270,7 +270,11 @@ func bench(stdout, stderr io.Writer, warm, n int, others []string, sw sweepConfi
 		return err
 	}
 
-	wasmGzip, wasmRaw, err := gzipSize(filepath.Join(root, "edge", "build", "e2e", "latch.wasm"))
+	built, err := e2e.Build(root)
+	if err != nil {
+		return err
+	}
+	wasmGzip, wasmRaw, err := gzipSize(filepath.Join(filepath.Dir(built), "latch.wasm"))
 	if err != nil {
 		return err
 	}

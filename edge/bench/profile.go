@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -29,6 +30,7 @@ import (
 // runs it alone.
 type profileConfig struct {
 	only     bool
+	baseline bool
 	n        int
 	call     string
 	out      string
@@ -38,6 +40,7 @@ type profileConfig struct {
 
 func registerProfile(fl *flag.FlagSet) *profileConfig {
 	p := &profileConfig{}
+	fl.BoolVar(&p.baseline, "profile-baseline", false, "with -profile: profile the JS baseline Worker (baseline.mjs) on sessions/authenticate instead, to read beside the Latch Worker's profile")
 	fl.BoolVar(&p.only, "profile", false, "run only a V8 CPU profile of the Latch Worker on workerd (a build keeping Go's function names) over -profile-n calls of -profile-call, and print where the time goes")
 	fl.IntVar(&p.n, "profile-n", 2000, "calls made while profiling")
 	fl.StringVar(&p.call, "profile-call", "sessions", "the call profiled: sessions (sessions/authenticate by token), jwt (by JWT), or first (the isolate's first request, which starts Go: sessions/authenticate with an unknown token)")
@@ -56,6 +59,9 @@ func (p *profileConfig) run(stdout, stderr io.Writer) error {
 	root, err := e2e.RepoRoot()
 	if err != nil {
 		return err
+	}
+	if p.baseline {
+		return p.runBaseline(ctx, root, stdout, stderr)
 	}
 	fmt.Fprintln(stderr, "bench: building the Worker with Go's function names…")
 	main, err := e2e.BuildWithNames(root)
@@ -90,6 +96,47 @@ func (p *profileConfig) run(stdout, stderr io.Writer) error {
 			}
 		}
 	}
+	return p.profile(w, call, stdout)
+}
+
+// runBaseline profiles the JS baseline Worker (baseline.mjs) the same way,
+// on sessions/authenticate by token, so that the two profiles can be read
+// side by side.
+func (p *profileConfig) runBaseline(ctx context.Context, root string, stdout, stderr io.Writer) error {
+	if p.call != "sessions" {
+		return fmt.Errorf("-profile-baseline profiles -profile-call sessions only")
+	}
+	fmt.Fprintln(stderr, "bench: starting the JS baseline on workerd…")
+	w, err := e2e.New(ctx, e2e.Options{Root: root, Main: filepath.Join(root, "edge", "bench", "baseline.mjs"), Name: "latch-baseline"})
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	client := &http.Client{Timeout: 30 * time.Second}
+	t := newTarget("workerd (JS baseline)", w.Target)
+	// The factor a magic-link login gives a Latch session, as setupLatch's.
+	now := time.Now().UTC().Format(time.RFC3339)
+	factors, err := json.Marshal([]map[string]any{{
+		"type": "magic_link", "delivery_method": "email", "created_at": now, "updated_at": now, "last_authenticated_at": now,
+		"email_factor": map[string]any{"email_id": "email-test-00000000-0000-4000-8000-000000000000", "email_address": "bench@example.com"},
+	}})
+	if err != nil {
+		return err
+	}
+	if err := setupBaseline(client, t, factors); err != nil {
+		return err
+	}
+	call := func() error { _, err := authenticate(client, t); return err }
+	for range 200 {
+		if err := call(); err != nil {
+			return err
+		}
+	}
+	return p.profile(w, call, stdout)
+}
+
+// profile runs call p.n times under V8's profiler on w and reports.
+func (p *profileConfig) profile(w *e2e.Worker, call func() error, stdout io.Writer) error {
 	c, err := dialInspector(w.InspectorURL())
 	if err != nil {
 		return err
@@ -173,32 +220,43 @@ type cpuProfile struct {
 	TimeDeltas []int `json:"timeDeltas"`
 }
 
-// kinds sort a function into where its time goes, first match wins.
+// kinds sort a function into where its time goes, first match wins. V8
+// names Go's functions from the Wasm name section with every character
+// outside [A-Za-z0-9_.] made "_": encoding/json.(*decodeState).object is
+// encoding_json.__decodeState_.object; the glue's Wasm imports keep their
+// names (syscall/js.valueCall is wasm_exec.js's).
 var kinds = []struct{ kind, prefix string }{
 	{"(idle: waiting on I/O)", "(idle)"},
 	{"(program: V8 and workerd outside JS)", "(program)"},
 	{"(garbage collector: V8's)", "(garbage collector)"},
-	{"syscall/js and the glue's calls into Go", "syscall/js."},
-	{"Go runtime: scheduler, allocation, GC", "runtime."},
-	{"JSON", "encoding/json."},
-	{"database/sql + D1 driver", "database/sql"},
-	{"database/sql + D1 driver", "github.com/syumai/"},
-	{"the engine", "github.com/latchauth/latch/wasm/engine."},
-	{"the edge glue (Go)", "main."},
-	{"Go: net/http, net/url, mime", "net/"},
-	{"Go: strings, bytes, strconv, fmt, reflect, sort, unicode", "strings."},
-	{"Go: strings, bytes, strconv, fmt, reflect, sort, unicode", "bytes."},
-	{"Go: strings, bytes, strconv, fmt, reflect, sort, unicode", "strconv."},
-	{"Go: strings, bytes, strconv, fmt, reflect, sort, unicode", "fmt."},
-	{"Go: strings, bytes, strconv, fmt, reflect, sort, unicode", "reflect."},
-	{"Go: strings, bytes, strconv, fmt, reflect, sort, unicode", "internal/"},
-	{"Go: strings, bytes, strconv, fmt, reflect, sort, unicode", "unicode"},
-	{"Go: crypto, encoding", "crypto/"},
-	{"Go: crypto, encoding", "encoding/"},
-	{"Go: log/slog, time, context, sync", "log/"},
-	{"Go: log/slog, time, context, sync", "time."},
-	{"Go: log/slog, time, context, sync", "context."},
-	{"Go: log/slog, time, context, sync", "sync."},
+	{"Go ↔ JS: syscall/js and wasm_exec.js's imports", "syscall_js."},
+	{"Go ↔ JS: syscall/js and wasm_exec.js's imports", "syscall/js."},
+	{"Go runtime: scheduler, allocation, GC, finalizers", "runtime."},
+	{"Go runtime: scheduler, allocation, GC, finalizers", "internal_runtime"},
+	{"Go: encoding/json", "encoding_json."},
+	{"Go: database/sql and syumai's D1 driver", "database_sql."},
+	{"Go: database/sql and syumai's D1 driver", "github.com_syumai_"},
+	{"Go: the engine, the SDK surface, the login page", "github.com_latchauth_latch_wasm_"},
+	{"Go: the edge glue (package main)", "main."},
+	{"Go: crypto", "crypto_"},
+	{"Go: net/http, net/url, net/textproto", "net_"},
+	{"Go: reflect, strings, strconv, fmt and other std", "reflect."},
+	{"Go: reflect, strings, strconv, fmt and other std", "strings."},
+	{"Go: reflect, strings, strconv, fmt and other std", "strconv."},
+	{"Go: reflect, strings, strconv, fmt and other std", "fmt."},
+	{"Go: reflect, strings, strconv, fmt and other std", "bytes."},
+	{"Go: reflect, strings, strconv, fmt and other std", "internal_"},
+	{"Go: reflect, strings, strconv, fmt and other std", "unicode"},
+	{"Go: reflect, strings, strconv, fmt and other std", "sort."},
+	{"Go: reflect, strings, strconv, fmt and other std", "slices."},
+	{"Go: reflect, strings, strconv, fmt and other std", "encoding_"},
+	{"Go: reflect, strings, strconv, fmt and other std", "log_slog."},
+	{"Go: reflect, strings, strconv, fmt and other std", "time."},
+	{"Go: reflect, strings, strconv, fmt and other std", "context."},
+	{"Go: reflect, strings, strconv, fmt and other std", "sync."},
+	{"Go: reflect, strings, strconv, fmt and other std", "errors."},
+	{"Go: reflect, strings, strconv, fmt and other std", "regexp"},
+	{"Go: reflect, strings, strconv, fmt and other std", "math"},
 }
 
 func kindOf(name, url string) string {
@@ -213,7 +271,7 @@ func kindOf(name, url string) string {
 	case strings.HasSuffix(url, ".mjs") || strings.HasSuffix(url, ".js"):
 		return "the glue (worker.mjs) and other JS"
 	case strings.HasPrefix(url, "wasm://"):
-		return "other Go"
+		return "Go: other packages"
 	case url == "":
 		return "workerd built-ins (fetch, D1 binding, WebCrypto, streams)"
 	}
@@ -258,7 +316,11 @@ func (prof *cpuProfile) report(w io.Writer, p *profileConfig, wall time.Duration
 	per := func(d time.Duration) string {
 		return fmt.Sprintf("%.1f µs", float64(d.Nanoseconds())/1e3/float64(p.n))
 	}
-	fmt.Fprintf(w, "## V8 CPU profile of the Latch Worker: %s\n\n", p.call)
+	worker := "the Latch Worker"
+	if p.baseline {
+		worker = "the JS baseline Worker"
+	}
+	fmt.Fprintf(w, "## V8 CPU profile of %s: %s\n\n", worker, p.call)
 	fmt.Fprintf(w, "%d calls in %s (sampling every %s): %s busy per call (not idle)\n\n", p.n, wall.Round(time.Millisecond), p.interval, per(busy))
 	fmt.Fprintf(w, "| where | per call | share of busy |\n|---|---|---|\n")
 	for _, a := range sorted(byKind) {
@@ -267,6 +329,13 @@ func (prof *cpuProfile) report(w io.Writer, p *profileConfig, wall time.Duration
 			share = fmt.Sprintf("%.1f%%", 100*float64(a.d)/float64(busy))
 		}
 		fmt.Fprintf(w, "| %s | %s | %s |\n", a.name, per(a.d), share)
+	}
+	fmt.Fprintf(w, "\n| function (time in it and what it calls) | per call | share of busy |\n|---|---|---|\n")
+	for i, a := range sorted(prof.inclusive()) {
+		if i >= p.top {
+			break
+		}
+		fmt.Fprintf(w, "| `%s` | %s | %.1f%% |\n", a.name, per(a.d), 100*float64(a.d)/float64(busy))
 	}
 	fmt.Fprintf(w, "\n| function (self time) | per call | share of busy |\n|---|---|---|\n")
 	for i, a := range sorted(byFunc) {
@@ -279,6 +348,39 @@ func (prof *cpuProfile) report(w io.Writer, p *profileConfig, wall time.Duration
 		fmt.Fprintf(w, "| `%s` | %s | %.1f%% |\n", a.name, per(a.d), 100*float64(a.d)/float64(busy))
 	}
 	fmt.Fprintln(w)
+}
+
+// inclusive returns the busy time of each function with what it calls,
+// each sample counted once per function on its stack.
+func (prof *cpuProfile) inclusive() map[string]time.Duration {
+	parent := make(map[int]int, len(prof.Nodes))
+	index := make(map[int]int, len(prof.Nodes))
+	for i, n := range prof.Nodes {
+		index[n.ID] = i
+		for _, c := range n.Children {
+			parent[c] = n.ID
+		}
+	}
+	out := map[string]time.Duration{}
+	for i, id := range prof.Samples {
+		if i+1 >= len(prof.TimeDeltas) {
+			break
+		}
+		d := time.Duration(prof.TimeDeltas[i+1]) * time.Microsecond
+		if prof.Nodes[index[id]].CallFrame.FunctionName == "(idle)" {
+			continue
+		}
+		seen := map[string]bool{}
+		for x, ok := id, true; ok; x, ok = parent[x] {
+			name := prof.Nodes[index[x]].CallFrame.FunctionName
+			if name == "" || name == "(root)" || seen[name] {
+				continue
+			}
+			seen[name] = true
+			out[name] += d
+		}
+	}
+	return out
 }
 
 // inspector is a Chrome DevTools Protocol session with the Worker's V8.

@@ -57,7 +57,7 @@ func conformanceTarget(w *Worker) conformance.Target {
 		URL:       w.URL,
 		ProjectID: w.ProjectID,
 		Secret:    w.Secret,
-		Client:    &http.Client{Timeout: 30 * time.Second},
+		Client:    &http.Client{Timeout: 30 * time.Second, Transport: Transport()},
 		// A rotation restarts the Worker with the rotated key set, as
 		// `wrangler secret put LATCH_SIGNING_KEYS` does to a deployment.
 		RotateKeys: func(t *testing.T) {

@@ -186,7 +186,7 @@ func (b *sdkRun) otherOriginFlow(t *testing.T) {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Origin", b.other)
 	req.Header.Set("X-SDK-Parent-Host", b.other)
-	resp, err := (&http.Client{Timeout: stepTimeout}).Do(req)
+	resp, err := (&http.Client{Timeout: stepTimeout, Transport: Transport()}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

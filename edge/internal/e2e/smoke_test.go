@@ -25,7 +25,7 @@ type api struct {
 }
 
 func newAPI(t testing.TB, tg Target) *api {
-	return &api{t: t, target: tg, client: &http.Client{Timeout: 30 * time.Second}}
+	return &api{t: t, target: tg, client: &http.Client{Timeout: 30 * time.Second, Transport: Transport()}}
 }
 
 // call sends a request (Basic auth unless auth is false) and decodes the

@@ -655,10 +655,9 @@ export default {
 //
 // wrangler dev runs it unbundled: no esbuild watches the files a test
 // runs and the directories around them, nothing else ever writes dir, so
-// the Worker never reloads under a test. (Bundled and watched in place,
-// Workers were seen, rarely, to reload in the middle of a request on a busy
-// machine with other test processes building beside them: wrangler's proxy
-// then answers "Your worker restarted mid-request" with a 503.)
+// the Worker never reloads under a test (a reload makes wrangler's proxy
+// answer a request in flight 503 "Your worker restarted mid-request", which
+// Transport can then take for a lost connection and send again).
 func stageModules(dir, main string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("e2e: %w", err)
@@ -705,6 +704,11 @@ func buildWorker(root string) (string, error) {
 	buildOnce.Do(func() { buildMain, buildErr = build(root, "-s -w") })
 	return buildMain, buildErr
 }
+
+// Build compiles the Worker as the Workers of New run it (once per
+// process) and returns the path of its entry module, beside which are
+// latch.wasm and wasm_exec.js.
+func Build(root string) (string, error) { return buildWorker(root) }
 
 // BuildWithNames compiles the Worker as buildWorker does but keeps the
 // Wasm's name section (no -s -w), so that a V8 CPU profile names Go's
