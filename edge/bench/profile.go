@@ -24,6 +24,7 @@ import (
 
 	"github.com/latchauth/latch/edge/internal/e2e"
 	"github.com/latchauth/latch/testharness/apitest"
+	"github.com/latchauth/latch/wasm/keys"
 )
 
 // profileConfig is the CPU profile's part of the command line: -profile
@@ -107,7 +108,19 @@ func (p *profileConfig) runBaseline(ctx context.Context, root string, stdout, st
 		return fmt.Errorf("-profile-baseline profiles -profile-call sessions only")
 	}
 	fmt.Fprintln(stderr, "bench: starting the JS baseline on workerd…")
-	w, err := e2e.New(ctx, e2e.Options{Root: root, Main: filepath.Join(root, "edge", "bench", "baseline.mjs"), Name: "latch-baseline"})
+	proj, err := keys.NewProject(rand.Reader, "test")
+	if err != nil {
+		return err
+	}
+	set, err := keys.MarshalSet(proj.Keys)
+	if err != nil {
+		return err
+	}
+	w, err := e2e.New(ctx, e2e.Options{
+		Root: root, Main: filepath.Join(root, "edge", "bench", "baseline.mjs"), Name: "latch-baseline",
+		// Given settings: the baseline serves no JWKS for New to check.
+		Vars: map[string]string{"LATCH_PROJECT_ID": proj.ID, "LATCH_PROJECT_SECRET": proj.Secret, "LATCH_SIGNING_KEYS": string(set)},
+	})
 	if err != nil {
 		return err
 	}
