@@ -67,12 +67,31 @@ let boxCache; // { raw, box } for the last LATCH_SECRET_BOX_KEY seen
 // start with the isolate?".
 function startEarly() {
   context.env = startupEnv;
-  try {
-    liveInstance(startupEnv).catch((err) => {
-      console.warn("latch: engine did not start with the isolate; the first request starts it:", err && err.message);
-    });
-  } catch (err) {
+  const failed = (err) => {
     console.warn("latch: engine did not start with the isolate; the first request starts it:", err && err.message);
+  };
+  try {
+    earlyStart = liveInstance(startupEnv);
+    earlyStart.catch(failed).finally(() => (earlyStart = undefined));
+  } catch (err) {
+    failed(err);
+  }
+}
+
+let earlyStart; // the Promise of startEarly's start, while it runs
+
+// instanceFor is liveInstance for a request: a request that waited on the
+// isolate's own start (startEarly) and saw it fail starts Go itself, with
+// its own env, rather than failing.
+async function instanceFor(env) {
+  const p = liveInstance(env);
+  if (p !== earlyStart) {
+    return p;
+  }
+  try {
+    return await p;
+  } catch {
+    return liveInstance(env);
   }
 }
 
@@ -100,7 +119,7 @@ async function handle(request, env) {
   }
   let inst;
   try {
-    inst = await liveInstance(env);
+    inst = await instanceFor(env);
   } catch (err) {
     console.error("latch: engine did not start:", err && err.message);
     return internalError(env);
@@ -141,7 +160,7 @@ function admitFeedRead(env, url, headers) {
 async function withEngine(env, f) {
   let inst;
   try {
-    inst = await liveInstance(env);
+    inst = await instanceFor(env);
   } catch (err) {
     console.error("latch: engine did not start:", err && err.message);
     return undefined;
