@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bytes"
 	"io"
 	"os"
 	"regexp"
@@ -26,9 +25,9 @@ type mailFiles struct {
 	box  *mailbox.Mailbox
 	next io.Writer
 
-	mu      sync.Mutex
-	partial []byte
-	seen    map[string]bool
+	mu    sync.Mutex
+	lines lineBuffer
+	seen  map[string]bool
 }
 
 func newMailFiles(t testing.TB, box *mailbox.Mailbox, next io.Writer) *mailFiles {
@@ -40,21 +39,14 @@ func newMailFiles(t testing.TB, box *mailbox.Mailbox, next io.Writer) *mailFiles
 
 func (m *mailFiles) Write(p []byte) (int, error) {
 	m.mu.Lock()
-	m.partial = append(m.partial, p...)
-	for {
-		i := bytes.IndexByte(m.partial, '\n')
-		if i < 0 {
-			break
-		}
-		line := string(m.partial[:i])
-		m.partial = m.partial[i+1:]
-		for _, sub := range emlPath.FindAllStringSubmatch(line, -1) {
+	m.lines.add(p, func(line []byte) {
+		for _, sub := range emlPath.FindAllStringSubmatch(string(line), -1) {
 			if !m.seen[sub[1]] {
 				m.seen[sub[1]] = true
 				m.deliver(sub[1])
 			}
 		}
-	}
+	})
 	m.mu.Unlock()
 	return m.next.Write(p)
 }

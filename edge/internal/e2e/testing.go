@@ -46,15 +46,32 @@ func Start(t testing.TB, opts Options) *Worker {
 	return w
 }
 
+// lineBuffer gathers output written in pieces into whole lines.
+type lineBuffer struct{ partial []byte }
+
+// add appends p and calls line with each line p completes, without its
+// newline.
+func (b *lineBuffer) add(p []byte, line func([]byte)) {
+	b.partial = append(b.partial, p...)
+	for {
+		i := bytes.IndexByte(b.partial, '\n')
+		if i < 0 {
+			return
+		}
+		line(b.partial[:i])
+		b.partial = b.partial[i+1:]
+	}
+}
+
 // logTail keeps the last logTailBytes of what is written to it, and apart
 // from them the first maxMarks lines that tell of a reload, a restart or an
 // error, however long ago they were written: a busy Worker's request log
 // soon pushes them out of the tail.
 type logTail struct {
-	mu      sync.Mutex
-	buf     []byte
-	partial []byte   // the line being written
-	marks   []string // the lines that tell of a reload, a restart or an error
+	mu    sync.Mutex
+	buf   []byte
+	lines lineBuffer
+	marks []string // the lines that tell of a reload, a restart or an error
 }
 
 const (
@@ -73,20 +90,13 @@ func (l *logTail) Write(p []byte) (int, error) {
 	if over := len(l.buf) - logTailBytes; over > 0 {
 		l.buf = append(l.buf[:0], l.buf[over:]...)
 	}
-	l.partial = append(l.partial, p...)
-	for {
-		i := bytes.IndexByte(l.partial, '\n')
-		if i < 0 {
-			break
+	l.lines.add(p, func(line []byte) {
+		if len(l.marks) < maxMarks && slices.ContainsFunc(markers, func(m string) bool { return bytes.Contains(line, []byte(m)) }) {
+			l.marks = append(l.marks, string(line))
 		}
-		line := string(l.partial[:i])
-		l.partial = l.partial[i+1:]
-		if len(l.marks) < maxMarks && slices.ContainsFunc(markers, func(m string) bool { return strings.Contains(line, m) }) {
-			l.marks = append(l.marks, line)
-		}
-	}
-	if len(l.partial) > logTailBytes {
-		l.partial = l.partial[:0] // a line that long is no marker worth keeping
+	})
+	if len(l.lines.partial) > logTailBytes {
+		l.lines.partial = l.lines.partial[:0] // a line that long is no marker worth keeping
 	}
 	return len(p), nil
 }

@@ -345,26 +345,20 @@ func (w *Worker) waitReadyLine(ctx context.Context, before int) error {
 
 // lineCounter counts the lines written to it that hold marker.
 type lineCounter struct {
-	marker  string
-	mu      sync.Mutex
-	partial []byte
-	n       int
+	marker string
+	mu     sync.Mutex
+	lines  lineBuffer
+	n      int
 }
 
 func (c *lineCounter) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.partial = append(c.partial, p...)
-	for {
-		i := bytes.IndexByte(c.partial, '\n')
-		if i < 0 {
-			break
-		}
-		if bytes.Contains(c.partial[:i], []byte(c.marker)) {
+	c.lines.add(p, func(line []byte) {
+		if bytes.Contains(line, []byte(c.marker)) {
 			c.n++
 		}
-		c.partial = c.partial[i+1:]
-	}
+	})
 	return len(p), nil
 }
 
