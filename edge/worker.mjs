@@ -1,11 +1,13 @@
 // Latch Worker glue: runs the Go engine (latch.wasm, built from edge/) on
 // workerd.
 //
-// One Go instance is started per isolate, on the first request, and kept
-// alive: each request is handed to it through binding.handle and answered
-// from what it writes. Starting Go costs many milliseconds, far more than a
-// request does. If the instance exits or crashes, the next request starts a
-// fresh one. See RATIONALE.md, "Why one long-lived Go instance per isolate?".
+// One Go instance is started per isolate, as the isolate starts (startEarly;
+// on the first request if that fails), and kept alive: each request is
+// handed to it through binding.handle and answered from what it writes.
+// Starting Go costs many milliseconds, far more than a request does. If the
+// instance exits or crashes, the next request starts a fresh one. See
+// RATIONALE.md, "Why one long-lived Go instance per isolate?" and "Why does
+// Go start with the isolate?".
 //
 // The private signing keys (secret LATCH_SIGNING_KEYS, a JWK set) are
 // imported here as non-extractable WebCrypto keys; Go gets only the public
