@@ -42,15 +42,10 @@ func (c *coldConfig) run(stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p, err := keys.NewProject(rand.Reader, "test")
+	p, vars, err := newProject()
 	if err != nil {
 		return err
 	}
-	set, err := keys.MarshalSet(p.Keys)
-	if err != nil {
-		return err
-	}
-	vars := map[string]string{"LATCH_PROJECT_ID": p.ID, "LATCH_PROJECT_SECRET": p.Secret, "LATCH_SIGNING_KEYS": string(set)}
 	fmt.Fprintln(stderr, "bench: starting the Latch Worker and the JS baseline on workerd, untouched…")
 	latch, err := e2e.New(ctx, e2e.Options{Root: root, Vars: vars, Untouched: true})
 	if err != nil {
@@ -111,4 +106,19 @@ func (c *coldConfig) run(stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout)
 	return nil
+}
+
+// newProject returns a fresh test project and the Worker settings that
+// serve it (LATCH_PROJECT_ID, LATCH_PROJECT_SECRET, LATCH_SIGNING_KEYS),
+// for Workers given their settings (e2e.Options.Vars).
+func newProject() (keys.Project, map[string]string, error) {
+	p, err := keys.NewProject(rand.Reader, "test")
+	if err != nil {
+		return keys.Project{}, nil, err
+	}
+	set, err := keys.MarshalSet(p.Keys)
+	if err != nil {
+		return keys.Project{}, nil, err
+	}
+	return p, map[string]string{"LATCH_PROJECT_ID": p.ID, "LATCH_PROJECT_SECRET": p.Secret, "LATCH_SIGNING_KEYS": string(set)}, nil
 }

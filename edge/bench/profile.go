@@ -24,7 +24,6 @@ import (
 
 	"github.com/latchauth/latch/edge/internal/e2e"
 	"github.com/latchauth/latch/testharness/apitest"
-	"github.com/latchauth/latch/wasm/keys"
 )
 
 // profileConfig is the CPU profile's part of the command line: -profile
@@ -91,11 +90,6 @@ func (p *profileConfig) run(stdout, stderr io.Writer) error {
 		if call, err = p.callFunc(client, t); err != nil {
 			return err
 		}
-		for range 200 {
-			if err := call(); err != nil {
-				return err
-			}
-		}
 	}
 	return p.profile(w, call, stdout)
 }
@@ -108,18 +102,14 @@ func (p *profileConfig) runBaseline(ctx context.Context, root string, stdout, st
 		return fmt.Errorf("-profile-baseline profiles -profile-call sessions only")
 	}
 	fmt.Fprintln(stderr, "bench: starting the JS baseline on workerd…")
-	proj, err := keys.NewProject(rand.Reader, "test")
-	if err != nil {
-		return err
-	}
-	set, err := keys.MarshalSet(proj.Keys)
+	_, vars, err := newProject()
 	if err != nil {
 		return err
 	}
 	w, err := e2e.New(ctx, e2e.Options{
 		Root: root, Main: filepath.Join(root, "edge", "bench", "baseline.mjs"), Name: "latch-baseline",
 		// Given settings: the baseline serves no JWKS for New to check.
-		Vars: map[string]string{"LATCH_PROJECT_ID": proj.ID, "LATCH_PROJECT_SECRET": proj.Secret, "LATCH_SIGNING_KEYS": string(set)},
+		Vars: vars,
 	})
 	if err != nil {
 		return err
@@ -139,17 +129,19 @@ func (p *profileConfig) runBaseline(ctx context.Context, root string, stdout, st
 	if err := setupBaseline(client, t, factors); err != nil {
 		return err
 	}
-	call := func() error { _, err := authenticate(client, t); return err }
-	for range 200 {
-		if err := call(); err != nil {
-			return err
-		}
-	}
-	return p.profile(w, call, stdout)
+	return p.profile(w, func() error { _, err := authenticate(client, t); return err }, stdout)
 }
 
-// profile runs call p.n times under V8's profiler on w and reports.
+// profile runs call p.n times under V8's profiler on w, after 200 calls to
+// warm up unless the first request is profiled, and reports.
 func (p *profileConfig) profile(w *e2e.Worker, call func() error, stdout io.Writer) error {
+	if p.call != "first" {
+		for range 200 {
+			if err := call(); err != nil {
+				return err
+			}
+		}
+	}
 	c, err := dialInspector(w.InspectorURL())
 	if err != nil {
 		return err

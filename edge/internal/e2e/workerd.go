@@ -164,7 +164,7 @@ func New(ctx context.Context, opts Options) (*Worker, error) {
 	}
 	main := opts.Main
 	if main == "" {
-		m, err := buildWorker(root)
+		m, err := Build(root)
 		if err != nil {
 			return nil, err
 		}
@@ -692,19 +692,15 @@ var (
 	buildErr  error
 )
 
-// buildWorker compiles the Worker into edge/build/e2e under root, once per
-// process, and returns the path of its entry module.
-func buildWorker(root string) (string, error) {
+// Build compiles the Worker New runs into edge/build/e2e under root, once
+// per process, and returns the path of its entry module, beside which are
+// latch.wasm and wasm_exec.js.
+func Build(root string) (string, error) {
 	buildOnce.Do(func() { buildMain, buildErr = build(root, "-s -w") })
 	return buildMain, buildErr
 }
 
-// Build compiles the Worker as the Workers of New run it (once per
-// process) and returns the path of its entry module, beside which are
-// latch.wasm and wasm_exec.js.
-func Build(root string) (string, error) { return buildWorker(root) }
-
-// BuildWithNames compiles the Worker as buildWorker does but keeps the
+// BuildWithNames compiles the Worker as Build does but keeps the
 // Wasm's name section (no -s -w), so that a V8 CPU profile names Go's
 // functions, and returns the path of its entry module, for Options.Main.
 // It is not the build that is deployed: the names add about 0.2 MB.
