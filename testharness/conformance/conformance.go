@@ -44,7 +44,15 @@ type Target struct {
 	// cases report themselves skipped.
 	OAuth       *Providers
 	PublicToken string
+	// WebAuthn says the host allows WebAuthnOrigin for passkey ceremonies
+	// (and no other origin under its domain). Without it the WebAuthn cases
+	// report themselves skipped.
+	WebAuthn bool
 }
+
+// WebAuthnOrigin is the origin the WebAuthn cases' browser runs on; its
+// relying party ID is "localhost".
+const WebAuthnOrigin = "http://localhost:3000"
 
 // Mail is a message as a host delivered it.
 type Mail struct {

@@ -86,6 +86,13 @@ type Config struct {
 	// "/v1/oauth/callback". When empty, the start request's own scheme and
 	// host are used.
 	BaseURL string
+
+	// WebAuthnOrigins are the origins passkey and security key ceremonies
+	// may come from ("https://app.example.com", "http://localhost:3000":
+	// https, or http on a loopback host). A ceremony's domain (its
+	// relying party ID) must be the host of one of them or a parent
+	// domain of it. WebAuthn is off when empty.
+	WebAuthnOrigins []string
 }
 
 // Engine serves the Latch API. It holds no global state: any number of
@@ -150,6 +157,9 @@ func New(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("%w: a Mailer needs MailFrom", ErrConfig)
 	}
 	if err := checkRedirectURLs(cfg.RedirectURLs); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if err := checkWebAuthnOrigins(cfg.WebAuthnOrigins); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	if err := checkOAuthConfig(cfg); err != nil {

@@ -257,8 +257,11 @@ func fieldError(field string, err error) error {
 
 // clip shortens request-derived text for messages and logs, cutting at a
 // character boundary.
-func clip(s string) string {
-	const max = 64
+func clip(s string) string { return clipTo(s, 64) }
+
+// clipTo shortens s to at most max bytes and an ellipsis, cutting at a
+// character boundary.
+func clipTo(s string, max int) string {
 	if len(s) <= max {
 		return s
 	}

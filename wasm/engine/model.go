@@ -1,6 +1,9 @@
 package engine
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"strings"
+)
 
 // user is a row of users joined with its password, if any. The json tags
 // name the members of the object the store reads a row as (userObject);
@@ -27,6 +30,8 @@ type user struct {
 	TOTPs json.RawMessage `json:"totps"`
 	// Providers lists the user's provider identities.
 	Providers []providerView `json:"providers"`
+	// WebAuthn lists the user's passkeys and security keys.
+	WebAuthn []webauthnView `json:"webauthn_registrations"`
 }
 
 // providerView is one entry of the user object's providers.
@@ -70,7 +75,7 @@ type userView struct {
 	TrustedMetadata        json.RawMessage `json:"trusted_metadata"`
 	UntrustedMetadata      json.RawMessage `json:"untrusted_metadata"`
 	UserID                 string          `json:"user_id"`
-	WebauthnRegistrations  emptyList       `json:"webauthn_registrations"`
+	WebauthnRegistrations  []webauthnView  `json:"webauthn_registrations"`
 }
 
 type emailView struct {
@@ -101,16 +106,20 @@ func (u *user) totps() json.RawMessage {
 // view renders the user object of API.md.
 func (u *user) view() *userView {
 	v := &userView{
-		CreatedAt:         stamp(u.CreatedAt),
-		Emails:            []emailView{},
-		Providers:         make([]providerView, len(u.Providers)),
-		Name:              nameView{FirstName: u.FirstName, LastName: u.LastName, MiddleName: u.MiddleName},
-		Roles:             roles{defaultRole},
-		Status:            u.Status,
-		Totps:             u.totps(),
-		TrustedMetadata:   json.RawMessage(u.TrustedMetadata),
-		UntrustedMetadata: json.RawMessage(u.UntrustedMetadata),
-		UserID:            u.ID,
+		CreatedAt:             stamp(u.CreatedAt),
+		Emails:                []emailView{},
+		Providers:             make([]providerView, len(u.Providers)),
+		Name:                  nameView{FirstName: u.FirstName, LastName: u.LastName, MiddleName: u.MiddleName},
+		Roles:                 roles{defaultRole},
+		Status:                u.Status,
+		Totps:                 u.totps(),
+		TrustedMetadata:       json.RawMessage(u.TrustedMetadata),
+		UntrustedMetadata:     json.RawMessage(u.UntrustedMetadata),
+		UserID:                u.ID,
+		WebauthnRegistrations: u.WebAuthn,
+	}
+	if v.WebauthnRegistrations == nil {
+		v.WebauthnRegistrations = []webauthnView{}
 	}
 	if u.Email != "" {
 		v.Emails = append(v.Emails, emailView{Email: u.Email, EmailID: u.EmailID, Verified: u.EmailVerified})
@@ -178,6 +187,8 @@ type factor struct {
 	GithubOAuth         *oauthFactor            `json:"github_oauth_factor,omitempty"`
 	// OAuth is the factor of a provider Stytch has no name for.
 	OAuth *oauthFactor `json:"oauth_factor,omitempty"`
+	// WebAuthn is a login with a passkey or security key.
+	WebAuthn *webauthnFactor `json:"webauthn_factor,omitempty"`
 }
 
 // oauthFactor is a login through a provider: the identity's registration.
@@ -231,6 +242,8 @@ func (f *factor) sameAs(g *factor) bool {
 		return f.RecoveryCode.CodeID == g.RecoveryCode.CodeID
 	case f.oauthOf() != nil && g.oauthOf() != nil:
 		return f.oauthOf().ID == g.oauthOf().ID
+	case f.WebAuthn != nil && g.WebAuthn != nil:
+		return f.WebAuthn.ID == g.WebAuthn.ID
 	}
 	return false
 }
@@ -259,6 +272,11 @@ type session struct {
 // revoked, not expired, and started under u's current credentials.
 func (s *session) live(u *user, now int64) bool {
 	return !s.Revoked && s.ExpiresAt > now && s.CredentialsVersion == u.CredentialsVersion
+}
+
+// fullName is the user's name parts joined, "" when none is set.
+func (u *user) fullName() string {
+	return strings.Join(strings.Fields(u.FirstName+" "+u.MiddleName+" "+u.LastName), " ")
 }
 
 // hasTOTP reports whether u has a verified authenticator app.

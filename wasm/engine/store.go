@@ -46,7 +46,10 @@ const userObject = `json_object('user_id', u.user_id, 'email', u.email, 'email_i
 		FROM totps t WHERE t.user_id = u.user_id AND t.verified = 1)),
 	'providers', json((SELECT json_group_array(json_object('oauth_user_registration_id', r.registration_id,
 		'profile_picture_url', r.profile_picture_url, 'locale', r.locale, 'provider_subject', r.subject,
-		'provider_type', r.provider)) FROM oauth_registrations r WHERE r.user_id = u.user_id)))`
+		'provider_type', r.provider)) FROM oauth_registrations r WHERE r.user_id = u.user_id)),
+	'webauthn_registrations', json((SELECT json_group_array(json_object('webauthn_registration_id', w.registration_id,
+		'domain', w.domain, 'user_agent', w.user_agent, 'verified', json('true'), 'authenticator_type', w.authenticator_type,
+		'name', w.name)) FROM (SELECT * FROM webauthn_registrations WHERE user_id = u.user_id ORDER BY created_at, registration_id) w)))`
 
 // sessionObject is a session row (alias s) as one JSON object, its JSON
 // columns embedded as JSON.
@@ -111,6 +114,8 @@ func (e *Engine) deleteUserRows(ctx context.Context, id string, now int64) error
 		{`DELETE FROM oauth_tokens WHERE user_id = ?`, []any{id}},
 		{`DELETE FROM oauth_attach_tokens WHERE user_id = ?`, []any{id}},
 		{`DELETE FROM oauth_registrations WHERE user_id = ?`, []any{id}},
+		{`DELETE FROM webauthn_registrations WHERE user_id = ?`, []any{id}},
+		{`DELETE FROM webauthn_challenges WHERE user_id = ?`, []any{id}},
 		{`DELETE FROM users WHERE user_id = ?`, []any{id}},
 	}
 	for i, st := range steps {

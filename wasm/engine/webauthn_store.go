@@ -1,0 +1,292 @@
+package engine
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/webauthn"
+)
+
+// WebAuthn registrations: the rows, the user object's list, and the
+// endpoints that name, list and delete them.
+
+var (
+	errWebAuthnNotFound    = newError(http.StatusNotFound, "webauthn_registration_not_found", "The WebAuthn registration could not be found.")
+	errInvalidWebAuthnID   = newError(http.StatusBadRequest, "invalid_webauthn_registration_id", "webauthn_registration_id is malformed.")
+	errRegistrationNameLen = badRequest("name must be 1 to %d bytes.", maxRegistrationName)
+)
+
+// webauthnRegistration is a row of webauthn_registrations; binary columns
+// are base64url.
+type webauthnRegistration struct {
+	ID                string
+	UserID            string
+	Domain            string
+	CredentialID      string
+	PublicKey         string
+	UserHandle        string
+	AttestationType   string
+	AAGUID            string
+	Transports        string // comma-separated
+	AuthenticatorType string
+	Name              string
+	UserAgent         string
+	SignCount         uint32
+	UserVerified      bool
+	BackupEligible    bool
+	BackupState       bool
+}
+
+// webauthnView is one entry of the user object's webauthn_registrations.
+type webauthnView struct {
+	AuthenticatorType string `json:"authenticator_type"`
+	Domain            string `json:"domain"`
+	Name              string `json:"name"`
+	UserAgent         string `json:"user_agent"`
+	Verified          bool   `json:"verified"`
+	ID                string `json:"webauthn_registration_id"`
+}
+
+// webauthnFactor is a session's record of a WebAuthn login.
+type webauthnFactor struct {
+	ID        string `json:"webauthn_registration_id"`
+	Domain    string `json:"domain"`
+	UserAgent string `json:"user_agent"`
+}
+
+var b64url = base64.RawURLEncoding
+
+// fromCredential takes what a registration keeps from the credential
+// go-webauthn verified.
+func (r *webauthnRegistration) fromCredential(c *webauthn.Credential) {
+	r.CredentialID = b64url.EncodeToString(c.ID)
+	r.PublicKey = b64url.EncodeToString(c.PublicKey)
+	r.AttestationType = c.AttestationType
+	r.AAGUID = b64url.EncodeToString(c.Authenticator.AAGUID)
+	ts := make([]string, len(c.Transport))
+	for i, t := range c.Transport {
+		ts[i] = string(t)
+	}
+	r.Transports = strings.Join(ts, ",")
+	r.SignCount = c.Authenticator.SignCount
+	r.UserVerified = c.Flags.UserVerified
+	r.BackupEligible = c.Flags.BackupEligible
+	r.BackupState = c.Flags.BackupState
+}
+
+// credential is the registration as go-webauthn checks an assertion
+// against it. Columns were written by fromCredential.
+func (r *webauthnRegistration) credential() webauthn.Credential {
+	id, _ := b64url.DecodeString(r.CredentialID)
+	key, _ := b64url.DecodeString(r.PublicKey)
+	aaguid, _ := b64url.DecodeString(r.AAGUID)
+	var transports []protocol.AuthenticatorTransport
+	for _, t := range strings.Split(r.Transports, ",") {
+		if t != "" {
+			transports = append(transports, protocol.AuthenticatorTransport(t))
+		}
+	}
+	return webauthn.Credential{
+		ID: id, PublicKey: key, AttestationType: r.AttestationType, Transport: transports,
+		Flags:         webauthn.CredentialFlags{UserPresent: true, UserVerified: r.UserVerified, BackupEligible: r.BackupEligible, BackupState: r.BackupState},
+		Authenticator: webauthn.Authenticator{AAGUID: aaguid, SignCount: r.SignCount},
+	}
+}
+
+func (r *webauthnRegistration) factor() factor {
+	return factor{Type: "webauthn", DeliveryMethod: "webauthn_registration",
+		WebAuthn: &webauthnFactor{ID: r.ID, Domain: r.Domain, UserAgent: r.UserAgent}}
+}
+
+func (r *webauthnRegistration) view() webauthnView {
+	return webauthnView{AuthenticatorType: r.AuthenticatorType, Domain: r.Domain, Name: r.Name,
+		UserAgent: r.UserAgent, Verified: true, ID: r.ID}
+}
+
+// webauthnUserOf is the owner of regs (all one user's) as go-webauthn
+// sees it.
+func webauthnUserOf(regs []*webauthnRegistration) *webauthnUser {
+	u := &webauthnUser{}
+	for _, r := range regs {
+		u.handle, _ = b64url.DecodeString(r.UserHandle)
+		u.credentials = append(u.credentials, r.credential())
+	}
+	return u
+}
+
+const webauthnColumns = `registration_id, user_id, domain, credential_id, public_key, user_handle, attestation_type,
+	aaguid, transports, authenticator_type, name, user_agent, sign_count, user_verified, backup_eligible, backup_state`
+
+func scanWebAuthn(sc interface{ Scan(...any) error }) (*webauthnRegistration, error) {
+	r := &webauthnRegistration{}
+	err := sc.Scan(&r.ID, &r.UserID, &r.Domain, &r.CredentialID, &r.PublicKey, &r.UserHandle, &r.AttestationType,
+		&r.AAGUID, &r.Transports, &r.AuthenticatorType, &r.Name, &r.UserAgent, &r.SignCount, &r.UserVerified,
+		&r.BackupEligible, &r.BackupState)
+	return r, err
+}
+
+// webauthnRegistrations lists the user's registrations on domain, oldest
+// first.
+func (e *Engine) webauthnRegistrations(ctx context.Context, userID, domain string) ([]*webauthnRegistration, error) {
+	rows, err := e.cfg.DB.QueryContext(ctx, `SELECT `+webauthnColumns+` FROM webauthn_registrations
+		WHERE user_id = ? AND domain = ? ORDER BY created_at, registration_id`, userID, domain)
+	if err != nil {
+		return nil, fmt.Errorf("engine: webauthn registrations: %w", err)
+	}
+	defer rows.Close()
+	var out []*webauthnRegistration
+	for rows.Next() {
+		r, err := scanWebAuthn(rows)
+		if err != nil {
+			return nil, fmt.Errorf("engine: webauthn registrations: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("engine: webauthn registrations: %w", err)
+	}
+	return out, nil
+}
+
+// webauthnRegistrationByCredential finds the registration of a credential
+// id; an unknown one fails the login as a wrong credential does.
+func (e *Engine) webauthnRegistrationByCredential(ctx context.Context, rawID []byte) (*webauthnRegistration, error) {
+	r, err := scanWebAuthn(e.cfg.DB.QueryRowContext(ctx, `SELECT `+webauthnColumns+` FROM webauthn_registrations
+		WHERE credential_id = ?`, b64url.EncodeToString(rawID)))
+	if errors.Is(err, errNoRows) {
+		return nil, errWebAuthnAuth
+	}
+	if err != nil {
+		return nil, fmt.Errorf("engine: webauthn registration: %w", err)
+	}
+	return r, nil
+}
+
+func (e *Engine) insertWebAuthnRegistration(ctx context.Context, r *webauthnRegistration) error {
+	now := e.now()
+	_, err := e.cfg.DB.ExecContext(ctx, `INSERT INTO webauthn_registrations (`+webauthnColumns+`, created_at, last_used_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.UserID, r.Domain, r.CredentialID, r.PublicKey, r.UserHandle, r.AttestationType, r.AAGUID,
+		r.Transports, r.AuthenticatorType, r.Name, r.UserAgent, r.SignCount, r.UserVerified, r.BackupEligible,
+		r.BackupState, now, now)
+	if isUniqueViolation(err) {
+		return errWebAuthnDuplicate
+	}
+	if err != nil {
+		return fmt.Errorf("engine: insert webauthn registration: %w", err)
+	}
+	return nil
+}
+
+// recordWebAuthnUse stores the counter and backup state of an assertion,
+// only if the registration is still as it was read: a deleted
+// registration, or a concurrent login that moved the counter, fails this
+// one.
+func (e *Engine) recordWebAuthnUse(ctx context.Context, r *webauthnRegistration, c *webauthn.Credential) error {
+	var one int
+	err := e.cfg.DB.QueryRowContext(ctx, `UPDATE webauthn_registrations SET sign_count = ?, backup_state = ?,
+		user_verified = ?, last_used_at = ? WHERE registration_id = ? AND sign_count = ? RETURNING 1`,
+		c.Authenticator.SignCount, c.Flags.BackupState, c.Flags.UserVerified || r.UserVerified, e.now(), r.ID, r.SignCount).Scan(&one)
+	if errors.Is(err, errNoRows) {
+		return errWebAuthnAuth
+	}
+	if err != nil {
+		return fmt.Errorf("engine: record webauthn use: %w", err)
+	}
+	return nil
+}
+
+// pathWebAuthnID reads the registration id of the path.
+func (e *Engine) pathWebAuthnID(c *call) (string, error) {
+	id := c.r.PathValue("webauthn_registration_id")
+	if !e.validID("webauthn-registration", id) {
+		return "", errInvalidWebAuthnID
+	}
+	return id, nil
+}
+
+// PUT /v1/webauthn/{webauthn_registration_id} — names a registration.
+func (e *Engine) updateWebAuthnRegistration(c *call) error {
+	id, err := e.pathWebAuthnID(c)
+	if err != nil {
+		return err
+	}
+	var a struct {
+		Name string `json:"name"`
+	}
+	if err := c.decode(&a); err != nil {
+		return err
+	}
+	if a.Name == "" || len(a.Name) > maxRegistrationName {
+		return errRegistrationNameLen
+	}
+	ctx := c.r.Context()
+	r, err := scanWebAuthn(e.cfg.DB.QueryRowContext(ctx, `UPDATE webauthn_registrations SET name = ?
+		WHERE registration_id = ? RETURNING `+webauthnColumns, a.Name, id))
+	if errors.Is(err, errNoRows) {
+		return errWebAuthnNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("engine: name webauthn registration: %w", err)
+	}
+	c.reply(map[string]any{"webauthn_registration": r.view()})
+	return nil
+}
+
+// GET /v1/webauthn/credentials/{user_id}/{domain} — the user's
+// credentials on domain, with their public keys.
+func (e *Engine) listWebAuthnCredentials(c *call) error {
+	userID, domain := c.r.PathValue("user_id"), strings.ToLower(c.r.PathValue("domain"))
+	if !e.validID("user", userID) {
+		return errInvalidUserID
+	}
+	if len(domain) > maxDomainLen {
+		return errWebAuthnDomain
+	}
+	ctx := c.r.Context()
+	u, err := e.userByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	regs, err := e.webauthnRegistrations(ctx, u.ID, domain)
+	if err != nil {
+		return err
+	}
+	creds := make([]map[string]any, len(regs))
+	for i, r := range regs {
+		creds[i] = map[string]any{"credential_id": r.CredentialID, "webauthn_registration_id": r.ID,
+			"type": r.AuthenticatorType, "public_key": r.PublicKey}
+	}
+	c.reply(map[string]any{"credentials": creds})
+	return nil
+}
+
+// DELETE /v1/users/webauthn_registrations/{webauthn_registration_id} —
+// the credential stops signing anyone in at once: every login looks its
+// registration up.
+func (e *Engine) deleteWebAuthnRegistration(c *call) error {
+	id, err := e.pathWebAuthnID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.r.Context()
+	var userID string
+	err = e.cfg.DB.QueryRowContext(ctx, `DELETE FROM webauthn_registrations WHERE registration_id = ? RETURNING user_id`, id).Scan(&userID)
+	if errors.Is(err, errNoRows) {
+		return errWebAuthnNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("engine: delete webauthn registration: %w", err)
+	}
+	u, err := e.userByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	c.reply(map[string]any{"user_id": u.ID, "user": u.view()})
+	return nil
+}
