@@ -24,6 +24,7 @@ require (
 
 require (
 	github.com/coreos/go-oidc/v3 v3.11.0 // indirect
+	github.com/descope/virtualwebauthn v1.0.3 // indirect
 	github.com/fatih/color v1.17.0 // indirect
 	github.com/fxamacker/cbor/v2 v2.9.4 // indirect
 	github.com/go-jose/go-jose/v4 v4.1.6 // indirect

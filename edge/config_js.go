@@ -73,6 +73,10 @@ func handlerFromEnv(env, binding js.Value, logger *slog.Logger) (h http.Handler,
 	if err != nil {
 		return bad(err.Error())
 	}
+	passkeys, err := parseWebAuthnOrigins(get)
+	if err != nil {
+		return bad(err.Error())
+	}
 	fetcher, err := fetcherFor(social, box, binding)
 	if err != nil {
 		return bad(err.Error())
@@ -115,6 +119,8 @@ func handlerFromEnv(env, binding js.Value, logger *slog.Logger) (h http.Handler,
 		Fetcher:        fetcher,
 		PublicToken:    social.PublicToken,
 		BaseURL:        social.BaseURL,
+		// Passkeys, off without origins.
+		WebAuthnOrigins: passkeys,
 	})
 	if err != nil {
 		return bad(err.Error())

@@ -24,6 +24,8 @@ func TestConformance(t *testing.T) {
 		Mailer:         &mail.SMTP{Addr: smtpAddr},
 		MailFrom:       "Latch <login@latch.test>",
 		RedirectURLs:   []string{redirect},
+		// The origin of the WebAuthn cases' browser, and only it.
+		WebAuthnOrigins: []string{conformance.WebAuthnOrigin},
 	})
 	conformance.Run(t, conformance.Target{
 		URL:       s.URL,
@@ -38,6 +40,7 @@ func TestConformance(t *testing.T) {
 		ReadMail:    conformance.MailboxReader(box),
 		RedirectURL: redirect,
 		OAuth:       providers,
+		WebAuthn:    true,
 		PublicToken: s.PublicToken,
 	})
 }

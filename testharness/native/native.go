@@ -57,6 +57,9 @@ type Config struct {
 	// URLs carry; a new one (sdk.NewPublicToken) when empty and there are
 	// providers.
 	PublicToken string
+	// WebAuthnOrigins are the origins passkey ceremonies may come from
+	// (engine.Config.WebAuthnOrigins); WebAuthn is off when empty.
+	WebAuthnOrigins []string
 }
 
 // Server is the engine served natively.
@@ -140,7 +143,8 @@ func New(cfg Config) (s *Server, err error) {
 	waiter := feedwait.New()
 	e, err := engine.New(engine.Config{ProjectID: cfg.ProjectID, Secret: cfg.Secret, DB: s.DB, Signer: cfg.Signer, Now: cfg.Now,
 		Mailer: cfg.Mailer, MailFrom: cfg.MailFrom, RedirectURLs: cfg.RedirectURLs, SecretBox: cfg.SecretBox,
-		Revoked: waiter.Notify, OAuthProviders: providers, Fetcher: fetcher, PublicToken: cfg.PublicToken, BaseURL: base})
+		Revoked: waiter.Notify, OAuthProviders: providers, Fetcher: fetcher, PublicToken: cfg.PublicToken, BaseURL: base,
+		WebAuthnOrigins: cfg.WebAuthnOrigins})
 	if err != nil {
 		return nil, err
 	}

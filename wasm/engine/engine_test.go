@@ -123,12 +123,14 @@ func TestConformance(t *testing.T) {
 		RedirectURLs: []string{redirect},
 		// The conformance suite's identity providers on loopback.
 		OAuthProviders: []byte(prov.Document()),
+		// The origin of the WebAuthn cases' browser, and only it.
+		WebAuthnOrigins: []string{conformance.WebAuthnOrigin},
 	})
 	conformance.Run(t, conformance.Target{
 		URL: s.URL, ProjectID: s.ProjectID, Secret: s.Secret,
 		Advance: clk.Advance, RotateKeys: signer.rotate,
 		ReadMail: conformance.MailboxReader(box), RedirectURL: redirect,
-		OAuth: prov, PublicToken: s.PublicToken,
+		OAuth: prov, PublicToken: s.PublicToken, WebAuthn: true,
 	})
 }
 

@@ -114,6 +114,8 @@ func setup(n uint32) error {
 		Revoked:     bridge.NewRevoked(call, logger),
 		PublicToken: c.PublicToken,
 		BaseURL:     c.BaseURL,
+		// Passkey ceremonies need nothing of the host but the allow-list.
+		WebAuthnOrigins: c.WebAuthnOrigins,
 	}
 	if c.Mail {
 		// The host carries the mail; the guest knows only that it can.

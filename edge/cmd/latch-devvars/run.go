@@ -78,6 +78,8 @@ func addable(random io.Reader, projectID string) ([]settingGroup, error) {
 			settings: [][2]string{{keyLoginURL, devLoginURL}, {keyLoginReturnURLs, devOriginURL + "/"}}},
 		{comment: "The surface Stytch's frontend SDKs call (/sdk/v1), for pages of the example origin; added by latch-devvars.",
 			settings: [][2]string{{keyPublicToken, sdk.NewPublicToken(projectID)}, {keySDKOrigins, devSDKOrigins}}},
+		{comment: "Passkeys from the example origin and the Worker's own login page, under localhost (an IP address is no relying party ID); added by latch-devvars.",
+			settings: [][2]string{{keyWebAuthnOrigins, devWebAuthnOrigins}}},
 	}, nil
 }
 
@@ -87,6 +89,13 @@ const (
 	keyPublicToken = "LATCH_PUBLIC_TOKEN"
 	keySDKOrigins  = "LATCH_SDK_ORIGINS"
 	devSDKOrigins  = devOriginURL + ",http://localhost:3000"
+)
+
+// The dev passkey origins: the example origin and the Worker, each under
+// the name browsers accept as a relying party ID.
+const (
+	keyWebAuthnOrigins = "LATCH_WEBAUTHN_ORIGINS"
+	devWebAuthnOrigins = "http://localhost:3000,http://localhost:8787"
 )
 
 // The dev login page: the Worker's /login, sending browsers back to the

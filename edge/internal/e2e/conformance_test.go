@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"testing"
@@ -32,11 +33,15 @@ func TestConformance(t *testing.T) {
 		next = testLog{t}
 	}
 	providers := conformance.StartProviders(t, nil)
-	w := Start(t, Options{MoreVars: sendEmailVars, Log: newMailFiles(t, box, next), OAuthProviders: providers.Document()})
+	vars := maps.Clone(sendEmailVars)
+	// The origin of the WebAuthn cases' browser, and only it.
+	vars["LATCH_WEBAUTHN_ORIGINS"] = conformance.WebAuthnOrigin
+	w := Start(t, Options{MoreVars: vars, Log: newMailFiles(t, box, next), OAuthProviders: providers.Document()})
 	tg := conformanceTarget(w)
 	tg.ReadMail = conformance.MailboxReader(box)
 	tg.RedirectURL = testRedirectURL
 	tg.OAuth, tg.PublicToken = providers, w.PublicToken
+	tg.WebAuthn = true
 	conformance.Run(t, tg)
 }
 

@@ -16,6 +16,10 @@
 // the page shows every mailed code and link). -mail-from, -project-name,
 // -redirect-url (repeatable) and -mail-templates shape the messages.
 //
+// Passkey and security key ceremonies (/v1/webauthn/...) may come from the
+// -webauthn-origin origins (repeatable; http://localhost:3000 when none is
+// given, relying party ID localhost).
+//
 // The surface Stytch's frontend SDKs call, /sdk/v1, is served to pages on
 // the -sdk-origin origins (repeatable; http://127.0.0.1:3000 and
 // http://localhost:3000 when none is given), under the public token
@@ -92,6 +96,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	lf.register(fl)
 	var sf sdkFlags
 	sf.register(fl)
+	var wf webauthnFlags
+	wf.register(fl)
 	var of oauthFlags
 	of.register(fl)
 	if err := fl.Parse(args); err != nil {
@@ -121,6 +127,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fl.Usage()
 		return 2
 	}
+	passkeyOrigins, err := wf.check()
+	if err != nil {
+		fmt.Fprintf(stderr, "latch-local: %v\n", err)
+		fl.Usage()
+		return 2
+	}
 	if err := of.check(); err != nil {
 		fmt.Fprintf(stderr, "latch-local: %v\n", err)
 		fl.Usage()
@@ -128,7 +140,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := options{port: *port, dbPath: *dbPath, wasm: *wasm, instances: *instances, mail: &mf, login: &lf, sdkOrigins: origins, oauth: &of}
+	opts := options{port: *port, dbPath: *dbPath, wasm: *wasm, instances: *instances, mail: &mf, login: &lf, sdkOrigins: origins, oauth: &of, webauthnOrigins: passkeyOrigins}
 	if err := serve(ctx, opts, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "latch-local: %v\n", err)
 		return 1
@@ -145,6 +157,8 @@ type options struct {
 	login        *loginFlags
 	sdkOrigins   []string
 	oauth        *oauthFlags
+	// webauthnOrigins are the origins passkey ceremonies may come from.
+	webauthnOrigins []string
 }
 
 func serve(ctx context.Context, o options, stdout, stderr io.Writer) (err error) {
@@ -190,26 +204,27 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) (err error)
 	}
 	defer func() { err = errors.Join(err, tr.close()) }()
 	s, err := wazerohost.New(wazerohost.Config{
-		ProjectID:      cred.ProjectID,
-		Secret:         cred.Secret,
-		Keys:           signing,
-		SecretKey:      secretKey,
-		DBPath:         o.dbPath,
-		Addr:           fmt.Sprintf("127.0.0.1:%d", o.port),
-		Instances:      o.instances,
-		Wasm:           guest,
-		WasmPath:       o.wasm,
-		Stderr:         stderr,
-		Mailer:         tr.mailer,
-		MailFrom:       o.mail.from,
-		ProjectName:    o.mail.project,
-		RedirectURLs:   o.mail.redirects,
-		MailTemplates:  templates,
-		LoginPage:      o.login.config(o.mail.project),
-		PublicToken:    cred.PublicToken,
-		SDKOrigins:     o.sdkOrigins,
-		OAuthProviders: providers,
-		BaseURL:        o.oauth.baseURL,
+		ProjectID:       cred.ProjectID,
+		Secret:          cred.Secret,
+		Keys:            signing,
+		SecretKey:       secretKey,
+		DBPath:          o.dbPath,
+		Addr:            fmt.Sprintf("127.0.0.1:%d", o.port),
+		Instances:       o.instances,
+		Wasm:            guest,
+		WasmPath:        o.wasm,
+		Stderr:          stderr,
+		Mailer:          tr.mailer,
+		MailFrom:        o.mail.from,
+		ProjectName:     o.mail.project,
+		RedirectURLs:    o.mail.redirects,
+		MailTemplates:   templates,
+		LoginPage:       o.login.config(o.mail.project),
+		PublicToken:     cred.PublicToken,
+		SDKOrigins:      o.sdkOrigins,
+		OAuthProviders:  providers,
+		BaseURL:         o.oauth.baseURL,
+		WebAuthnOrigins: o.webauthnOrigins,
 	})
 	if errors.Is(err, sdk.ErrConfig) {
 		// The origins were checked with the flags: the token is at fault.

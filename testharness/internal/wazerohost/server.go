@@ -162,6 +162,12 @@ type Config struct {
 	// is set, and New fails with ErrConfig.
 	BaseURL string
 
+	// WebAuthnOrigins are the origins passkey and security key ceremonies
+	// may come from (engine.Config.WebAuthnOrigins): https, or http on a
+	// loopback host; WebAuthn is off when empty. An origin the engine
+	// refuses fails New with ErrConfig.
+	WebAuthnOrigins []string
+
 	// Knobs for this package's tests and benchmarks only.
 	synchronous string                                    // PRAGMA synchronous of a file store; "full" when empty
 	beforeCall  func(ctx context.Context, mod api.Module) // runs before the host answers each guest call
@@ -270,7 +276,8 @@ func New(cfg Config) (*Server, error) {
 		// The OAuth start URLs carry a public token, SDK surface or not.
 		s.PublicToken = sdk.NewPublicToken(s.ProjectID)
 	}
-	s.oauth = wire.Config{Fetch: fetcher != nil, OAuthProviders: cfg.OAuthProviders, PublicToken: s.PublicToken, BaseURL: cfg.BaseURL}
+	s.oauth = wire.Config{Fetch: fetcher != nil, OAuthProviders: cfg.OAuthProviders, PublicToken: s.PublicToken, BaseURL: cfg.BaseURL,
+		WebAuthnOrigins: slices.Clone(cfg.WebAuthnOrigins)}
 	if s.oauth.BaseURL == "" {
 		s.oauth.BaseURL = base
 	}
@@ -493,6 +500,7 @@ func (s *Server) SetKeys(ks []keys.Key) error {
 	c.ProjectID, c.Secret, c.KeyID, c.PublicKeys = s.ProjectID, s.Secret, ks[signing].KID, public
 	c.SecretBox = s.box != nil
 	c.Fetch, c.OAuthProviders, c.PublicToken, c.BaseURL = s.oauth.Fetch, s.oauth.OAuthProviders, s.oauth.PublicToken, s.oauth.BaseURL
+	c.WebAuthnOrigins = s.oauth.WebAuthnOrigins
 	frame := wire.AppendConfig(nil, &c)
 	s.mu.Lock()
 	defer s.mu.Unlock()

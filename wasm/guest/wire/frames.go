@@ -69,6 +69,9 @@ type Config struct {
 	OAuthProviders []byte
 	PublicToken    string
 	BaseURL        string
+
+	// WebAuthnOrigins are the engine's setting of that name.
+	WebAuthnOrigins []string
 }
 
 // MailTemplate overrides the built-in message of one kind; an empty field
@@ -100,7 +103,12 @@ func AppendConfig(b []byte, c *Config) []byte {
 	}
 	b = append(b, flag(c.SecretBox), flag(c.Fetch))
 	b = appendBytes(b, c.OAuthProviders)
-	return appendString(appendString(b, c.PublicToken), c.BaseURL)
+	b = appendString(appendString(b, c.PublicToken), c.BaseURL)
+	b = appendU32(b, uint32(len(c.WebAuthnOrigins)))
+	for _, o := range c.WebAuthnOrigins {
+		b = appendString(b, o)
+	}
+	return b
 }
 
 func flag(on bool) byte {
@@ -138,6 +146,10 @@ func ParseConfig(frame []byte) (*Config, error) {
 		c.OAuthProviders = slices.Clone(doc)
 	}
 	c.PublicToken, c.BaseURL = r.text("public token"), r.text("base url")
+	n = r.count(MaxWebAuthnOrigins, 4, "webauthn origins")
+	for range n {
+		c.WebAuthnOrigins = append(c.WebAuthnOrigins, r.text("webauthn origin"))
+	}
 	if err := r.end(); err != nil {
 		return nil, fmt.Errorf("wire: config: %w", err)
 	}

@@ -172,6 +172,7 @@ func sampleConfig() *Config {
 		SecretBox:     true,
 		Fetch:         true, OAuthProviders: []byte(`[{"provider":"google","client_id":"c","client_secret":"s"}]`),
 		PublicToken: "public-token-test-5e0ab2c4-8a51-4a7e-9c1d-0f2b3a4c5d6e", BaseURL: "http://127.0.0.1:8788",
+		WebAuthnOrigins: []string{"http://localhost:3000", "https://app.example.com"},
 	}
 }
 
@@ -213,9 +214,10 @@ func TestConfigWithoutMail(t *testing.T) {
 
 func TestMalformedConfig(t *testing.T) {
 	valid := AppendConfig(nil, &Config{ProjectID: "p", Secret: "s", KeyID: "k"})
-	// The box flag is followed by the fetch flag and three empty byte
-	// strings (providers, public token, base URL).
-	boxAt := len(valid) - 1 - 1 - 3*4
+	// The box flag is followed by the fetch flag, three empty byte
+	// strings (providers, public token, base URL) and the zero count of
+	// WebAuthn origins.
+	boxAt := len(valid) - 1 - 1 - 3*4 - 4
 	flagAt := boxAt - 16 // the mail flag precedes two empty strings and two zero counts
 	badFlag := append([]byte{}, valid...)
 	badFlag[flagAt] = 2
@@ -227,6 +229,8 @@ func TestMalformedConfig(t *testing.T) {
 	manyURLs := appendU32(append([]byte{}, valid[:boxAt-8]...), MaxRedirectURLs+1)
 	manyURLs = append(manyURLs, make([]byte, 4*(MaxRedirectURLs+1)+5)...)
 	bigDoc := AppendConfig(nil, &Config{Fetch: true, OAuthProviders: make([]byte, maxOAuthProviders+1)})
+	manyOrigins := appendU32(append([]byte{}, valid[:len(valid)-4]...), MaxWebAuthnOrigins+1)
+	manyOrigins = append(manyOrigins, make([]byte, 4*(MaxWebAuthnOrigins+1))...)
 	longBase := AppendConfig(nil, &Config{BaseURL: strings.Repeat("x", MaxText+1)})
 	for _, tt := range []struct {
 		name  string
@@ -238,7 +242,9 @@ func TestMalformedConfig(t *testing.T) {
 		{name: "frame before the secret box flag", frame: valid[:boxAt], want: ErrFrame},
 		{name: "fetch flag 2", frame: badFetch, want: ErrFrame},
 		{name: "frame before the fetch flag", frame: valid[:boxAt+1], want: ErrFrame},
-		{name: "frame before the base url", frame: valid[:len(valid)-4], want: ErrFrame},
+		{name: "frame before the base url", frame: valid[:len(valid)-8], want: ErrFrame},
+		{name: "frame before the webauthn origins", frame: valid[:len(valid)-4], want: ErrFrame},
+		{name: "too many webauthn origins", frame: manyOrigins, want: ErrTooLarge},
 		{name: "trailing", frame: append(append([]byte{}, valid...), 0), want: ErrFrame},
 		{name: "providers document over its limit", frame: bigDoc, want: ErrTooLarge},
 		{name: "base url over MaxText", frame: longBase, want: ErrTooLarge},

@@ -22,6 +22,8 @@ const (
 	maxKeys = 64
 	// MaxRedirectURLs bounds the redirect allow-list in a Config.
 	MaxRedirectURLs = 64
+	// MaxWebAuthnOrigins bounds the WebAuthn origins in a Config.
+	MaxWebAuthnOrigins = 64
 	// MaxTemplates bounds the mail templates in a Config: one per kind
 	// the engine sends, with room to grow.
 	MaxTemplates = 16
