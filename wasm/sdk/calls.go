@@ -76,6 +76,13 @@ func (s *surface) routes() []route {
 		{pattern: "POST /sdk/v1/oauth/authenticate", limit: checkLimit, fn: (*surface).oauthAuthenticate},
 		{pattern: "POST /sdk/v1/oauth/attach", session: true, fn: (*surface).oauthAttach},
 
+		{pattern: "POST /sdk/v1/webauthn/register/start", limit: checkLimit, session: true, fn: (*surface).webauthnRegisterStart},
+		{pattern: "POST /sdk/v1/webauthn/register", limit: checkLimit, session: true, fn: (*surface).webauthnRegister},
+		{pattern: "POST /sdk/v1/webauthn/authenticate/start/primary", limit: checkLimit, fn: (*surface).webauthnStartPrimary},
+		{pattern: "POST /sdk/v1/webauthn/authenticate/start/secondary", limit: checkLimit, session: true, fn: (*surface).webauthnStartSecondary},
+		{pattern: "POST /sdk/v1/webauthn/authenticate", limit: checkLimit, fn: (*surface).webauthnAuthenticate},
+		{pattern: "PUT /sdk/v1/webauthn/update/{webauthn_registration_id}", session: true, fn: (*surface).webauthnUpdate},
+
 		{pattern: "POST /sdk/v1/sessions/authenticate", session: true, fn: (*surface).sessionAuthenticate},
 		{pattern: "POST /sdk/v1/sessions/revoke", session: true, fn: (*surface).sessionRevoke},
 	}
