@@ -160,6 +160,9 @@ func TestNewRejectsIncompleteConfig(t *testing.T) {
 		{name: "no db", modify: func(c *engine.Config) { c.DB = nil }},
 		{name: "no signer", modify: func(c *engine.Config) { c.Signer = nil }},
 		{name: "bad key", modify: func(c *engine.Config) { c.Signer = badSigner{} }},
+		{name: "webauthn origin over http", modify: func(c *engine.Config) { c.WebAuthnOrigins = []string{"http://app.example.com"} }},
+		{name: "webauthn origin with a path", modify: func(c *engine.Config) { c.WebAuthnOrigins = []string{"https://app.example.com/login"} }},
+		{name: "webauthn origin not a URL", modify: func(c *engine.Config) { c.WebAuthnOrigins = []string{"app.example.com"} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := full
@@ -172,6 +175,10 @@ func TestNewRejectsIncompleteConfig(t *testing.T) {
 	}
 	if _, err := engine.New(full); err != nil {
 		t.Fatalf("complete config: %v", err)
+	}
+	full.WebAuthnOrigins = []string{"https://app.example.com", "http://localhost:3000", "http://127.0.0.1:8787"}
+	if _, err := engine.New(full); err != nil {
+		t.Fatalf("https and loopback http WebAuthn origins: %v", err)
 	}
 }
 
