@@ -28,7 +28,10 @@ const userObject = `json_object('user_id', u.user_id, 'email', u.email, 'email_i
 		FROM totps t WHERE t.user_id = u.user_id AND t.verified = 1)),
 	'providers', json((SELECT json_group_array(json_object('oauth_user_registration_id', r.registration_id,
 		'profile_picture_url', r.profile_picture_url, 'locale', r.locale, 'provider_subject', r.subject,
-		'provider_type', r.provider)) FROM oauth_registrations r WHERE r.user_id = u.user_id)))`;
+		'provider_type', r.provider)) FROM oauth_registrations r WHERE r.user_id = u.user_id)),
+	'webauthn_registrations', json((SELECT json_group_array(json_object('webauthn_registration_id', w.registration_id,
+		'domain', w.domain, 'user_agent', w.user_agent, 'verified', json('true'), 'authenticator_type', w.authenticator_type,
+		'name', w.name)) FROM (SELECT * FROM webauthn_registrations WHERE user_id = u.user_id ORDER BY created_at, registration_id) w)))`;
 const sessionObject = `json_object('session_id', s.session_id, 'user_id', s.user_id,
 	'started_at', s.started_at, 'last_accessed_at', s.last_accessed_at, 'expires_at', s.expires_at,
 	'revoked', json(iif(s.revoked_at IS NULL, 'false', 'true')), 'attributes', json(s.attributes),
