@@ -39,6 +39,7 @@ func FuzzAPI(f *testing.F) {
 		ProjectID: "project-test-fuzz", Secret: "secret", DB: openDB(f),
 		Signer: testSigner(f), Now: clk.Now, SecretBox: box,
 		Mailer: discardMail{}, MailFrom: "fuzz@latch.test", RedirectURLs: []string{"http://localhost:3000/"},
+		WebAuthnOrigins: []string{"http://localhost:3000"},
 	})
 	if err != nil {
 		f.Fatal(err)
@@ -48,7 +49,8 @@ func FuzzAPI(f *testing.F) {
 		"/v1/sessions/authenticate", "/v1/sessions/revoke", "/v1/passwords/strength_check",
 		"/v1/passwords/authenticate", "/v1/totps/authenticate", "/v1/totps/recover", "/v1/otps/authenticate",
 		"/v1/passwords/email/reset", "/v1/passwords", "/v1/magic_links/email/send",
-		"/v1/m2m/clients", "/v1/m2m/clients/search", tokenPath}
+		"/v1/m2m/clients", "/v1/m2m/clients/search", tokenPath,
+		"/v1/webauthn/register/start", "/v1/webauthn/register", "/v1/webauthn/authenticate/start", "/v1/webauthn/authenticate"}
 	for _, seed := range []string{`{}`, `{"email":"a@example.com"}`, `{"token":"x","session_duration_minutes":60}`,
 		`{"session_jwt":"a.b.c"}`, `{"session_token":"` + strings.Repeat("A", 44) + `"}`, `{"session_custom_claims":{"a":null}}`,
 		`{"user_id":"user-test-00000000-0000-4000-8000-000000000000"}`, `{"session_duration_minutes":1e400}`, "\x00", `{"password":"x"}`,
@@ -58,7 +60,9 @@ func FuzzAPI(f *testing.F) {
 		`{"client_id":"c_1","client_secret":"` + strings.Repeat("s", 32) + `","scopes":["a","b:c"],"trusted_metadata":{"k":1}}`,
 		`{"query":{"operator":"OR","operands":[{"filter_name":"scopes","filter_value":["a"]},{"filter_name":"status","filter_value":"active"}]},"limit":1,"cursor":"eyJjIjoxLCJtIjoiYyJ9"}`,
 		`{"grant_type":"client_credentials","client_id":"c_1","client_secret":"` + strings.Repeat("s", 32) + `","scope":"a  b:c"}`,
-		"grant_type=client_credentials&client_id=c_1&client_secret=" + strings.Repeat("s", 32) + "&scope=a&scope=b"} {
+		"grant_type=client_credentials&client_id=c_1&client_secret=" + strings.Repeat("s", 32) + "&scope=a&scope=b",
+		`{"domain":"localhost","user_id":"user-test-00000000-0000-4000-8000-000000000000","return_passkey_credential_options":true}`,
+		`{"public_key_credential":"{\"id\":\"AAAA\",\"rawId\":\"AAAA\",\"type\":\"public-key\",\"response\":{\"clientDataJSON\":\"eyJ0eXBlIjoid2ViYXV0aG4uZ2V0IiwiY2hhbGxlbmdlIjoiQUFBQSJ9\",\"authenticatorData\":\"AAAA\",\"signature\":\"AAAA\",\"attestationObject\":\"oA\"}}","session_duration_minutes":60}`} {
 		for i := range paths {
 			f.Add(uint8(i), []byte(seed))
 		}
