@@ -74,7 +74,7 @@ func Run(t *testing.T, tg Target) {
 	for _, group := range [][]testCase{
 		protocolCases, userCases, magicLinkCases, sessionCases,
 		passwordCases, stepUpCases, claimCases, lifecycleCases, securityCases, keyCases, emailCases, accountCases, totpCases, feedCases,
-		credentialCases, credentialMailCases, userBoundCases, oauthCases, oauthRefusalCases, m2mCases,
+		credentialCases, credentialMailCases, userBoundCases, oauthCases, oauthRefusalCases, m2mCases, webauthnCases,
 	} {
 		all = append(all, group...)
 	}
