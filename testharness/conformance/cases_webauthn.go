@@ -282,6 +282,15 @@ var webauthnCases = []testCase{
 		forged := alice.at(webauthnRP)
 		forged.auth.Options.UserHandle = []byte(bobID)
 		c.fails(c.signIn(forged, "", nil), http.StatusUnauthorized, "unable_to_auth_webauthn")
+		// A credential the ceremony cannot accept spends it: bob's own
+		// answer to the same challenge then finds nothing.
+		begun := c.startSignIn(bobID)
+		c.fails(c.post("/v1/webauthn/authenticate", obj{"public_key_credential": alice.get(begun)}), http.StatusUnauthorized, "unable_to_auth_webauthn")
+		c.fails(c.post("/v1/webauthn/authenticate", obj{"public_key_credential": bob.get(begun)}), http.StatusBadRequest, "webauthn_challenge_not_found")
+		// So does a credential nobody registered.
+		begun = c.startSignIn("")
+		c.fails(c.post("/v1/webauthn/authenticate", obj{"public_key_credential": newAuthenticator(t).get(begun)}), http.StatusUnauthorized, "unable_to_auth_webauthn")
+		c.fails(c.post("/v1/webauthn/authenticate", obj{"public_key_credential": alice.get(begun)}), http.StatusBadRequest, "webauthn_challenge_not_found")
 		// A registration begun for alice, finished for bob.
 		cred := newAuthenticator(t).create(c.startRegistration(aliceID))
 		c.fails(c.post("/v1/webauthn/register", obj{"user_id": bobID, "public_key_credential": cred}), http.StatusBadRequest, "webauthn_challenge_not_found")

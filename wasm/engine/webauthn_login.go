@@ -124,12 +124,17 @@ func (e *Engine) authenticateWebAuthn(c *call) error {
 	if err != nil {
 		return err
 	}
+	// A credential this ceremony cannot accept (unknown, deleted, of
+	// another domain or another user) spends it, as a failed check does.
 	reg, err := e.webauthnRegistrationByCredential(ctx, parsed.RawID)
-	if err != nil {
-		return err
+	if err == nil && (reg.Domain != cer.domain || (cer.userID != "" && cer.userID != reg.UserID)) {
+		err = errWebAuthnAuth
 	}
-	if reg.Domain != cer.domain || (cer.userID != "" && cer.userID != reg.UserID) {
-		return errWebAuthnAuth
+	if err != nil {
+		if spendErr := e.spendCeremony(ctx, cer); spendErr != nil && !errors.Is(spendErr, errWebAuthnCeremony) {
+			return spendErr
+		}
+		return err
 	}
 	u, err := e.userByID(ctx, reg.UserID)
 	if err != nil {
