@@ -136,7 +136,7 @@ func handlerFromEnv(env, binding js.Value, logger *slog.Logger) (h http.Handler,
 		}
 	}
 	if login != nil {
-		login.API, login.ProjectID, login.Secret, login.Logger = h, projectID, secret, logger
+		login.API, login.ProjectID, login.Secret, login.Logger, login.WebAuthnOrigins = h, projectID, secret, logger, passkeys
 		social.offerOn(login)
 		login.Limit = rateLimit(env, "login:")
 		if h, err = loginpage.New(*login); err != nil {

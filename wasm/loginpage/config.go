@@ -68,6 +68,15 @@ type Config struct {
 	// start URL takes; required with OAuthProviders.
 	PublicToken string
 
+	// WebAuthnOrigins are the origins the engine allows passkey
+	// ceremonies from (engine.Config.WebAuthnOrigins). When the page's own
+	// origin (of URL) is one of them, the page offers "Sign in with a
+	// passkey" (its one script): a discoverable passkey whose relying
+	// party ID is the page's host name, which must then be a domain name,
+	// not an IP address (localhost for a page on loopback). No passkeys
+	// when the page's origin is not listed.
+	WebAuthnOrigins []string
+
 	// Theme: the project's name (the heading and the page title; "Latch"
 	// when empty), a logo (an https URL, or http to a loopback host) and
 	// colours.
@@ -141,6 +150,13 @@ type settings struct {
 	oauthURL   string // where social logins come back (LinkURLs)
 	formsTo    string // CSP form-action sources
 	imagesFrom string // CSP img-src sources
+	csp        string // the Content-Security-Policy of every answer
+	// With passkeys (WebAuthnOrigins names the page's origin): the
+	// relying party ID, and the script's CSP hash source and URL; all ""
+	// without.
+	rpID       string
+	scriptHash string
+	scriptURL  string
 }
 
 // check validates c and fills in its defaults.
@@ -196,6 +212,15 @@ func (c Config) check() (*settings, error) {
 			s.imagesFrom += " " + o
 		}
 	}
+	if err := s.passkeySettings(c.WebAuthnOrigins); err != nil {
+		return nil, err
+	}
+	s.csp = "default-src 'none'; style-src 'self'; img-src " + s.imagesFrom
+	if s.rpID != "" {
+		// The passkey script alone, and its calls to the page.
+		s.csp += "; script-src '" + s.scriptHash + "'; connect-src 'self'"
+	}
+	s.csp += "; form-action " + s.formsTo + "; frame-ancestors 'none'; base-uri 'none'"
 	for name, v := range map[string]string{"Accent": c.Colors.Accent, "Background": c.Colors.Background, "Text": c.Colors.Text} {
 		if v != "" && !isHexColor(v) {
 			return nil, fmt.Errorf("%w: colour %s %q is not #rgb or #rrggbb", ErrConfig, name, v)

@@ -1,11 +1,12 @@
 // Package loginpage is Latch's hosted login page: a small server-rendered
 // page, beside the API, where a browser signs in by email link, email code
-// or password (reset by email), or through a social login provider, with
-// a second step by authenticator app when the user has one, and signs
-// out. Every step is an engine endpoint called in process;
+// or password (reset by email), through a social login provider, or with
+// a passkey, with a second step by authenticator app when the user has
+// one, and signs out. Every step is an engine endpoint called in process;
 // the page owns the cookies (stytch_session, stytch_session_jwt), CSRF and
-// redirects, which the API owns none of. It needs no JavaScript and ships
-// none. See API.md, "Hosted login page".
+// redirects, which the API owns none of. It needs no JavaScript: its one
+// script, pinned by hash, is the passkey button's, and every other way in
+// works without it. See API.md, "Hosted login page".
 package loginpage
 
 import (
@@ -34,6 +35,11 @@ const (
 	// where it comes back.
 	pathOAuthStart = "/oauth/start"
 	pathOAuth      = "/oauth"
+	// The passkey sign-in's script, its start step (the options) and
+	// the step that checks the assertion.
+	pathPasskeyJS    = "/passkey.js"
+	pathPasskeyStart = "/passkey/start"
+	pathPasskey      = "/passkey"
 )
 
 // Cookie names: the session's (those Stytch's SDKs and the verifier's
@@ -89,6 +95,11 @@ func New(cfg Config) (http.Handler, error) {
 		p.mux.HandleFunc("GET "+s.path+pathOAuthStart, p.startOAuth)
 		p.mux.HandleFunc("GET "+s.path+pathOAuth, p.finishOAuth)
 	}
+	if s.rpID != "" {
+		p.mux.HandleFunc("GET "+s.path+pathPasskeyJS, p.showPasskeyScript)
+		p.mux.HandleFunc("POST "+s.path+pathPasskeyStart, p.posted(p.startPasskey))
+		p.mux.HandleFunc("POST "+s.path+pathPasskey, p.posted(p.checkPasskey))
+	}
 	own := map[string]bool{s.path + "/": true}
 	if s.path != "" {
 		own[s.path] = true
@@ -98,6 +109,9 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if len(s.OAuthProviders) > 0 {
 		own[s.path+pathOAuthStart], own[s.path+pathOAuth] = true, true
+	}
+	if s.rpID != "" {
+		own[s.path+pathPasskeyJS], own[s.path+pathPasskeyStart], own[s.path+pathPasskey] = true, true, true
 	}
 	// Only the page's own paths reach its mux: every other request goes to
 	// the API as it came, so that the API's answers (its 404 for a path
@@ -250,11 +264,17 @@ func (p *page) showLoginWith(w http.ResponseWriter, r *http.Request, status int,
 	} else {
 		pwForm.noFocus = true
 	}
+	if p.rpID != "" {
+		v.body = append(v.body, p.passkeyForm(csrf, returnTo))
+	}
 	if len(p.OAuthProviders) > 0 {
 		v.body = append(v.body, p.oauthLinks(returnTo), `<p class="or">or</p>`)
 	}
 	v.body = append(v.body, emailForm.html(v.invalid), `<p class="or">or</p>`, pwForm.html(v.invalid),
 		link("forgot", p.path+pathReset+"?return_to="+url.QueryEscape(returnTo), "Forgot your password?"))
+	if p.rpID != "" {
+		v.body = append(v.body, p.passkeyScriptTag())
+	}
 	p.write(w, status, v)
 }
 

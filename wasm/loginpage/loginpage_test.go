@@ -49,6 +49,14 @@ func newFixture(t *testing.T, change func(*loginpage.Config)) *fixture {
 // redirect URLs are the fixture's).
 func newFixtureOn(t *testing.T, ec native.Config, change func(*loginpage.Config)) *fixture {
 	t.Helper()
+	return newFixtureAt(t, "127.0.0.1", func(string) native.Config { return ec }, change)
+}
+
+// newFixtureAt is newFixtureOn with the page served as http://host:<port>
+// (host a name of the loopback address the page listens on), and the
+// engine's settings made from that origin.
+func newFixtureAt(t *testing.T, host string, engineConfig func(origin string) native.Config, change func(*loginpage.Config)) *fixture {
+	t.Helper()
 	box := mailbox.New(0)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -58,7 +66,10 @@ func newFixtureOn(t *testing.T, ec native.Config, change func(*loginpage.Config)
 	t.Cleanup(func() { smtp.Close() })
 
 	srv := httptest.NewUnstartedServer(nil)
-	pageURL := "http://" + srv.Listener.Addr().String() + "/login"
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	origin := "http://" + net.JoinHostPort(host, port)
+	pageURL := origin + "/login"
+	ec := engineConfig(origin)
 	links, err := loginpage.LinkURLs(pageURL)
 	if err != nil {
 		t.Fatal(err)

@@ -79,8 +79,7 @@ func (p *page) write(w http.ResponseWriter, status int, v view) {
 // headers sets the headers every answer of the page carries.
 func (p *page) headers(w http.ResponseWriter) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src "+p.imagesFrom+
-		"; form-action "+p.formsTo+"; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", p.csp)
 	h.Set("Cache-Control", "no-store")
 	// same-origin: a mailed link's token never leaves in a Referer, and
 	// the page's own POSTs still carry their Origin (no-referrer would
@@ -165,6 +164,7 @@ func (p *page) stylesheet() string {
 	}
 	return `:root{--accent:` + accent + `;--bg:` + bg + `;--text:` + text + `}
 *{box-sizing:border-box}
+[hidden]{display:none}
 body{margin:0;background:var(--bg);color:var(--text);font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 main{max-width:26rem;margin:3rem auto;padding:2rem;background:#fff;color:var(--text);border-radius:.75rem;box-shadow:0 1px 3px rgba(0,0,0,.12)}
 .logo{max-height:3rem;max-width:12rem}

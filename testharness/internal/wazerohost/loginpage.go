@@ -9,8 +9,9 @@ import (
 )
 
 // loginPageSettings returns a copy of cfg.LoginPage with its URL filled in
-// (base + "/login" when empty), and adds the page's mailed-link addresses to
-// cfg.RedirectURLs; nil when there is no page.
+// (base + "/login" when empty) and the engine's WebAuthn origins (the page
+// offers passkeys when its own origin is one of them), and adds the page's
+// mailed-link addresses to cfg.RedirectURLs; nil when there is no page.
 func loginPageSettings(cfg *Config, base string) (*loginpage.Config, error) {
 	if cfg.LoginPage == nil {
 		return nil, nil
@@ -18,6 +19,9 @@ func loginPageSettings(cfg *Config, base string) (*loginpage.Config, error) {
 	lc := *cfg.LoginPage
 	if lc.URL == "" {
 		lc.URL = base + "/login"
+	}
+	if len(lc.WebAuthnOrigins) == 0 {
+		lc.WebAuthnOrigins = slices.Clone(cfg.WebAuthnOrigins)
 	}
 	links, err := loginpage.LinkURLs(lc.URL)
 	if err != nil {

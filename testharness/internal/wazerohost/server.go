@@ -128,7 +128,10 @@ type Config struct {
 	// "/login" when empty; the addresses that lead back to the page
 	// (mailed links, social login's return) are added to RedirectURLs;
 	// with OAuthProviders it offers every provider, unless it names its
-	// own, with the server's PublicToken. Its other fields are as
+	// own, with the server's PublicToken; its WebAuthnOrigins are the
+	// server's unless it names its own (so it offers passkeys when its
+	// URL's origin is one of them, e.g. URL http://localhost:<port>/login
+	// with that origin in WebAuthnOrigins). Its other fields are as
 	// loginpage.Config describes; an invalid one fails New.
 	LoginPage *loginpage.Config
 
