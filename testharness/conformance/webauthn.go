@@ -1,15 +1,13 @@
 package conformance
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"testing"
 
 	"github.com/descope/virtualwebauthn"
+
+	"github.com/latchauth/latch/testharness/apitest"
 )
 
 // The WebAuthn cases' browser and authenticator: virtualwebauthn makes the
@@ -35,34 +33,7 @@ type authenticator struct {
 
 func newAuthenticator(t *testing.T) *authenticator {
 	t.Helper()
-	return &authenticator{t: t, rp: webauthnRP, auth: virtualwebauthn.NewAuthenticator(), cred: newCredential(t)}
-}
-
-// newCredential is virtualwebauthn.NewCredential(KeyTypeEC2) with a key
-// whose coordinates are both a full 32 bytes: virtualwebauthn writes them
-// into the COSE key without their leading zero bytes (big.Int.Bytes), and
-// a relying party rightly refuses a P-256 coordinate that is not 32 bytes,
-// which would fail one credential in 128 at random.
-func newCredential(t *testing.T) virtualwebauthn.Credential {
-	t.Helper()
-	for {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		point, err := k.PublicKey.Bytes() // 0x04 || x || y
-		if err != nil {
-			t.Fatal(err)
-		}
-		if point[1] == 0 || point[33] == 0 {
-			continue
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, der)
-	}
+	return &authenticator{t: t, rp: webauthnRP, auth: virtualwebauthn.NewAuthenticator(), cred: apitest.WebAuthnCredential(t)}
 }
 
 // at returns the same authenticator and credential used by a browser on

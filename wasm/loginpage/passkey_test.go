@@ -2,11 +2,7 @@ package loginpage_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -18,6 +14,8 @@ import (
 	"time"
 
 	"github.com/descope/virtualwebauthn"
+
+	"github.com/latchauth/latch/testharness/apitest"
 
 	"github.com/latchauth/latch/testharness/native"
 	"github.com/latchauth/latch/wasm/loginpage"
@@ -62,7 +60,7 @@ func (f *fixture) newPasskey(email string) *passkey {
 	f.t.Helper()
 	user := f.api.MustPost(f.t, "/v1/users", map[string]any{"email": email})
 	k := &passkey{rp: virtualwebauthn.RelyingParty{Name: "Acme", ID: "localhost", Origin: strings.TrimSuffix(f.URL, "/login")},
-		auth: virtualwebauthn.NewAuthenticator(), cred: newCredential(f.t), userID: user["user_id"].(string)}
+		auth: virtualwebauthn.NewAuthenticator(), cred: apitest.WebAuthnCredential(f.t), userID: user["user_id"].(string)}
 	start := f.api.MustPost(f.t, "/v1/webauthn/register/start", map[string]any{"user_id": k.userID, "domain": "localhost",
 		"return_passkey_credential_options": true, "use_base64_url_encoding": true})
 	o, err := virtualwebauthn.ParseAttestationOptions(start["public_key_credential_creation_options"].(string))
@@ -74,31 +72,6 @@ func (f *fixture) newPasskey(email string) *passkey {
 		"public_key_credential": virtualwebauthn.CreateAttestationResponse(k.rp, k.auth, k.cred, *o)})
 	k.regID = reg["webauthn_registration_id"].(string)
 	return k
-}
-
-// newCredential is an ES256 credential whose public key's coordinates
-// are both a full 32 bytes (virtualwebauthn writes them without leading
-// zero bytes, which a relying party rightly refuses).
-func newCredential(t *testing.T) virtualwebauthn.Credential {
-	t.Helper()
-	for {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		point, err := k.PublicKey.Bytes()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if point[1] == 0 || point[33] == 0 {
-			continue
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, der)
-	}
 }
 
 // signIn does what the page's script does: the start step's options,

@@ -2,10 +2,6 @@ package sdk_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -66,30 +62,10 @@ type passkey struct {
 	cred virtualwebauthn.Credential
 }
 
-// newPasskey makes the credential's key with both coordinates a full 32
-// bytes: virtualwebauthn writes them into the COSE key without leading
-// zero bytes, which a relying party rightly refuses.
+// newPasskey is a software authenticator with one ES256 credential.
 func newPasskey(t *testing.T) *passkey {
 	t.Helper()
-	for {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		point, err := k.PublicKey.Bytes() // 0x04 || x || y
-		if err != nil {
-			t.Fatal(err)
-		}
-		if point[1] == 0 || point[33] == 0 {
-			continue
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &passkey{t: t, auth: virtualwebauthn.NewAuthenticator(),
-			cred: virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, der)}
-	}
+	return &passkey{t: t, auth: virtualwebauthn.NewAuthenticator(), cred: apitest.WebAuthnCredential(t)}
 }
 
 // id is the credential's id, in the standard base64 of Stytch's options.
