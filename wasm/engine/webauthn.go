@@ -181,19 +181,8 @@ func (e *Engine) finishWebAuthnRegistration(c *call) error {
 	if cer.userID != a.UserID {
 		return errWebAuthnCeremony
 	}
-	u, err := e.userByID(ctx, a.UserID)
+	u, stepUp, rp, err := e.claimCeremony(ctx, cer, a.UserID, &a.sessionArgs)
 	if err != nil {
-		return err
-	}
-	stepUp, err := e.stepUpSession(ctx, &a.sessionArgs, u.ID)
-	if err != nil {
-		return err
-	}
-	rp, err := e.relyingParty(cer.domain)
-	if err != nil {
-		return err
-	}
-	if err := e.spendCeremony(ctx, cer); err != nil {
 		return err
 	}
 	cred, err := rp.CreateCredential(&webauthnUser{handle: cer.session.UserID}, cer.session, parsed)

@@ -136,19 +136,8 @@ func (e *Engine) authenticateWebAuthn(c *call) error {
 		}
 		return err
 	}
-	u, err := e.userByID(ctx, reg.UserID)
+	u, stepUp, rp, err := e.claimCeremony(ctx, cer, reg.UserID, &a.sessionArgs)
 	if err != nil {
-		return err
-	}
-	stepUp, err := e.stepUpSession(ctx, &a.sessionArgs, u.ID)
-	if err != nil {
-		return err
-	}
-	rp, err := e.relyingParty(cer.domain)
-	if err != nil {
-		return err
-	}
-	if err := e.spendCeremony(ctx, cer); err != nil {
 		return err
 	}
 	owner := webauthnUserOf([]*webauthnRegistration{reg})
@@ -237,6 +226,30 @@ func (e *Engine) findCeremony(ctx context.Context, kind, challenge string) (*cer
 	// above); the challenge is the one the row was found by.
 	cer.session.Challenge, cer.session.Expires = challenge, time.Time{}
 	return cer, nil
+}
+
+// claimCeremony runs what could still refuse a ceremony's finish without
+// its credential (the user, the step-up session and its claims, the
+// relying party), then spends the ceremony: a refusal before that point
+// costs the caller nothing, a credential that fails after it cannot be
+// tried again with the same challenge.
+func (e *Engine) claimCeremony(ctx context.Context, cer *ceremony, userID string, a *sessionArgs) (*user, *session, *webauthn.WebAuthn, error) {
+	u, err := e.userByID(ctx, userID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	stepUp, err := e.stepUpSession(ctx, a, u.ID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rp, err := e.relyingParty(cer.domain)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := e.spendCeremony(ctx, cer); err != nil {
+		return nil, nil, nil, err
+	}
+	return u, stepUp, rp, nil
 }
 
 // spendCeremony deletes the ceremony; of callers racing with the same
