@@ -55,8 +55,9 @@ type Config struct {
 	// ProjectName names the project in the bootstrap ("Latch" when empty).
 	ProjectName string
 	// ClientIP names the client of a request, the key of the per-client
-	// limits and the IP recorded on the sessions started: the Worker
-	// passes the CF-Connecting-IP header; the host of RemoteAddr when nil.
+	// limits: the Worker passes the CF-Connecting-IP header; the host of
+	// RemoteAddr when nil. (Sessions started through the surface record
+	// no client details; the hosted login page's do.)
 	ClientIP func(*http.Request) string
 	// Limit, when set, is asked first for each call that mails or checks
 	// a secret, with the client's key: false refuses the call with 429, as
