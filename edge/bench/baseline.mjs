@@ -7,12 +7,27 @@
 // compares the Go Worker against this floor. Not part of Latch; see
 // edge/bench/main.go.
 //
+// It answers POST /v1/otps/authenticate {method_id, code,
+// session_duration_minutes} too, for a returning user (active, email
+// verified) with no session to step up, with the engine's statements in
+// the engine's order (wasm/engine/otps.go authenticateOTP): the code's
+// user as one JSON object (liveOTPUser), the attempt counted, the code
+// used if its HMAC matches (consumeOTP, the HMAC with WebCrypto under the
+// engine's key), and the session inserted while the user's credentials
+// version holds (store.go insertSession); for such a user proveEmail and
+// activate issue nothing. See edge/bench/otps.go.
+//
 // POST /bench/authenticate-cells answers the same call selecting the
 // columns as 22 plain cells, the way a JavaScript Worker would naturally
-// write it (bench only). POST /bench/setup inserts a user and a session
-// (bench only).
+// write it (bench only). POST /bench/setup inserts a user and a session,
+// POST /bench/setup-otps users and a code for each (bench only).
 
 const touchInterval = 60;
+// The engine's bounds (wasm/engine/sessions.go, otps.go).
+const minSessionMinutes = 5;
+const maxSessionMinutes = 527040;
+const otpAttempts = 5;
+const sessionTokenBytes = 33;
 
 const sessionColumns = `s.session_id, s.user_id, s.token_hash, s.started_at, s.last_accessed_at,
 	s.expires_at, s.revoked_at IS NOT NULL, s.attributes, s.factors, s.custom_claims, s.version`;
@@ -39,6 +54,7 @@ const sessionObject = `json_object('session_id', s.session_id, 'user_id', s.user
 	'credentials_version', s.credentials_version)`;
 
 let signer; // { kid, key } imported once per isolate
+let otpKey; // the HMAC key of one-time codes, derived once per isolate
 const enc = new TextEncoder();
 
 export default {
@@ -53,8 +69,14 @@ export default {
     if (request.method === "POST" && url.pathname === "/bench/authenticate-cells") {
       return authenticate(request, env, loadAsCells);
     }
+    if (request.method === "POST" && url.pathname === "/v1/otps/authenticate") {
+      return authenticateOTP(request, env);
+    }
     if (request.method === "POST" && url.pathname === "/bench/setup") {
       return setup(request, env);
+    }
+    if (request.method === "POST" && url.pathname === "/bench/setup-otps") {
+      return setupOTPs(request, env);
     }
     return fail(404, "not_found", "No such endpoint.");
   },
@@ -169,7 +191,10 @@ async function authenticate(request, env, load) {
   return reply({ session, session_token: token, session_jwt: jwt, user });
 }
 
-async function mintJWT(env, session, now) {
+// mintJWT signs the session JWT. factors are its authentication factors,
+// the session's by default (the engine leaves out created_at and
+// updated_at; the code login passes them so).
+async function mintJWT(env, session, now, factors = session.authentication_factors) {
   const s = await signerFor(env);
   const exp = Math.min(now + 300, Date.parse(session.expires_at) / 1000);
   const header = { alg: "RS256", typ: "JWT", kid: s.kid };
@@ -187,7 +212,7 @@ async function mintJWT(env, session, now) {
       last_accessed_at: session.last_accessed_at,
       expires_at: session.expires_at,
       attributes: session.attributes,
-      authentication_factors: session.authentication_factors,
+      authentication_factors: factors,
       roles: session.roles,
     },
   };
@@ -211,6 +236,133 @@ async function signerFor(env) {
   return signer;
 }
 
+// authenticateOTP is POST /v1/otps/authenticate for a returning user; see
+// the top of the file.
+async function authenticateOTP(request, env) {
+  let body;
+  try {
+    body = await request.json();
+  } catch {
+    return fail(400, "bad_request", "The request body is not valid JSON.");
+  }
+  const { method_id: emailID, code, session_duration_minutes: minutes } = body;
+  const prefix = `email-${envOf(env)}-`;
+  if (typeof emailID !== "string" || !emailID.startsWith(prefix) || emailID.length !== prefix.length + 36) {
+    return fail(400, "invalid_method_id", "method_id is malformed.");
+  }
+  if (typeof code !== "string" || !/^[0-9]{6}$/.test(code)) {
+    return fail(400, "invalid_code", "code must be 6 digits.");
+  }
+  if (!Number.isInteger(minutes) || minutes < minSessionMinutes || minutes > maxSessionMinutes) {
+    return fail(400, "invalid_session_duration_minutes",
+      `session_duration_minutes must be between ${minSessionMinutes} and ${maxSessionMinutes}.`);
+  }
+  const now = Math.floor(Date.now() / 1000);
+  const rows = await env.DB.prepare(`SELECT ${userObject} FROM email_otps o
+		JOIN users u ON u.user_id = o.user_id LEFT JOIN passwords p ON p.user_id = u.user_id
+		WHERE o.email_id = ? AND o.used_at IS NULL AND o.expires_at > ?`)
+    .bind(emailID, now)
+    .raw();
+  if (rows.length === 0) {
+    return fail(404, "otp_code_not_found", "The code could not be found: it was never sent, was used or has expired.");
+  }
+  const u = JSON.parse(rows[0][0]);
+  const counted = await env.DB.prepare(`UPDATE email_otps SET attempts = attempts + 1
+		WHERE email_id = ? AND used_at IS NULL AND expires_at > ? AND attempts < ?`)
+    .bind(emailID, now, otpAttempts)
+    .run();
+  if (counted.meta.changes !== 1) return otpWrong();
+  const used = await env.DB.prepare(`UPDATE email_otps SET used_at = ?
+		WHERE email_id = ? AND used_at IS NULL AND expires_at > ? AND code_hash = ?`)
+    .bind(now, emailID, now, await otpHash(env, emailID, code))
+    .run();
+  if (used.meta.changes !== 1) return otpWrong();
+  if (!u.email_verified || u.status !== "active") {
+    // The engine would verify the email or activate the user here, with
+    // statements of its own.
+    return fail(500, "internal_server_error", "The baseline logs in active users with a verified email only.");
+  }
+  const token = b64url(crypto.getRandomValues(new Uint8Array(sessionTokenBytes)));
+  const at = stamp(now);
+  const email_factor = { email_id: u.email_id, email_address: u.email };
+  const factor = {
+    type: "otp", delivery_method: "email", created_at: at, updated_at: at, last_authenticated_at: at, email_factor,
+  };
+  const session = {
+    attributes: { ip_address: "", user_agent: "" },
+    authentication_factors: [factor],
+    custom_claims: {},
+    expires_at: stamp(now + minutes * 60),
+    last_accessed_at: at,
+    roles: ["stytch_user"],
+    session_id: `session-${envOf(env)}-${crypto.randomUUID()}`,
+    started_at: at,
+    user_id: u.user_id,
+  };
+  const inserted = await env.DB.prepare(`INSERT INTO sessions (session_id, user_id, token_hash,
+		started_at, last_accessed_at, expires_at, attributes, factors, custom_claims, version, credentials_version)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?
+		WHERE EXISTS (SELECT 1 FROM users WHERE user_id = ? AND credentials_version = ?)`)
+    .bind(
+      session.session_id, u.user_id, hex(await crypto.subtle.digest("SHA-256", enc.encode(token))),
+      now, now, now + minutes * 60, JSON.stringify(session.attributes), JSON.stringify(session.authentication_factors),
+      JSON.stringify(session.custom_claims), u.credentials_version, u.user_id, u.credentials_version,
+    )
+    .run();
+  if (inserted.meta.changes !== 1) {
+    return fail(409, "credentials_changed", "The user's credentials changed while this request ran; it started no session. Try again.");
+  }
+  const jwt = await mintJWT(env, session, now, [
+    { type: "otp", delivery_method: "email", last_authenticated_at: at, email_factor },
+  ]);
+  return reply({
+    method_id: emailID, reset_sessions: false, session, session_jwt: jwt, session_token: token,
+    user: userView(u), user_id: u.user_id,
+  });
+}
+
+function otpWrong() {
+  return fail(401, "unable_to_auth_otp_code", "The code is incorrect, or too many wrong codes were tried.");
+}
+
+// otpHash is the engine's: HMAC-SHA256 of the email id, a zero byte and
+// the code, keyed with SHA-256 of a fixed label and the project secret.
+async function otpHash(env, emailID, code) {
+  if (otpKey === undefined) {
+    const raw = await crypto.subtle.digest("SHA-256", enc.encode("latch one-time code key\0" + env.LATCH_PROJECT_SECRET));
+    otpKey = await crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  }
+  return hex(await crypto.subtle.sign("HMAC", otpKey, enc.encode(emailID + "\0" + code)));
+}
+
+// userView is the user object of API.md from the store's user object
+// (userObject), as the engine renders it.
+function userView(u) {
+  return {
+    biometric_registrations: [],
+    created_at: stamp(u.created_at),
+    crypto_wallets: [],
+    emails: u.email ? [{ email: u.email, email_id: u.email_id, verified: u.email_verified }] : [],
+    is_locked: false,
+    name: { first_name: u.first_name, last_name: u.last_name, middle_name: u.middle_name },
+    password: u.password_id ? { password_id: u.password_id, requires_reset: false } : null,
+    phone_numbers: [],
+    providers: u.providers,
+    roles: ["stytch_user"],
+    status: u.status,
+    totps: u.totps,
+    trusted_metadata: JSON.parse(u.trusted_metadata),
+    untrusted_metadata: JSON.parse(u.untrusted_metadata),
+    user_id: u.user_id,
+    webauthn_registrations: u.webauthn_registrations,
+  };
+}
+
+// envOf is the env of the project's ids, as the engine's EnvOf has it.
+function envOf(env) {
+  return env.LATCH_PROJECT_ID.startsWith("project-live-") ? "live" : "test";
+}
+
 async function setup(request, env) {
   const b = await request.json();
   const now = Math.floor(Date.now() / 1000);
@@ -225,6 +377,26 @@ async function setup(request, env) {
       now, now, now + 3600, JSON.stringify({ ip_address: "", user_agent: "" }), JSON.stringify(b.factors),
     ),
   ]);
+  return reply({});
+}
+
+// setupOTPs inserts, for each of codes, an active user with a verified
+// email and a live code for that email, hashed by the bench as the engine
+// hashes a code (code_hash), valid until expires_at.
+async function setupOTPs(request, env) {
+  const { codes, expires_at } = await request.json();
+  const now = Math.floor(Date.now() / 1000);
+  const statements = [];
+  for (const c of codes) {
+    statements.push(
+      env.DB.prepare(`INSERT INTO users (user_id, email, email_id, email_verified,
+		first_name, middle_name, last_name, trusted_metadata, untrusted_metadata, created_at, status)
+		VALUES (?, ?, ?, 1, '', '', '', '{}', '{}', ?, 'active')`).bind(c.user_id, c.email, c.email_id, now),
+      env.DB.prepare(`INSERT INTO email_otps (email_id, user_id, code_hash, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?)`).bind(c.email_id, c.user_id, c.code_hash, now, expires_at),
+    );
+  }
+  await env.DB.batch(statements);
   return reply({});
 }
 

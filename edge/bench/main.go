@@ -4,9 +4,11 @@
 // magic-link authentication with a session mint, and sessions/authenticate,
 // on the native engine (net/http, SQLite), the wazero host (testharness) and
 // workerd (the Worker under wrangler dev, local D1), sequential and warm,
-// as ratios to native; sessions/authenticate on workerd next to
+// as ratios to native; sessions/authenticate, and a code login
+// (otps/authenticate with a session mint, otps.go), on workerd next to
 // baseline.mjs, a plain JavaScript Worker issuing the same D1 statements and
-// signing with WebCrypto; the size of the upload; and a load sweep of
+// signing with WebCrypto (-calls runs some of these sequential calls
+// alone); the size of the upload; and a load sweep of
 // sessions/authenticate at c = 1, 4, 16 and 64 on Latch (workerd and
 // wazero) and the baseline (sweep.go; -sweep runs it alone); and the
 // revocation feed's latency from a revoke, and from an M2M client's
@@ -76,6 +78,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return nil
 	})
+	// The full run: every call, and the rest of the benchmark.
+	calls := callSet{sessions: true, magicLinks: true, otps: true}
+	fl.Func("calls", "run only these sequential calls, comma-separated, and nothing else of the run (no upload size, load sweep, revocation feed or cold start): sessions (sessions/authenticate on every host, the JS baselines and the -b builds), magic_links (magic_links/authenticate + session mint on native, wazero and workerd), otps (otps/authenticate + session mint, the Latch Worker against the JS baseline); e.g. -calls otps -n 20 -warmup 5", func(v string) error {
+		c, err := parseCalls(v)
+		calls = c
+		return err
+	})
 	rv := registerRevocations(fl)
 	prof := registerProfile(fl)
 	cold := registerColdStart(fl)
@@ -113,11 +122,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer f.Close()
 		sw.log = f
 	}
-	if err := bench(stdout, stderr, *warm, *n, others, sw); err != nil {
+	if err := bench(stdout, stderr, *warm, *n, others, sw, calls); err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
 		return 1
 	}
-	if !sw.only {
+	if !sw.only && !calls.only {
 		if err := rv.run(stdout, stderr); err != nil {
 			fmt.Fprintln(stderr, "bench:", err)
 			return 1
@@ -141,6 +150,10 @@ type target struct {
 	// variant under another path).
 	authPath string
 	lat      map[string][]time.Duration
+	// codes are the prepared codes of the code login, used in order.
+	codes []otpCode
+	// otpSession is the session_token of the last code login.
+	otpSession string
 	// pids are the target's server processes, for CPU accounting (the
 	// workerd processes of a Worker); none for in-process hosts.
 	pids []int
@@ -152,6 +165,31 @@ const (
 	callMagicLink = "magic_links/authenticate + session mint"
 )
 
+// callSet is the -calls part of the command line: the sequential calls
+// measured, and whether they are measured alone.
+type callSet struct {
+	sessions, magicLinks, otps bool
+	only                       bool
+}
+
+// parseCalls reads a -calls list.
+func parseCalls(v string) (callSet, error) {
+	c := callSet{only: true}
+	for _, f := range strings.Split(v, ",") {
+		switch strings.TrimSpace(f) {
+		case "sessions":
+			c.sessions = true
+		case "magic_links":
+			c.magicLinks = true
+		case "otps":
+			c.otps = true
+		default:
+			return c, fmt.Errorf("unknown call %q (sessions, magic_links, otps)", f)
+		}
+	}
+	return c, nil
+}
+
 // sweepConfig is the load sweep's part of the command line.
 type sweepConfig struct {
 	only      bool // the sweep alone
@@ -160,14 +198,14 @@ type sweepConfig struct {
 	log       io.Writer // wrangler's output; discarded when nil
 }
 
-func bench(stdout, stderr io.Writer, warm, n int, others []string, sw sweepConfig) error {
+func bench(stdout, stderr io.Writer, warm, n int, others []string, sw sweepConfig, calls callSet) error {
 	ctx := context.Background()
 	root, err := e2e.RepoRoot()
 	if err != nil {
 		return err
 	}
 
-	if sw.only {
+	if sw.only || !calls.sessions {
 		others = nil
 	}
 	fmt.Fprintln(stderr, "bench: starting the native engine (httptest, SQLite)…")
@@ -263,44 +301,98 @@ func bench(stdout, stderr io.Writer, warm, n int, others []string, sw sweepConfi
 		all = append(all, ot)
 	}
 
-	if err := measure(all, callSessions, warm, n, client, authenticate); err != nil {
-		return err
+	if calls.sessions {
+		if err := measure(all, callSessions, warm, n, client, authenticate); err != nil {
+			return err
+		}
 	}
-	if err := measure(latchTargets, callMagicLink, warm, n, client, magicLinkLogin); err != nil {
-		return err
+	if calls.magicLinks {
+		if err := measure(latchTargets, callMagicLink, warm, n, client, magicLinkLogin); err != nil {
+			return err
+		}
+	}
+	if calls.otps {
+		fmt.Fprintf(stderr, "bench: preparing %d codes on the Latch Worker and on the baseline…\n", warm+n)
+		if err := prepareOTPs(ctx, client, latch, lt, bt, warm+n); err != nil {
+			return fmt.Errorf("code login setup: %w", err)
+		}
+		if err := measure([]*target{lt, bt}, callOTP, warm, n, client, otpLogin); err != nil {
+			return err
+		}
+		for _, t := range []*target{lt, bt} {
+			if err := checkOTPSession(client, t); err != nil {
+				return err
+			}
+		}
 	}
 
-	built, err := e2e.Build(root)
-	if err != nil {
-		return err
-	}
-	wasmGzip, wasmRaw, err := gzipSize(filepath.Join(filepath.Dir(built), "latch.wasm"))
-	if err != nil {
-		return err
-	}
-	upload, err := uploadSize(root)
-	if err != nil {
-		fmt.Fprintln(stderr, "bench: wrangler deploy --dry-run:", err)
-		upload = "(not measured: " + err.Error() + ")"
+	var wasmGzip, wasmRaw int
+	var upload string
+	if !calls.only {
+		built, err := e2e.Build(root)
+		if err != nil {
+			return err
+		}
+		if wasmGzip, wasmRaw, err = gzipSize(filepath.Join(filepath.Dir(built), "latch.wasm")); err != nil {
+			return err
+		}
+		if upload, err = uploadSize(root); err != nil {
+			fmt.Fprintln(stderr, "bench: wrangler deploy --dry-run:", err)
+			upload = "(not measured: " + err.Error() + ")"
+		}
 	}
 
+	if calls.sessions || calls.magicLinks {
+		reportHosts(stdout, warm, n, calls, nt, wt, lt)
+	}
+	if calls.sessions {
+		reportEdgeSessions(stdout, append([]*target{lt, bt, ct}, ots...))
+	}
+	if calls.otps {
+		reportOTP(stdout, lt, bt)
+	}
+	if calls.only {
+		return nil
+	}
+	fmt.Fprintf(stdout, "## Edge: Worker upload size\n\n")
+	fmt.Fprintf(stdout, "- latch.wasm: %.2f MB raw, %.2f MB gzip -9 (budget: whole upload ≤ 3 MB gzip)\n", mb(wasmRaw), mb(wasmGzip))
+	fmt.Fprintf(stdout, "- `wrangler deploy --dry-run`: %s\n\n", upload)
+	return runSweep(stdout, stderr, []*target{lt, bt, wt}, bt, sw)
+}
+
+// reportHosts prints the three hosts' table of the calls measured.
+func reportHosts(stdout io.Writer, warm, n int, calls callSet, nt, wt, lt *target) {
 	fmt.Fprintf(stdout, "## Latch on three hosts: native, wazero, workerd\n\n")
 	fmt.Fprintf(stdout, "Sequential, warm, one keep-alive connection per host over loopback: %d warm-up then %d measured requests per host and call, each round sends one request to every host in a fresh random order. Ratios are to native, same statistic.\n\n", warm, n)
 	fmt.Fprintf(stdout, "| call | host | p50 | p99 | mean | p50 × native | mean × native |\n|---|---|---|---|---|---|---|\n")
 	for _, call := range []string{callMagicLink, callSessions} {
+		if call == callMagicLink && !calls.magicLinks || call == callSessions && !calls.sessions {
+			continue
+		}
 		ref := summarize(nt.lat[call])
 		for _, t := range []*target{nt, wt, lt} {
 			s := summarize(t.lat[call])
 			fmt.Fprintf(stdout, "| %s | %s | %s | %s | %s | %.2f× | %.2f× |\n", call, t.name, ms(s.p50), ms(s.p99), ms(s.mean), ratio(s.p50, ref.p50), ratio(s.mean, ref.mean))
 		}
 	}
-	fmt.Fprintf(stdout, "\n%s: magic link created before each timed call (untimed); the timed call consumes it and mints a 60-minute session and its JWT.\n", callMagicLink)
-	fmt.Fprintf(stdout, "%s: session_token, no session_duration_minutes (the last_accessed_at write happens at most once a minute).\n\n", callSessions)
+	fmt.Fprintln(stdout)
+	if calls.magicLinks {
+		fmt.Fprintf(stdout, "%s: magic link created before each timed call (untimed); the timed call consumes it and mints a 60-minute session and its JWT.\n", callMagicLink)
+	}
+	if calls.sessions {
+		fmt.Fprintf(stdout, "%s: session_token, no session_duration_minutes (the last_accessed_at write happens at most once a minute).\n", callSessions)
+	}
+	fmt.Fprintln(stdout)
+}
 
+// reportEdgeSessions prints sessions/authenticate on workerd: edge holds
+// the Latch Worker, the baseline, its 22-cell variant and the -b builds,
+// in that order.
+func reportEdgeSessions(stdout io.Writer, edge []*target) {
+	lt, bt, ct := edge[0], edge[1], edge[2]
 	ls, bs, cs := summarize(lt.lat[callSessions]), summarize(bt.lat[callSessions]), summarize(ct.lat[callSessions])
 	fmt.Fprintf(stdout, "## Edge: `POST /v1/sessions/authenticate` on workerd (wrangler dev, local D1)\n\n")
 	fmt.Fprintf(stdout, "| Worker | p50 | p99 | mean | p50 × JS baseline |\n|---|---|---|---|---|\n")
-	edge := append([]*target{lt, bt, ct}, ots...)
 	for _, t := range edge {
 		s := summarize(t.lat[callSessions])
 		fmt.Fprintf(stdout, "| %s | %s | %s | %s | %.2f× |\n", t.name, ms(s.p50), ms(s.p99), ms(s.mean), ratio(s.p50, bs.p50))
@@ -308,10 +400,6 @@ func bench(stdout, stderr io.Writer, warm, n int, others []string, sw sweepConfi
 	fmt.Fprintf(stdout, "\np50 ratio Latch / JS baseline (same D1 statements): **%.2f×** (budget ≤ 1.25×); p99 ratio: %.2f×; mean ratio: %.2f×\n", ratio(ls.p50, bs.p50), ratio(ls.p99, bs.p99), ratio(ls.mean, bs.mean))
 	fmt.Fprintf(stdout, "p50 ratio Latch / JS baseline reading the row as 22 cells: %.2f×\n\n", ratio(ls.p50, cs.p50))
 	fmt.Fprintf(stdout, "Baseline: `edge/bench/baseline.mjs`, the engine's SELECT (session ⋈ user ⋈ password, the row as one SQLite JSON object) and throttled UPDATE, JWT signed with WebCrypto RS256 like the Latch Worker; the 22-cell variant selects the same columns as plain cells.\n\n")
-	fmt.Fprintf(stdout, "## Edge: Worker upload size\n\n")
-	fmt.Fprintf(stdout, "- latch.wasm: %.2f MB raw, %.2f MB gzip -9 (budget: whole upload ≤ 3 MB gzip)\n", mb(wasmRaw), mb(wasmGzip))
-	fmt.Fprintf(stdout, "- `wrangler deploy --dry-run`: %s\n\n", upload)
-	return runSweep(stdout, stderr, []*target{lt, bt, wt}, bt, sw)
 }
 
 func newTarget(name string, t e2e.Target) *target {
