@@ -205,12 +205,12 @@ var m2mCases = []testCase{
 		c.checkM2MJWT(c.tokenOK(c.tokenCall(url.Values{"grant_type": {"client_credentials"}, "scope": {"b"}}, m.id, m.secret)), m.id, "b")
 		c.checkM2MJWT(c.tokenOK(c.tokenCall(obj{"grant_type": "client_credentials"}, m.id, m.secret)), m.id, "a", "b")
 
-		wrong := c.tokenCall(url.Values{"grant_type": {"client_credentials"}}, m.id, m.secret[:len(m.secret)-1]+"x")
+		wrong := c.tokenCall(url.Values{"grant_type": {"client_credentials"}}, m.id, swapLast(m.secret))
 		c.tokenFails(wrong, http.StatusUnauthorized, "invalid_client")
 		if !strings.HasPrefix(wrong.header.Get("WWW-Authenticate"), "Basic") {
 			t.Errorf("invalid_client with Basic: WWW-Authenticate %q", wrong.header.Get("WWW-Authenticate"))
 		}
-		c.tokenFails(c.tokenCall(credentialsForm(m.id, "x"+m.secret[1:], "")), http.StatusUnauthorized, "invalid_client")
+		c.tokenFails(c.tokenCall(credentialsForm(m.id, swapFirst(m.secret), "")), http.StatusUnauthorized, "invalid_client")
 		c.tokenFails(c.tokenCall(credentialsForm(m.id, "", "")), http.StatusUnauthorized, "invalid_client")
 		c.tokenFails(c.tokenCall(credentialsForm("m2m-client-test-00000000-0000-4000-8000-000000000000", m.secret, "")), http.StatusUnauthorized, "invalid_client")
 		c.tokenFails(c.tokenCall(url.Values{"grant_type": {"client_credentials"}}), http.StatusUnauthorized, "invalid_client")
@@ -414,4 +414,17 @@ func manyScopes(n int) []string {
 		out[i] = "s" + itoa(i)
 	}
 	return out
+}
+
+// swapFirst and swapLast change the first or last character of a secret
+// to another one: a character drawn at random may already be the one a
+// fixed replacement would put there.
+func swapFirst(s string) string { return string(otherChar(s[0])) + s[1:] }
+func swapLast(s string) string  { return s[:len(s)-1] + string(otherChar(s[len(s)-1])) }
+
+func otherChar(c byte) byte {
+	if c == 'x' {
+		return 'y'
+	}
+	return 'x'
 }
