@@ -397,7 +397,7 @@ func reportEdgeSessions(stdout io.Writer, edge []*target) {
 		s := summarize(t.lat[callSessions])
 		fmt.Fprintf(stdout, "| %s | %s | %s | %s | %.2f× |\n", t.name, ms(s.p50), ms(s.p99), ms(s.mean), ratio(s.p50, bs.p50))
 	}
-	fmt.Fprintf(stdout, "\np50 ratio Latch / JS baseline (same D1 statements): **%.2f×** (budget ≤ 1.25×); p99 ratio: %.2f×; mean ratio: %.2f×\n", ratio(ls.p50, bs.p50), ratio(ls.p99, bs.p99), ratio(ls.mean, bs.mean))
+	fmt.Fprintf(stdout, "\np50 ratio Latch / JS baseline (same D1 statements): **%.2f×** (budget: p50 and p99 ≤ 1.10×); p99 ratio: %.2f×; mean ratio: %.2f×\n", ratio(ls.p50, bs.p50), ratio(ls.p99, bs.p99), ratio(ls.mean, bs.mean))
 	fmt.Fprintf(stdout, "p50 ratio Latch / JS baseline reading the row as 22 cells: %.2f×\n\n", ratio(ls.p50, cs.p50))
 	fmt.Fprintf(stdout, "Baseline: `edge/bench/baseline.mjs`, the engine's SELECT (session ⋈ user ⋈ password, the row as one SQLite JSON object) and throttled UPDATE, JWT signed with WebCrypto RS256 like the Latch Worker; the 22-cell variant selects the same columns as plain cells.\n\n")
 }
