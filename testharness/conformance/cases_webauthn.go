@@ -121,6 +121,40 @@ var webauthnCases = []testCase{
 			t.Errorf("passkey start for the user: userVerification %v, want required", uv)
 		}
 	}},
+	{name: "webauthn/a user with two credentials signs in with either", run: func(t *testing.T, c *client) {
+		c.requireWebAuthn()
+		userID, _ := c.newUser("passkeytwo")
+		first, second := newAuthenticator(t), newAuthenticator(t)
+		firstID := str(t, c.registerPasskey(first, userID, nil), "webauthn_registration_id")
+		// The second under a user handle of its own (override_id: a
+		// credential carried over from another system).
+		options := str(t, c.ok(c.post("/v1/webauthn/register/start", obj{"user_id": userID, "domain": webauthnDomain,
+			"return_passkey_credential_options": true, "use_base64_url_encoding": true, "override_id": "legacy-7"})),
+			"public_key_credential_creation_options")
+		if handle := optionBytes(t, field(decodeOptions(t, options), "user", "id"), true); string(handle) != "legacy-7" {
+			t.Errorf("override_id: user.id %q, want legacy-7", handle)
+		}
+		secondID := str(t, c.ok(c.post("/v1/webauthn/register", obj{"user_id": userID, "public_key_credential": second.create(options)})), "webauthn_registration_id")
+		allow, _ := decodeOptions(t, c.startSignIn(userID))["allowCredentials"].([]any)
+		if len(allow) != 2 {
+			t.Errorf("start for the user: %d credentials allowed, want 2", len(allow))
+		}
+		for _, tc := range []struct {
+			a      *authenticator
+			userID string
+			regID  string
+		}{
+			{a: first, userID: userID, regID: firstID},
+			{a: second, userID: userID, regID: secondID},
+			{a: first, regID: firstID},
+			{a: second, regID: secondID},
+		} {
+			got := c.ok(c.signIn(tc.a, tc.userID, nil))
+			if got["user_id"] != userID || got["webauthn_registration_id"] != tc.regID {
+				t.Errorf("sign-in (user_id %q): user_id %v, webauthn_registration_id %v, want %s, %s", tc.userID, got["user_id"], got["webauthn_registration_id"], userID, tc.regID)
+			}
+		}
+	}},
 	{name: "webauthn/step up a magic link session", run: func(t *testing.T, c *client) {
 		c.requireWebAuthn()
 		userID, login := c.login("passkeystep", 60)

@@ -140,11 +140,15 @@ func (e *Engine) authenticateWebAuthn(c *call) error {
 	if err != nil {
 		return err
 	}
-	owner := webauthnUserOf([]*webauthnRegistration{reg})
 	var cred *webauthn.Credential
 	if cer.userID == "" {
+		owner := webauthnUserOf([]*webauthnRegistration{reg})
 		cred, err = rp.ValidateDiscoverableLogin(func([]byte, []byte) (webauthn.User, error) { return owner, nil }, cer.session, parsed)
 	} else {
+		var owner *webauthnUser
+		if owner, err = e.ceremonyOwner(ctx, reg, &cer.session); err != nil {
+			return err
+		}
 		cred, err = rp.ValidateLogin(owner, cer.session, parsed)
 	}
 	if err != nil {
@@ -164,6 +168,23 @@ func (e *Engine) authenticateWebAuthn(c *call) error {
 	verified := parsed.Response.AuthenticatorData.Flags.HasUserVerified()
 	how := ending{stepUp: stepUp, requireMFA: a.RequireMFA && !verified}
 	return e.finishFactorLogin(c, &a.sessionArgs, how, u, reg.factor(), map[string]any{"webauthn_registration_id": reg.ID})
+}
+
+// ceremonyOwner is the user a sign-in begun for them finishes as, for
+// go-webauthn: every credential of theirs the ceremony allowed (the
+// library checks the allowed ones are the user's), under the user handle
+// of the credential that signed, which a registration keeps as its own
+// (override_id), and which the ceremony's record is then checked
+// against. The ceremony's user was checked to be the registration's.
+func (e *Engine) ceremonyOwner(ctx context.Context, reg *webauthnRegistration, sd *webauthn.SessionData) (*webauthnUser, error) {
+	regs, err := e.webauthnRegistrations(ctx, reg.UserID, reg.Domain)
+	if err != nil {
+		return nil, err
+	}
+	owner := webauthnUserOf(regs)
+	owner.handle, _ = b64url.DecodeString(reg.UserHandle)
+	sd.UserID = owner.handle
+	return owner, nil
 }
 
 // ceremony is a stored, unfinished WebAuthn ceremony.
