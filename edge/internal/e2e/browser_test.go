@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -297,6 +298,39 @@ func sessionCookies(t *testing.T, tab context.Context, originURL string) (token,
 		}
 	}
 	return jar["stytch_session"].Value, jar["stytch_session_jwt"].Value
+}
+
+// cookieSession checks the browser's session cookies for base
+// (sessionCookies) and that the API takes each, token and JWT, as a
+// session of the user with email whose factors are want, in order. It
+// returns the session's user id and its factors.
+func cookieSession(t *testing.T, tab context.Context, api *apitest.Client, base, email string, want []string) (userID string, factors []map[string]any) {
+	t.Helper()
+	token, jwt := sessionCookies(t, tab, base)
+	for field, value := range map[string]string{"session_token": token, "session_jwt": jwt} {
+		status, res, err := api.Do(context.Background(), http.MethodPost, "/v1/sessions/authenticate", map[string]any{field: value})
+		if err != nil || status != http.StatusOK {
+			t.Fatalf("the API refuses the cookie's %s: %d %v %v", field, status, res, err)
+		}
+		sess, _ := res["session"].(map[string]any)
+		list, _ := sess["authentication_factors"].([]any)
+		var types []string
+		factors = factors[:0]
+		for _, f := range list {
+			m, _ := f.(map[string]any)
+			types = append(types, fmt.Sprint(m["type"]))
+			factors = append(factors, m)
+		}
+		if !slices.Equal(types, want) {
+			t.Errorf("factors %q, want %q", types, want)
+		}
+		user, _ := res["user"].(map[string]any)
+		if emails := fmt.Sprint(user["emails"]); !strings.Contains(emails, email) {
+			t.Errorf("the session's user has emails %s, want %s", emails, email)
+		}
+		userID = fmt.Sprint(user["user_id"])
+	}
+	return userID, factors
 }
 
 // mail waits for the next mail to to, after the ones counted in after.

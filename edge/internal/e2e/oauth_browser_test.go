@@ -138,29 +138,7 @@ func (o *oauthRun) throughProvider(t *testing.T, tab context.Context, login stri
 // factors want; it returns the session's user.
 func (o *oauthRun) session(t *testing.T, tab context.Context, email string, want []string) string {
 	t.Helper()
-	token, jwt := sessionCookies(t, tab, o.base)
-	var userID string
-	for field, value := range map[string]string{"session_token": token, "session_jwt": jwt} {
-		status, res, err := o.api.Do(context.Background(), http.MethodPost, "/v1/sessions/authenticate", map[string]any{field: value})
-		if err != nil || status != http.StatusOK {
-			t.Fatalf("the API refuses the cookie's %s: %d %v %v", field, status, res, err)
-		}
-		sess, _ := res["session"].(map[string]any)
-		factors, _ := sess["authentication_factors"].([]any)
-		var types []string
-		for _, f := range factors {
-			m, _ := f.(map[string]any)
-			types = append(types, fmt.Sprint(m["type"]))
-		}
-		if !slices.Equal(types, want) {
-			t.Errorf("factors %q, want %q", types, want)
-		}
-		user, _ := res["user"].(map[string]any)
-		if emails := fmt.Sprint(user["emails"]); !strings.Contains(emails, email) {
-			t.Errorf("the session's user has emails %s, want %s", emails, email)
-		}
-		userID = fmt.Sprint(user["user_id"])
-	}
+	userID, _ := cookieSession(t, tab, o.api, o.base, email, want)
 	if jar := cookies(t, tab, o.loginURL+"/oauth"); jar["latch_oauth_verifier"] != nil {
 		t.Errorf("the OAuth verifier cookie is left after signing in")
 	}

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -238,28 +237,10 @@ func (p *passkeyRun) signIn(t *testing.T, tab context.Context, shot bool) {
 // factor is the passkey; and that no second step is held.
 func (p *passkeyRun) session(t *testing.T, tab context.Context, email string) {
 	t.Helper()
-	token, jwt := sessionCookies(t, tab, p.base)
-	for field, value := range map[string]string{"session_token": token, "session_jwt": jwt} {
-		status, res, err := p.api.Do(context.Background(), http.MethodPost, "/v1/sessions/authenticate", map[string]any{field: value})
-		if err != nil || status != http.StatusOK {
-			t.Fatalf("the API refuses the cookie's %s: %d %v %v", field, status, res, err)
-		}
-		sess, _ := res["session"].(map[string]any)
-		factors, _ := sess["authentication_factors"].([]any)
-		var types []string
-		for _, f := range factors {
-			m, _ := f.(map[string]any)
-			types = append(types, fmt.Sprint(m["type"]))
-			if m["type"] == "webauthn" && m["delivery_method"] != "webauthn_registration" {
-				t.Errorf("webauthn factor %v", m)
-			}
-		}
-		if !slices.Equal(types, []string{"webauthn"}) {
-			t.Errorf("factors %q, want the passkey's alone", types)
-		}
-		user, _ := res["user"].(map[string]any)
-		if emails := fmt.Sprint(user["emails"]); !strings.Contains(emails, email) {
-			t.Errorf("the session's user has emails %s, want %s", emails, email)
+	_, factors := cookieSession(t, tab, p.api, p.base, email, []string{"webauthn"})
+	for _, f := range factors {
+		if f["delivery_method"] != "webauthn_registration" {
+			t.Errorf("webauthn factor %v", f)
 		}
 	}
 	if jar := cookies(t, tab, p.loginURL); jar["latch_pending"] != nil {
