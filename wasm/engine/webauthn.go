@@ -108,7 +108,7 @@ func (e *Engine) startWebAuthnRegistration(c *call) error {
 	if err != nil {
 		return err
 	}
-	regs, err := e.webauthnRegistrations(ctx, u.ID, strings.ToLower(a.Domain))
+	regs, err := e.webauthnRegistrations(ctx, u.ID, rp.Config.RPID)
 	if err != nil {
 		return err
 	}
