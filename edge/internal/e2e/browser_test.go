@@ -115,8 +115,7 @@ func TestBrowserLogin(t *testing.T) {
 	go originSrv.Serve(originLn)
 	t.Cleanup(func() { originSrv.Close() })
 
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.WindowSize(900, 1000))...)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, browserOptions(t, chromium)...)
 	t.Cleanup(cancelAlloc)
 	browser, cancelBrowser := chromedp.NewContext(alloc)
 	t.Cleanup(cancelBrowser)

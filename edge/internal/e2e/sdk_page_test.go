@@ -144,11 +144,18 @@ func sdkRequire(t *testing.T) (js []byte, chromium string) {
 	return js, requireChromium(t)
 }
 
+// browserOptions are Chromium's options for the e2e tests: its requests
+// go through browserProxy, loopback included.
+func browserOptions(t *testing.T, chromium string) []chromedp.ExecAllocatorOption {
+	return append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.WindowSize(900, 1000),
+		chromedp.ProxyServer("http://"+browserProxy(t)), chromedp.Flag("proxy-bypass-list", "<-loopback>"))
+}
+
 // sdkBrowser starts Chromium for the test, stopped when t ends.
 func sdkBrowser(t *testing.T, chromium string) context.Context {
 	t.Helper()
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.WindowSize(900, 1000))...)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), browserOptions(t, chromium)...)
 	t.Cleanup(cancelAlloc)
 	browser, cancelBrowser := chromedp.NewContext(alloc)
 	t.Cleanup(cancelBrowser)

@@ -5,7 +5,11 @@ package e2e
 import (
 	"bytes"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"testing"
 	"time"
 )
 
@@ -60,4 +64,56 @@ func (d *devProxyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 			}
 		}
 	}
+}
+
+// maxProxiedBody bounds a browser request's body that browserProxy holds
+// to send again; nothing a test page posts comes near it.
+const maxProxiedBody = 1 << 20
+
+// browserProxy starts, for t, a forward proxy that Chromium sends its
+// requests through (--proxy-server, loopback included), and returns its
+// address. Plain HTTP requests go on through Transport, so a browser step
+// is spared wrangler's keep-alive race as the Go clients are; CONNECT (the
+// test providers' https) is tunnelled as it is.
+func browserProxy(t *testing.T) string {
+	t.Helper()
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.Out.Host = pr.In.Host
+			if pr.Out.Body == nil || pr.Out.Body == http.NoBody {
+				return
+			}
+			body, err := io.ReadAll(io.LimitReader(pr.Out.Body, maxProxiedBody))
+			pr.Out.Body.Close()
+			if err != nil {
+				body = nil
+			}
+			pr.Out.Body = io.NopCloser(bytes.NewReader(body))
+			pr.Out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+			pr.Out.ContentLength = int64(len(body))
+		},
+		Transport: Transport(),
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodConnect {
+			rp.ServeHTTP(w, r)
+			return
+		}
+		upstream, err := net.DialTimeout("tcp", r.Host, 10*time.Second)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			upstream.Close()
+			return
+		}
+		go func() { _, _ = io.Copy(upstream, conn); upstream.Close() }()
+		_, _ = io.Copy(conn, upstream)
+		conn.Close()
+	}))
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String()
 }
