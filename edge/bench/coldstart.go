@@ -64,6 +64,11 @@ func (c *coldConfig) run(stdout, stderr io.Writer) error {
 		name         string
 		w            *e2e.Worker
 		first, after []time.Duration
+		// CPU of the Worker's workerd processes from their start to
+		// wrangler's "Ready" (the isolate's startup with the runtime's
+		// own): every thread, and their main threads, where workerd runs
+		// the isolate; and every thread's during the first request.
+		startCPU, startMain, firstCPU []time.Duration
 	}
 	arms := []*arm{{name: "workerd (Latch, Go/Wasm)", w: latch}, {name: "workerd (JS baseline)", w: base}}
 	for r := range c.rounds {
@@ -74,6 +79,16 @@ func (c *coldConfig) run(stdout, stderr io.Writer) error {
 					return err
 				}
 			}
+			pids, err := a.w.WorkerdPIDs()
+			if err != nil {
+				return fmt.Errorf("%s: %w", a.name, err)
+			}
+			cpu0, main0, err := threadCPU(pids)
+			if err != nil {
+				return fmt.Errorf("%s: %w", a.name, err)
+			}
+			a.startCPU = append(a.startCPU, cpu0)
+			a.startMain = append(a.startMain, main0)
 			// A fresh client: no connection left from the last isolate.
 			client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{}}
 			t := newTarget(a.name, a.w.Target)
@@ -86,6 +101,11 @@ func (c *coldConfig) run(stdout, stderr io.Writer) error {
 				d := time.Since(start)
 				if i == 0 {
 					a.first = append(a.first, d)
+					cpu1, _, err := threadCPU(pids)
+					if err != nil {
+						return fmt.Errorf("%s: %w", a.name, err)
+					}
+					a.firstCPU = append(a.firstCPU, cpu1-cpu0)
 				} else {
 					a.after = append(a.after, d)
 				}
@@ -105,7 +125,29 @@ func (c *coldConfig) run(stdout, stderr io.Writer) error {
 			ms(percentile(a.after, 50)), ratio(percentile(a.first, 50), ref))
 	}
 	fmt.Fprintln(stdout)
+	fmt.Fprintf(stdout, "CPU of each Worker's two workerd processes (wrangler's proxy and the runtime), from /proc/<pid>/task/*/schedstat: from their start to wrangler's \"Ready\" (the runtime's own start, the module's compilation and the Worker's top-level code, which for Latch starts Go), on every thread and on the processes' main threads (where workerd runs the isolate; V8 compiles on other threads); and on every thread during the first request, from just before it is sent to its answer. Medians of %d restarts.\n\n", c.rounds)
+	fmt.Fprintf(stdout, "| Worker | startup CPU, every thread | startup CPU, main threads | first request CPU | first request CPU × JS baseline |\n|---|---|---|---|---|\n")
+	refCPU := percentile(arms[1].firstCPU, 50)
+	for _, a := range arms {
+		fmt.Fprintf(stdout, "| %s | %s | %s | %s | %.2f× |\n", a.name, ms(percentile(a.startCPU, 50)), ms(percentile(a.startMain, 50)),
+			ms(percentile(a.firstCPU, 50)), ratio(percentile(a.firstCPU, 50), refCPU))
+	}
+	fmt.Fprintf(stdout, "\nStartup CPU the Latch Worker adds to the runtime's own (Latch − JS baseline, medians): %s on the main threads, %s on every thread; Cloudflare's limit for a Worker's startup is 1 s.\n\n",
+		ms(percentile(arms[0].startMain, 50)-percentile(arms[1].startMain, 50)), ms(percentile(arms[0].startCPU, 50)-percentile(arms[1].startCPU, 50)))
 	return nil
+}
+
+// threadCPU is the CPU time of the threads of pids, all of them and the
+// processes' main threads (e2e.ThreadCPU).
+func threadCPU(pids []int) (all, main time.Duration, err error) {
+	for _, pid := range pids {
+		a, m, err := e2e.ThreadCPU(pid)
+		if err != nil {
+			return 0, 0, err
+		}
+		all, main = all+a, main+m
+	}
+	return all, main, nil
 }
 
 // newProject returns a fresh test project and the Worker settings that
