@@ -116,7 +116,8 @@ e2e: $(WRANGLER)
 bench: $(WRANGLER) build
 	$(GO) -C verifier test . -run '^$$' -bench 'Verify' -benchtime 1s
 	$(GO) test ./testharness -run '^$$' -bench 'Verify(M2M)?RevocationLatency' -benchtime 1s
-	$(GO) test ./wasm/engine -run '^$$' -bench 'SessionsAuthenticate' -benchtime 1s
+	$(GO) test ./wasm/engine -run '^$$' -bench 'SessionsAuthenticate|SessionRowJSON' -benchtime 1s
+	GOOS=js GOARCH=wasm $(GO) test ./wasm/engine -run '^$$' -bench 'SessionRowJSON' -benchtime 1s -exec "$(dir $(GOROOT_WASM_EXEC))go_js_wasm_exec"
 	$(GO) run ./edge/bench $(BENCH_FLAGS)
 
 # guest: latch-local's embedded guest (testharness/cmd/latch-local/
