@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -65,12 +64,39 @@ const (
 	githubEmails    = "https://api.github.com/user/emails"
 )
 
-var (
-	namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
-	// scopePattern is RFC 6749's scope-token: printable ASCII but space,
-	// '"' and '\'.
-	scopePattern = regexp.MustCompile(`^[\x21\x23-\x5b\x5d-\x7e]{1,128}$`)
-)
+// validName reports whether s is a provider name: 1 to 32 of a-z, 0-9,
+// '-' and '_', the first a letter or digit. Written out rather than as a
+// regexp, which compiles a bounded repetition into as many copies of its
+// class, at init, on every start of the Worker's isolate.
+func validName(s string) bool {
+	if len(s) == 0 || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case (c == '-' || c == '_') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// validScope reports whether s is RFC 6749's scope-token, at most 128
+// bytes: printable ASCII but space, '"' and '\'.
+func validScope(s string) bool {
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
 
 // Bounds on a configuration document.
 const (
@@ -169,7 +195,7 @@ func (p *Provider) check() error {
 	default:
 		return fmt.Errorf("provider %q is not one of google, github, oidc", clip(p.Kind))
 	}
-	if !namePattern.MatchString(p.Name) {
+	if !validName(p.Name) {
 		return fmt.Errorf("name %q is not 1 to 32 of a-z, 0-9, '-' and '_'", clip(p.Name))
 	}
 	if p.ClientID == "" || len(p.ClientID) > 512 {
@@ -214,7 +240,7 @@ func checkScopes(scopes []string) error {
 		return fmt.Errorf("more than %d scopes", maxScopes)
 	}
 	for _, s := range scopes {
-		if !scopePattern.MatchString(s) {
+		if !validScope(s) {
 			return fmt.Errorf("scope %q is not a valid scope", clip(s))
 		}
 	}

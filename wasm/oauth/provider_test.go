@@ -93,7 +93,7 @@ func FuzzParseProviders(f *testing.F) {
 			return
 		}
 		for _, p := range ps {
-			if !namePattern.MatchString(p.Name) || p.ClientID == "" || p.ClientSecret == "" {
+			if !validName(p.Name) || p.ClientID == "" || p.ClientSecret == "" {
 				t.Fatalf("accepted %+v", p)
 			}
 		}
