@@ -59,7 +59,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	warm := fl.Int("warmup", 20, "warm-up requests per target and call")
 	n := fl.Int("n", 200, "measured requests per target and call")
 	var others []string
-	fl.Func("b", "entry module (worker.mjs beside wasm_exec.js and latch.wasm) of another Latch build to measure next to this one on workerd, e.g. an older commit's; repeatable", func(s string) error {
+	fl.Func("b", "entry module (worker.mjs beside wasm_exec.js and latch.wasm) of another Latch build to measure next to this one on workerd, e.g. an older commit's, in sessions/authenticate and in the load sweep (with its CPU per request); repeatable", func(s string) error {
 		others = append(others, s)
 		return nil
 	})
@@ -205,7 +205,7 @@ func bench(stdout, stderr io.Writer, warm, n int, others []string, sw sweepConfi
 		return err
 	}
 
-	if sw.only || !calls.sessions {
+	if !sw.only && !calls.sessions {
 		others = nil
 	}
 	fmt.Fprintln(stderr, "bench: starting the native engine (httptest, SQLite)…")
@@ -261,7 +261,11 @@ func bench(stdout, stderr io.Writer, warm, n int, others []string, sw sweepConfi
 			return err
 		}
 		defer w.Close()
-		ots = append(ots, newTarget(fmt.Sprintf("workerd (Latch, -b build %d: %s)", i+1, other), e2e.Target{URL: w.URL, ProjectID: latch.ProjectID, Secret: latch.Secret}))
+		ot := newTarget(fmt.Sprintf("workerd (Latch, -b build %d: %s)", i+1, other), e2e.Target{URL: w.URL, ProjectID: latch.ProjectID, Secret: latch.Secret})
+		if ot.pids, err = w.WorkerdPIDs(); err != nil {
+			fmt.Fprintln(stderr, "bench: no CPU accounting for", ot.name+":", err)
+		}
+		ots = append(ots, ot)
 	}
 
 	client := &http.Client{Timeout: 30 * time.Second}
@@ -290,16 +294,15 @@ func bench(stdout, stderr io.Writer, warm, n int, others []string, sw sweepConfi
 			fmt.Fprintln(stderr, "bench: no CPU accounting for", p.t.name+":", err)
 		}
 	}
-	if sw.only {
-		return runSweep(stdout, stderr, []*target{lt, bt, wt}, bt, sw)
-	}
-	all := []*target{nt, wt, lt, bt, ct}
 	for _, ot := range ots {
 		if _, err := setupLatch(client, ot); err != nil {
 			return fmt.Errorf("%s setup: %w", ot.name, err)
 		}
-		all = append(all, ot)
 	}
+	if sw.only {
+		return runSweep(stdout, stderr, append([]*target{lt, bt, wt}, ots...), bt, sw)
+	}
+	all := append([]*target{nt, wt, lt, bt, ct}, ots...)
 
 	if calls.sessions {
 		if err := measure(all, callSessions, warm, n, client, authenticate); err != nil {
@@ -357,7 +360,7 @@ func bench(stdout, stderr io.Writer, warm, n int, others []string, sw sweepConfi
 	fmt.Fprintf(stdout, "## Edge: Worker upload size\n\n")
 	fmt.Fprintf(stdout, "- latch.wasm: %.2f MB raw, %.2f MB gzip -9 (budget: whole upload ≤ 3 MB gzip)\n", mb(wasmRaw), mb(wasmGzip))
 	fmt.Fprintf(stdout, "- `wrangler deploy --dry-run`: %s\n\n", upload)
-	return runSweep(stdout, stderr, []*target{lt, bt, wt}, bt, sw)
+	return runSweep(stdout, stderr, append([]*target{lt, bt, wt}, ots...), bt, sw)
 }
 
 // reportHosts prints the three hosts' table of the calls measured.
