@@ -7,6 +7,13 @@
 // compares the Go Worker against this floor. Not part of Latch; see
 // edge/bench/main.go.
 //
+// It takes {session_jwt} in place of {session_token} as the engine does
+// (wasm/engine/jwt.go readJWT): the header must be the one the engine
+// writes, the RS256 signature is checked with WebCrypto against the
+// signing key's public half, the issuer and audience must be the
+// project's, and the session is then read by its id (the JWT's expiry is
+// not checked: the session's row decides) and must be the JWT's subject's.
+//
 // It answers POST /v1/otps/authenticate {method_id, code,
 // session_duration_minutes} too, for a returning user (active, email
 // verified) with no session to step up, with the engine's statements in
@@ -56,6 +63,7 @@ const sessionObject = `json_object('session_id', s.session_id, 'user_id', s.user
 let signer; // { kid, key } imported once per isolate
 let otpKey; // the HMAC key of one-time codes, derived once per isolate
 const enc = new TextEncoder();
+const dec = new TextDecoder();
 
 export default {
   async fetch(request, env) {
@@ -98,15 +106,16 @@ function authorized(request, env) {
   return diff === 0;
 }
 
-// loadAsObject reads the session and its user with the engine's statement.
-async function loadAsObject(env, hash) {
+// loadAsObject reads the session and its user with the engine's statement,
+// by column: "token_hash" or "session_id".
+async function loadAsObject(env, column, value) {
   const rows = await env.DB.prepare(
     `SELECT json_object('s', ${sessionObject}, 'u', ${userObject})
 		FROM sessions s JOIN users u ON u.user_id = s.user_id
 		LEFT JOIN passwords p ON p.user_id = u.user_id
-		WHERE s.token_hash = ?`,
+		WHERE s.${column} = ?`,
   )
-    .bind(hash)
+    .bind(value)
     .raw();
   if (rows.length === 0) return null;
   const { s, u } = JSON.parse(rows[0][0]);
@@ -119,14 +128,14 @@ async function loadAsObject(env, hash) {
 }
 
 // loadAsCells reads the same columns as 22 plain cells.
-async function loadAsCells(env, hash) {
+async function loadAsCells(env, column, value) {
   const rows = await env.DB.prepare(
     `SELECT ${sessionColumns}, ${userColumns}
 		FROM sessions s JOIN users u ON u.user_id = s.user_id
 		LEFT JOIN passwords p ON p.user_id = u.user_id
-		WHERE s.token_hash = ?`,
+		WHERE s.${column} = ?`,
   )
-    .bind(hash)
+    .bind(value)
     .raw();
   if (rows.length === 0) return null;
   const [sid, uid, , started, lastAccessed, expires, revoked, attrs, factors, claims, , ...u] = rows[0];
@@ -146,12 +155,20 @@ async function authenticate(request, env, load) {
   } catch {
     return fail(400, "bad_request", "The request body is not valid JSON.");
   }
-  const token = body.session_token;
-  if (typeof token !== "string" || token.length !== 44) {
-    return fail(400, "invalid_session_token", "session_token is malformed.");
+  let token = body.session_token;
+  let row;
+  if (token === undefined && typeof body.session_jwt === "string") {
+    const ref = await readJWT(env, body.session_jwt);
+    if (ref === null) return fail(404, "session_not_found", "Session could not be found.");
+    row = await load(env, "session_id", ref.sid);
+    if (row !== null && row.uid !== ref.sub) row = null;
+    token = "";
+  } else {
+    if (typeof token !== "string" || token.length !== 44) {
+      return fail(400, "invalid_session_token", "session_token is malformed.");
+    }
+    row = await load(env, "token_hash", hex(await crypto.subtle.digest("SHA-256", enc.encode(token))));
   }
-  const hash = hex(await crypto.subtle.digest("SHA-256", enc.encode(token)));
-  const row = await load(env, hash);
   const now = Math.floor(Date.now() / 1000);
   if (row === null) return fail(404, "session_not_found", "Session could not be found.");
   const { sid, uid, started, lastAccessed, expires, revoked, attrs, factors, claims, u } = row;
@@ -224,16 +241,54 @@ async function mintJWT(env, session, now, factors = session.authentication_facto
 async function signerFor(env) {
   if (signer === undefined) {
     const k = JSON.parse(env.LATCH_SIGNING_KEYS).keys[0];
+    const alg = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
     const key = await crypto.subtle.importKey(
       "jwk",
       { kty: "RSA", alg: "RS256", n: k.n, e: k.e, d: k.d, p: k.p, q: k.q, dp: k.dp, dq: k.dq, qi: k.qi },
-      { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+      alg,
       false,
       ["sign"],
     );
-    signer = { kid: k.kid, key };
+    const pub = await crypto.subtle.importKey("jwk", { kty: "RSA", alg: "RS256", n: k.n, e: k.e }, alg, false, ["verify"]);
+    signer = { kid: k.kid, key, pub };
   }
   return signer;
+}
+
+// readJWT checks a session JWT as the engine's readJWT does and returns
+// its session id and subject, or null.
+async function readJWT(env, jwt) {
+  const parts = jwt.split(".");
+  if (parts.length !== 3) return null;
+  const s = await signerFor(env);
+  let header, claims;
+  try {
+    header = JSON.parse(dec.decode(b64urlBytes(parts[0])));
+  } catch {
+    return null;
+  }
+  if (header === null || header.alg !== "RS256" || header.typ !== "JWT" || header.kid !== s.kid) return null;
+  const input = enc.encode(parts[0] + "." + parts[1]);
+  if (!(await crypto.subtle.verify("RSASSA-PKCS1-v1_5", s.pub, b64urlBytes(parts[2]), input))) return null;
+  try {
+    claims = JSON.parse(dec.decode(b64urlBytes(parts[1])));
+  } catch {
+    return null;
+  }
+  const info = claims && claims["https://stytch.com/session"];
+  if (claims === null || claims.iss !== `stytch.com/${env.LATCH_PROJECT_ID}` || !Array.isArray(claims.aud) ||
+      claims.aud.length !== 1 || claims.aud[0] !== env.LATCH_PROJECT_ID || typeof claims.sub !== "string" ||
+      claims.sub === "" || info === null || typeof info !== "object" || typeof info.id !== "string" || info.id === "") {
+    return null;
+  }
+  return { sid: info.id, sub: claims.sub };
+}
+
+function b64urlBytes(s) {
+  const bin = atob(s.replace(/-/g, "+").replace(/_/g, "/"));
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
 }
 
 // authenticateOTP is POST /v1/otps/authenticate for a returning user; see

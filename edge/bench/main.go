@@ -79,8 +79,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return nil
 	})
 	// The full run: every call, and the rest of the benchmark.
-	calls := callSet{sessions: true, magicLinks: true, otps: true}
-	fl.Func("calls", "run only these sequential calls, comma-separated, and nothing else of the run (no upload size, load sweep, revocation feed or cold start): sessions (sessions/authenticate on every host, the JS baselines and the -b builds), magic_links (magic_links/authenticate + session mint on native, wazero and workerd), otps (otps/authenticate + session mint, the Latch Worker against the JS baseline); e.g. -calls otps -n 20 -warmup 5", func(v string) error {
+	calls := callSet{sessions: true, sessionsJWT: true, magicLinks: true, otps: true}
+	fl.Func("calls", "run only these sequential calls, comma-separated, and nothing else of the run (no upload size, load sweep, revocation feed or cold start): sessions (sessions/authenticate on every host, the JS baselines and the -b builds), sessions_jwt (the same call by session_jwt), magic_links (magic_links/authenticate + session mint on native, wazero and workerd), otps (otps/authenticate + session mint, the Latch Worker against the JS baseline); e.g. -calls otps -n 20 -warmup 5", func(v string) error {
 		c, err := parseCalls(v)
 		calls = c
 		return err
@@ -146,6 +146,7 @@ type target struct {
 	auth  [2]string
 	user  string // user_id, for minting magic links
 	token string // session_token of a live session
+	jwt   string // a session_jwt of that session
 	// path of the sessions/authenticate call (the baseline serves a
 	// variant under another path).
 	authPath string
@@ -159,17 +160,18 @@ type target struct {
 	pids []int
 }
 
-// The two calls measured.
+// The calls measured.
 const (
-	callSessions  = "sessions/authenticate"
-	callMagicLink = "magic_links/authenticate + session mint"
+	callSessions    = "sessions/authenticate"
+	callSessionsJWT = "sessions/authenticate by JWT"
+	callMagicLink   = "magic_links/authenticate + session mint"
 )
 
 // callSet is the -calls part of the command line: the sequential calls
 // measured, and whether they are measured alone.
 type callSet struct {
-	sessions, magicLinks, otps bool
-	only                       bool
+	sessions, sessionsJWT, magicLinks, otps bool
+	only                                    bool
 }
 
 // parseCalls reads a -calls list.
@@ -179,12 +181,14 @@ func parseCalls(v string) (callSet, error) {
 		switch strings.TrimSpace(f) {
 		case "sessions":
 			c.sessions = true
+		case "sessions_jwt":
+			c.sessionsJWT = true
 		case "magic_links":
 			c.magicLinks = true
 		case "otps":
 			c.otps = true
 		default:
-			return c, fmt.Errorf("unknown call %q (sessions, magic_links, otps)", f)
+			return c, fmt.Errorf("unknown call %q (sessions, sessions_jwt, magic_links, otps)", f)
 		}
 	}
 	return c, nil
@@ -205,7 +209,7 @@ func bench(stdout, stderr io.Writer, warm, n int, others []string, sw sweepConfi
 		return err
 	}
 
-	if !sw.only && !calls.sessions {
+	if !sw.only && !calls.sessions && !calls.sessionsJWT {
 		others = nil
 	}
 	fmt.Fprintln(stderr, "bench: starting the native engine (httptest, SQLite)…")
@@ -309,6 +313,20 @@ func bench(stdout, stderr io.Writer, warm, n int, others []string, sw sweepConfi
 			return err
 		}
 	}
+	if calls.sessionsJWT {
+		for _, t := range all {
+			if t == ct {
+				continue // the baseline's session
+			}
+			if err := sessionJWT(client, t); err != nil {
+				return err
+			}
+		}
+		ct.jwt = bt.jwt
+		if err := measure(all, callSessionsJWT, warm, n, client, authenticateJWT); err != nil {
+			return err
+		}
+	}
 	if calls.magicLinks {
 		if err := measure(latchTargets, callMagicLink, warm, n, client, magicLinkLogin); err != nil {
 			return err
@@ -345,11 +363,14 @@ func bench(stdout, stderr io.Writer, warm, n int, others []string, sw sweepConfi
 		}
 	}
 
-	if calls.sessions || calls.magicLinks {
+	if calls.sessions || calls.sessionsJWT || calls.magicLinks {
 		reportHosts(stdout, warm, n, calls, nt, wt, lt)
 	}
 	if calls.sessions {
-		reportEdgeSessions(stdout, append([]*target{lt, bt, ct}, ots...))
+		reportEdgeSessions(stdout, callSessions, append([]*target{lt, bt, ct}, ots...))
+	}
+	if calls.sessionsJWT {
+		reportEdgeSessions(stdout, callSessionsJWT, append([]*target{lt, bt, ct}, ots...))
 	}
 	if calls.otps {
 		reportOTP(stdout, lt, bt)
@@ -368,8 +389,8 @@ func reportHosts(stdout io.Writer, warm, n int, calls callSet, nt, wt, lt *targe
 	fmt.Fprintf(stdout, "## Latch on three hosts: native, wazero, workerd\n\n")
 	fmt.Fprintf(stdout, "Sequential, warm, one keep-alive connection per host over loopback: %d warm-up then %d measured requests per host and call, each round sends one request to every host in a fresh random order. Ratios are to native, same statistic.\n\n", warm, n)
 	fmt.Fprintf(stdout, "| call | host | p50 | p99 | mean | p50 × native | mean × native |\n|---|---|---|---|---|---|---|\n")
-	for _, call := range []string{callMagicLink, callSessions} {
-		if call == callMagicLink && !calls.magicLinks || call == callSessions && !calls.sessions {
+	for _, call := range []string{callMagicLink, callSessions, callSessionsJWT} {
+		if call == callMagicLink && !calls.magicLinks || call == callSessions && !calls.sessions || call == callSessionsJWT && !calls.sessionsJWT {
 			continue
 		}
 		ref := summarize(nt.lat[call])
@@ -385,19 +406,26 @@ func reportHosts(stdout io.Writer, warm, n int, calls callSet, nt, wt, lt *targe
 	if calls.sessions {
 		fmt.Fprintf(stdout, "%s: session_token, no session_duration_minutes (the last_accessed_at write happens at most once a minute).\n", callSessions)
 	}
+	if calls.sessionsJWT {
+		fmt.Fprintf(stdout, "%s: the same session's session_jwt in place of its token; its signature is checked on every call.\n", callSessionsJWT)
+	}
 	fmt.Fprintln(stdout)
 }
 
 // reportEdgeSessions prints sessions/authenticate on workerd: edge holds
 // the Latch Worker, the baseline, its 22-cell variant and the -b builds,
 // in that order.
-func reportEdgeSessions(stdout io.Writer, edge []*target) {
+func reportEdgeSessions(stdout io.Writer, call string, edge []*target) {
 	lt, bt, ct := edge[0], edge[1], edge[2]
-	ls, bs, cs := summarize(lt.lat[callSessions]), summarize(bt.lat[callSessions]), summarize(ct.lat[callSessions])
-	fmt.Fprintf(stdout, "## Edge: `POST /v1/sessions/authenticate` on workerd (wrangler dev, local D1)\n\n")
+	ls, bs, cs := summarize(lt.lat[call]), summarize(bt.lat[call]), summarize(ct.lat[call])
+	by := "session_token"
+	if call == callSessionsJWT {
+		by = "session_jwt (its RS256 signature checked: in Go by Latch, with WebCrypto by the baseline)"
+	}
+	fmt.Fprintf(stdout, "## Edge: `POST /v1/sessions/authenticate` by %s on workerd (wrangler dev, local D1)\n\n", by)
 	fmt.Fprintf(stdout, "| Worker | p50 | p99 | mean | p50 × JS baseline |\n|---|---|---|---|---|\n")
 	for _, t := range edge {
-		s := summarize(t.lat[callSessions])
+		s := summarize(t.lat[call])
 		fmt.Fprintf(stdout, "| %s | %s | %s | %s | %.2f× |\n", t.name, ms(s.p50), ms(s.p99), ms(s.mean), ratio(s.p50, bs.p50))
 	}
 	fmt.Fprintf(stdout, "\np50 ratio Latch / JS baseline (same D1 statements): **%.2f×** (budget: p50 and p99 ≤ 1.10×); p99 ratio: %.2f×; mean ratio: %.2f×\n", ratio(ls.p50, bs.p50), ratio(ls.p99, bs.p99), ratio(ls.mean, bs.mean))
@@ -502,8 +530,29 @@ func setupBaseline(client *http.Client, t *target, factors json.RawMessage) erro
 }
 
 func authenticate(client *http.Client, t *target) (time.Duration, error) {
-	start := time.Now()
+	return authenticateWith(client, t, map[string]any{"session_token": t.token})
+}
+
+// authenticateJWT is sessions/authenticate by the target's session_jwt.
+func authenticateJWT(client *http.Client, t *target) (time.Duration, error) {
+	return authenticateWith(client, t, map[string]any{"session_jwt": t.jwt})
+}
+
+// sessionJWT gets a session_jwt of t's session (untimed).
+func sessionJWT(client *http.Client, t *target) error {
 	out, err := post(client, t, t.authPath, map[string]any{"session_token": t.token})
+	if err != nil {
+		return fmt.Errorf("%s: %w", t.name, err)
+	}
+	if t.jwt, _ = out["session_jwt"].(string); strings.Count(t.jwt, ".") != 2 {
+		return fmt.Errorf("%s: no session_jwt in answer", t.name)
+	}
+	return nil
+}
+
+func authenticateWith(client *http.Client, t *target, body map[string]any) (time.Duration, error) {
+	start := time.Now()
+	out, err := post(client, t, t.authPath, body)
 	d := time.Since(start)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", t.name, err)
