@@ -151,6 +151,10 @@ type target struct {
 	// variant under another path).
 	authPath string
 	lat      map[string][]time.Duration
+	// cpu is the CPU its workerd processes used during the measured calls
+	// of each call, summed (every thread, read around each call); only
+	// for targets with pids.
+	cpu map[string]time.Duration
 	// codes are the prepared codes of the code login, used in order.
 	codes []otpCode
 	// otpSession is the session_token of the last code login.
@@ -430,13 +434,34 @@ func reportEdgeSessions(stdout io.Writer, call string, edge []*target) {
 	}
 	fmt.Fprintf(stdout, "\np50 ratio Latch / JS baseline (same D1 statements): **%.2f×** (budget: p50 and p99 ≤ 1.10×); p99 ratio: %.2f×; mean ratio: %.2f×\n", ratio(ls.p50, bs.p50), ratio(ls.p99, bs.p99), ratio(ls.mean, bs.mean))
 	fmt.Fprintf(stdout, "p50 ratio Latch / JS baseline reading the row as 22 cells: %.2f×\n\n", ratio(ls.p50, cs.p50))
+	reportCPU(stdout, call, lt, bt, edge[3:]...)
 	fmt.Fprintf(stdout, "Baseline: `edge/bench/baseline.mjs`, the engine's SELECT (session ⋈ user ⋈ password, the row as one SQLite JSON object) and throttled UPDATE, JWT signed with WebCrypto RS256 like the Latch Worker; the 22-cell variant selects the same columns as plain cells.\n\n")
+}
+
+// reportCPU prints the CPU per call of the Latch Worker and the baseline
+// (and of any -b build), when the bench could read it.
+func reportCPU(stdout io.Writer, call string, lt, bt *target, more ...*target) {
+	n := len(bt.lat[call])
+	if n == 0 || bt.cpu[call] <= 0 || lt.cpu[call] <= 0 {
+		return
+	}
+	ref := bt.cpu[call] / time.Duration(n)
+	fmt.Fprintf(stdout, "workerd CPU per call (the Worker's two processes, every thread, read from /proc/<pid>/task/*/schedstat around each measured call): ")
+	for _, t := range append([]*target{lt, bt}, more...) {
+		if t.cpu[call] <= 0 || len(t.lat[call]) == 0 {
+			continue
+		}
+		per := t.cpu[call] / time.Duration(len(t.lat[call]))
+		fmt.Fprintf(stdout, "%s %s (%.2f×); ", t.name, ms(per), ratio(per, ref))
+	}
+	fmt.Fprintf(stdout, "the ratio of CPU per call is what throughput tends to under load.\n\n")
 }
 
 func newTarget(name string, t e2e.Target) *target {
 	return &target{
 		name: name, base: t.URL, auth: [2]string{t.ProjectID, t.Secret},
 		authPath: "/v1/sessions/authenticate", lat: map[string][]time.Duration{},
+		cpu: map[string]time.Duration{},
 	}
 }
 
@@ -483,12 +508,23 @@ func measure(targets []*target, call string, warm, n int, client *http.Client, d
 	for i := range warm + n {
 		mrand.Shuffle(len(targets), func(a, b int) { targets[a], targets[b] = targets[b], targets[a] })
 		for _, t := range targets {
+			var cpu0 time.Duration
+			if t.pids != nil {
+				cpu0, _, _ = threadCPU(t.pids)
+			}
 			d, err := do(client, t)
 			if err != nil {
 				return err
 			}
 			if i >= warm {
 				t.lat[call] = append(t.lat[call], d)
+				if t.pids != nil {
+					cpu1, _, err := threadCPU(t.pids)
+					if err != nil {
+						return fmt.Errorf("%s: %w", t.name, err)
+					}
+					t.cpu[call] += cpu1 - cpu0
+				}
 			}
 		}
 	}
