@@ -510,7 +510,10 @@ func measure(targets []*target, call string, warm, n int, client *http.Client, d
 		for _, t := range targets {
 			var cpu0 time.Duration
 			if t.pids != nil {
-				cpu0, _, _ = threadCPU(t.pids)
+				var err error
+				if cpu0, _, err = threadCPU(t.pids); err != nil {
+					return fmt.Errorf("%s: %w", t.name, err)
+				}
 			}
 			d, err := do(client, t)
 			if err != nil {
