@@ -137,19 +137,6 @@ func (c *coldConfig) run(stdout, stderr io.Writer) error {
 	return nil
 }
 
-// threadCPU is the CPU time of the threads of pids, all of them and the
-// processes' main threads (e2e.ThreadCPU).
-func threadCPU(pids []int) (all, main time.Duration, err error) {
-	for _, pid := range pids {
-		a, m, err := e2e.ThreadCPU(pid)
-		if err != nil {
-			return 0, 0, err
-		}
-		all, main = all+a, main+m
-	}
-	return all, main, nil
-}
-
 // newProject returns a fresh test project and the Worker settings that
 // serve it (LATCH_PROJECT_ID, LATCH_PROJECT_SECRET, LATCH_SIGNING_KEYS),
 // for Workers given their settings (e2e.Options.Vars).

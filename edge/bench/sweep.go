@@ -116,6 +116,21 @@ func cpuOf(pids []int) time.Duration {
 	return sum
 }
 
+// threadCPU is the CPU time of the live threads of pids, all of them and
+// the processes' main threads (e2e.ThreadCPU), in nanoseconds: for windows
+// of one call or one start. cpuOf, in clock ticks, also counts threads
+// that have exited, for the sweep's windows of seconds.
+func threadCPU(pids []int) (all, main time.Duration, err error) {
+	for _, pid := range pids {
+		a, m, err := e2e.ThreadCPU(pid)
+		if err != nil {
+			return 0, 0, err
+		}
+		all, main = all+a, main+m
+	}
+	return all, main, nil
+}
+
 // runSweep loads every target at every level, the targets of a level in a
 // fresh random order, and writes the table: each row's ratios are to base
 // at the same level.
