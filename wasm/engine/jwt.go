@@ -86,17 +86,12 @@ func (e *Engine) mintJWT(ctx context.Context, s *session, now int64) (string, er
 	if exp > s.ExpiresAt {
 		exp = s.ExpiresAt
 	}
-	factors := make([]factor, len(s.Factors))
-	for i, f := range s.Factors {
-		f.CreatedAt, f.UpdatedAt = "", ""
-		factors[i] = f
-	}
 	payload, err := marshalJWTJSON(&jwtClaims{
 		Aud: [1]string{e.cfg.ProjectID},
 		Exp: exp,
 		Session: jwtSessionInfo{
 			Attributes:            s.Attributes,
-			AuthenticationFactors: factors,
+			AuthenticationFactors: jwtFactors(s.Factors),
 			ExpiresAt:             stamp(s.ExpiresAt),
 			ID:                    s.ID,
 			LastAccessedAt:        stamp(s.LastAccessedAt),

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -251,8 +252,10 @@ func FuzzReadJWT(f *testing.F) {
 
 // TestLargestJWT mints the largest session JWT the request bounds allow —
 // custom claims at their limit, attributes at theirs, all of their worst
-// characters for escaping, eight factors with the longest email — and
-// checks that it stays within maxJWTBytes and reads back.
+// characters for escaping, eight factors with the longest email, then as
+// many passkeys as a session can be stepped up with, each with the
+// longest user agent of control characters — and checks that it stays
+// within maxJWTBytes and reads back.
 func TestLargestJWT(t *testing.T) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -288,6 +291,16 @@ func TestLargestJWT(t *testing.T) {
 	}
 	if err := s.Attributes.validate(); err != nil {
 		t.Fatalf("largest attributes refused: %v", err)
+	}
+	var last factor
+	for i := range 12 {
+		last = factor{Type: "webauthn", DeliveryMethod: "webauthn_registration", LastAuthenticatedAt: stamp(1<<33 + int64(i)),
+			WebAuthn: &webauthnFactor{ID: fmt.Sprintf("webauthn-registration-live-%036d", i), Domain: strings.Repeat("d", 253),
+				UserAgent: clipTo(strings.Repeat("\x01", 2*maxUserAgentLen), maxUserAgentLen)}}
+		s.addFactor(last)
+	}
+	if got := s.Factors[len(s.Factors)-1]; got.WebAuthn == nil || got.WebAuthn.ID != last.WebAuthn.ID {
+		t.Fatalf("the factor just authenticated was dropped: last is %+v", got)
 	}
 	tok, err := e.mintJWT(context.Background(), s, 1<<33)
 	if err != nil {

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"encoding/json"
+	"math"
+	"slices"
 	"strings"
 )
 
@@ -284,16 +286,61 @@ func (u *user) hasTOTP() bool {
 	return string(u.totps()) != "[]"
 }
 
+// maxFactorsJSON bounds a session's factors as its JWT carries them
+// (jwtFactors). With the custom claims' and the attributes' limits it
+// keeps every session JWT under maxJWTBytes (TestLargestJWT), however many
+// passkeys, providers or recovery codes a session is stepped up with.
+const maxFactorsJSON = 4096
+
 // addFactor records f on the session, refreshing an equal factor in place.
+// Factors that no longer fit maxFactorsJSON beside it are dropped, the
+// least recently authenticated first: never f itself.
 func (s *session) addFactor(f factor) {
+	at := -1
 	for i := range s.Factors {
 		if s.Factors[i].sameAs(&f) {
 			s.Factors[i].UpdatedAt = f.UpdatedAt
 			s.Factors[i].LastAuthenticatedAt = f.LastAuthenticatedAt
-			return
+			at = i
+			break
 		}
 	}
-	s.Factors = append(s.Factors, f)
+	if at < 0 {
+		s.Factors = append(s.Factors, f)
+		at = len(s.Factors) - 1
+	}
+	for len(s.Factors) > 1 && factorsJSONLen(s.Factors) > maxFactorsJSON {
+		drop := -1
+		for i := range s.Factors {
+			if i != at && (drop < 0 || s.Factors[i].LastAuthenticatedAt < s.Factors[drop].LastAuthenticatedAt) {
+				drop = i
+			}
+		}
+		s.Factors = slices.Delete(s.Factors, drop, drop+1)
+		if drop < at {
+			at--
+		}
+	}
+}
+
+// jwtFactors is fs as a session JWT carries them: without created_at and
+// updated_at.
+func jwtFactors(fs []factor) []factor {
+	out := make([]factor, len(fs))
+	for i, f := range fs {
+		f.CreatedAt, f.UpdatedAt = "", ""
+		out[i] = f
+	}
+	return out
+}
+
+// factorsJSONLen is the length of fs in a session JWT's claims.
+func factorsJSONLen(fs []factor) int {
+	b, err := marshalJWTJSON(jwtFactors(fs))
+	if err != nil { // plain strings and structs: unreachable
+		return math.MaxInt
+	}
+	return len(b)
 }
 
 // sessionView is the session object of API.md, fields in alphabetical

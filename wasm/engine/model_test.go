@@ -1,6 +1,9 @@
 package engine
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestAddFactorRefreshesInsteadOfDuplicating(t *testing.T) {
 	s := &session{}
@@ -47,5 +50,42 @@ func TestNormalEmail(t *testing.T) {
 				t.Fatalf("normalEmail(%q) = %q, %v; want %q, ok=%v", tc.in, got, err, tc.want, tc.ok)
 			}
 		})
+	}
+}
+
+func TestAddFactorDropsTheLeastRecentlyAuthenticatedWhenFull(t *testing.T) {
+	passkey := func(id, at string) factor {
+		return factor{Type: "webauthn", DeliveryMethod: "webauthn_registration", LastAuthenticatedAt: at,
+			WebAuthn: &webauthnFactor{ID: id, Domain: "example.com", UserAgent: strings.Repeat("u", 1000)}}
+	}
+	s := &session{}
+	s.addFactor(passkey("a", "2026-01-01T00:00:01Z"))
+	s.addFactor(passkey("b", "2026-01-01T00:00:03Z"))
+	s.addFactor(passkey("c", "2026-01-01T00:00:02Z"))
+	if len(s.Factors) != 3 {
+		t.Fatalf("three factors of about 1 KB each fit: got %d", len(s.Factors))
+	}
+	s.addFactor(passkey("d", "2026-01-01T00:00:04Z"))
+	var ids []string
+	for _, f := range s.Factors {
+		ids = append(ids, f.WebAuthn.ID)
+	}
+	if got := strings.Join(ids, ","); got != "b,c,d" {
+		t.Fatalf("factors after the fourth: %s, want b,c,d (a, least recently authenticated, dropped)", got)
+	}
+	if n := factorsJSONLen(s.Factors); n > maxFactorsJSON {
+		t.Fatalf("factors are %d bytes of JSON, bound %d", n, maxFactorsJSON)
+	}
+	// Authenticating b again refreshes it; nothing is dropped for it.
+	s.addFactor(passkey("b", "2026-01-01T00:00:05Z"))
+	if len(s.Factors) != 3 || s.Factors[0].LastAuthenticatedAt != "2026-01-01T00:00:05Z" {
+		t.Fatalf("refreshing b: %+v", s.Factors)
+	}
+	// A factor too large to share the bound with any other stays alone.
+	big := passkey("e", "2026-01-01T00:00:00Z")
+	big.WebAuthn.UserAgent = strings.Repeat("\x01", maxFactorsJSON/6)
+	s.addFactor(big)
+	if len(s.Factors) != 1 || s.Factors[0].WebAuthn.ID != "e" {
+		t.Fatalf("the factor just authenticated must stay, even when older than the rest: %d factors", len(s.Factors))
 	}
 }
