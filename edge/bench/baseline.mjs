@@ -18,9 +18,9 @@
 // session_duration_minutes} too, for a returning user (active, email
 // verified) with no session to step up, with the engine's statements in
 // the engine's order (wasm/engine/otps.go authenticateOTP): the code's
-// user as one JSON object (liveOTPUser), the attempt counted, the code
-// used if its HMAC matches (consumeOTP, the HMAC with WebCrypto under the
-// engine's key), and the session inserted while the user's credentials
+// user as one JSON object (liveOTPUser), the attempt counted and the code
+// used if its HMAC matches, in one statement (consumeOTP, the HMAC with
+// WebCrypto under the engine's key), and the session inserted while the user's credentials
 // version holds (store.go insertSession); for such a user proveEmail and
 // activate issue nothing. See edge/bench/otps.go.
 //
@@ -322,16 +322,13 @@ async function authenticateOTP(request, env) {
     return fail(404, "otp_code_not_found", "The code could not be found: it was never sent, was used or has expired.");
   }
   const u = JSON.parse(rows[0][0]);
-  const counted = await env.DB.prepare(`UPDATE email_otps SET attempts = attempts + 1
-		WHERE email_id = ? AND used_at IS NULL AND expires_at > ? AND attempts < ?`)
-    .bind(emailID, now, otpAttempts)
-    .run();
-  if (counted.meta.changes !== 1) return otpWrong();
-  const used = await env.DB.prepare(`UPDATE email_otps SET used_at = ?
-		WHERE email_id = ? AND used_at IS NULL AND expires_at > ? AND code_hash = ?`)
-    .bind(now, emailID, now, await otpHash(env, emailID, code))
-    .run();
-  if (used.meta.changes !== 1) return otpWrong();
+  const used = await env.DB.prepare(`UPDATE email_otps SET attempts = attempts + 1,
+		used_at = CASE WHEN code_hash = ? THEN ? END
+		WHERE email_id = ? AND used_at IS NULL AND expires_at > ? AND attempts < ?
+		RETURNING used_at IS NOT NULL`)
+    .bind(await otpHash(env, emailID, code), now, emailID, now, otpAttempts)
+    .raw();
+  if (used.length !== 1 || used[0][0] !== 1) return otpWrong();
   if (!u.email_verified || u.status !== "active") {
     // The engine would verify the email or activate the user here, with
     // statements of its own.

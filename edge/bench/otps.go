@@ -224,5 +224,5 @@ func reportOTP(stdout io.Writer, lt, bt *target) {
 	}
 	fmt.Fprintf(stdout, "\np50 ratio Latch / JS baseline (same D1 statements): **%.2f×** (budget: p50 and p99 ≤ 1.10×); p99 ratio: %.2f×; mean ratio: %.2f×\n\n", ratio(ls.p50, bs.p50), ratio(ls.p99, bs.p99), ratio(ls.mean, bs.mean))
 	reportCPU(stdout, callOTP, lt, bt)
-	fmt.Fprintf(stdout, "%s: one code per call, prepared before the timed calls (untimed), each for its own active user whose email is verified; the timed call reads the code's user, counts the attempt, uses the code (its HMAC compared in SQL) and mints a 60-minute session and its JWT. Baseline: `edge/bench/baseline.mjs`, the engine's statements in its order, the HMAC and the JWT with WebCrypto.\n\n", callOTP)
+	fmt.Fprintf(stdout, "%s: one code per call, prepared before the timed calls (untimed), each for its own active user whose email is verified; the timed call reads the code's user, counts the attempt and uses the code in one statement (its HMAC compared in SQL) and mints a 60-minute session and its JWT. Baseline: `edge/bench/baseline.mjs`, the engine's statements in its order, the HMAC and the JWT with WebCrypto.\n\n", callOTP)
 }

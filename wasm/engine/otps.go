@@ -207,26 +207,24 @@ func (e *Engine) liveOTPUser(ctx context.Context, emailID string) (*user, error)
 	return u, nil
 }
 
-// consumeOTP counts an attempt on the email's code, then uses the code if
-// it matches. Each is one conditional statement: however many race, at
-// most otpAttempts are counted and one wins.
+// consumeOTP counts an attempt on the email's code and uses the code if it
+// matches, in one conditional statement (one D1 round trip): however many
+// race, at most otpAttempts are counted and one wins.
 func (e *Engine) consumeOTP(ctx context.Context, emailID, code string) error {
 	now := e.now()
-	res, err := e.cfg.DB.ExecContext(ctx, `UPDATE email_otps SET attempts = attempts + 1
-		WHERE email_id = ? AND used_at IS NULL AND expires_at > ? AND attempts < ?`, emailID, now, otpAttempts)
-	if err != nil {
-		return fmt.Errorf("engine: count code attempt: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
+	var used bool
+	err := e.cfg.DB.QueryRowContext(ctx, `UPDATE email_otps SET attempts = attempts + 1,
+		used_at = CASE WHEN code_hash = ? THEN ? END
+		WHERE email_id = ? AND used_at IS NULL AND expires_at > ? AND attempts < ?
+		RETURNING used_at IS NOT NULL`, e.otpHash(emailID, code), now, emailID, now, otpAttempts).Scan(&used)
+	if errors.Is(err, errNoRows) {
 		// Dead after too many wrong codes, or used or expired since it was read.
 		return errOTPWrong
 	}
-	res, err = e.cfg.DB.ExecContext(ctx, `UPDATE email_otps SET used_at = ?
-		WHERE email_id = ? AND used_at IS NULL AND expires_at > ? AND code_hash = ?`, now, emailID, now, e.otpHash(emailID, code))
 	if err != nil {
 		return fmt.Errorf("engine: use code: %w", err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
+	if !used {
 		return errOTPWrong
 	}
 	return nil

@@ -1,0 +1,162 @@
+package engine_test
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	sqlite "github.com/ncruces/go-sqlite3/driver"
+
+	"github.com/latchauth/latch/testharness/apitest"
+	"github.com/latchauth/latch/wasm/engine"
+	"github.com/latchauth/latch/wasm/migrations"
+)
+
+// countingConnector counts the statements the engine sends: each is one
+// round trip to D1 on the Worker (no statement there shares a trip).
+type countingConnector struct {
+	driver.Connector
+	n *atomic.Int64
+}
+
+func (c countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return countingConn{Conn: conn, n: c.n}, nil
+}
+
+type countingConn struct {
+	driver.Conn
+	n *atomic.Int64
+}
+
+func (c countingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	st, err := c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return countingStmt{Stmt: st, n: c.n}, nil
+}
+
+type countingStmt struct {
+	driver.Stmt
+	n *atomic.Int64
+}
+
+func (s countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	s.n.Add(1)
+	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
+}
+
+func (s countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	s.n.Add(1)
+	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
+}
+
+// lastMail keeps the last message the engine sent.
+type lastMail struct {
+	mu sync.Mutex
+	m  engine.Message
+}
+
+func (l *lastMail) Send(_ context.Context, m *engine.Message) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.m = *m
+	return nil
+}
+
+func (l *lastMail) text() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.m.Text
+}
+
+// TestStatementsPerCall counts the statements of the calls a login and
+// an origin make most, each a D1 round trip on the Worker.
+func TestStatementsPerCall(t *testing.T) {
+	dsn := "file:" + filepath.Join(t.TempDir(), "latch.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)"
+	plain, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { plain.Close() })
+	if err := migrations.Apply(context.Background(), plain); err != nil {
+		t.Fatal(err)
+	}
+	inner, err := (&sqlite.SQLite{}).OpenConnector(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int64
+	db := sql.OpenDB(countingConnector{Connector: inner, n: &n})
+	t.Cleanup(func() { db.Close() })
+	mailer := &lastMail{}
+	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	e, err := engine.New(engine.Config{ProjectID: "project-test-trips", Secret: "secret", DB: db, Signer: testSigner(t),
+		Now: clk.Now, Mailer: mailer, MailFrom: "login@latch.test", RedirectURLs: []string{"http://localhost:3000/authenticate"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := apitest.Client{Handler: e, ProjectID: "project-test-trips", Secret: "secret"}
+	count := func(path string, body any) (int64, map[string]any) {
+		t.Helper()
+		before := n.Load()
+		out := c.MustPost(t, path, body)
+		return n.Load() - before, out
+	}
+	// want is each call's statements; a change that adds one adds a D1
+	// round trip to the call on the Worker (BENCHMARKS.md, "D1 round trips
+	// per call").
+	check := func(name string, got, want int64) {
+		t.Helper()
+		t.Logf("%s: %d statements", name, got)
+		if got != want {
+			t.Errorf("%s: %d statements, want %d", name, got, want)
+		}
+	}
+	codeIn := regexp.MustCompile(`\b\d{6}\b`)
+	got, out := count("/v1/otps/email/login_or_create", map[string]any{"email": "trips@example.com"})
+	check("otps/email/login_or_create, a new user", got, 4)
+	got, out = count("/v1/otps/authenticate", map[string]any{"method_id": out["email_id"], "code": codeIn.FindString(mailer.text()), "session_duration_minutes": 60})
+	check("otps/authenticate, a new user's first session", got, 4)
+	token, jwt := out["session_token"], out["session_jwt"]
+	got, _ = count("/v1/sessions/authenticate", map[string]any{"session_token": token})
+	check("sessions/authenticate by token", got, 1)
+	got, _ = count("/v1/sessions/authenticate", map[string]any{"session_jwt": jwt})
+	check("sessions/authenticate by JWT", got, 1)
+	clk.Advance(2 * time.Minute)
+	got, _ = count("/v1/sessions/authenticate", map[string]any{"session_token": token})
+	check("sessions/authenticate by token, last_accessed_at a minute old", got, 2)
+	got, out = count("/v1/otps/email/login_or_create", map[string]any{"email": "trips@example.com"})
+	check("otps/email/login_or_create, a returning user", got, 3)
+	got, _ = count("/v1/otps/authenticate", map[string]any{"method_id": out["email_id"], "code": codeIn.FindString(mailer.text()), "session_token": token})
+	check("otps/authenticate, a step-up", got, 4)
+	got, _ = count("/v1/passwords", map[string]any{"email": "pw-trips@example.com", "password": "correct horse battery staple 42", "session_duration_minutes": 60})
+	check("passwords (create)", got, 2)
+	got, _ = count("/v1/passwords/authenticate", map[string]any{"email": "pw-trips@example.com", "password": "correct horse battery staple 42", "session_duration_minutes": 60})
+	check("passwords/authenticate", got, 4)
+	got, _ = count("/v1/magic_links/email/login_or_create", map[string]any{"email": "ml-trips@example.com"})
+	check("magic_links/email/login_or_create, a new user", got, 4)
+	link := regexp.MustCompile(`[?&]token=([^&\s"]+)`).FindStringSubmatch(mailer.text())
+	if link == nil {
+		t.Fatalf("no token in the mail %q", mailer.text())
+	}
+	mlToken, err := url.QueryUnescape(link[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ = count("/v1/magic_links/authenticate", map[string]any{"token": mlToken, "session_duration_minutes": 60})
+	check("magic_links/authenticate, a new user's first session", got, 4)
+	got, _ = count("/v1/sessions/revoke", map[string]any{"session_token": token})
+	check("sessions/revoke", got, 1)
+}
