@@ -197,6 +197,42 @@ var webauthnCases = []testCase{
 			t.Errorf("the stranger's session has %d factors, want 1", n)
 		}
 	}},
+	{name: "webauthn/a session stepped up with many passkeys still authenticates", run: func(t *testing.T, c *client) {
+		c.requireWebAuthn()
+		userID, login := c.login("passkeymany", 60)
+		token := str(t, login, "session_token")
+		// Custom claims at their limit (4,096 bytes once serialised) and
+		// passkeys whose user agents are the longest a registration keeps,
+		// of characters JSON escapes to six bytes: every factor goes into
+		// the JWT, which may be at most 16 KiB.
+		c.ok(c.post("/v1/sessions/authenticate", obj{"session_token": token,
+			"session_custom_claims": obj{"k": strings.Repeat(`"`, 2040)}}))
+		var last string
+		for range 4 {
+			a := newAuthenticator(t)
+			options := str(t, c.ok(c.post("/v1/webauthn/register/start", obj{"user_id": userID, "domain": webauthnDomain,
+				"return_passkey_credential_options": true, "use_base64_url_encoding": true,
+				"user_agent": strings.Repeat("\x01", 600)})), "public_key_credential_creation_options")
+			reg := c.ok(c.post("/v1/webauthn/register", obj{"user_id": userID, "public_key_credential": a.create(options), "session_token": token}))
+			last = str(t, reg, "webauthn_registration_id")
+		}
+		got := c.ok(c.post("/v1/sessions/authenticate", obj{"session_token": token}))
+		s := got["session"].(obj)
+		jwtTok := str(t, got, "session_jwt")
+		if len(jwtTok) > 16<<10 {
+			t.Fatalf("session JWT of %d bytes, more than 16 KiB", len(jwtTok))
+		}
+		checkSessionJWT(t, c.verifyJWT(jwtTok), s)
+		found := false
+		for _, f := range s["authentication_factors"].([]any) {
+			if field(f.(obj), "webauthn_factor", "webauthn_registration_id") == last {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("the passkey registered last is not among the session's factors %v", s["authentication_factors"])
+		}
+	}},
 	{name: "webauthn/a ceremony is finished once", run: func(t *testing.T, c *client) {
 		c.requireWebAuthn()
 		userID, _ := c.newUser("passkeyreplay")
