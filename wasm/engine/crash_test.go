@@ -1,98 +1,35 @@
 package engine_test
 
 import (
-	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 
-	sqlite "github.com/ncruces/go-sqlite3/driver"
-
 	"github.com/latchauth/latch/testharness/apitest"
 	"github.com/latchauth/latch/wasm/engine"
-	"github.com/latchauth/latch/wasm/migrations"
 )
 
 // errCrashed is what every statement of a crashed store answers.
 var errCrashed = errors.New("store crashed")
 
-// crashingConnector lets writes through until its budget is spent, then
-// fails every statement, as a process that dies mid-request leaves the
-// database: what was written stays, nothing after it is.
-type crashingConnector struct {
-	driver.Connector
-	budget *atomic.Int64
-}
-
-func (c crashingConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	conn, err := c.Connector.Connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return crashingConn{Conn: conn, budget: c.budget}, nil
-}
-
-type crashingConn struct {
-	driver.Conn
-	budget *atomic.Int64
-}
-
-func (c crashingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	if c.budget.Load() < 0 {
-		return nil, errCrashed
-	}
-	st, err := c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return crashingStmt{Stmt: st, budget: c.budget}, nil
-}
-
-type crashingStmt struct {
-	driver.Stmt
-	budget *atomic.Int64
-}
-
-func (s crashingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	if s.budget.Add(-1) < 0 {
-		return nil, errCrashed
-	}
-	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
-}
-
-func (s crashingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	if s.budget.Load() < 0 {
-		return nil, errCrashed
-	}
-	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
-}
-
 // crashingStore returns two engines on one database: crashing, whose
 // store crashes once budget writes are spent, and healthy; and post, which
 // calls one and returns the status and answer.
 func crashingStore(t *testing.T) (crashing, healthy http.Handler, budget *atomic.Int64, post func(h http.Handler, path string, body any) (int, map[string]any)) {
-	dsn := "file:" + filepath.Join(t.TempDir(), "latch.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)"
-	healthyDB, err := sql.Open("sqlite3", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { healthyDB.Close() })
-	if err := migrations.Apply(context.Background(), healthyDB); err != nil {
-		t.Fatal(err)
-	}
-	inner, err := (&sqlite.SQLite{}).OpenConnector(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
 	budget = &atomic.Int64{}
 	budget.Store(1 << 30)
-	crashingDB := sql.OpenDB(crashingConnector{Connector: inner, budget: budget})
-	t.Cleanup(func() { crashingDB.Close() })
+	// Writes go through until the budget is spent, then every statement
+	// fails, as a process that dies mid-request leaves the database: what
+	// was written stays, nothing after it is.
+	crashingDB, healthyDB := hookedStore(t, func(at step) error {
+		if at == atExec && budget.Add(-1) < 0 || at != atExec && budget.Load() < 0 {
+			return errCrashed
+		}
+		return nil
+	})
 	newEngine := func(db *sql.DB) http.Handler {
 		e, err := engine.New(engine.Config{ProjectID: "project-test-crash", Secret: "secret", DB: db, Signer: testSigner(t)})
 		if err != nil {

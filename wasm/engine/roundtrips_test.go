@@ -2,65 +2,16 @@ package engine_test
 
 import (
 	"context"
-	"database/sql"
-	"database/sql/driver"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	sqlite "github.com/ncruces/go-sqlite3/driver"
-
 	"github.com/latchauth/latch/testharness/apitest"
 	"github.com/latchauth/latch/wasm/engine"
-	"github.com/latchauth/latch/wasm/migrations"
 )
-
-// countingConnector counts the statements the engine sends: each is one
-// round trip to D1 on the Worker (no statement there shares a trip).
-type countingConnector struct {
-	driver.Connector
-	n *atomic.Int64
-}
-
-func (c countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	conn, err := c.Connector.Connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return countingConn{Conn: conn, n: c.n}, nil
-}
-
-type countingConn struct {
-	driver.Conn
-	n *atomic.Int64
-}
-
-func (c countingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	st, err := c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return countingStmt{Stmt: st, n: c.n}, nil
-}
-
-type countingStmt struct {
-	driver.Stmt
-	n *atomic.Int64
-}
-
-func (s countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	s.n.Add(1)
-	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
-}
-
-func (s countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	s.n.Add(1)
-	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
-}
 
 // lastMail keeps the last message the engine sent.
 type lastMail struct {
@@ -84,22 +35,15 @@ func (l *lastMail) text() string {
 // TestStatementsPerCall counts the statements of the calls a login and
 // an origin make most, each a D1 round trip on the Worker.
 func TestStatementsPerCall(t *testing.T) {
-	dsn := "file:" + filepath.Join(t.TempDir(), "latch.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)"
-	plain, err := sql.Open("sqlite3", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { plain.Close() })
-	if err := migrations.Apply(context.Background(), plain); err != nil {
-		t.Fatal(err)
-	}
-	inner, err := (&sqlite.SQLite{}).OpenConnector(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Each statement executed or queried is one D1 round trip on the
+	// Worker (no statement there shares a trip).
 	var n atomic.Int64
-	db := sql.OpenDB(countingConnector{Connector: inner, n: &n})
-	t.Cleanup(func() { db.Close() })
+	db, _ := hookedStore(t, func(at step) error {
+		if at != atPrepare {
+			n.Add(1)
+		}
+		return nil
+	})
 	mailer := &lastMail{}
 	clk := &clock{t: time.Unix(1_800_000_000, 0)}
 	e, err := engine.New(engine.Config{ProjectID: "project-test-trips", Secret: "secret", DB: db, Signer: testSigner(t),
