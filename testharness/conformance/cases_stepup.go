@@ -87,6 +87,14 @@ var stepUpCases = []testCase{
 		}
 		// The refused call did not spend bob's magic link.
 		c.ok(c.post("/v1/magic_links/authenticate", obj{"token": link}))
+		// Nor, by code, bob's code or one of its attempts.
+		bobEmailID := str(t, c.ok(c.post("/v1/otps/email/send", obj{"email": bobEmail})), "email_id")
+		code := c.mailedCode(c.mail(bobEmail))
+		for range 6 {
+			c.fails(c.post("/v1/otps/authenticate", obj{"method_id": bobEmailID, "code": code, "session_token": aliceToken}),
+				http.StatusBadRequest, "session_user_mismatch")
+		}
+		c.ok(c.post("/v1/otps/authenticate", obj{"method_id": bobEmailID, "code": code}))
 	}},
 	{name: "step_up/revoked session is refused", run: func(t *testing.T, c *client) {
 		userID, login := c.login("steprevoked", 60)

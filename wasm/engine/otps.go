@@ -149,22 +149,21 @@ func (a *otpAuthenticate) validate(e *Engine) error {
 
 // POST /v1/otps/authenticate — a code works once, also under concurrent
 // calls; an attempt is counted before the code is compared (as a password
-// attempt is), and otpAttempts wrong codes kill it.
+// attempt is), and otpAttempts wrong codes kill it. A login is two D1
+// round trips (the code used with its user read, the session written),
+// three with a session to step up or an email proven for the first time.
 func (e *Engine) authenticateOTP(c *call) error {
 	var a otpAuthenticate
 	if err := e.read(c, &a); err != nil {
 		return err
 	}
 	ctx := c.r.Context()
-	u, err := e.liveOTPUser(ctx, a.MethodID)
+	stepUp, err := e.liveStepUp(ctx, &a.sessionArgs)
 	if err != nil {
 		return err
 	}
-	stepUp, err := e.stepUpSession(ctx, &a.sessionArgs, u.ID)
+	u, err := e.useOTP(ctx, a.MethodID, a.Code, stepUp)
 	if err != nil {
-		return err
-	}
-	if err := e.consumeOTP(ctx, a.MethodID, a.Code); err != nil {
 		return err
 	}
 	if err := e.proveEmail(ctx, u, stepUp); err != nil {
@@ -187,45 +186,65 @@ func sixDigits(s string) bool {
 	return true
 }
 
-// liveOTPUser returns the user whose email has a live code: sent, unused,
-// unexpired (otp_code_not_found otherwise).
-func (e *Engine) liveOTPUser(ctx context.Context, emailID string) (*user, error) {
-	u := &user{}
-	var raw []byte
-	err := e.cfg.DB.QueryRowContext(ctx, `SELECT `+userObject+` FROM email_otps o
-		JOIN users u ON u.user_id = o.user_id LEFT JOIN passwords p ON p.user_id = u.user_id
-		WHERE o.email_id = ? AND o.used_at IS NULL AND o.expires_at > ?`, emailID, e.now()).Scan(&raw)
-	if errors.Is(err, errNoRows) {
-		return nil, errOTPNotFound
+// useOTP counts an attempt on the email's live code (sent, unused,
+// unexpired), uses the code if it matches and reads the code's user, all in
+// one conditional statement (one D1 round trip): however many race, at
+// most otpAttempts are counted and one wins. A step-up touches only a code
+// of the session's user. Why nothing was tried is asked afterwards, on
+// failures only (whyNoOTP).
+func (e *Engine) useOTP(ctx context.Context, emailID, code string, stepUp *session) (*user, error) {
+	var userID string
+	if stepUp != nil {
+		userID = stepUp.UserID
 	}
-	if err == nil {
-		err = json.Unmarshal(raw, u)
+	now := e.now()
+	var used bool
+	var raw []byte
+	err := e.cfg.DB.QueryRowContext(ctx, `UPDATE email_otps SET attempts = attempts + 1,
+		used_at = CASE WHEN code_hash = ? THEN ? END
+		WHERE email_id = ? AND used_at IS NULL AND expires_at > ? AND attempts < ? AND (? = '' OR user_id = ?)
+		RETURNING used_at IS NOT NULL, CASE WHEN used_at IS NOT NULL THEN (SELECT `+userObject+`
+			FROM users u LEFT JOIN passwords p ON p.user_id = u.user_id WHERE u.user_id = email_otps.user_id) END`,
+		e.otpHash(emailID, code), now, emailID, now, otpAttempts, userID, userID).Scan(&used, &raw)
+	if errors.Is(err, errNoRows) {
+		return nil, e.whyNoOTP(ctx, emailID, userID, now)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("engine: load code: %w", err)
+		return nil, fmt.Errorf("engine: use code: %w", err)
+	}
+	if !used {
+		return nil, errOTPWrong
+	}
+	if raw == nil {
+		// The code outlived its user (a deletion under way): as if unsent.
+		return nil, errOTPNotFound
+	}
+	u := &user{}
+	if err := json.Unmarshal(raw, u); err != nil {
+		return nil, fmt.Errorf("engine: load code's user: %w", err)
+	}
+	if userID != "" && u.ID != userID {
+		// The statement's own condition makes this unreachable; a session
+		// is never stepped up with another user's factor all the same.
+		return nil, errSessionUserMismatch
 	}
 	return u, nil
 }
 
-// consumeOTP counts an attempt on the email's code and uses the code if it
-// matches, in one conditional statement (one D1 round trip): however many
-// race, at most otpAttempts are counted and one wins.
-func (e *Engine) consumeOTP(ctx context.Context, emailID, code string) error {
-	now := e.now()
-	var used bool
-	err := e.cfg.DB.QueryRowContext(ctx, `UPDATE email_otps SET attempts = attempts + 1,
-		used_at = CASE WHEN code_hash = ? THEN ? END
-		WHERE email_id = ? AND used_at IS NULL AND expires_at > ? AND attempts < ?
-		RETURNING used_at IS NOT NULL`, e.otpHash(emailID, code), now, emailID, now, otpAttempts).Scan(&used)
-	if errors.Is(err, errNoRows) {
-		// Dead after too many wrong codes, or used or expired since it was read.
-		return errOTPWrong
+// whyNoOTP names the error of a code useOTP could not try: none live
+// (never sent, used or expired), another user's than the stepped-up
+// session's, or dead after otpAttempts wrong codes.
+func (e *Engine) whyNoOTP(ctx context.Context, emailID, userID string, now int64) error {
+	var owner string
+	err := e.cfg.DB.QueryRowContext(ctx, `SELECT user_id FROM email_otps
+		WHERE email_id = ? AND used_at IS NULL AND expires_at > ?`, emailID, now).Scan(&owner)
+	switch {
+	case errors.Is(err, errNoRows):
+		return errOTPNotFound
+	case err != nil:
+		return fmt.Errorf("engine: load code: %w", err)
+	case userID != "" && owner != userID:
+		return errSessionUserMismatch
 	}
-	if err != nil {
-		return fmt.Errorf("engine: use code: %w", err)
-	}
-	if !used {
-		return errOTPWrong
-	}
-	return nil
+	return errOTPWrong
 }

@@ -72,15 +72,22 @@ func (e *Engine) liveSession(ctx context.Context, token, jwt string) (*session, 
 // they will land in (the step-up session, or a new, empty one), so that a
 // login refused for its claims is refused before it spends anything.
 func (e *Engine) stepUpSession(ctx context.Context, a *sessionArgs, userID string) (*session, error) {
+	s, err := e.liveStepUp(ctx, a)
+	if s != nil && s.UserID != userID {
+		return nil, errSessionUserMismatch
+	}
+	return s, err
+}
+
+// liveStepUp is stepUpSession for a login that learns its user only as it
+// uses its factor: the caller checks that the session is that user's.
+func (e *Engine) liveStepUp(ctx context.Context, a *sessionArgs) (*session, error) {
 	if a.SessionToken == "" && a.SessionJWT == "" {
 		return nil, a.claimsFit(nil)
 	}
 	s, _, err := e.liveSession(ctx, a.SessionToken, a.SessionJWT)
 	if err != nil {
 		return nil, err
-	}
-	if s.UserID != userID {
-		return nil, errSessionUserMismatch
 	}
 	return s, a.claimsFit(s)
 }
