@@ -337,6 +337,8 @@ var credentialMailCases = withMail([]testCase{
 			{name: "no verifier", body: obj{"token": token, "session_duration_minutes": 30}},
 			{name: "another verifier", body: obj{"token": token, "code_verifier": other, "session_duration_minutes": 30}},
 			{name: "the challenge itself", body: obj{"token": token, "code_verifier": challenge, "session_duration_minutes": 30}},
+			{name: "a verifier too short", body: obj{"token": token, "code_verifier": verifier[:42], "session_duration_minutes": 30}},
+			{name: "a verifier too long", body: obj{"token": token, "code_verifier": verifier + strings.Repeat("a", 129-len(verifier)), "session_duration_minutes": 30}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				newClient(t, c.tg).fails(c.post("/v1/magic_links/authenticate", tc.body), http.StatusBadRequest, "pkce_mismatch")

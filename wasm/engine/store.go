@@ -329,26 +329,6 @@ func (e *Engine) insertMagicLink(ctx context.Context, hash, userID, delivery, ch
 	return nil
 }
 
-// magicLinkWithUser loads a link and its user in one statement.
-func (e *Engine) magicLinkWithUser(ctx context.Context, hash string) (*magicLink, *user, error) {
-	m, u := &magicLink{}, &user{}
-	var rawUser []byte
-	err := e.cfg.DB.QueryRowContext(ctx, `SELECT ml.delivery_method, ml.expires_at, ml.used_at IS NOT NULL, ml.code_challenge, `+userObject+`
-		FROM magic_links ml JOIN users u ON u.user_id = ml.user_id
-		LEFT JOIN passwords p ON p.user_id = u.user_id
-		WHERE ml.token_hash = ?`, hash).Scan(&m.DeliveryMethod, &m.ExpiresAt, &m.Used, &m.CodeChallenge, &rawUser)
-	if errors.Is(err, errNoRows) {
-		return nil, nil, errMagicLinkNotFound
-	}
-	if err == nil {
-		err = json.Unmarshal(rawUser, u)
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("engine: load magic link: %w", err)
-	}
-	return m, u, nil
-}
-
 // activate makes a pending user active: its first successful login.
 func (e *Engine) activate(ctx context.Context, u *user) error {
 	if u.Status == statusActive {
@@ -361,20 +341,70 @@ func (e *Engine) activate(ctx context.Context, u *user) error {
 	return nil
 }
 
-// consumeMagicLink marks the link used. Exactly one caller wins, however
-// many race: the update is conditional on used_at still being NULL.
-func (e *Engine) consumeMagicLink(ctx context.Context, hash string, now int64) error {
-	res, err := e.cfg.DB.ExecContext(ctx, `UPDATE magic_links SET used_at = ?
-		WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?`, now, hash, now)
-	if err != nil {
-		return fmt.Errorf("engine: consume magic link: %w", err)
+// useMagicLink consumes the live link of hash (unused, unexpired) when
+// verifier matches the challenge it was sent with (both empty, or the S256
+// of one the other) and, for a step-up, it is the session's user's: one
+// conditional UPDATE that also reads the link's delivery method and user
+// (one D1 round trip). Exactly one caller wins, however many race. Why
+// nothing was consumed is asked afterwards, on failures only
+// (whyNoMagicLink).
+func (e *Engine) useMagicLink(ctx context.Context, hash, verifier string, stepUp *session) (string, *user, error) {
+	var userID string
+	if stepUp != nil {
+		userID = stepUp.UserID
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("engine: consume magic link: %w", err)
+	now := e.now()
+	var delivery string
+	var raw []byte
+	err := e.cfg.DB.QueryRowContext(ctx, `UPDATE magic_links SET used_at = ?
+		WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? AND code_challenge = ? AND (? = '' OR user_id = ?)
+		RETURNING delivery_method, (SELECT `+userObject+`
+			FROM users u LEFT JOIN passwords p ON p.user_id = u.user_id WHERE u.user_id = magic_links.user_id)`,
+		now, hash, now, pkceChallenge(verifier), userID, userID).Scan(&delivery, &raw)
+	if errors.Is(err, errNoRows) {
+		return "", nil, e.whyNoMagicLink(ctx, hash, verifier, userID, now)
 	}
-	if n != 1 {
+	if err != nil {
+		return "", nil, fmt.Errorf("engine: use magic link: %w", err)
+	}
+	if raw == nil {
+		// The link outlived its user (a deletion under way): as if unsent.
+		return "", nil, errMagicLinkNotFound
+	}
+	u := &user{}
+	if err := json.Unmarshal(raw, u); err != nil {
+		return "", nil, fmt.Errorf("engine: load magic link's user: %w", err)
+	}
+	if userID != "" && u.ID != userID {
+		// The statement's own condition makes this unreachable; a session
+		// is never stepped up with another user's factor all the same.
+		return "", nil, errSessionUserMismatch
+	}
+	return delivery, u, nil
+}
+
+// whyNoMagicLink names the error of a link useMagicLink did not consume,
+// checking what it held in the order a caller would: not found, used or
+// expired, the PKCE verifier, the step-up's user; a link that passes them
+// all now was used meanwhile by a concurrent call.
+func (e *Engine) whyNoMagicLink(ctx context.Context, hash, verifier, userID string, now int64) error {
+	var m magicLink
+	var owner string
+	err := e.cfg.DB.QueryRowContext(ctx, `SELECT delivery_method, expires_at, used_at IS NOT NULL, code_challenge, user_id
+		FROM magic_links WHERE token_hash = ?`, hash).Scan(&m.DeliveryMethod, &m.ExpiresAt, &m.Used, &m.CodeChallenge, &owner)
+	switch {
+	case errors.Is(err, errNoRows):
+		return errMagicLinkNotFound
+	case err != nil:
+		return fmt.Errorf("engine: load magic link: %w", err)
+	case m.Used || m.ExpiresAt <= now:
 		return errMagicLinkUsed
 	}
-	return nil
+	if err := checkPKCE(m.CodeChallenge, verifier); err != nil {
+		return err
+	}
+	if userID != "" && owner != userID {
+		return errSessionUserMismatch
+	}
+	return errMagicLinkUsed
 }
