@@ -108,35 +108,28 @@ func (e *Engine) authenticatePassword(c *call) error {
 }
 
 // checkPassword checks plain as the password of the user with addr, as a
-// login does: an unknown email spends a hash too (Equalize); the step-up
-// session and the claims are checked before an attempt is counted, so a
-// refused step-up spends nothing; the attempt is counted before the hash
-// is compared (see RATIONALE.md, "Why is a password attempt counted
-// before it is checked?"). On success the failures are cleared, the user
-// made active and, when rehash is true and the stored hash's parameters
-// are old, the hash replaced.
+// login does: the step-up session and the claims are checked first, and
+// the attempt is counted before the hash is compared (see RATIONALE.md,
+// "Why is a password attempt counted before it is checked?"), with the
+// user and the hash read by the same statement (claimAttempt); a refused
+// step-up spends nothing, and an unknown email spends a hash too
+// (Equalize). On success the failures are cleared, the user made active
+// and, when rehash is true and the stored hash's parameters are old, the
+// hash replaced.
 func (e *Engine) checkPassword(ctx context.Context, addr, plain string, a *sessionArgs, rehash bool) (*user, *session, error) {
 	if plain == "" || len(plain) > maxPasswordBytes {
 		return nil, nil, errWrongPassword
 	}
-	u, hash, err := e.userWithPassword(ctx, addr)
-	if errors.Is(err, errNoRows) {
-		e.hasher.Equalize(plain)
-		return nil, nil, errEmailNotFound
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	if hash == "" {
-		e.hasher.Equalize(plain)
-		return nil, nil, errWrongPassword
-	}
-	stepUp, err := e.stepUpSession(ctx, a, u.ID)
+	stepUp, err := e.liveStepUp(ctx, a)
 	if err != nil {
 		return nil, nil, err
 	}
 	now := e.now()
-	if err := e.claimAttempt(ctx, u.ID, now); err != nil {
+	u, hash, err := e.claimAttempt(ctx, addr, stepUp, now)
+	if errors.Is(err, errEmailNotFound) || errors.Is(err, errWrongPassword) {
+		e.hasher.Equalize(plain)
+	}
+	if err != nil {
 		return nil, nil, err
 	}
 	ok, old, err := e.hasher.Verify(plain, hash)

@@ -58,31 +58,66 @@ func (e *Engine) userWithPassword(ctx context.Context, email string) (*user, str
 	return u, hash, nil
 }
 
-// claimAttempt counts a login attempt before the password is checked, in
-// one conditional statement, and answers user_lock_limit_reached when the
-// user already has lockAttempts attempts in the current window. Counting
-// first means concurrent guesses cannot all slip in before the first
-// failure is written; a correct password clears the count
-// (passwordSucceeded). An attempt after the window has passed starts a
-// new window.
-func (e *Engine) claimAttempt(ctx context.Context, userID string, now int64) error {
+// claimAttempt counts a login attempt on the password of the user with
+// email before the password is checked, and reads the user and the hash,
+// in one conditional statement (one D1 round trip). It answers
+// user_lock_limit_reached when the user already has lockAttempts attempts
+// in the current window. Counting first means concurrent guesses cannot
+// all slip in before the first failure is written; a correct password
+// clears the count (passwordSucceeded). An attempt after the window has
+// passed starts a new window. A step-up counts only on the session's
+// user's password. Why nothing was counted is asked afterwards, on
+// failures only (whyNoAttempt).
+func (e *Engine) claimAttempt(ctx context.Context, email string, stepUp *session, now int64) (*user, string, error) {
+	var userID string
+	if stepUp != nil {
+		userID = stepUp.UserID
+	}
 	cut := now - lockWindow
-	res, err := e.cfg.DB.ExecContext(ctx, `UPDATE passwords SET
+	var rawUser []byte
+	var hash string
+	err := e.cfg.DB.QueryRowContext(ctx, `UPDATE passwords SET
 		failed_count = CASE WHEN failed_window_at <= ? THEN 1 ELSE failed_count + 1 END,
 		failed_window_at = CASE WHEN failed_window_at <= ? THEN ? ELSE failed_window_at END
-		WHERE user_id = ? AND (failed_window_at <= ? OR failed_count < ?)`,
-		cut, cut, now, userID, cut, lockAttempts)
+		WHERE user_id = (SELECT user_id FROM users WHERE email = ?) AND (? = '' OR user_id = ?)
+			AND (failed_window_at <= ? OR failed_count < ?)
+		RETURNING hash, (SELECT `+userObject+`
+			FROM users u LEFT JOIN passwords p ON p.user_id = u.user_id WHERE u.user_id = passwords.user_id)`,
+		cut, cut, now, email, userID, userID, cut, lockAttempts).Scan(&hash, &rawUser)
+	if errors.Is(err, errNoRows) {
+		return nil, "", e.whyNoAttempt(ctx, email, userID)
+	}
 	if err != nil {
-		return fmt.Errorf("engine: count login attempt: %w", err)
+		return nil, "", fmt.Errorf("engine: count login attempt: %w", err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("engine: count login attempt: %w", err)
+	u := &user{}
+	if err := json.Unmarshal(rawUser, u); err != nil {
+		return nil, "", fmt.Errorf("engine: load user: %w", err)
 	}
-	if n == 0 {
-		return errUserLocked
+	if userID != "" && u.ID != userID {
+		// The statement's own condition makes this unreachable; a session
+		// is never stepped up with another user's factor all the same.
+		return nil, "", errSessionUserMismatch
 	}
-	return nil
+	return u, hash, nil
+}
+
+// whyNoAttempt names the error of a password login claimAttempt did not
+// count, checking in the order a caller would: no such email, no password,
+// another user's than the stepped-up session's, or locked.
+func (e *Engine) whyNoAttempt(ctx context.Context, email, userID string) error {
+	u, hash, err := e.userWithPassword(ctx, email)
+	switch {
+	case errors.Is(err, errNoRows):
+		return errEmailNotFound
+	case err != nil:
+		return err
+	case hash == "":
+		return errWrongPassword
+	case userID != "" && u.ID != userID:
+		return errSessionUserMismatch
+	}
+	return errUserLocked
 }
 
 // passwordSucceeded clears the failure count and, when the stored hash was
