@@ -75,12 +75,15 @@ func (e *Engine) loginOrCreateEmailLink(c *call) error {
 // (send is told whether the user was created just now).
 func (e *Engine) loginOrCreate(c *call, addr string, pending bool, send func(ctx context.Context, u *user, created bool) error) error {
 	ctx := c.r.Context()
-	if err := e.claimSend(ctx, addr, e.now()); err != nil {
-		return err
-	}
-	u, created, err := e.userForEmail(ctx, addr, pending)
+	u, err := e.claimSend(ctx, addr, e.now())
 	if err != nil {
 		return err
+	}
+	created := false
+	if u == nil {
+		if u, created, err = e.createUserForEmail(ctx, addr, pending); err != nil {
+			return err
+		}
 	}
 	if err := send(ctx, u, created); err != nil {
 		return err
@@ -107,15 +110,12 @@ func (e *Engine) sendToUser(c *call, addr, token, jwt string, send func(context.
 			return errSessionUserMismatch
 		}
 	}
-	if err := e.claimSend(ctx, addr, e.now()); err != nil {
-		return err
-	}
-	u, err := e.userByEmail(ctx, addr)
-	if errors.Is(err, errNoRows) {
-		return errEmailNotFound
-	}
+	u, err := e.claimSend(ctx, addr, e.now())
 	if err != nil {
 		return err
+	}
+	if u == nil {
+		return errEmailNotFound
 	}
 	if err := send(ctx, u); err != nil {
 		return err
@@ -177,7 +177,12 @@ func (e *Engine) userForEmail(ctx context.Context, addr string, pending bool) (*
 	if err == nil || !errors.Is(err, errNoRows) {
 		return u, false, err
 	}
-	u, err = e.newUser(addr, nameArgs{}, nil, nil)
+	return e.createUserForEmail(ctx, addr, pending)
+}
+
+// createUserForEmail is userForEmail once the lookup found no user.
+func (e *Engine) createUserForEmail(ctx context.Context, addr string, pending bool) (*user, bool, error) {
+	u, err := e.newUser(addr, nameArgs{}, nil, nil)
 	if err != nil {
 		return nil, false, err
 	}

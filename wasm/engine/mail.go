@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"net/url"
@@ -244,29 +246,34 @@ const (
 )
 
 // claimSend counts a mail to email's inbox before it is sent, in one
-// conditional statement, and answers too_many_requests when the inbox has
-// had its share.
-func (e *Engine) claimSend(ctx context.Context, email string, now int64) error {
-	email = inboxOf(email)
+// conditional statement that also reads the user with email (nil when
+// there is none: one D1 round trip for both), and answers
+// too_many_requests when the inbox has had its share.
+func (e *Engine) claimSend(ctx context.Context, email string, now int64) (*user, error) {
 	cut := now - mailWindow
-	res, err := e.cfg.DB.ExecContext(ctx, `INSERT INTO mail_sends (email, window_at, sent, last_at) VALUES (?, ?, 1, ?)
+	var raw []byte
+	err := e.cfg.DB.QueryRowContext(ctx, `INSERT INTO mail_sends (email, window_at, sent, last_at) VALUES (?, ?, 1, ?)
 		ON CONFLICT (email) DO UPDATE SET
 			sent = CASE WHEN window_at <= ? THEN 1 ELSE sent + 1 END,
 			window_at = CASE WHEN window_at <= ? THEN ? ELSE window_at END,
 			last_at = ?
-		WHERE last_at <= ? AND (window_at <= ? OR sent < ?)`,
-		email, now, now, cut, cut, now, now, now-mailGap, cut, mailHourly)
+		WHERE last_at <= ? AND (window_at <= ? OR sent < ?)
+		RETURNING (SELECT `+userObject+` FROM users u LEFT JOIN passwords p ON p.user_id = u.user_id WHERE u.email = ?)`,
+		inboxOf(email), now, now, cut, cut, now, now, now-mailGap, cut, mailHourly, email).Scan(&raw)
+	if errors.Is(err, errNoRows) {
+		return nil, errTooManyRequests
+	}
 	if err != nil {
-		return fmt.Errorf("engine: count mail: %w", err)
+		return nil, fmt.Errorf("engine: count mail: %w", err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("engine: count mail: %w", err)
+	if raw == nil {
+		return nil, nil
 	}
-	if n == 0 {
-		return errTooManyRequests
+	u := &user{}
+	if err := json.Unmarshal(raw, u); err != nil {
+		return nil, fmt.Errorf("engine: load user: %w", err)
 	}
-	return nil
+	return u, nil
 }
 
 // mailReady answers email_delivery_unavailable when no mail transport is
