@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"crypto/rand"
 	"net/url"
 	"regexp"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/latchauth/latch/testharness/apitest"
 	"github.com/latchauth/latch/wasm/engine"
+	"github.com/latchauth/latch/wasm/keys"
 )
 
 // lastMail keeps the last message the engine sent.
@@ -46,8 +48,17 @@ func TestStatementsPerCall(t *testing.T) {
 	})
 	mailer := &lastMail{}
 	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	key, err := keys.NewSecretKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	box, err := keys.NewSecretBox(key, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
 	e, err := engine.New(engine.Config{ProjectID: "project-test-trips", Secret: "secret", DB: db, Signer: testSigner(t),
-		Now: clk.Now, Mailer: mailer, MailFrom: "login@latch.test", RedirectURLs: []string{"http://localhost:3000/authenticate"}})
+		Now: clk.Now, Mailer: mailer, MailFrom: "login@latch.test", RedirectURLs: []string{"http://localhost:3000/authenticate"},
+		SecretBox: box})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,6 +119,13 @@ func TestStatementsPerCall(t *testing.T) {
 	embedded := c.MustPost(t, "/v1/magic_links", map[string]any{"user_id": out["user_id"]})
 	got, _ = count("/v1/magic_links/authenticate", map[string]any{"token": embedded["token"], "session_duration_minutes": 60})
 	check("magic_links/authenticate, a returning user", got, 2)
+	totpUser := c.MustPost(t, "/v1/users", map[string]any{"email": "totp-trips@example.com"})["user_id"]
+	secret := c.MustPost(t, "/v1/totps", map[string]any{"user_id": totpUser})["secret"].(string)
+	got, _ = count("/v1/totps/authenticate", map[string]any{"user_id": totpUser, "totp_code": apitest.TOTP(t, secret, clk.Now().Unix()), "session_duration_minutes": 60})
+	check("totps/authenticate, the enrolment's first code", got, 4)
+	clk.Advance(time.Minute)
+	got, _ = count("/v1/totps/authenticate", map[string]any{"user_id": totpUser, "totp_code": apitest.TOTP(t, secret, clk.Now().Unix()), "session_duration_minutes": 60})
+	check("totps/authenticate, a login", got, 4)
 	got, _ = count("/v1/sessions/revoke", map[string]any{"session_token": token})
 	check("sessions/revoke", got, 1)
 }

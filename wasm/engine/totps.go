@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base32"
 	"encoding/base64"
 	"encoding/binary"
@@ -230,13 +231,16 @@ type storedTOTP struct {
 	LastStep int64
 }
 
-// userTOTP returns the user's TOTP codes are checked against: its verified
-// one, or else its unverified one still within its enrolment window.
+// totpChoice picks, among a user's TOTPs, the one codes are checked
+// against: its verified one, or else its unverified one still within its
+// enrolment window (the parameter is now).
+const totpChoice = `(verified = 1 OR expires_at > ?) ORDER BY verified DESC, created_at DESC LIMIT 1`
+
+// userTOTP returns the user's TOTP codes are checked against (totpChoice).
 func (e *Engine) userTOTP(ctx context.Context, userID string) (*storedTOTP, error) {
 	t := &storedTOTP{}
 	err := e.cfg.DB.QueryRowContext(ctx, `SELECT totp_id, secret_sealed, codes_sealed, verified, last_step FROM totps
-		WHERE user_id = ? AND (verified = 1 OR expires_at > ?) ORDER BY verified DESC, created_at DESC LIMIT 1`,
-		userID, e.now()).Scan(&t.ID, &t.Secret, &t.Codes, &t.Verified, &t.LastStep)
+		WHERE user_id = ? AND `+totpChoice, userID, e.now()).Scan(&t.ID, &t.Secret, &t.Codes, &t.Verified, &t.LastStep)
 	if errors.Is(err, errNoRows) {
 		return nil, errTOTPNotFound
 	}
@@ -244,6 +248,34 @@ func (e *Engine) userTOTP(ctx context.Context, userID string) (*storedTOTP, erro
 		return nil, fmt.Errorf("engine: load totp: %w", err)
 	}
 	return t, nil
+}
+
+// userWithTOTP loads a user and the TOTP userTOTP would return (nil when
+// it has none) in one statement, or answers user_not_found.
+func (e *Engine) userWithTOTP(ctx context.Context, id string) (*user, *storedTOTP, error) {
+	var raw []byte
+	var tid, secret, codes sql.NullString
+	var verified sql.NullBool
+	var lastStep sql.NullInt64
+	err := e.cfg.DB.QueryRowContext(ctx, `SELECT `+userObject+`,
+			t.totp_id, t.secret_sealed, t.codes_sealed, t.verified, t.last_step
+		FROM users u LEFT JOIN passwords p ON p.user_id = u.user_id
+		LEFT JOIN totps t ON t.totp_id = (SELECT totp_id FROM totps WHERE user_id = u.user_id AND `+totpChoice+`)
+		WHERE u.user_id = ?`, e.now(), id).Scan(&raw, &tid, &secret, &codes, &verified, &lastStep)
+	if errors.Is(err, errNoRows) {
+		return nil, nil, errUserNotFound
+	}
+	u := &user{}
+	if err == nil {
+		err = json.Unmarshal(raw, u)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("engine: load user: %w", err)
+	}
+	if !tid.Valid {
+		return u, nil, nil
+	}
+	return u, &storedTOTP{ID: tid.String, Secret: secret.String, Codes: codes.String, Verified: verified.Bool, LastStep: lastStep.Int64}, nil
 }
 
 // open unseals a base64 column.
@@ -288,18 +320,19 @@ type totpArgs struct {
 
 // totpLogin runs the checks both totps/authenticate and totps/recover
 // share before their code is compared: the user (or the intermediate
-// session and its user), the TOTP, the step-up session, then prepare
+// session and its user), the step-up session, the TOTP, then prepare
 // (which may fail without counting anything), and an attempt counted. A
 // wrong code leaves an intermediate session as it was: the TOTP's
 // lockout bounds the guesses.
 func (e *Engine) totpLogin(ctx context.Context, a *totpArgs, prepare func(*storedTOTP) error) (*user, *storedTOTP, ending, error) {
-	u, how, err := e.totpUser(ctx, a)
+	u, t, how, err := e.totpUser(ctx, a)
 	if err != nil {
 		return nil, nil, ending{}, err
 	}
-	t, err := e.userTOTP(ctx, u.ID)
-	if err != nil {
-		return nil, nil, ending{}, err
+	if t == nil {
+		if t, err = e.userTOTP(ctx, u.ID); err != nil {
+			return nil, nil, ending{}, err
+		}
 	}
 	if prepare != nil {
 		if err := prepare(t); err != nil {
@@ -314,38 +347,46 @@ func (e *Engine) totpLogin(ctx context.Context, a *totpArgs, prepare func(*store
 
 // totpUser checks a's fields and returns the user a TOTP login is for and
 // how the login ends: in the intermediate session a names, in the
-// step-up session a names, or as a login of its own.
-func (e *Engine) totpUser(ctx context.Context, a *totpArgs) (*user, ending, error) {
+// step-up session a names, or as a login of its own. A user named by id
+// is read with its TOTP, which is returned too (nil for an intermediate
+// session's user: the caller reads it).
+func (e *Engine) totpUser(ctx context.Context, a *totpArgs) (*user, *storedTOTP, ending, error) {
 	if err := a.check(); err != nil {
-		return nil, ending{}, err
+		return nil, nil, ending{}, err
 	}
 	if a.UserID != "" || a.IntermediateSessionToken == "" {
 		if !e.validID("user", a.UserID) {
-			return nil, ending{}, errInvalidUserID
+			return nil, nil, ending{}, errInvalidUserID
 		}
 	}
 	if err := e.totpReady(); err != nil {
-		return nil, ending{}, err
+		return nil, nil, ending{}, err
 	}
 	if a.IntermediateSessionToken != "" {
 		if a.SessionToken != "" || a.SessionJWT != "" {
-			return nil, ending{}, errIntermediateAndSess
+			return nil, nil, ending{}, errIntermediateAndSess
 		}
 		im, u, err := e.liveIntermediate(ctx, a.IntermediateSessionToken)
 		if err != nil {
-			return nil, ending{}, err
+			return nil, nil, ending{}, err
 		}
 		if a.UserID != "" && a.UserID != u.ID {
-			return nil, ending{}, errSessionUserMismatch
+			return nil, nil, ending{}, errSessionUserMismatch
 		}
-		return u, ending{completes: im}, a.claimsFit(&session{CustomClaims: im.CustomClaims})
+		return u, nil, ending{completes: im}, a.claimsFit(&session{CustomClaims: im.CustomClaims})
 	}
-	u, err := e.userByID(ctx, a.UserID)
+	u, t, err := e.userWithTOTP(ctx, a.UserID)
 	if err != nil {
-		return nil, ending{}, err
+		return nil, nil, ending{}, err
 	}
 	stepUp, err := e.stepUpSession(ctx, &a.sessionArgs, u.ID)
-	return u, ending{stepUp: stepUp}, err
+	if err != nil {
+		return nil, nil, ending{}, err
+	}
+	if t == nil {
+		return nil, nil, ending{}, errTOTPNotFound
+	}
+	return u, t, ending{stepUp: stepUp}, nil
 }
 
 // totpAuthenticate is the body of totps/authenticate.
