@@ -53,6 +53,20 @@ func openDB(t testing.TB) *sql.DB {
 	return db
 }
 
+// testSecretBox returns a secret box under a fresh random key.
+func testSecretBox(t testing.TB) *keys.SecretBox {
+	t.Helper()
+	key, err := keys.NewSecretKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	box, err := keys.NewSecretBox(key, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return box
+}
+
 func testSigner(t testing.TB) *keys.Signer {
 	t.Helper()
 	k, err := testKey()

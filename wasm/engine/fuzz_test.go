@@ -3,7 +3,6 @@ package engine_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/latchauth/latch/wasm/engine"
-	"github.com/latchauth/latch/wasm/keys"
 )
 
 // discardMail is a Mailer that delivers nothing and never fails.
@@ -24,14 +22,7 @@ func (discardMail) Send(context.Context, *engine.Message) error { return nil }
 // answer is a Stytch-shaped JSON body and never a 500.
 func FuzzAPI(f *testing.F) {
 	clk := &clock{t: time.Unix(1_800_000_000, 0)}
-	key, err := keys.NewSecretKey(rand.Reader)
-	if err != nil {
-		f.Fatal(err)
-	}
-	box, err := keys.NewSecretBox(key, rand.Reader)
-	if err != nil {
-		f.Fatal(err)
-	}
+	box := testSecretBox(f)
 	// Mail is delivered nowhere: the property fuzzed is the API's answer
 	// to any body, with every capability configured so that no endpoint
 	// answers 503 for want of one.

@@ -193,10 +193,7 @@ func sixDigits(s string) bool {
 // of the session's user. Why nothing was tried is asked afterwards, on
 // failures only (whyNoOTP).
 func (e *Engine) useOTP(ctx context.Context, emailID, code string, stepUp *session) (*user, error) {
-	var userID string
-	if stepUp != nil {
-		userID = stepUp.UserID
-	}
+	userID := stepUp.userID()
 	now := e.now()
 	var used bool
 	var raw []byte

@@ -69,10 +69,7 @@ func (e *Engine) userWithPassword(ctx context.Context, email string) (*user, str
 // user's password. Why nothing was counted is asked afterwards, on
 // failures only (whyNoAttempt).
 func (e *Engine) claimAttempt(ctx context.Context, email string, stepUp *session, now int64) (*user, string, error) {
-	var userID string
-	if stepUp != nil {
-		userID = stepUp.UserID
-	}
+	userID := stepUp.userID()
 	cut := now - lockWindow
 	var rawUser []byte
 	var hash string

@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"crypto/rand"
 	"net/url"
 	"regexp"
 	"sync"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/latchauth/latch/testharness/apitest"
 	"github.com/latchauth/latch/wasm/engine"
-	"github.com/latchauth/latch/wasm/keys"
 )
 
 // lastMail keeps the last message the engine sent.
@@ -48,17 +46,9 @@ func TestStatementsPerCall(t *testing.T) {
 	})
 	mailer := &lastMail{}
 	clk := &clock{t: time.Unix(1_800_000_000, 0)}
-	key, err := keys.NewSecretKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	box, err := keys.NewSecretBox(key, rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
 	e, err := engine.New(engine.Config{ProjectID: "project-test-trips", Secret: "secret", DB: db, Signer: testSigner(t),
 		Now: clk.Now, Mailer: mailer, MailFrom: "login@latch.test", RedirectURLs: []string{"http://localhost:3000/authenticate"},
-		SecretBox: box})
+		SecretBox: testSecretBox(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

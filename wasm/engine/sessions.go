@@ -79,6 +79,16 @@ func (e *Engine) stepUpSession(ctx context.Context, a *sessionArgs, userID strin
 	return s, err
 }
 
+// userID is the id of the user of s, a session a login steps up, or ""
+// for none: the condition a login's consuming statement puts on the
+// factor's user ("" holds any).
+func (s *session) userID() string {
+	if s == nil {
+		return ""
+	}
+	return s.UserID
+}
+
 // liveStepUp is stepUpSession for a login that learns its user only as it
 // uses its factor: the caller checks that the session is that user's.
 func (e *Engine) liveStepUp(ctx context.Context, a *sessionArgs) (*session, error) {

@@ -349,10 +349,7 @@ func (e *Engine) activate(ctx context.Context, u *user) error {
 // nothing was consumed is asked afterwards, on failures only
 // (whyNoMagicLink).
 func (e *Engine) useMagicLink(ctx context.Context, hash, verifier string, stepUp *session) (string, *user, error) {
-	var userID string
-	if stepUp != nil {
-		userID = stepUp.UserID
-	}
+	userID := stepUp.userID()
 	now := e.now()
 	var delivery string
 	var raw []byte
