@@ -109,13 +109,20 @@ func TestStatementsPerCall(t *testing.T) {
 	embedded := c.MustPost(t, "/v1/magic_links", map[string]any{"user_id": out["user_id"]})
 	got, _ = count("/v1/magic_links/authenticate", map[string]any{"token": embedded["token"], "session_duration_minutes": 60})
 	check("magic_links/authenticate, a returning user", got, 2)
-	totpUser := c.MustPost(t, "/v1/users", map[string]any{"email": "totp-trips@example.com"})["user_id"]
+	const totpPassword = "correct horse battery staple 43"
+	totpUser := c.MustPost(t, "/v1/passwords", map[string]any{"email": "totp-trips@example.com", "password": totpPassword})["user_id"]
 	secret := c.MustPost(t, "/v1/totps", map[string]any{"user_id": totpUser})["secret"].(string)
 	got, _ = count("/v1/totps/authenticate", map[string]any{"user_id": totpUser, "totp_code": apitest.TOTP(t, secret, clk.Now().Unix()), "session_duration_minutes": 60})
 	check("totps/authenticate, the enrolment's first code", got, 4)
 	clk.Advance(time.Minute)
 	got, _ = count("/v1/totps/authenticate", map[string]any{"user_id": totpUser, "totp_code": apitest.TOTP(t, secret, clk.Now().Unix()), "session_duration_minutes": 60})
 	check("totps/authenticate, a login", got, 4)
+	held := c.MustPost(t, "/v1/passwords/authenticate", map[string]any{"email": "totp-trips@example.com", "password": totpPassword,
+		"session_duration_minutes": 60, "require_mfa": true})
+	clk.Advance(time.Minute)
+	got, _ = count("/v1/totps/authenticate", map[string]any{"intermediate_session_token": held["intermediate_session_token"],
+		"totp_code": apitest.TOTP(t, secret, clk.Now().Unix())})
+	check("totps/authenticate, the second factor of a held login", got, 5)
 	got, _ = count("/v1/sessions/revoke", map[string]any{"session_token": token})
 	check("sessions/revoke", got, 1)
 }

@@ -100,11 +100,12 @@ func (e *Engine) newIntermediate(ctx context.Context, a *sessionArgs, u *user, f
 }
 
 // liveIntermediate loads the intermediate session token names, with its
-// user: it must be unused, unexpired and started under the user's current
-// credentials.
-func (e *Engine) liveIntermediate(ctx context.Context, token string) (*intermediate, *user, error) {
+// user and the user's TOTP (totpObject; nil when there is none), in one
+// statement: it must be unused, unexpired and started under the user's
+// current credentials.
+func (e *Engine) liveIntermediate(ctx context.Context, token string) (*intermediate, *user, *storedTOTP, error) {
 	if !wellFormedIntermediate(token) {
-		return nil, nil, errInvalidIntermediate
+		return nil, nil, nil, errInvalidIntermediate
 	}
 	var row struct {
 		UserID             string          `json:"user_id"`
@@ -114,30 +115,33 @@ func (e *Engine) liveIntermediate(ctx context.Context, token string) (*intermedi
 		CustomClaims       claims          `json:"custom_claims"`
 		DurationMinutes    int             `json:"duration_minutes"`
 		User               json.RawMessage `json:"u"`
+		TOTP               *storedTOTP     `json:"t"`
 	}
 	hash := hashToken(token)
+	now := e.now()
 	err := scanJSON(e.cfg.DB.QueryRowContext(ctx, `SELECT json_object('user_id', i.user_id,
 		'credentials_version', i.credentials_version, 'factors', json(i.factors), 'attributes', json(i.attributes),
-		'custom_claims', json(i.custom_claims), 'duration_minutes', i.duration_minutes, 'u', `+userObject+`)
+		'custom_claims', json(i.custom_claims), 'duration_minutes', i.duration_minutes, 'u', `+userObject+`,
+		't', `+totpObject+`)
 		FROM intermediate_sessions i JOIN users u ON u.user_id = i.user_id
 		LEFT JOIN passwords p ON p.user_id = u.user_id
-		WHERE i.token_hash = ? AND i.used_at IS NULL AND i.expires_at > ?`, hash, e.now()), &row)
+		WHERE i.token_hash = ? AND i.used_at IS NULL AND i.expires_at > ?`, now, hash, now), &row)
 	if errors.Is(err, errNoRows) {
-		return nil, nil, errIntermediateNotFound
+		return nil, nil, nil, errIntermediateNotFound
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("engine: load intermediate session: %w", err)
+		return nil, nil, nil, fmt.Errorf("engine: load intermediate session: %w", err)
 	}
 	u := &user{}
 	if err := json.Unmarshal(row.User, u); err != nil {
-		return nil, nil, fmt.Errorf("engine: load intermediate session: %w", err)
+		return nil, nil, nil, fmt.Errorf("engine: load intermediate session: %w", err)
 	}
 	if row.CredentialsVersion != u.CredentialsVersion {
-		return nil, nil, errIntermediateNotFound
+		return nil, nil, nil, errIntermediateNotFound
 	}
 	return &intermediate{TokenHash: hash, UserID: row.UserID, CredentialsVersion: row.CredentialsVersion,
 		Factors: row.Factors, Attributes: row.Attributes, CustomClaims: row.CustomClaims,
-		DurationMinutes: row.DurationMinutes}, u, nil
+		DurationMinutes: row.DurationMinutes}, u, row.TOTP, nil
 }
 
 // completeIntermediate finishes the login im holds with its second factor

@@ -5,7 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base32"
 	"encoding/base64"
 	"encoding/binary"
@@ -222,46 +221,43 @@ func (e *Engine) insertTOTP(ctx context.Context, userID, totpID string, secret, 
 	return nil
 }
 
-// storedTOTP is a TOTP row as the checks need it.
+// storedTOTP is a TOTP row as the checks need it, read as totpObject.
 type storedTOTP struct {
-	ID       string
-	Secret   string
-	Codes    string
-	Verified bool
-	LastStep int64
+	ID       string `json:"totp_id"`
+	Secret   string `json:"secret_sealed"`
+	Codes    string `json:"codes_sealed"`
+	Verified bool   `json:"verified"`
+	LastStep int64  `json:"last_step"`
 }
 
-// totpChoice picks, among a user's TOTPs, the one codes are checked
-// against: its verified one, or else its unverified one still within its
-// enrolment window (the parameter is now).
-const totpChoice = `(verified = 1 OR expires_at > ?) ORDER BY verified DESC, created_at DESC LIMIT 1`
+// totpObject reads, as one JSON object (NULL when there is none), the
+// TOTP of user u codes are checked against: its verified one, or else its
+// unverified one still within its enrolment window. Its one parameter is
+// now. A login reads it with the user, in the statement that reads the
+// user (userWithTOTP, liveIntermediate).
+const totpObject = `json((SELECT json_object('totp_id', totp_id, 'secret_sealed', secret_sealed,
+		'codes_sealed', codes_sealed, 'verified', json(iif(verified, 'true', 'false')), 'last_step', last_step)
+	FROM totps WHERE user_id = u.user_id AND (verified = 1 OR expires_at > ?)
+	ORDER BY verified DESC, created_at DESC LIMIT 1))`
 
-// userTOTP returns the user's TOTP codes are checked against (totpChoice).
-func (e *Engine) userTOTP(ctx context.Context, userID string) (*storedTOTP, error) {
-	t := &storedTOTP{}
-	err := e.cfg.DB.QueryRowContext(ctx, `SELECT totp_id, secret_sealed, codes_sealed, verified, last_step FROM totps
-		WHERE user_id = ? AND `+totpChoice, userID, e.now()).Scan(&t.ID, &t.Secret, &t.Codes, &t.Verified, &t.LastStep)
-	if errors.Is(err, errNoRows) {
-		return nil, errTOTPNotFound
+// decodeTOTP decodes totpObject: nil for NULL.
+func decodeTOTP(raw []byte) (*storedTOTP, error) {
+	if raw == nil {
+		return nil, nil
 	}
-	if err != nil {
+	t := &storedTOTP{}
+	if err := json.Unmarshal(raw, t); err != nil {
 		return nil, fmt.Errorf("engine: load totp: %w", err)
 	}
 	return t, nil
 }
 
-// userWithTOTP loads a user and the TOTP userTOTP would return (nil when
-// it has none) in one statement, or answers user_not_found.
+// userWithTOTP loads a user and its TOTP (totpObject; nil when it has
+// none) in one statement, or answers user_not_found.
 func (e *Engine) userWithTOTP(ctx context.Context, id string) (*user, *storedTOTP, error) {
-	var raw []byte
-	var tid, secret, codes sql.NullString
-	var verified sql.NullBool
-	var lastStep sql.NullInt64
-	err := e.cfg.DB.QueryRowContext(ctx, `SELECT `+userObject+`,
-			t.totp_id, t.secret_sealed, t.codes_sealed, t.verified, t.last_step
-		FROM users u LEFT JOIN passwords p ON p.user_id = u.user_id
-		LEFT JOIN totps t ON t.totp_id = (SELECT totp_id FROM totps WHERE user_id = u.user_id AND `+totpChoice+`)
-		WHERE u.user_id = ?`, e.now(), id).Scan(&raw, &tid, &secret, &codes, &verified, &lastStep)
+	var raw, rawTOTP []byte
+	err := e.cfg.DB.QueryRowContext(ctx, `SELECT `+userObject+`, `+totpObject+`
+		FROM users u LEFT JOIN passwords p ON p.user_id = u.user_id WHERE u.user_id = ?`, e.now(), id).Scan(&raw, &rawTOTP)
 	if errors.Is(err, errNoRows) {
 		return nil, nil, errUserNotFound
 	}
@@ -272,10 +268,8 @@ func (e *Engine) userWithTOTP(ctx context.Context, id string) (*user, *storedTOT
 	if err != nil {
 		return nil, nil, fmt.Errorf("engine: load user: %w", err)
 	}
-	if !tid.Valid {
-		return u, nil, nil
-	}
-	return u, &storedTOTP{ID: tid.String, Secret: secret.String, Codes: codes.String, Verified: verified.Bool, LastStep: lastStep.Int64}, nil
+	t, err := decodeTOTP(rawTOTP)
+	return u, t, err
 }
 
 // open unseals a base64 column.
@@ -329,11 +323,6 @@ func (e *Engine) totpLogin(ctx context.Context, a *totpArgs, prepare func(*store
 	if err != nil {
 		return nil, nil, ending{}, err
 	}
-	if t == nil {
-		if t, err = e.userTOTP(ctx, u.ID); err != nil {
-			return nil, nil, ending{}, err
-		}
-	}
 	if prepare != nil {
 		if err := prepare(t); err != nil {
 			return nil, nil, ending{}, err
@@ -347,9 +336,8 @@ func (e *Engine) totpLogin(ctx context.Context, a *totpArgs, prepare func(*store
 
 // totpUser checks a's fields and returns the user a TOTP login is for and
 // how the login ends: in the intermediate session a names, in the
-// step-up session a names, or as a login of its own. A user named by id
-// is read with its TOTP, which is returned too (nil for an intermediate
-// session's user: the caller reads it).
+// step-up session a names, or as a login of its own; and the user's
+// TOTP, read with the user (totp_not_found when there is none).
 func (e *Engine) totpUser(ctx context.Context, a *totpArgs) (*user, *storedTOTP, ending, error) {
 	if err := a.check(); err != nil {
 		return nil, nil, ending{}, err
@@ -366,14 +354,20 @@ func (e *Engine) totpUser(ctx context.Context, a *totpArgs) (*user, *storedTOTP,
 		if a.SessionToken != "" || a.SessionJWT != "" {
 			return nil, nil, ending{}, errIntermediateAndSess
 		}
-		im, u, err := e.liveIntermediate(ctx, a.IntermediateSessionToken)
+		im, u, t, err := e.liveIntermediate(ctx, a.IntermediateSessionToken)
 		if err != nil {
 			return nil, nil, ending{}, err
 		}
 		if a.UserID != "" && a.UserID != u.ID {
 			return nil, nil, ending{}, errSessionUserMismatch
 		}
-		return u, nil, ending{completes: im}, a.claimsFit(&session{CustomClaims: im.CustomClaims})
+		if err := a.claimsFit(&session{CustomClaims: im.CustomClaims}); err != nil {
+			return nil, nil, ending{}, err
+		}
+		if t == nil {
+			return nil, nil, ending{}, errTOTPNotFound
+		}
+		return u, t, ending{completes: im}, nil
 	}
 	u, t, err := e.userWithTOTP(ctx, a.UserID)
 	if err != nil {
