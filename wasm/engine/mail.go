@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -266,11 +265,8 @@ func (e *Engine) claimSend(ctx context.Context, email string, now int64) (*user,
 	if err != nil {
 		return nil, fmt.Errorf("engine: count mail: %w", err)
 	}
-	if raw == nil {
-		return nil, nil
-	}
-	u := &user{}
-	if err := json.Unmarshal(raw, u); err != nil {
+	u, err := optionalJSON[user](raw)
+	if err != nil {
 		return nil, fmt.Errorf("engine: load user: %w", err)
 	}
 	return u, nil

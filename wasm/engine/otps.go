@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -212,13 +211,13 @@ func (e *Engine) useOTP(ctx context.Context, emailID, code string, stepUp *sessi
 	if !used {
 		return nil, errOTPWrong
 	}
-	if raw == nil {
+	u, err := optionalJSON[user](raw)
+	if err != nil {
+		return nil, fmt.Errorf("engine: load code's user: %w", err)
+	}
+	if u == nil {
 		// The code outlived its user (a deletion under way): as if unsent.
 		return nil, errOTPNotFound
-	}
-	u := &user{}
-	if err := json.Unmarshal(raw, u); err != nil {
-		return nil, fmt.Errorf("engine: load code's user: %w", err)
 	}
 	if userID != "" && u.ID != userID {
 		// The statement's own condition makes this unreachable; a session

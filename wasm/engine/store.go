@@ -59,6 +59,19 @@ const sessionObject = `json_object('session_id', s.session_id, 'user_id', s.user
 	'factors', json(s.factors), 'custom_claims', json(s.custom_claims), 'version', s.version,
 	'credentials_version', s.credentials_version)`
 
+// optionalJSON decodes raw, a JSON object a statement read (a subquery's,
+// NULL when it found no row), into a new T: nil for NULL.
+func optionalJSON[T any](raw []byte) (*T, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	v := new(T)
+	if err := json.Unmarshal(raw, v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
 // scanJSON reads a one-cell row holding a JSON object into dst.
 func scanJSON(sc interface{ Scan(...any) error }, dst any) error {
 	var raw []byte
@@ -364,13 +377,13 @@ func (e *Engine) useMagicLink(ctx context.Context, hash, verifier string, stepUp
 	if err != nil {
 		return "", nil, fmt.Errorf("engine: use magic link: %w", err)
 	}
-	if raw == nil {
+	u, err := optionalJSON[user](raw)
+	if err != nil {
+		return "", nil, fmt.Errorf("engine: load magic link's user: %w", err)
+	}
+	if u == nil {
 		// The link outlived its user (a deletion under way): as if unsent.
 		return "", nil, errMagicLinkNotFound
-	}
-	u := &user{}
-	if err := json.Unmarshal(raw, u); err != nil {
-		return "", nil, fmt.Errorf("engine: load magic link's user: %w", err)
 	}
 	if userID != "" && u.ID != userID {
 		// The statement's own condition makes this unreachable; a session

@@ -240,18 +240,6 @@ const totpObject = `json((SELECT json_object('totp_id', totp_id, 'secret_sealed'
 	FROM totps WHERE user_id = u.user_id AND (verified = 1 OR expires_at > ?)
 	ORDER BY verified DESC, created_at DESC LIMIT 1))`
 
-// decodeTOTP decodes totpObject: nil for NULL.
-func decodeTOTP(raw []byte) (*storedTOTP, error) {
-	if raw == nil {
-		return nil, nil
-	}
-	t := &storedTOTP{}
-	if err := json.Unmarshal(raw, t); err != nil {
-		return nil, fmt.Errorf("engine: load totp: %w", err)
-	}
-	return t, nil
-}
-
 // userWithTOTP loads a user and its TOTP (totpObject; nil when it has
 // none) in one statement, or answers user_not_found.
 func (e *Engine) userWithTOTP(ctx context.Context, id string) (*user, *storedTOTP, error) {
@@ -268,8 +256,11 @@ func (e *Engine) userWithTOTP(ctx context.Context, id string) (*user, *storedTOT
 	if err != nil {
 		return nil, nil, fmt.Errorf("engine: load user: %w", err)
 	}
-	t, err := decodeTOTP(rawTOTP)
-	return u, t, err
+	t, err := optionalJSON[storedTOTP](rawTOTP)
+	if err != nil {
+		return nil, nil, fmt.Errorf("engine: load totp: %w", err)
+	}
+	return u, t, nil
 }
 
 // open unseals a base64 column.
