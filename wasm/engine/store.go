@@ -325,14 +325,6 @@ func (e *Engine) revokeSessionBy(ctx context.Context, column, value, userID stri
 
 // Magic links.
 
-type magicLink struct {
-	DeliveryMethod string
-	ExpiresAt      int64
-	Used           bool
-	// CodeChallenge is the PKCE challenge the link was sent with, if any.
-	CodeChallenge string
-}
-
 func (e *Engine) insertMagicLink(ctx context.Context, hash, userID, delivery, challenge string, now, expires int64) error {
 	_, err := e.cfg.DB.ExecContext(ctx, `INSERT INTO magic_links (token_hash, user_id, delivery_method, code_challenge, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?)`, hash, userID, delivery, challenge, now, expires)
@@ -398,19 +390,20 @@ func (e *Engine) useMagicLink(ctx context.Context, hash, verifier string, stepUp
 // expired, the PKCE verifier, the step-up's user; a link that passes them
 // all now was used meanwhile by a concurrent call.
 func (e *Engine) whyNoMagicLink(ctx context.Context, hash, verifier, userID string, now int64) error {
-	var m magicLink
-	var owner string
-	err := e.cfg.DB.QueryRowContext(ctx, `SELECT delivery_method, expires_at, used_at IS NOT NULL, code_challenge, user_id
-		FROM magic_links WHERE token_hash = ?`, hash).Scan(&m.DeliveryMethod, &m.ExpiresAt, &m.Used, &m.CodeChallenge, &owner)
+	var expires int64
+	var used bool
+	var challenge, owner string
+	err := e.cfg.DB.QueryRowContext(ctx, `SELECT expires_at, used_at IS NOT NULL, code_challenge, user_id
+		FROM magic_links WHERE token_hash = ?`, hash).Scan(&expires, &used, &challenge, &owner)
 	switch {
 	case errors.Is(err, errNoRows):
 		return errMagicLinkNotFound
 	case err != nil:
 		return fmt.Errorf("engine: load magic link: %w", err)
-	case m.Used || m.ExpiresAt <= now:
+	case used || expires <= now:
 		return errMagicLinkUsed
 	}
-	if err := checkPKCE(m.CodeChallenge, verifier); err != nil {
+	if err := checkPKCE(challenge, verifier); err != nil {
 		return err
 	}
 	if userID != "" && owner != userID {
