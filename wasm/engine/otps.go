@@ -203,7 +203,7 @@ func (e *Engine) useOTP(ctx context.Context, emailID, code string, stepUp *sessi
 			FROM users u LEFT JOIN passwords p ON p.user_id = u.user_id WHERE u.user_id = email_otps.user_id) END`,
 		e.otpHash(emailID, code), now, emailID, now, otpAttempts, userID, userID).Scan(&used, &raw)
 	if errors.Is(err, errNoRows) {
-		return nil, e.whyNoOTP(ctx, emailID, userID, now)
+		return nil, e.whyNoOTP(ctx, emailID, stepUp, now)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("engine: use code: %w", err)
@@ -219,10 +219,10 @@ func (e *Engine) useOTP(ctx context.Context, emailID, code string, stepUp *sessi
 		// The code outlived its user (a deletion under way): as if unsent.
 		return nil, errOTPNotFound
 	}
-	if userID != "" && u.ID != userID {
-		// The statement's own condition makes this unreachable; a session
-		// is never stepped up with another user's factor all the same.
-		return nil, errSessionUserMismatch
+	// The statement's own condition makes this unreachable; a session is
+	// never stepped up with another user's factor all the same.
+	if err := stepUp.heldBy(u.ID); err != nil {
+		return nil, err
 	}
 	return u, nil
 }
@@ -230,7 +230,7 @@ func (e *Engine) useOTP(ctx context.Context, emailID, code string, stepUp *sessi
 // whyNoOTP names the error of a code useOTP could not try: none live
 // (never sent, used or expired), another user's than the stepped-up
 // session's, or dead after otpAttempts wrong codes.
-func (e *Engine) whyNoOTP(ctx context.Context, emailID, userID string, now int64) error {
+func (e *Engine) whyNoOTP(ctx context.Context, emailID string, stepUp *session, now int64) error {
 	var owner string
 	err := e.cfg.DB.QueryRowContext(ctx, `SELECT user_id FROM email_otps
 		WHERE email_id = ? AND used_at IS NULL AND expires_at > ?`, emailID, now).Scan(&owner)
@@ -239,8 +239,9 @@ func (e *Engine) whyNoOTP(ctx context.Context, emailID, userID string, now int64
 		return errOTPNotFound
 	case err != nil:
 		return fmt.Errorf("engine: load code: %w", err)
-	case userID != "" && owner != userID:
-		return errSessionUserMismatch
+	}
+	if err := stepUp.heldBy(owner); err != nil {
+		return err
 	}
 	return errOTPWrong
 }

@@ -82,7 +82,7 @@ func (e *Engine) claimAttempt(ctx context.Context, email string, stepUp *session
 			FROM users u LEFT JOIN passwords p ON p.user_id = u.user_id WHERE u.user_id = passwords.user_id)`,
 		cut, cut, now, email, userID, userID, cut, lockAttempts).Scan(&hash, &rawUser)
 	if errors.Is(err, errNoRows) {
-		return nil, "", e.whyNoAttempt(ctx, email, userID)
+		return nil, "", e.whyNoAttempt(ctx, email, stepUp)
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("engine: count login attempt: %w", err)
@@ -91,10 +91,10 @@ func (e *Engine) claimAttempt(ctx context.Context, email string, stepUp *session
 	if err := json.Unmarshal(rawUser, u); err != nil {
 		return nil, "", fmt.Errorf("engine: load user: %w", err)
 	}
-	if userID != "" && u.ID != userID {
-		// The statement's own condition makes this unreachable; a session
-		// is never stepped up with another user's factor all the same.
-		return nil, "", errSessionUserMismatch
+	// The statement's own condition makes this unreachable; a session is
+	// never stepped up with another user's factor all the same.
+	if err := stepUp.heldBy(u.ID); err != nil {
+		return nil, "", err
 	}
 	return u, hash, nil
 }
@@ -102,7 +102,7 @@ func (e *Engine) claimAttempt(ctx context.Context, email string, stepUp *session
 // whyNoAttempt names the error of a password login claimAttempt did not
 // count, checking in the order a caller would: no such email, no password,
 // another user's than the stepped-up session's, or locked.
-func (e *Engine) whyNoAttempt(ctx context.Context, email, userID string) error {
+func (e *Engine) whyNoAttempt(ctx context.Context, email string, stepUp *session) error {
 	u, hash, err := e.userWithPassword(ctx, email)
 	switch {
 	case errors.Is(err, errNoRows):
@@ -111,8 +111,9 @@ func (e *Engine) whyNoAttempt(ctx context.Context, email, userID string) error {
 		return err
 	case hash == "":
 		return errWrongPassword
-	case userID != "" && u.ID != userID:
-		return errSessionUserMismatch
+	}
+	if err := stepUp.heldBy(u.ID); err != nil {
+		return err
 	}
 	return errUserLocked
 }

@@ -73,10 +73,19 @@ func (e *Engine) liveSession(ctx context.Context, token, jwt string) (*session, 
 // login refused for its claims is refused before it spends anything.
 func (e *Engine) stepUpSession(ctx context.Context, a *sessionArgs, userID string) (*session, error) {
 	s, err := e.liveStepUp(ctx, a)
-	if s != nil && s.UserID != userID {
-		return nil, errSessionUserMismatch
+	if mismatch := s.heldBy(userID); mismatch != nil {
+		return nil, mismatch
 	}
 	return s, err
+}
+
+// heldBy answers session_user_mismatch unless s, a session a login steps
+// up, is userID's; no session (nil) holds for any user.
+func (s *session) heldBy(userID string) error {
+	if s != nil && s.UserID != userID {
+		return errSessionUserMismatch
+	}
+	return nil
 }
 
 // userID is the id of the user of s, a session a login steps up, or ""

@@ -364,7 +364,7 @@ func (e *Engine) useMagicLink(ctx context.Context, hash, verifier string, stepUp
 			FROM users u LEFT JOIN passwords p ON p.user_id = u.user_id WHERE u.user_id = magic_links.user_id)`,
 		now, hash, now, pkceChallenge(verifier), userID, userID).Scan(&delivery, &raw)
 	if errors.Is(err, errNoRows) {
-		return "", nil, e.whyNoMagicLink(ctx, hash, verifier, userID, now)
+		return "", nil, e.whyNoMagicLink(ctx, hash, verifier, stepUp, now)
 	}
 	if err != nil {
 		return "", nil, fmt.Errorf("engine: use magic link: %w", err)
@@ -377,10 +377,10 @@ func (e *Engine) useMagicLink(ctx context.Context, hash, verifier string, stepUp
 		// The link outlived its user (a deletion under way): as if unsent.
 		return "", nil, errMagicLinkNotFound
 	}
-	if userID != "" && u.ID != userID {
-		// The statement's own condition makes this unreachable; a session
-		// is never stepped up with another user's factor all the same.
-		return "", nil, errSessionUserMismatch
+	// The statement's own condition makes this unreachable; a session is
+	// never stepped up with another user's factor all the same.
+	if err := stepUp.heldBy(u.ID); err != nil {
+		return "", nil, err
 	}
 	return delivery, u, nil
 }
@@ -389,7 +389,7 @@ func (e *Engine) useMagicLink(ctx context.Context, hash, verifier string, stepUp
 // checking what it held in the order a caller would: not found, used or
 // expired, the PKCE verifier, the step-up's user; a link that passes them
 // all now was used meanwhile by a concurrent call.
-func (e *Engine) whyNoMagicLink(ctx context.Context, hash, verifier, userID string, now int64) error {
+func (e *Engine) whyNoMagicLink(ctx context.Context, hash, verifier string, stepUp *session, now int64) error {
 	var expires int64
 	var used bool
 	var challenge, owner string
@@ -406,8 +406,8 @@ func (e *Engine) whyNoMagicLink(ctx context.Context, hash, verifier, userID stri
 	if err := checkPKCE(challenge, verifier); err != nil {
 		return err
 	}
-	if userID != "" && owner != userID {
-		return errSessionUserMismatch
+	if err := stepUp.heldBy(owner); err != nil {
+		return err
 	}
 	return errMagicLinkUsed
 }
