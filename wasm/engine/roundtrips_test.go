@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/descope/virtualwebauthn"
+
 	"github.com/latchauth/latch/testharness/apitest"
+	"github.com/latchauth/latch/testharness/conformance"
 	"github.com/latchauth/latch/wasm/engine"
 )
 
@@ -48,7 +51,7 @@ func TestStatementsPerCall(t *testing.T) {
 	clk := &clock{t: time.Unix(1_800_000_000, 0)}
 	e, err := engine.New(engine.Config{ProjectID: "project-test-trips", Secret: "secret", DB: db, Signer: testSigner(t),
 		Now: clk.Now, Mailer: mailer, MailFrom: "login@latch.test", RedirectURLs: []string{"http://localhost:3000/authenticate"},
-		SecretBox: testSecretBox(t)})
+		SecretBox: testSecretBox(t), WebAuthnOrigins: []string{conformance.WebAuthnOrigin}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,4 +128,39 @@ func TestStatementsPerCall(t *testing.T) {
 	check("totps/authenticate, the second factor of a held login", got, 5)
 	got, _ = count("/v1/sessions/revoke", map[string]any{"session_token": token})
 	check("sessions/revoke", got, 1)
+
+	// A passkey: registered, then signing in for its user and as a
+	// discoverable passkey.
+	rp := virtualwebauthn.RelyingParty{Name: "Latch", ID: "localhost", Origin: conformance.WebAuthnOrigin}
+	authr, cred := virtualwebauthn.NewAuthenticator(), apitest.WebAuthnCredential(t)
+	passkeyUser := c.MustPost(t, "/v1/users", map[string]any{"email": "passkey-trips@example.com"})["user_id"]
+	webauthnStart := map[string]any{"user_id": passkeyUser, "domain": "localhost", "use_base64_url_encoding": true,
+		"return_passkey_credential_options": true}
+	got, out = count("/v1/webauthn/register/start", webauthnStart)
+	check("webauthn/register/start", got, 3)
+	creation, err := virtualwebauthn.ParseAttestationOptions(out["public_key_credential_creation_options"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	authr.Options.UserHandle = []byte(creation.UserID)
+	c.MustPost(t, "/v1/webauthn/register", map[string]any{"user_id": passkeyUser,
+		"public_key_credential": virtualwebauthn.CreateAttestationResponse(rp, authr, cred, *creation)})
+	for _, who := range []struct {
+		name string
+		user any
+	}{{"for its user", passkeyUser}, {"discoverable", nil}} {
+		start := map[string]any{"domain": "localhost", "use_base64_url_encoding": true}
+		if who.user != nil {
+			start["user_id"] = who.user
+		}
+		got, out = count("/v1/webauthn/authenticate/start", start)
+		check("webauthn/authenticate/start, "+who.name, got, map[bool]int64{true: 3, false: 2}[who.user != nil])
+		request, err := virtualwebauthn.ParseAssertionOptions(out["public_key_credential_request_options"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ = count("/v1/webauthn/authenticate", map[string]any{"session_duration_minutes": 60,
+			"public_key_credential": virtualwebauthn.CreateAssertionResponse(rp, authr, cred, *request)})
+		check("webauthn/authenticate, "+who.name, got, 4)
+	}
 }

@@ -104,11 +104,7 @@ func (e *Engine) startWebAuthnRegistration(c *call) error {
 		return err
 	}
 	ctx := c.r.Context()
-	u, err := e.userByID(ctx, a.UserID)
-	if err != nil {
-		return err
-	}
-	regs, err := e.webauthnRegistrations(ctx, u.ID, rp.Config.RPID)
+	u, regs, err := e.userWithWebAuthn(ctx, a.UserID, rp.Config.RPID)
 	if err != nil {
 		return err
 	}
@@ -181,7 +177,11 @@ func (e *Engine) finishWebAuthnRegistration(c *call) error {
 	if cer.userID != a.UserID {
 		return errWebAuthnCeremony
 	}
-	u, stepUp, rp, err := e.claimCeremony(ctx, cer, a.UserID, &a.sessionArgs)
+	u, err := e.userByID(ctx, a.UserID)
+	if err != nil {
+		return err
+	}
+	stepUp, rp, err := e.claimCeremony(ctx, cer, u, &a.sessionArgs)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -66,12 +67,8 @@ func (e *Engine) startWebAuthnAuthentication(c *call) error {
 	if a.UserID == "" {
 		assertion, sd, err = rp.BeginDiscoverableLogin(opts...)
 	} else {
-		var u *user
-		if u, err = e.userByID(ctx, a.UserID); err != nil {
-			return err
-		}
 		var regs []*webauthnRegistration
-		if regs, err = e.webauthnRegistrations(ctx, u.ID, rp.Config.RPID); err != nil {
+		if _, regs, err = e.userWithWebAuthn(ctx, a.UserID, rp.Config.RPID); err != nil {
 			return err
 		}
 		if len(regs) == 0 {
@@ -120,23 +117,24 @@ func (e *Engine) authenticateWebAuthn(c *call) error {
 		return errInvalidCredential
 	}
 	ctx := c.r.Context()
-	cer, err := e.findCeremony(ctx, "authenticate", parsed.Response.CollectedClientData.Challenge)
+	as, err := e.findAssertion(ctx, parsed.Response.CollectedClientData.Challenge, parsed.RawID)
 	if err != nil {
 		return err
 	}
+	cer, reg := as.ceremony, as.registration
 	// A credential this ceremony cannot accept (unknown, deleted, of
 	// another domain or another user) spends it, as a failed check does.
-	reg, err := e.webauthnRegistrationByCredential(ctx, parsed.RawID)
-	if err == nil && (reg.Domain != cer.domain || (cer.userID != "" && cer.userID != reg.UserID)) {
-		err = errWebAuthnAuth
-	}
-	if err != nil {
-		if spendErr := e.spendCeremony(ctx, cer); spendErr != nil && !errors.Is(spendErr, errWebAuthnCeremony) {
-			return spendErr
+	if reg == nil || reg.Domain != cer.domain || (cer.userID != "" && cer.userID != reg.UserID) {
+		if err := e.spendCeremony(ctx, cer); err != nil && !errors.Is(err, errWebAuthnCeremony) {
+			return err
 		}
-		return err
+		return errWebAuthnAuth
 	}
-	u, stepUp, rp, err := e.claimCeremony(ctx, cer, reg.UserID, &a.sessionArgs)
+	if as.user == nil {
+		return errUserNotFound
+	}
+	u := as.user
+	stepUp, rp, err := e.claimCeremony(ctx, cer, u, &a.sessionArgs)
 	if err != nil {
 		return err
 	}
@@ -145,11 +143,7 @@ func (e *Engine) authenticateWebAuthn(c *call) error {
 		owner := webauthnUserOf([]*webauthnRegistration{reg})
 		cred, err = rp.ValidateDiscoverableLogin(func([]byte, []byte) (webauthn.User, error) { return owner, nil }, cer.session, parsed)
 	} else {
-		var owner *webauthnUser
-		if owner, err = e.ceremonyOwner(ctx, reg, &cer.session); err != nil {
-			return err
-		}
-		cred, err = rp.ValidateLogin(owner, cer.session, parsed)
+		cred, err = rp.ValidateLogin(ceremonyOwner(reg, as.owned, &cer.session), cer.session, parsed)
 	}
 	if err != nil {
 		e.cfg.Logger.Info("engine: webauthn assertion refused", "request_id", c.requestID, "err", webauthnDetail(err))
@@ -171,20 +165,16 @@ func (e *Engine) authenticateWebAuthn(c *call) error {
 }
 
 // ceremonyOwner is the user a sign-in begun for them finishes as, for
-// go-webauthn: every credential of theirs the ceremony allowed (the
+// go-webauthn: every credential of theirs the ceremony allowed (owned; the
 // library checks the allowed ones are the user's), under the user handle
-// of the credential that signed, which a registration keeps as its own
-// (override_id), and which the ceremony's record is then checked
+// of the credential that signed (reg), which a registration keeps as its
+// own (override_id), and which the ceremony's record is then checked
 // against. The ceremony's user was checked to be the registration's.
-func (e *Engine) ceremonyOwner(ctx context.Context, reg *webauthnRegistration, sd *webauthn.SessionData) (*webauthnUser, error) {
-	regs, err := e.webauthnRegistrations(ctx, reg.UserID, reg.Domain)
-	if err != nil {
-		return nil, err
-	}
-	owner := webauthnUserOf(regs)
+func ceremonyOwner(reg *webauthnRegistration, owned []*webauthnRegistration, sd *webauthn.SessionData) *webauthnUser {
+	owner := webauthnUserOf(owned)
 	owner.handle, _ = b64url.DecodeString(reg.UserHandle)
 	sd.UserID = owner.handle
-	return owner, nil
+	return owner
 }
 
 // ceremony is a stored, unfinished WebAuthn ceremony.
@@ -220,57 +210,125 @@ func (e *Engine) storeCeremony(ctx context.Context, kind, userID, domain string,
 	return nil
 }
 
-// findCeremony returns the live ceremony of kind whose challenge the
-// browser signed (base64url, as clientDataJSON carries it).
-func (e *Engine) findCeremony(ctx context.Context, kind, challenge string) (*ceremony, error) {
+// ceremonyColumns are a webauthn_challenges row (alias c) as a ceremony
+// reads it, with scan.
+const ceremonyColumns = `c.user_id, c.domain, c.ceremony, c.authenticator_type, c.user_agent`
+
+// challengeHash checks the challenge the browser signed (base64url, as
+// clientDataJSON carries it) and returns the hash its ceremony is kept
+// under.
+func challengeHash(challenge string) (string, error) {
 	if challenge == "" || len(challenge) > 512 {
-		return nil, errWebAuthnCeremony
+		return "", errWebAuthnCeremony
 	}
 	if _, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(challenge, "=")); err != nil {
-		return nil, errWebAuthnCeremony
+		return "", errWebAuthnCeremony
 	}
-	cer := &ceremony{hash: hashToken(challenge)}
+	return hashToken(challenge), nil
+}
+
+// scan reads ceremonyColumns, and after them more, from a row of a
+// statement that found the ceremony of challenge (its hash, cer.hash).
+func (cer *ceremony) scan(row *sql.Row, challenge string, more ...any) error {
 	var raw string
-	err := e.cfg.DB.QueryRowContext(ctx, `SELECT user_id, domain, ceremony, authenticator_type, user_agent
-		FROM webauthn_challenges WHERE challenge_hash = ? AND kind = ? AND expires_at > ?`, cer.hash, kind, e.now()).
-		Scan(&cer.userID, &cer.domain, &raw, &cer.authenticatorType, &cer.userAgent)
+	err := row.Scan(append([]any{&cer.userID, &cer.domain, &raw, &cer.authenticatorType, &cer.userAgent}, more...)...)
 	if errors.Is(err, errNoRows) {
-		return nil, errWebAuthnCeremony
+		return errWebAuthnCeremony
 	}
 	if err != nil {
-		return nil, fmt.Errorf("engine: load webauthn ceremony: %w", err)
+		return fmt.Errorf("engine: load webauthn ceremony: %w", err)
 	}
 	if err := json.Unmarshal([]byte(raw), &cer.session); err != nil {
-		return nil, fmt.Errorf("engine: webauthn ceremony: %w", err)
+		return fmt.Errorf("engine: webauthn ceremony: %w", err)
 	}
-	// The engine's clock, not the library's, decides expiry (the query
-	// above); the challenge is the one the row was found by.
+	// The engine's clock, not the library's, decides expiry (the
+	// statement's condition); the challenge is the one the row was found
+	// by.
 	cer.session.Challenge, cer.session.Expires = challenge, time.Time{}
+	return nil
+}
+
+// findCeremony returns the live ceremony of kind whose challenge the
+// browser signed.
+func (e *Engine) findCeremony(ctx context.Context, kind, challenge string) (*ceremony, error) {
+	hash, err := challengeHash(challenge)
+	if err != nil {
+		return nil, err
+	}
+	cer := &ceremony{hash: hash}
+	err = cer.scan(e.cfg.DB.QueryRowContext(ctx, `SELECT `+ceremonyColumns+`
+		FROM webauthn_challenges c WHERE c.challenge_hash = ? AND c.kind = ? AND c.expires_at > ?`, hash, kind, e.now()), challenge)
+	if err != nil {
+		return nil, err
+	}
 	return cer, nil
 }
 
-// claimCeremony runs what could still refuse a ceremony's finish without
-// its credential (the user, the step-up session and its claims, the
+// assertion is what a sign-in reads before it spends anything.
+type assertion struct {
+	ceremony     *ceremony
+	registration *webauthnRegistration // of the credential that signed; nil when there is none
+	user         *user                 // the registration's; nil when there is none
+	// owned are, for a ceremony begun for a user, that user's
+	// registrations on the ceremony's domain.
+	owned []*webauthnRegistration
+}
+
+// findAssertion reads, in one statement, the live sign-in ceremony whose
+// challenge the browser signed, the registration of the credential rawID
+// and its user, and for a ceremony begun for a user, that user's
+// registrations on its domain; the caller checks that they belong
+// together.
+func (e *Engine) findAssertion(ctx context.Context, challenge string, rawID []byte) (*assertion, error) {
+	hash, err := challengeHash(challenge)
+	if err != nil {
+		return nil, err
+	}
+	credentialID := b64url.EncodeToString(rawID)
+	as := &assertion{ceremony: &ceremony{hash: hash}}
+	var rawReg, rawUser, rawOwned []byte
+	err = as.ceremony.scan(e.cfg.DB.QueryRowContext(ctx, `SELECT `+ceremonyColumns+`,
+		(SELECT `+webauthnObject+` FROM webauthn_registrations WHERE credential_id = ?),
+		(SELECT `+userObject+` FROM webauthn_registrations x JOIN users u ON u.user_id = x.user_id
+			LEFT JOIN passwords p ON p.user_id = u.user_id WHERE x.credential_id = ?),
+		CASE WHEN c.user_id != '' THEN `+registrationsOn("c.user_id", "c.domain")+` END
+		FROM webauthn_challenges c WHERE c.challenge_hash = ? AND c.kind = 'authenticate' AND c.expires_at > ?`,
+		credentialID, credentialID, hash, e.now()), challenge, &rawReg, &rawUser, &rawOwned)
+	if err != nil {
+		return nil, err
+	}
+	if as.registration, err = optionalJSON[webauthnRegistration](rawReg); err != nil {
+		return nil, fmt.Errorf("engine: webauthn registration: %w", err)
+	}
+	if as.user, err = optionalJSON[user](rawUser); err != nil {
+		return nil, fmt.Errorf("engine: load user: %w", err)
+	}
+	if rawOwned != nil {
+		if err := json.Unmarshal(rawOwned, &as.owned); err != nil {
+			return nil, fmt.Errorf("engine: webauthn registrations: %w", err)
+		}
+	}
+	return as, nil
+}
+
+// claimCeremony runs what could still refuse a ceremony's finish by u
+// without its credential (the step-up session and its claims, the
 // relying party), then spends the ceremony: a refusal before that point
 // costs the caller nothing, a credential that fails after it cannot be
 // tried again with the same challenge.
-func (e *Engine) claimCeremony(ctx context.Context, cer *ceremony, userID string, a *sessionArgs) (*user, *session, *webauthn.WebAuthn, error) {
-	u, err := e.userByID(ctx, userID)
-	if err != nil {
-		return nil, nil, nil, err
-	}
+func (e *Engine) claimCeremony(ctx context.Context, cer *ceremony, u *user, a *sessionArgs) (*session, *webauthn.WebAuthn, error) {
 	stepUp, err := e.stepUpSession(ctx, a, u.ID)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	rp, err := e.relyingParty(cer.domain)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	if err := e.spendCeremony(ctx, cer); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	return u, stepUp, rp, nil
+	return stepUp, rp, nil
 }
 
 // spendCeremony deletes the ceremony; of callers racing with the same

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -21,25 +22,44 @@ var (
 	errRegistrationNameLen = badRequest("name must be 1 to %d bytes.", maxRegistrationName)
 )
 
-// webauthnRegistration is a row of webauthn_registrations; binary columns
-// are base64url.
+// webauthnRegistration is a row of webauthn_registrations, read as
+// webauthnObject; binary columns are base64url.
 type webauthnRegistration struct {
-	ID                string
-	UserID            string
-	Domain            string
-	CredentialID      string
-	PublicKey         string
-	UserHandle        string
-	AttestationType   string
-	AAGUID            string
-	Transports        string // comma-separated
-	AuthenticatorType string
-	Name              string
-	UserAgent         string
-	SignCount         uint32
-	UserVerified      bool
-	BackupEligible    bool
-	BackupState       bool
+	ID                string `json:"registration_id"`
+	UserID            string `json:"user_id"`
+	Domain            string `json:"domain"`
+	CredentialID      string `json:"credential_id"`
+	PublicKey         string `json:"public_key"`
+	UserHandle        string `json:"user_handle"`
+	AttestationType   string `json:"attestation_type"`
+	AAGUID            string `json:"aaguid"`
+	Transports        string `json:"transports"` // comma-separated
+	AuthenticatorType string `json:"authenticator_type"`
+	Name              string `json:"name"`
+	UserAgent         string `json:"user_agent"`
+	SignCount         uint32 `json:"sign_count"`
+	UserVerified      bool   `json:"user_verified"`
+	BackupEligible    bool   `json:"backup_eligible"`
+	BackupState       bool   `json:"backup_state"`
+}
+
+// webauthnObject is a webauthn_registrations row as one JSON object (see
+// userObject). Its columns are named bare, so that it serves as a SELECT
+// list and as a RETURNING clause alike.
+const webauthnObject = `json_object('registration_id', registration_id, 'user_id', user_id, 'domain', domain,
+	'credential_id', credential_id, 'public_key', public_key, 'user_handle', user_handle,
+	'attestation_type', attestation_type, 'aaguid', aaguid, 'transports', transports,
+	'authenticator_type', authenticator_type, 'name', name, 'user_agent', user_agent, 'sign_count', sign_count,
+	'user_verified', json(iif(user_verified, 'true', 'false')),
+	'backup_eligible', json(iif(backup_eligible, 'true', 'false')),
+	'backup_state', json(iif(backup_state, 'true', 'false')))`
+
+// registrationsOn is, as one JSON array oldest first, the registrations of
+// the user whose id is the SQL expression userID on the domain that the
+// SQL expression domain names.
+func registrationsOn(userID, domain string) string {
+	return `json((SELECT json_group_array(` + webauthnObject + `) FROM (SELECT * FROM webauthn_registrations
+		WHERE user_id = ` + userID + ` AND domain = ` + domain + ` ORDER BY created_at, registration_id)))`
 }
 
 // webauthnView is one entry of the user object's webauthn_registrations.
@@ -119,52 +139,33 @@ func webauthnUserOf(regs []*webauthnRegistration) *webauthnUser {
 	return u
 }
 
+// webauthnColumns are the columns a registration is written with, besides
+// its times.
 const webauthnColumns = `registration_id, user_id, domain, credential_id, public_key, user_handle, attestation_type,
 	aaguid, transports, authenticator_type, name, user_agent, sign_count, user_verified, backup_eligible, backup_state`
 
-func scanWebAuthn(sc interface{ Scan(...any) error }) (*webauthnRegistration, error) {
-	r := &webauthnRegistration{}
-	err := sc.Scan(&r.ID, &r.UserID, &r.Domain, &r.CredentialID, &r.PublicKey, &r.UserHandle, &r.AttestationType,
-		&r.AAGUID, &r.Transports, &r.AuthenticatorType, &r.Name, &r.UserAgent, &r.SignCount, &r.UserVerified,
-		&r.BackupEligible, &r.BackupState)
-	return r, err
-}
-
-// webauthnRegistrations lists the user's registrations on domain, oldest
-// first.
-func (e *Engine) webauthnRegistrations(ctx context.Context, userID, domain string) ([]*webauthnRegistration, error) {
-	rows, err := e.cfg.DB.QueryContext(ctx, `SELECT `+webauthnColumns+` FROM webauthn_registrations
-		WHERE user_id = ? AND domain = ? ORDER BY created_at, registration_id`, userID, domain)
-	if err != nil {
-		return nil, fmt.Errorf("engine: webauthn registrations: %w", err)
-	}
-	defer rows.Close()
-	var out []*webauthnRegistration
-	for rows.Next() {
-		r, err := scanWebAuthn(rows)
-		if err != nil {
-			return nil, fmt.Errorf("engine: webauthn registrations: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("engine: webauthn registrations: %w", err)
-	}
-	return out, nil
-}
-
-// webauthnRegistrationByCredential finds the registration of a credential
-// id; an unknown one fails the login as a wrong credential does.
-func (e *Engine) webauthnRegistrationByCredential(ctx context.Context, rawID []byte) (*webauthnRegistration, error) {
-	r, err := scanWebAuthn(e.cfg.DB.QueryRowContext(ctx, `SELECT `+webauthnColumns+` FROM webauthn_registrations
-		WHERE credential_id = ?`, b64url.EncodeToString(rawID)))
+// userWithWebAuthn loads a user, or answers user_not_found, and in the
+// same statement the user's registrations on domain, oldest first.
+func (e *Engine) userWithWebAuthn(ctx context.Context, userID, domain string) (*user, []*webauthnRegistration, error) {
+	var rawUser, rawRegs []byte
+	err := e.cfg.DB.QueryRowContext(ctx, `SELECT `+userObject+`, `+registrationsOn("u.user_id", "?")+`
+		FROM users u LEFT JOIN passwords p ON p.user_id = u.user_id WHERE u.user_id = ?`, domain, userID).
+		Scan(&rawUser, &rawRegs)
 	if errors.Is(err, errNoRows) {
-		return nil, errWebAuthnAuth
+		return nil, nil, errUserNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("engine: webauthn registration: %w", err)
+		return nil, nil, fmt.Errorf("engine: load user: %w", err)
 	}
-	return r, nil
+	u := &user{}
+	var regs []*webauthnRegistration
+	if err := json.Unmarshal(rawUser, u); err != nil {
+		return nil, nil, fmt.Errorf("engine: load user: %w", err)
+	}
+	if err := json.Unmarshal(rawRegs, &regs); err != nil {
+		return nil, nil, fmt.Errorf("engine: webauthn registrations: %w", err)
+	}
+	return u, regs, nil
 }
 
 func (e *Engine) insertWebAuthnRegistration(ctx context.Context, r *webauthnRegistration) error {
@@ -226,8 +227,9 @@ func (e *Engine) updateWebAuthnRegistration(c *call) error {
 		return errRegistrationNameLen
 	}
 	ctx := c.r.Context()
-	r, err := scanWebAuthn(e.cfg.DB.QueryRowContext(ctx, `UPDATE webauthn_registrations SET name = ?
-		WHERE registration_id = ? RETURNING `+webauthnColumns, a.Name, id))
+	r := &webauthnRegistration{}
+	err = scanJSON(e.cfg.DB.QueryRowContext(ctx, `UPDATE webauthn_registrations SET name = ?
+		WHERE registration_id = ? RETURNING `+webauthnObject, a.Name, id), r)
 	if errors.Is(err, errNoRows) {
 		return errWebAuthnNotFound
 	}
@@ -248,12 +250,7 @@ func (e *Engine) listWebAuthnCredentials(c *call) error {
 	if len(domain) > maxDomainLen {
 		return errWebAuthnDomain
 	}
-	ctx := c.r.Context()
-	u, err := e.userByID(ctx, userID)
-	if err != nil {
-		return err
-	}
-	regs, err := e.webauthnRegistrations(ctx, u.ID, domain)
+	_, regs, err := e.userWithWebAuthn(c.r.Context(), userID, domain)
 	if err != nil {
 		return err
 	}
