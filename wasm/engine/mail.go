@@ -257,7 +257,7 @@ func (e *Engine) claimSend(ctx context.Context, email string, now int64) (*user,
 			window_at = CASE WHEN window_at <= ? THEN ? ELSE window_at END,
 			last_at = ?
 		WHERE last_at <= ? AND (window_at <= ? OR sent < ?)
-		RETURNING (SELECT `+userObject+` FROM users u LEFT JOIN passwords p ON p.user_id = u.user_id WHERE u.email = ?)`,
+		RETURNING `+userWhere("u.email = ?"),
 		inboxOf(email), now, now, cut, cut, now, now, now-mailGap, cut, mailHourly, email).Scan(&raw)
 	if errors.Is(err, errNoRows) {
 		return nil, errTooManyRequests

@@ -55,23 +55,7 @@ func (e *Engine) authenticateOAuth(c *call) error {
 	}
 	ctx := c.r.Context()
 	hash := hashToken(a.Token)
-	var row oauthTokenRow
-	err := scanJSON(e.cfg.DB.QueryRowContext(ctx, `SELECT json_object('user_id', t.user_id,
-		'registration_id', t.registration_id, 'credentials_version', t.credentials_version,
-		'code_challenge', t.code_challenge, 'used', json(iif(t.used_at IS NULL, 'false', 'true')),
-		'expires_at', t.expires_at, 'provider', r.provider, 'subject', r.subject, 'sealed', t.sealed)
-		FROM oauth_tokens t JOIN oauth_registrations r ON r.registration_id = t.registration_id
-		WHERE t.token_hash = ?`, hash), &row)
-	if errors.Is(err, errNoRows) {
-		return errOAuthTokenNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("engine: oauth token: %w", err)
-	}
-	u, err := e.userByID(ctx, row.UserID)
-	if errors.Is(err, errUserNotFound) {
-		return errOAuthTokenNotFound
-	}
+	u, row, err := e.oauthToken(ctx, hash)
 	if err != nil {
 		return err
 	}
@@ -106,6 +90,36 @@ func (e *Engine) authenticateOAuth(c *call) error {
 		"oauth_user_registration_id": row.RegistrationID,
 		"reset_sessions":             false,
 	})
+}
+
+// oauthToken reads the token whose hash is hash, and in the same
+// statement its user; a token whose user is gone is not found.
+func (e *Engine) oauthToken(ctx context.Context, hash string) (*user, *oauthTokenRow, error) {
+	var rawRow, rawUser []byte
+	err := e.cfg.DB.QueryRowContext(ctx, `SELECT json_object('user_id', t.user_id,
+		'registration_id', t.registration_id, 'credentials_version', t.credentials_version,
+		'code_challenge', t.code_challenge, 'used', json(iif(t.used_at IS NULL, 'false', 'true')),
+		'expires_at', t.expires_at, 'provider', r.provider, 'subject', r.subject, 'sealed', t.sealed),
+		`+userWhere("u.user_id = t.user_id")+`
+		FROM oauth_tokens t JOIN oauth_registrations r ON r.registration_id = t.registration_id
+		WHERE t.token_hash = ?`, hash).Scan(&rawRow, &rawUser)
+	if errors.Is(err, errNoRows) {
+		return nil, nil, errOAuthTokenNotFound
+	}
+	row := &oauthTokenRow{}
+	var u *user
+	if err == nil {
+		if err = json.Unmarshal(rawRow, row); err == nil {
+			u, err = optionalJSON[user](rawUser)
+		}
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("engine: oauth token: %w", err)
+	}
+	if u == nil {
+		return nil, nil, errOAuthTokenNotFound
+	}
+	return u, row, nil
 }
 
 // spendOAuthToken consumes the token with one conditional statement, which

@@ -22,13 +22,14 @@ import (
 // and whether the user was created now. attachTo, when set, is the user a
 // start with an oauth_attach_token adds the provider to.
 func (e *Engine) linkIdentity(ctx context.Context, provider string, id *oauth.Identity, attachTo string) (*user, string, bool, error) {
-	reg, owner, err := e.registration(ctx, provider, id.Subject)
+	reg, owner, u, err := e.registration(ctx, provider, id.Subject)
 	switch {
 	case err == nil && attachTo != "" && owner != attachTo:
 		return nil, "", false, errOAuthLinked
+	case err == nil && u == nil:
+		return nil, "", false, errUserNotFound
 	case err == nil:
-		u, err := e.userByID(ctx, owner)
-		return u, reg, false, err
+		return u, reg, false, nil
 	case !errors.Is(err, errNoRows):
 		return nil, "", false, err
 	}
@@ -38,7 +39,6 @@ func (e *Engine) linkIdentity(ctx context.Context, provider string, id *oauth.Id
 			email = addr
 		}
 	}
-	var u *user
 	created := false
 	switch {
 	case attachTo != "":
@@ -90,15 +90,24 @@ func (e *Engine) linkIdentity(ctx context.Context, provider string, id *oauth.Id
 	return u, reg, created, nil
 }
 
-// registration finds the registration of (provider, subject) and its user.
-func (e *Engine) registration(ctx context.Context, provider, subject string) (string, string, error) {
+// registration finds the registration of (provider, subject), the id of
+// its user and, in the same statement, the user (nil if there is none).
+func (e *Engine) registration(ctx context.Context, provider, subject string) (string, string, *user, error) {
 	var reg, owner string
-	err := e.cfg.DB.QueryRowContext(ctx, `SELECT registration_id, user_id FROM oauth_registrations
-		WHERE provider = ? AND subject = ?`, provider, subject).Scan(&reg, &owner)
-	if err != nil && !errors.Is(err, errNoRows) {
-		return "", "", fmt.Errorf("engine: oauth registration: %w", err)
+	var raw []byte
+	err := e.cfg.DB.QueryRowContext(ctx, `SELECT x.registration_id, x.user_id, `+userWhere("u.user_id = x.user_id")+`
+		FROM oauth_registrations x WHERE x.provider = ? AND x.subject = ?`, provider, subject).Scan(&reg, &owner, &raw)
+	if errors.Is(err, errNoRows) {
+		return "", "", nil, err
 	}
-	return reg, owner, err
+	var u *user
+	if err == nil {
+		u, err = optionalJSON[user](raw)
+	}
+	if err != nil {
+		return "", "", nil, fmt.Errorf("engine: oauth registration: %w", err)
+	}
+	return reg, owner, u, nil
 }
 
 // clipName bounds a name a provider gave as the API bounds names.

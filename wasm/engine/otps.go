@@ -199,8 +199,7 @@ func (e *Engine) useOTP(ctx context.Context, emailID, code string, stepUp *sessi
 	err := e.cfg.DB.QueryRowContext(ctx, `UPDATE email_otps SET attempts = attempts + 1,
 		used_at = CASE WHEN code_hash = ? THEN ? END
 		WHERE email_id = ? AND used_at IS NULL AND expires_at > ? AND attempts < ? AND (? = '' OR user_id = ?)
-		RETURNING used_at IS NOT NULL, CASE WHEN used_at IS NOT NULL THEN (SELECT `+userObject+`
-			FROM users u LEFT JOIN passwords p ON p.user_id = u.user_id WHERE u.user_id = email_otps.user_id) END`,
+		RETURNING used_at IS NOT NULL, CASE WHEN used_at IS NOT NULL THEN `+userWhere("u.user_id = email_otps.user_id")+` END`,
 		e.otpHash(emailID, code), now, emailID, now, otpAttempts, userID, userID).Scan(&used, &raw)
 	if errors.Is(err, errNoRows) {
 		return nil, e.whyNoOTP(ctx, emailID, stepUp, now)

@@ -78,8 +78,7 @@ func (e *Engine) claimAttempt(ctx context.Context, email string, stepUp *session
 		failed_window_at = CASE WHEN failed_window_at <= ? THEN ? ELSE failed_window_at END
 		WHERE user_id = (SELECT user_id FROM users WHERE email = ?) AND (? = '' OR user_id = ?)
 			AND (failed_window_at <= ? OR failed_count < ?)
-		RETURNING hash, (SELECT `+userObject+`
-			FROM users u LEFT JOIN passwords p ON p.user_id = u.user_id WHERE u.user_id = passwords.user_id)`,
+		RETURNING hash, `+userWhere("u.user_id = passwords.user_id"),
 		cut, cut, now, email, userID, userID, cut, lockAttempts).Scan(&hash, &rawUser)
 	if errors.Is(err, errNoRows) {
 		return nil, "", e.whyNoAttempt(ctx, email, stepUp)

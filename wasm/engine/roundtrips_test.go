@@ -2,6 +2,9 @@ package engine_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"sync"
@@ -14,6 +17,8 @@ import (
 	"github.com/latchauth/latch/testharness/apitest"
 	"github.com/latchauth/latch/testharness/conformance"
 	"github.com/latchauth/latch/wasm/engine"
+	"github.com/latchauth/latch/wasm/oauth"
+	"github.com/latchauth/latch/wasm/sdk"
 )
 
 // lastMail keeps the last message the engine sent.
@@ -162,5 +167,82 @@ func TestStatementsPerCall(t *testing.T) {
 		got, _ = count("/v1/webauthn/authenticate", map[string]any{"session_duration_minutes": 60,
 			"public_key_credential": virtualwebauthn.CreateAssertionResponse(rp, authr, cred, *request)})
 		check("webauthn/authenticate, "+who.name, got, 4)
+	}
+}
+
+// TestStatementsPerOAuthLogin counts the statements of a social login:
+// the provider's callback, then oauth/authenticate, for a new user and
+// for a returning one.
+func TestStatementsPerOAuthLogin(t *testing.T) {
+	var n atomic.Int64
+	db, _ := hookedStore(t, func(at step) error {
+		if at != atPrepare {
+			n.Add(1)
+		}
+		return nil
+	})
+	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	prov := conformance.StartProviders(t, clk.Now)
+	providers, err := oauth.ParseProviders([]byte(prov.Document()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const redirect = "http://localhost:3000/authenticate"
+	srv := httptest.NewUnstartedServer(nil)
+	base := "http://" + srv.Listener.Addr().String()
+	publicToken := sdk.NewPublicToken("project-test-trips")
+	e, err := engine.New(engine.Config{ProjectID: "project-test-trips", Secret: "secret", DB: db, Signer: testSigner(t),
+		Now: clk.Now, RedirectURLs: []string{redirect}, SecretBox: testSecretBox(t),
+		OAuthProviders: providers, Fetcher: oauth.NewHTTPFetcher(nil), PublicToken: publicToken, BaseURL: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = e
+	srv.Start()
+	t.Cleanup(srv.Close)
+	prov.AllowCallback(base + "/v1/oauth/callback")
+	c := apitest.Client{Handler: e, ProjectID: "project-test-trips", Secret: "secret"}
+
+	for _, login := range []struct {
+		name                   string
+		callback, authenticate int64
+	}{{"a new user", 9, 3}, {"a returning user", 4, 3}} {
+		jar, err := cookiejar.New(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		redirectOf := func(u string) *url.URL {
+			t.Helper()
+			res, err := browser.Get(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			to, err := res.Location()
+			if res.StatusCode != http.StatusFound || err != nil {
+				t.Fatalf("GET %s: %d, want a redirect (%v)", u, res.StatusCode, err)
+			}
+			return to
+		}
+		authURL := redirectOf(base + "/v1/public/oauth/" + conformance.ProviderOIDC + "/start?public_token=" + publicToken)
+		callback, err := prov.SignInAt(browser, authURL, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := n.Load()
+		app := redirectOf(callback.String())
+		if got := n.Load() - before; got != login.callback {
+			t.Errorf("oauth callback, %s: %d statements, want %d", login.name, got, login.callback)
+		} else {
+			t.Logf("oauth callback, %s: %d statements", login.name, got)
+		}
+		before = n.Load()
+		c.MustPost(t, "/v1/oauth/authenticate", map[string]any{"token": app.Query().Get("token"), "session_duration_minutes": 60})
+		if got := n.Load() - before; got != login.authenticate {
+			t.Errorf("oauth/authenticate, %s: %d statements, want %d", login.name, got, login.authenticate)
+		} else {
+			t.Logf("oauth/authenticate, %s: %d statements", login.name, got)
+		}
 	}
 }

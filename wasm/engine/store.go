@@ -51,6 +51,12 @@ const userObject = `json_object('user_id', u.user_id, 'email', u.email, 'email_i
 		'domain', w.domain, 'user_agent', w.user_agent, 'verified', json('true'), 'authenticator_type', w.authenticator_type,
 		'name', w.name)) FROM (SELECT * FROM webauthn_registrations WHERE user_id = u.user_id ORDER BY created_at, registration_id) w)))`
 
+// userWhere is, as a subquery, userObject of the user that the SQL
+// condition cond (on u) finds: NULL when there is none.
+func userWhere(cond string) string {
+	return `(SELECT ` + userObject + ` FROM users u LEFT JOIN passwords p ON p.user_id = u.user_id WHERE ` + cond + `)`
+}
+
 // sessionObject is a session row (alias s) as one JSON object, its JSON
 // columns embedded as JSON.
 const sessionObject = `json_object('session_id', s.session_id, 'user_id', s.user_id,
@@ -360,8 +366,7 @@ func (e *Engine) useMagicLink(ctx context.Context, hash, verifier string, stepUp
 	var raw []byte
 	err := e.cfg.DB.QueryRowContext(ctx, `UPDATE magic_links SET used_at = ?
 		WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? AND code_challenge = ? AND (? = '' OR user_id = ?)
-		RETURNING delivery_method, (SELECT `+userObject+`
-			FROM users u LEFT JOIN passwords p ON p.user_id = u.user_id WHERE u.user_id = magic_links.user_id)`,
+		RETURNING delivery_method, `+userWhere("u.user_id = magic_links.user_id"),
 		now, hash, now, pkceChallenge(verifier), userID, userID).Scan(&delivery, &raw)
 	if errors.Is(err, errNoRows) {
 		return "", nil, e.whyNoMagicLink(ctx, hash, verifier, stepUp, now)

@@ -289,8 +289,7 @@ func (e *Engine) findAssertion(ctx context.Context, challenge string, rawID []by
 	var rawReg, rawUser, rawOwned []byte
 	err = as.ceremony.scan(e.cfg.DB.QueryRowContext(ctx, `SELECT `+ceremonyColumns+`,
 		(SELECT `+webauthnObject+` FROM webauthn_registrations WHERE credential_id = ?),
-		(SELECT `+userObject+` FROM webauthn_registrations x JOIN users u ON u.user_id = x.user_id
-			LEFT JOIN passwords p ON p.user_id = u.user_id WHERE x.credential_id = ?),
+		`+userWhere("u.user_id = (SELECT user_id FROM webauthn_registrations WHERE credential_id = ?)")+`,
 		CASE WHEN c.user_id != '' THEN `+registrationsOn("c.user_id", "c.domain")+` END
 		FROM webauthn_challenges c WHERE c.challenge_hash = ? AND c.kind = 'authenticate' AND c.expires_at > ?`,
 		credentialID, credentialID, hash, e.now()), challenge, &rawReg, &rawUser, &rawOwned)
