@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"database/sql"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -40,18 +41,24 @@ func (l *lastMail) text() string {
 	return l.m.Text
 }
 
-// TestStatementsPerCall counts the statements of the calls a login and
-// an origin make most, each a D1 round trip on the Worker.
-func TestStatementsPerCall(t *testing.T) {
-	// Each statement executed or queried is one D1 round trip on the
-	// Worker (no statement there shares a trip).
-	var n atomic.Int64
+// countingStore is a store that counts the statements executed or
+// queried through it: each is one D1 round trip on the Worker (no
+// statement there shares a trip).
+func countingStore(t *testing.T) (*sql.DB, *atomic.Int64) {
+	n := &atomic.Int64{}
 	db, _ := hookedStore(t, func(at step) error {
 		if at != atPrepare {
 			n.Add(1)
 		}
 		return nil
 	})
+	return db, n
+}
+
+// TestStatementsPerCall counts the statements of the calls a login and
+// an origin make most, each a D1 round trip on the Worker.
+func TestStatementsPerCall(t *testing.T) {
+	db, n := countingStore(t)
 	mailer := &lastMail{}
 	clk := &clock{t: time.Unix(1_800_000_000, 0)}
 	e, err := engine.New(engine.Config{ProjectID: "project-test-trips", Secret: "secret", DB: db, Signer: testSigner(t),
@@ -174,13 +181,7 @@ func TestStatementsPerCall(t *testing.T) {
 // the provider's callback, then oauth/authenticate, for a new user and
 // for a returning one.
 func TestStatementsPerOAuthLogin(t *testing.T) {
-	var n atomic.Int64
-	db, _ := hookedStore(t, func(at step) error {
-		if at != atPrepare {
-			n.Add(1)
-		}
-		return nil
-	})
+	db, n := countingStore(t)
 	clk := &clock{t: time.Unix(1_800_000_000, 0)}
 	prov := conformance.StartProviders(t, clk.Now)
 	providers, err := oauth.ParseProviders([]byte(prov.Document()))
