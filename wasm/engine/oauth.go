@@ -190,7 +190,6 @@ func (e *Engine) startOAuth(c *call) error {
 		base64.StdEncoding.EncodeToString(sealed), s.challenge, s.login, s.signup, attachTo, now, now+oauthStateMinutes*60); err != nil {
 		return fmt.Errorf("engine: oauth state: %w", err)
 	}
-	e.dropExpired(ctx, "oauth_states", now)
 	http.SetCookie(c.w, &http.Cookie{
 		Name: oauthCookiePrefix + stateHash[:16], Value: browser, Path: callbackPath, MaxAge: oauthStateMinutes * 60,
 		HttpOnly: true, Secure: strings.HasPrefix(redirect, "https:"), SameSite: http.SameSiteLaxMode,
@@ -331,15 +330,5 @@ func (e *Engine) issueOAuthToken(ctx context.Context, u *user, reg string, creat
 		challenge, base64.StdEncoding.EncodeToString(sealed), now, now+oauthTokenMinutes*60); err != nil {
 		return "", fmt.Errorf("engine: oauth token: %w", err)
 	}
-	e.dropExpired(ctx, "oauth_tokens", now)
 	return token, nil
-}
-
-// dropExpired deletes the rows of table (one of social login's) past
-// their time. A failure is logged and changes nothing for the request: an
-// expired row is refused when read in any case.
-func (e *Engine) dropExpired(ctx context.Context, table string, now int64) {
-	if _, err := e.cfg.DB.ExecContext(ctx, `DELETE FROM `+table+` WHERE expires_at < ?`, now); err != nil {
-		e.cfg.Logger.Warn("engine: drop expired rows", "table", table, "err", err.Error())
-	}
 }

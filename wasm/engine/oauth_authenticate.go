@@ -239,7 +239,6 @@ func (e *Engine) attachOAuth(c *call) error {
 		created_at, expires_at) VALUES (?, ?, ?, ?, ?)`, hashToken(token), userID, a.Provider, now, now+oauthAttachMinutes*60); err != nil {
 		return fmt.Errorf("engine: oauth attach: %w", err)
 	}
-	e.dropExpired(ctx, "oauth_attach_tokens", now)
 	c.reply(map[string]any{"oauth_attach_token": token})
 	return nil
 }

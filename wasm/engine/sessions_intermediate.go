@@ -80,10 +80,8 @@ func (e *Engine) newIntermediate(ctx context.Context, a *sessionArgs, u *user, f
 	if err != nil {
 		return "", fmt.Errorf("engine: encode intermediate session: %w", err)
 	}
-	// Expired intermediate sessions are dropped as new ones arrive.
-	if _, err := e.cfg.DB.ExecContext(ctx, `DELETE FROM intermediate_sessions WHERE expires_at < ?`, now-mailWindow); err != nil {
-		return "", fmt.Errorf("engine: drop intermediate sessions: %w", err)
-	}
+	// Expired intermediate sessions go with this insert (migration 0011's
+	// trigger).
 	res, err := e.cfg.DB.ExecContext(ctx, `INSERT INTO intermediate_sessions (token_hash, user_id, credentials_version,
 		factors, attributes, custom_claims, duration_minutes, created_at, expires_at)
 		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?

@@ -188,7 +188,8 @@ type ceremony struct {
 }
 
 // storeCeremony keeps sd (without its challenge, which is the row's key
-// as a hash) until webauthnCeremonyTTL, and drops expired ones.
+// as a hash) until webauthnCeremonyTTL; expired ones go with the insert
+// (migration 0011's trigger).
 func (e *Engine) storeCeremony(ctx context.Context, kind, userID, domain string, sd *webauthn.SessionData, authType, userAgent string) error {
 	hash := hashToken(sd.Challenge)
 	kept := *sd
@@ -198,12 +199,9 @@ func (e *Engine) storeCeremony(ctx context.Context, kind, userID, domain string,
 		return fmt.Errorf("engine: webauthn ceremony: %w", err)
 	}
 	now := e.now()
-	if _, err := e.cfg.DB.ExecContext(ctx, `DELETE FROM webauthn_challenges WHERE expires_at <= ?`, now); err != nil {
-		return fmt.Errorf("engine: webauthn ceremonies: %w", err)
-	}
 	_, err = e.cfg.DB.ExecContext(ctx, `INSERT INTO webauthn_challenges (challenge_hash, kind, user_id, domain, ceremony,
-		authenticator_type, user_agent, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		hash, kind, userID, domain, string(raw), authType, clipTo(userAgent, maxUserAgentLen), now+webauthnCeremonyTTL)
+		authenticator_type, user_agent, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		hash, kind, userID, domain, string(raw), authType, clipTo(userAgent, maxUserAgentLen), now, now+webauthnCeremonyTTL)
 	if err != nil {
 		return fmt.Errorf("engine: store webauthn ceremony: %w", err)
 	}

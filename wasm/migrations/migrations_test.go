@@ -60,3 +60,78 @@ func TestApplyIsIdempotent(t *testing.T) {
 		}
 	}
 }
+
+// TestExpiredRowsGoWithTheNextInsert checks migration 0011's triggers:
+// inserting a row into a short-lived table drops the rows of that table
+// expired by the new row's created_at (an intermediate session an hour
+// after), and nothing else.
+func TestExpiredRowsGoWithTheNextInsert(t *testing.T) {
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(t.TempDir(), "m.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if err := Apply(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	const now = 1_000_000
+	for _, tc := range []struct {
+		table, key, insert string // insert takes the key, created_at, expires_at
+		grace              int64
+	}{
+		{table: "oauth_states", key: "state_hash", insert: `INSERT INTO oauth_states (state_hash, browser_hash, provider, sealed,
+			login_redirect_url, signup_redirect_url, created_at, expires_at) VALUES (?, 'b', 'p', 's', 'l', 'l', ?, ?)`},
+		{table: "oauth_tokens", key: "token_hash", insert: `INSERT INTO oauth_tokens (token_hash, user_id, registration_id,
+			credentials_version, sealed, created_at, expires_at) VALUES (?, 'u', 'r', 0, 's', ?, ?)`},
+		{table: "oauth_attach_tokens", key: "token_hash", insert: `INSERT INTO oauth_attach_tokens (token_hash, user_id, provider,
+			created_at, expires_at) VALUES (?, 'u', 'p', ?, ?)`},
+		{table: "webauthn_challenges", key: "challenge_hash", insert: `INSERT INTO webauthn_challenges (challenge_hash, kind,
+			user_id, domain, ceremony, authenticator_type, user_agent, created_at, expires_at) VALUES (?, 'k', 'u', 'd', '{}', '', '', ?, ?)`},
+		{table: "intermediate_sessions", key: "token_hash", grace: 3600, insert: `INSERT INTO intermediate_sessions (token_hash,
+			user_id, credentials_version, factors, duration_minutes, created_at, expires_at) VALUES (?, 'u', 0, '[]', 0, ?, ?)`},
+	} {
+		t.Run(tc.table, func(t *testing.T) {
+			for _, r := range []struct {
+				key       string
+				expiresAt int64
+			}{
+				{"long-expired", now - tc.grace - 600},
+				{"just-expired", now - tc.grace - 1},
+				{"within-grace", now - tc.grace/2},
+				{"live", now + 600},
+			} {
+				if r.key == "within-grace" && tc.grace == 0 {
+					continue
+				}
+				// Created at 0: these inserts drop nothing themselves.
+				if _, err := db.ExecContext(ctx, tc.insert, r.key, 0, r.expiresAt); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := db.ExecContext(ctx, tc.insert, "new", now, now+300); err != nil {
+				t.Fatal(err)
+			}
+			rows, err := db.QueryContext(ctx, `SELECT `+tc.key+` FROM `+tc.table+` ORDER BY `+tc.key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var left []string
+			for rows.Next() {
+				var k string
+				if err := rows.Scan(&k); err != nil {
+					t.Fatal(err)
+				}
+				left = append(left, k)
+			}
+			want := []string{"live", "new"}
+			if tc.grace > 0 {
+				want = []string{"live", "new", "within-grace"}
+			}
+			if !reflect.DeepEqual(left, want) {
+				t.Errorf("rows left %q, want %q", left, want)
+			}
+		})
+	}
+}
