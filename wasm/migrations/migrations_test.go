@@ -31,12 +31,19 @@ func TestStatements(t *testing.T) {
 	}
 }
 
-func TestApplyIsIdempotent(t *testing.T) {
+// openDB opens a new, empty SQLite database for t.
+func openDB(t *testing.T) *sql.DB {
+	t.Helper()
 	db, err := sql.Open("sqlite3", "file:"+filepath.Join(t.TempDir(), "m.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestApplyIsIdempotent(t *testing.T) {
+	db := openDB(t)
 	ctx := context.Background()
 	for range 2 {
 		if err := Apply(ctx, db); err != nil {
@@ -66,11 +73,7 @@ func TestApplyIsIdempotent(t *testing.T) {
 // expired by the new row's created_at (an intermediate session an hour
 // after), and nothing else.
 func TestExpiredRowsGoWithTheNextInsert(t *testing.T) {
-	db, err := sql.Open("sqlite3", "file:"+filepath.Join(t.TempDir(), "m.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t)
 	ctx := context.Background()
 	if err := Apply(ctx, db); err != nil {
 		t.Fatal(err)
