@@ -156,8 +156,9 @@ func TestStatementsPerCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	authr.Options.UserHandle = []byte(creation.UserID)
-	c.MustPost(t, "/v1/webauthn/register", map[string]any{"user_id": passkeyUser,
+	got, _ = count("/v1/webauthn/register", map[string]any{"user_id": passkeyUser,
 		"public_key_credential": virtualwebauthn.CreateAttestationResponse(rp, authr, cred, *creation)})
+	check("webauthn/register, no session", got, 4)
 	for _, who := range []struct {
 		name string
 		user any

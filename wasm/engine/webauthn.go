@@ -170,16 +170,15 @@ func (e *Engine) finishWebAuthnRegistration(c *call) error {
 		return errInvalidCredential
 	}
 	ctx := c.r.Context()
-	cer, err := e.findCeremony(ctx, "register", parsed.Response.CollectedClientData.Challenge)
+	cer, u, err := e.findRegistration(ctx, parsed.Response.CollectedClientData.Challenge, a.UserID)
 	if err != nil {
 		return err
 	}
 	if cer.userID != a.UserID {
 		return errWebAuthnCeremony
 	}
-	u, err := e.userByID(ctx, a.UserID)
-	if err != nil {
-		return err
+	if u == nil {
+		return errUserNotFound
 	}
 	stepUp, rp, err := e.claimCeremony(ctx, cer, u, &a.sessionArgs)
 	if err != nil {

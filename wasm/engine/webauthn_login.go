@@ -246,20 +246,28 @@ func (cer *ceremony) scan(row *sql.Row, challenge string, more ...any) error {
 	return nil
 }
 
-// findCeremony returns the live ceremony of kind whose challenge the
-// browser signed.
-func (e *Engine) findCeremony(ctx context.Context, kind, challenge string) (*ceremony, error) {
+// findRegistration returns the live registration ceremony whose
+// challenge the browser signed and, read in the same statement, the user
+// userID (nil when there is none); the caller checks the ceremony was
+// begun for that user.
+func (e *Engine) findRegistration(ctx context.Context, challenge, userID string) (*ceremony, *user, error) {
 	hash, err := challengeHash(challenge)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cer := &ceremony{hash: hash}
-	err = cer.scan(e.cfg.DB.QueryRowContext(ctx, `SELECT `+ceremonyColumns+`
-		FROM webauthn_challenges c WHERE c.challenge_hash = ? AND c.kind = ? AND c.expires_at > ?`, hash, kind, e.now()), challenge)
+	var raw []byte
+	err = cer.scan(e.cfg.DB.QueryRowContext(ctx, `SELECT `+ceremonyColumns+`, `+userWhere("u.user_id = ?")+`
+		FROM webauthn_challenges c WHERE c.challenge_hash = ? AND c.kind = 'register' AND c.expires_at > ?`,
+		userID, hash, e.now()), challenge, &raw)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return cer, nil
+	u, err := optionalJSON[user](raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("engine: load user: %w", err)
+	}
+	return cer, u, nil
 }
 
 // assertion is what a sign-in reads before it spends anything.
