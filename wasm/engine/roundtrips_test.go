@@ -55,6 +55,17 @@ func countingStore(t *testing.T) (*sql.DB, *atomic.Int64) {
 	return db, n
 }
 
+// checkStatements checks that the call name made want statements; a
+// change that adds one adds a D1 round trip to the call on the Worker
+// (BENCHMARKS.md, "D1 round trips per call").
+func checkStatements(t *testing.T, name string, got, want int64) {
+	t.Helper()
+	t.Logf("%s: %d statements", name, got)
+	if got != want {
+		t.Errorf("%s: %d statements, want %d", name, got, want)
+	}
+}
+
 // TestStatementsPerCall counts the statements of the calls a login and
 // an origin make most, each a D1 round trip on the Worker.
 func TestStatementsPerCall(t *testing.T) {
@@ -74,43 +85,33 @@ func TestStatementsPerCall(t *testing.T) {
 		out := c.MustPost(t, path, body)
 		return n.Load() - before, out
 	}
-	// want is each call's statements; a change that adds one adds a D1
-	// round trip to the call on the Worker (BENCHMARKS.md, "D1 round trips
-	// per call").
-	check := func(name string, got, want int64) {
-		t.Helper()
-		t.Logf("%s: %d statements", name, got)
-		if got != want {
-			t.Errorf("%s: %d statements, want %d", name, got, want)
-		}
-	}
 	codeIn := regexp.MustCompile(`\b\d{6}\b`)
 	got, out := count("/v1/otps/email/login_or_create", map[string]any{"email": "trips@example.com"})
-	check("otps/email/login_or_create, a new user", got, 3)
+	checkStatements(t, "otps/email/login_or_create, a new user", got, 3)
 	got, out = count("/v1/otps/authenticate", map[string]any{"method_id": out["email_id"], "code": codeIn.FindString(mailer.text()), "session_duration_minutes": 60})
-	check("otps/authenticate, a new user's first session", got, 3)
+	checkStatements(t, "otps/authenticate, a new user's first session", got, 3)
 	token, jwt := out["session_token"], out["session_jwt"]
 	got, _ = count("/v1/sessions/authenticate", map[string]any{"session_token": token})
-	check("sessions/authenticate by token", got, 1)
+	checkStatements(t, "sessions/authenticate by token", got, 1)
 	got, _ = count("/v1/sessions/authenticate", map[string]any{"session_jwt": jwt})
-	check("sessions/authenticate by JWT", got, 1)
+	checkStatements(t, "sessions/authenticate by JWT", got, 1)
 	clk.Advance(2 * time.Minute)
 	got, _ = count("/v1/sessions/authenticate", map[string]any{"session_token": token})
-	check("sessions/authenticate by token, last_accessed_at a minute old", got, 2)
+	checkStatements(t, "sessions/authenticate by token, last_accessed_at a minute old", got, 2)
 	got, out = count("/v1/otps/email/login_or_create", map[string]any{"email": "trips@example.com"})
-	check("otps/email/login_or_create, a returning user", got, 2)
+	checkStatements(t, "otps/email/login_or_create, a returning user", got, 2)
 	got, _ = count("/v1/otps/authenticate", map[string]any{"method_id": out["email_id"], "code": codeIn.FindString(mailer.text()), "session_token": token})
-	check("otps/authenticate, a step-up", got, 3)
+	checkStatements(t, "otps/authenticate, a step-up", got, 3)
 	clk.Advance(time.Minute) // past the mail limit's spacing
 	_, out = count("/v1/otps/email/login_or_create", map[string]any{"email": "trips@example.com"})
 	got, _ = count("/v1/otps/authenticate", map[string]any{"method_id": out["email_id"], "code": codeIn.FindString(mailer.text()), "session_duration_minutes": 60})
-	check("otps/authenticate, a returning user", got, 2)
+	checkStatements(t, "otps/authenticate, a returning user", got, 2)
 	got, _ = count("/v1/passwords", map[string]any{"email": "pw-trips@example.com", "password": "correct horse battery staple 42", "session_duration_minutes": 60})
-	check("passwords (create)", got, 2)
+	checkStatements(t, "passwords (create)", got, 2)
 	got, _ = count("/v1/passwords/authenticate", map[string]any{"email": "pw-trips@example.com", "password": "correct horse battery staple 42", "session_duration_minutes": 60})
-	check("passwords/authenticate", got, 3)
+	checkStatements(t, "passwords/authenticate", got, 3)
 	got, _ = count("/v1/magic_links/email/login_or_create", map[string]any{"email": "ml-trips@example.com"})
-	check("magic_links/email/login_or_create, a new user", got, 3)
+	checkStatements(t, "magic_links/email/login_or_create, a new user", got, 3)
 	link := regexp.MustCompile(`[?&]token=([^&\s"]+)`).FindStringSubmatch(mailer.text())
 	if link == nil {
 		t.Fatalf("no token in the mail %q", mailer.text())
@@ -120,27 +121,27 @@ func TestStatementsPerCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, out = count("/v1/magic_links/authenticate", map[string]any{"token": mlToken, "session_duration_minutes": 60})
-	check("magic_links/authenticate, a new user's first session", got, 3)
+	checkStatements(t, "magic_links/authenticate, a new user's first session", got, 3)
 	embedded := c.MustPost(t, "/v1/magic_links", map[string]any{"user_id": out["user_id"]})
 	got, _ = count("/v1/magic_links/authenticate", map[string]any{"token": embedded["token"], "session_duration_minutes": 60})
-	check("magic_links/authenticate, a returning user", got, 2)
+	checkStatements(t, "magic_links/authenticate, a returning user", got, 2)
 	const totpPassword = "correct horse battery staple 43"
 	totpUser := c.MustPost(t, "/v1/passwords", map[string]any{"email": "totp-trips@example.com", "password": totpPassword})["user_id"]
 	secret := c.MustPost(t, "/v1/totps", map[string]any{"user_id": totpUser})["secret"].(string)
 	got, _ = count("/v1/totps/authenticate", map[string]any{"user_id": totpUser, "totp_code": apitest.TOTP(t, secret, clk.Now().Unix()), "session_duration_minutes": 60})
-	check("totps/authenticate, the enrolment's first code", got, 4)
+	checkStatements(t, "totps/authenticate, the enrolment's first code", got, 4)
 	clk.Advance(time.Minute)
 	got, _ = count("/v1/totps/authenticate", map[string]any{"user_id": totpUser, "totp_code": apitest.TOTP(t, secret, clk.Now().Unix()), "session_duration_minutes": 60})
-	check("totps/authenticate, a login", got, 4)
+	checkStatements(t, "totps/authenticate, a login", got, 4)
 	got, held := count("/v1/passwords/authenticate", map[string]any{"email": "totp-trips@example.com", "password": totpPassword,
 		"session_duration_minutes": 60, "require_mfa": true})
-	check("passwords/authenticate, held by require_mfa", got, 3)
+	checkStatements(t, "passwords/authenticate, held by require_mfa", got, 3)
 	clk.Advance(time.Minute)
 	got, _ = count("/v1/totps/authenticate", map[string]any{"intermediate_session_token": held["intermediate_session_token"],
 		"totp_code": apitest.TOTP(t, secret, clk.Now().Unix())})
-	check("totps/authenticate, the second factor of a held login", got, 5)
+	checkStatements(t, "totps/authenticate, the second factor of a held login", got, 5)
 	got, _ = count("/v1/sessions/revoke", map[string]any{"session_token": token})
-	check("sessions/revoke", got, 1)
+	checkStatements(t, "sessions/revoke", got, 1)
 
 	// A passkey: registered, then signing in for its user and as a
 	// discoverable passkey.
@@ -150,7 +151,7 @@ func TestStatementsPerCall(t *testing.T) {
 	webauthnStart := map[string]any{"user_id": passkeyUser, "domain": "localhost", "use_base64_url_encoding": true,
 		"return_passkey_credential_options": true}
 	got, out = count("/v1/webauthn/register/start", webauthnStart)
-	check("webauthn/register/start", got, 2)
+	checkStatements(t, "webauthn/register/start", got, 2)
 	creation, err := virtualwebauthn.ParseAttestationOptions(out["public_key_credential_creation_options"].(string))
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +159,7 @@ func TestStatementsPerCall(t *testing.T) {
 	authr.Options.UserHandle = []byte(creation.UserID)
 	got, _ = count("/v1/webauthn/register", map[string]any{"user_id": passkeyUser,
 		"public_key_credential": virtualwebauthn.CreateAttestationResponse(rp, authr, cred, *creation)})
-	check("webauthn/register, no session", got, 4)
+	checkStatements(t, "webauthn/register, no session", got, 4)
 	for _, who := range []struct {
 		name string
 		user any
@@ -168,14 +169,14 @@ func TestStatementsPerCall(t *testing.T) {
 			start["user_id"] = who.user
 		}
 		got, out = count("/v1/webauthn/authenticate/start", start)
-		check("webauthn/authenticate/start, "+who.name, got, map[bool]int64{true: 2, false: 1}[who.user != nil])
+		checkStatements(t, "webauthn/authenticate/start, "+who.name, got, map[bool]int64{true: 2, false: 1}[who.user != nil])
 		request, err := virtualwebauthn.ParseAssertionOptions(out["public_key_credential_request_options"].(string))
 		if err != nil {
 			t.Fatal(err)
 		}
 		got, _ = count("/v1/webauthn/authenticate", map[string]any{"session_duration_minutes": 60,
 			"public_key_credential": virtualwebauthn.CreateAssertionResponse(rp, authr, cred, *request)})
-		check("webauthn/authenticate, "+who.name, got, 4)
+		checkStatements(t, "webauthn/authenticate, "+who.name, got, 4)
 	}
 }
 
@@ -230,26 +231,16 @@ func TestStatementsPerOAuthLogin(t *testing.T) {
 		}
 		before := n.Load()
 		authURL := redirectOf(base + "/v1/public/oauth/" + conformance.ProviderOIDC + "/start?public_token=" + publicToken)
-		if got := n.Load() - before; got != 1 {
-			t.Errorf("oauth start, %s: %d statements, want 1", login.name, got)
-		}
+		checkStatements(t, "oauth start, "+login.name, n.Load()-before, 1)
 		callback, err := prov.SignInAt(browser, authURL, "alice")
 		if err != nil {
 			t.Fatal(err)
 		}
 		before = n.Load()
 		app := redirectOf(callback.String())
-		if got := n.Load() - before; got != login.callback {
-			t.Errorf("oauth callback, %s: %d statements, want %d", login.name, got, login.callback)
-		} else {
-			t.Logf("oauth callback, %s: %d statements", login.name, got)
-		}
+		checkStatements(t, "oauth callback, "+login.name, n.Load()-before, login.callback)
 		before = n.Load()
 		c.MustPost(t, "/v1/oauth/authenticate", map[string]any{"token": app.Query().Get("token"), "session_duration_minutes": 60})
-		if got := n.Load() - before; got != login.authenticate {
-			t.Errorf("oauth/authenticate, %s: %d statements, want %d", login.name, got, login.authenticate)
-		} else {
-			t.Logf("oauth/authenticate, %s: %d statements", login.name, got)
-		}
+		checkStatements(t, "oauth/authenticate, "+login.name, n.Load()-before, login.authenticate)
 	}
 }
