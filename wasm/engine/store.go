@@ -116,6 +116,28 @@ func (e *Engine) userByID(ctx context.Context, id string) (*user, error) {
 	return u, nil
 }
 
+// userAnd loads the user id, or answers user_not_found, and in the same
+// statement more: an SQL expression on the user (alias u) whose
+// parameters, args, come before the id. It returns what more read, nil
+// for NULL.
+func (e *Engine) userAnd(ctx context.Context, id, more string, args ...any) (*user, []byte, error) {
+	var raw, rawMore []byte
+	err := e.cfg.DB.QueryRowContext(ctx, `SELECT `+userObject+`, `+more+`
+		FROM users u LEFT JOIN passwords p ON p.user_id = u.user_id WHERE u.user_id = ?`, append(args, id)...).
+		Scan(&raw, &rawMore)
+	if errors.Is(err, errNoRows) {
+		return nil, nil, errUserNotFound
+	}
+	u := &user{}
+	if err == nil {
+		err = json.Unmarshal(raw, u)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("engine: load user: %w", err)
+	}
+	return u, rawMore, nil
+}
+
 // deleteUserRows revokes the user's sessions first, so that a failure later on
 // never leaves a deleted user with a live session, then removes the rest.
 func (e *Engine) deleteUserRows(ctx context.Context, id string, now int64) error {

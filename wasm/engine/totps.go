@@ -243,18 +243,9 @@ const totpObject = `json((SELECT json_object('totp_id', totp_id, 'secret_sealed'
 // userWithTOTP loads a user and its TOTP (totpObject; nil when it has
 // none) in one statement, or answers user_not_found.
 func (e *Engine) userWithTOTP(ctx context.Context, id string) (*user, *storedTOTP, error) {
-	var raw, rawTOTP []byte
-	err := e.cfg.DB.QueryRowContext(ctx, `SELECT `+userObject+`, `+totpObject+`
-		FROM users u LEFT JOIN passwords p ON p.user_id = u.user_id WHERE u.user_id = ?`, e.now(), id).Scan(&raw, &rawTOTP)
-	if errors.Is(err, errNoRows) {
-		return nil, nil, errUserNotFound
-	}
-	u := &user{}
-	if err == nil {
-		err = json.Unmarshal(raw, u)
-	}
+	u, rawTOTP, err := e.userAnd(ctx, id, totpObject, e.now())
 	if err != nil {
-		return nil, nil, fmt.Errorf("engine: load user: %w", err)
+		return nil, nil, err
 	}
 	t, err := optionalJSON[storedTOTP](rawTOTP)
 	if err != nil {

@@ -147,21 +147,11 @@ const webauthnColumns = `registration_id, user_id, domain, credential_id, public
 // userWithWebAuthn loads a user, or answers user_not_found, and in the
 // same statement the user's registrations on domain, oldest first.
 func (e *Engine) userWithWebAuthn(ctx context.Context, userID, domain string) (*user, []*webauthnRegistration, error) {
-	var rawUser, rawRegs []byte
-	err := e.cfg.DB.QueryRowContext(ctx, `SELECT `+userObject+`, `+registrationsOn("u.user_id", "?")+`
-		FROM users u LEFT JOIN passwords p ON p.user_id = u.user_id WHERE u.user_id = ?`, domain, userID).
-		Scan(&rawUser, &rawRegs)
-	if errors.Is(err, errNoRows) {
-		return nil, nil, errUserNotFound
-	}
+	u, rawRegs, err := e.userAnd(ctx, userID, registrationsOn("u.user_id", "?"), domain)
 	if err != nil {
-		return nil, nil, fmt.Errorf("engine: load user: %w", err)
+		return nil, nil, err
 	}
-	u := &user{}
 	var regs []*webauthnRegistration
-	if err := json.Unmarshal(rawUser, u); err != nil {
-		return nil, nil, fmt.Errorf("engine: load user: %w", err)
-	}
 	if err := json.Unmarshal(rawRegs, &regs); err != nil {
 		return nil, nil, fmt.Errorf("engine: webauthn registrations: %w", err)
 	}
