@@ -19,9 +19,12 @@ import (
 //	binding.handle(method, url, headers, body, done)
 //
 // headers is the string form of wire.go, body a Uint8Array (or null), and
-// done(status, headers, body) is called once with the response. handle
-// returns at once; the engine runs on another goroutine, since a js.Func
-// callback must not block while the engine awaits D1 or WebCrypto.
+// done(status, headers, body, after) is called once with the response.
+// handle returns at once; the engine runs on another goroutine, since a
+// js.Func callback must not block while the engine awaits D1 or WebCrypto.
+// after is undefined, or a Promise of the work the engine left for after
+// the answer (engine.Config.Later), which the glue hands to the request's
+// waitUntil; it settles when that work is done.
 //
 // A feed read that asks to wait comes first through
 //
@@ -101,6 +104,7 @@ func (b *bridge) dispatch(j job) {
 func (b *bridge) serve(j job) {
 	rec := memhttp.NewRecorder()
 	hold := false
+	held := &laterWork{}
 	defer func() {
 		if v := recover(); v != nil {
 			b.logger.Error("edge: panic serving request", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
@@ -114,9 +118,16 @@ func (b *bridge) serve(j job) {
 		status, header, out := rec.Result()
 		jsBody := b.uint8Array.New(len(out))
 		js.CopyBytesToJS(jsBody, out)
-		j.done.Invoke(status, formatHeaders(header), jsBody)
+		if len(held.work) == 0 {
+			j.done.Invoke(status, formatHeaders(header), jsBody)
+			return
+		}
+		after, settle := newPromise()
+		j.done.Invoke(status, formatHeaders(header), jsBody, after)
+		b.runLater(held, settle)
 	}()
-	r, err := newRequest(context.Background(), j.method, j.url, j.headers, j.body)
+	ctx := context.WithValue(context.Background(), laterKey{}, held)
+	r, err := newRequest(ctx, j.method, j.url, j.headers, j.body)
 	if err != nil {
 		b.logger.Error("edge: bad request from glue", "err", err)
 		engine.WriteError(rec, b.env, http.StatusInternalServerError, "internal_server_error", errorUnexpected)
@@ -127,4 +138,51 @@ func (b *bridge) serve(j job) {
 		return
 	}
 	b.h.ServeHTTP(rec, r)
+}
+
+// laterKey is the request context's key of its laterWork.
+type laterKey struct{}
+
+// laterWork is the work the engine left for after one request's answer.
+// Only the request's own goroutine adds to it, before the answer.
+type laterWork struct {
+	work []func()
+}
+
+// later is the engine's Config.Later on the Worker: work on a request
+// through the bridge waits for its answer (serve); any other runs now.
+func later(ctx context.Context, work func(context.Context)) {
+	held, ok := ctx.Value(laterKey{}).(*laterWork)
+	if !ok {
+		work(ctx)
+		return
+	}
+	held.work = append(held.work, func() { work(ctx) })
+}
+
+// runLater runs the work held for a request once its answer is out, then
+// settles the Promise the glue waits on; a panic in it is logged.
+func (b *bridge) runLater(held *laterWork, settle func()) {
+	defer settle()
+	defer func() {
+		if v := recover(); v != nil {
+			b.logger.Error("edge: panic after an answer", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		}
+	}()
+	for _, work := range held.work {
+		work()
+	}
+}
+
+// newPromise returns a pending JavaScript Promise and the function that
+// fulfils it.
+func newPromise() (js.Value, func()) {
+	var resolve js.Value
+	executor := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		resolve = args[0]
+		return nil
+	})
+	p := js.Global().Get("Promise").New(executor)
+	executor.Release()
+	return p, func() { resolve.Invoke() }
 }

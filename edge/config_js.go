@@ -113,6 +113,8 @@ func handlerFromEnv(env, binding js.Value, logger *slog.Logger) (h http.Handler,
 		// Likewise a nil SecretBox: the TOTP endpoints answer 503.
 		SecretBox: box,
 		Revoked:   revokedNotifier(env, binding),
+		// Writes no answer waits for, after the answer (waitUntil).
+		Later: later,
 		// Social login, off without providers; a nil Fetcher stays a
 		// nil interface.
 		OAuthProviders: social.Providers,

@@ -102,9 +102,9 @@ export default {
     context.env = env;
     context.ctx = ctx;
     if (waitsForFeed(request, env)) {
-      return holdFeedRead(request, env);
+      return holdFeedRead(request, env, ctx);
     }
-    const res = await handle(request, env);
+    const res = await handle(request, env, ctx);
     // A revoke's notify outlives the response that answers the revoke.
     if (notifying.size > 0) {
       ctx.waitUntil(Promise.allSettled([...notifying]));
@@ -113,8 +113,9 @@ export default {
   },
 };
 
-// handle answers request through the engine.
-async function handle(request, env) {
+// handle answers request through the engine; what the engine does after
+// its answer (a session's last_accessed_at) goes to ctx.waitUntil.
+async function handle(request, env, ctx) {
   const declared = request.headers.get("Content-Length");
   if (declared !== null && !(Number(declared) <= maxBodyBytes)) {
     return tooLarge(env);
@@ -137,6 +138,9 @@ async function handle(request, env) {
     console.error("latch:", err && err.message);
     drop(inst);
     return internalError(env);
+  }
+  if (res.after !== undefined) {
+    ctx.waitUntil(res.after);
   }
   return toResponse(request.method, res);
 }
@@ -342,7 +346,9 @@ function serve(inst, method, url, headers, body) {
 }
 
 // call calls Go's binding[fn](...args, done) and resolves with what done
-// is given, { status, head, out }; it rejects if the instance exits first.
+// is given, { status, head, out, after }; it rejects if the instance exits
+// first. after, when defined, settles once the work the engine left for
+// after the answer is done (edge/bridge_js.go).
 function call(inst, fn, ...args) {
   return new Promise((resolve, reject) => {
     if (inst.dead) {
@@ -351,9 +357,9 @@ function call(inst, fn, ...args) {
     }
     inst.pending.add(reject);
     try {
-      inst.binding[fn](...args, (status, head, out) => {
+      inst.binding[fn](...args, (status, head, out, after) => {
         inst.pending.delete(reject);
-        resolve({ status, head, out });
+        resolve({ status, head, out, after });
       });
     } catch (err) {
       inst.pending.delete(reject);
@@ -627,7 +633,7 @@ function feedObject(env) {
 // the feed's object?". If the object fails (it restarted, say, dropping
 // what it held), the engine answers at once: an answer without events is
 // always true, and the reader polls again with its cursor.
-async function holdFeedRead(request, env) {
+async function holdFeedRead(request, env, ctx) {
   const admitted = await admitFeedRead(env, request.url, headerString(request.headers));
   if (admitted === undefined) {
     return internalError(env);
@@ -639,7 +645,7 @@ async function holdFeedRead(request, env) {
     return await feedObject(env).fetch(request);
   } catch (err) {
     console.error("latch: revocation feed object failed, answering without waiting:", err && err.message);
-    return handle(request, env);
+    return handle(request, env, ctx);
   }
 }
 

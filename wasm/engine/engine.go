@@ -6,6 +6,7 @@
 package engine
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
@@ -70,6 +71,12 @@ type Config struct {
 	// is stored: a host that holds revocation feed requests (wait > 0)
 	// wakes them. It must not block.
 	Revoked func()
+	// Later, when set, runs work once the answer to the request of ctx
+	// has gone out; it must not block. The Worker hands it to the
+	// request's waitUntil. Only writes no answer depends on go through
+	// it (a session's last_accessed_at); without Later they run before
+	// the answer.
+	Later func(ctx context.Context, work func(context.Context))
 
 	// OAuthProviders are the social login providers, as
 	// oauth.ParseProviders read them; social login is off when empty.
@@ -192,4 +199,16 @@ func EnvOf(projectID string) string {
 // ServeHTTP answers one API request.
 func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.serve(w, r)
+}
+
+// later runs work once the answer to ctx's request has gone out
+// (Config.Later), or at once when the host has no such hook. Its context
+// is not cancelled by the request's end.
+func (e *Engine) later(ctx context.Context, work func(context.Context)) {
+	ctx = context.WithoutCancel(ctx)
+	if e.cfg.Later == nil {
+		work(ctx)
+		return
+	}
+	e.cfg.Later(ctx, work)
 }

@@ -66,15 +66,43 @@ func checkStatements(t *testing.T, name string, got, want int64) {
 	}
 }
 
+// laterQueue is a host's Config.Later that holds the work until the test
+// runs it, as the Worker runs it after the answer has gone out.
+type laterQueue struct {
+	mu   sync.Mutex
+	work []func(context.Context)
+	ctx  []context.Context
+}
+
+func (q *laterQueue) add(ctx context.Context, work func(context.Context)) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.work, q.ctx = append(q.work, work), append(q.ctx, ctx)
+}
+
+// run runs the work held so far and returns how many there were.
+func (q *laterQueue) run() int {
+	q.mu.Lock()
+	work, ctx := q.work, q.ctx
+	q.work, q.ctx = nil, nil
+	q.mu.Unlock()
+	for i, w := range work {
+		w(ctx[i])
+	}
+	return len(work)
+}
+
 // TestStatementsPerCall counts the statements of the calls a login and
-// an origin make most, each a D1 round trip on the Worker.
+// an origin make most, each a D1 round trip on the Worker, before each
+// answer goes out.
 func TestStatementsPerCall(t *testing.T) {
 	db, n := countingStore(t)
 	mailer := &lastMail{}
 	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	later := &laterQueue{}
 	e, err := engine.New(engine.Config{ProjectID: "project-test-trips", Secret: "secret", DB: db, Signer: testSigner(t),
 		Now: clk.Now, Mailer: mailer, MailFrom: "login@latch.test", RedirectURLs: []string{"http://localhost:3000/authenticate"},
-		SecretBox: testSecretBox(t), WebAuthnOrigins: []string{conformance.WebAuthnOrigin}})
+		SecretBox: testSecretBox(t), WebAuthnOrigins: []string{conformance.WebAuthnOrigin}, Later: later.add})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +111,11 @@ func TestStatementsPerCall(t *testing.T) {
 		t.Helper()
 		before := n.Load()
 		out := c.MustPost(t, path, body)
-		return n.Load() - before, out
+		got := n.Load() - before
+		if k := later.run(); k != 0 && path != "/v1/sessions/authenticate" {
+			t.Errorf("%s: %d writes after the answer, want none", path, k)
+		}
+		return got, out
 	}
 	codeIn := regexp.MustCompile(`\b\d{6}\b`)
 	got, out := count("/v1/otps/email/login_or_create", map[string]any{"email": "trips@example.com"})
@@ -96,8 +128,26 @@ func TestStatementsPerCall(t *testing.T) {
 	got, _ = count("/v1/sessions/authenticate", map[string]any{"session_jwt": jwt})
 	checkStatements(t, "sessions/authenticate by JWT", got, 1)
 	clk.Advance(2 * time.Minute)
-	got, _ = count("/v1/sessions/authenticate", map[string]any{"session_token": token})
-	checkStatements(t, "sessions/authenticate by token, last_accessed_at a minute old", got, 2)
+	before := n.Load()
+	out = c.MustPost(t, "/v1/sessions/authenticate", map[string]any{"session_token": token})
+	checkStatements(t, "sessions/authenticate by token, last_accessed_at a minute old", n.Load()-before, 1)
+	session := out["session"].(map[string]any)
+	if want := clk.Now().UTC().Format(time.RFC3339); session["last_accessed_at"] != want {
+		t.Errorf("answer's last_accessed_at %v, want %s", session["last_accessed_at"], want)
+	}
+	before = n.Load()
+	if k := later.run(); k != 1 {
+		t.Errorf("last_accessed_at a minute old: %d writes after the answer, want 1", k)
+	}
+	checkStatements(t, "sessions/authenticate by token, after the answer", n.Load()-before, 1)
+	status, got2, err := c.Do(context.Background(), http.MethodGet, "/v1/sessions?user_id="+session["user_id"].(string), nil)
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("GET /v1/sessions: %d %v %v", status, got2, err)
+	}
+	listed := got2["sessions"].([]any)
+	if len(listed) != 1 || listed[0].(map[string]any)["last_accessed_at"] != session["last_accessed_at"] {
+		t.Errorf("after the write: sessions %v, want one last accessed at %v", listed, session["last_accessed_at"])
+	}
 	got, out = count("/v1/otps/email/login_or_create", map[string]any{"email": "trips@example.com"})
 	checkStatements(t, "otps/email/login_or_create, a returning user", got, 2)
 	got, _ = count("/v1/otps/authenticate", map[string]any{"method_id": out["email_id"], "code": codeIn.FindString(mailer.text()), "session_token": token})

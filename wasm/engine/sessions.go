@@ -315,7 +315,7 @@ func (e *Engine) authenticateSession(c *call) error {
 	if a.DurationMinutes != 0 || a.CustomClaims != nil || a.Attributes != nil {
 		err = e.mutateSession(ctx, s, func(s *session) error { return applyArgs(s, &a, now) })
 	} else {
-		err = e.touchSession(ctx, s, now)
+		e.touchSession(ctx, s, now)
 	}
 	if err != nil {
 		return err

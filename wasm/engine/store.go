@@ -262,17 +262,21 @@ func (e *Engine) updateSession(ctx context.Context, s *session) error {
 
 // touchSession moves last_accessed_at forward unless it moved recently; it
 // does not bump the version, so it never makes a concurrent update retry.
-func (e *Engine) touchSession(ctx context.Context, s *session, now int64) error {
+// The answer does not wait for the write (Config.Later): it already says
+// now, and a write that fails is logged, never the caller's error.
+func (e *Engine) touchSession(ctx context.Context, s *session, now int64) {
 	if now-s.LastAccessedAt < touchInterval {
-		return nil
-	}
-	_, err := e.cfg.DB.ExecContext(ctx, `UPDATE sessions SET last_accessed_at = ?
-		WHERE session_id = ? AND last_accessed_at < ?`, now, s.ID, now)
-	if err != nil {
-		return fmt.Errorf("engine: touch session: %w", err)
+		return
 	}
 	s.LastAccessedAt = now
-	return nil
+	id := s.ID
+	e.later(ctx, func(ctx context.Context) {
+		_, err := e.cfg.DB.ExecContext(ctx, `UPDATE sessions SET last_accessed_at = ?
+			WHERE session_id = ? AND last_accessed_at < ?`, now, id, now)
+		if err != nil {
+			e.cfg.Logger.Error("engine: touch session", "err", err)
+		}
+	})
 }
 
 // sessionWithUser loads a session by a column (token hash or id) together
