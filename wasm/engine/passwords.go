@@ -145,7 +145,7 @@ func (e *Engine) checkPassword(ctx context.Context, addr, plain string, a *sessi
 			return nil, nil, err
 		}
 	}
-	if err := e.passwordSucceeded(ctx, u.ID, newHash, now); err != nil {
+	if err := e.passwordSucceeded(ctx, u.ID, hash, newHash, now); err != nil {
 		return nil, nil, err
 	}
 	return u, stepUp, e.activate(ctx, u)

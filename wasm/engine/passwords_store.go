@@ -118,11 +118,14 @@ func (e *Engine) whyNoAttempt(ctx context.Context, email string, stepUp *session
 }
 
 // passwordSucceeded clears the failure count and, when the stored hash was
-// made with older parameters, replaces it.
-func (e *Engine) passwordSucceeded(ctx context.Context, userID, newHash string, now int64) error {
+// made with older parameters, replaces it: only while it is still the hash
+// that was checked (checked), so that a login that read a password before
+// a reset cannot write the old password back over the new one.
+func (e *Engine) passwordSucceeded(ctx context.Context, userID, checked, newHash string, now int64) error {
 	q, args := `UPDATE passwords SET failed_count = 0 WHERE user_id = ? AND failed_count > 0`, []any{userID}
 	if newHash != "" {
-		q, args = `UPDATE passwords SET failed_count = 0, hash = ?, updated_at = ? WHERE user_id = ?`, []any{newHash, now, userID}
+		q, args = `UPDATE passwords SET failed_count = 0, hash = ?, updated_at = ? WHERE user_id = ? AND hash = ?`,
+			[]any{newHash, now, userID, checked}
 	}
 	if _, err := e.cfg.DB.ExecContext(ctx, q, args...); err != nil {
 		return fmt.Errorf("engine: password login: %w", err)

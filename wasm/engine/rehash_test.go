@@ -3,6 +3,7 @@ package engine_test
 import (
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/latchauth/latch/testharness/apitest"
@@ -62,5 +63,71 @@ func TestPasswordRehashedWhenParamsChange(t *testing.T) {
 	}
 	if code := post(raised, "/v1/passwords/authenticate", creds); code != http.StatusOK {
 		t.Fatalf("login after rehash: %d", code)
+	}
+}
+
+// heldHasher holds the first Verify of plain until release is closed,
+// telling checking when it starts.
+type heldHasher struct {
+	engine.PasswordHasher
+	plain             string
+	once              sync.Once
+	checking, release chan struct{}
+}
+
+func (h *heldHasher) Verify(plain, encoded string) (bool, bool, error) {
+	if plain == h.plain {
+		h.once.Do(func() {
+			close(h.checking)
+			<-h.release
+		})
+	}
+	return h.PasswordHasher.Verify(plain, encoded)
+}
+
+// TestRehashDoesNotUndoAReset: a login with the old password reads its
+// hash (old parameters), then the password is reset while the login
+// compares. The login's session is refused, and its rehash of the old
+// password must not land over the new hash either.
+func TestRehashDoesNotUndoAReset(t *testing.T) {
+	db, signer := openDB(t), testSigner(t)
+	weak := password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+	strong := password.Params{Memory: 128, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+	const oldPassword, newPassword = "Latch-4f9a1c7e2b-Quartz!", "Latch-Garnet-2b8d4e6f-Opal!"
+	client := func(h engine.PasswordHasher) *apitest.Client {
+		e, err := engine.New(engine.Config{ProjectID: "project-test-rehash", Secret: "s", DB: db, Signer: signer, PasswordHasher: h})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &apitest.Client{Handler: e, ProjectID: "project-test-rehash", Secret: "s"}
+	}
+	created := client(password.NewHasher(weak)).MustPost(t, "/v1/passwords",
+		map[string]any{"email": "reset-race@example.com", "password": oldPassword, "session_duration_minutes": 60})
+	held := &heldHasher{PasswordHasher: password.NewHasher(strong), plain: oldPassword,
+		checking: make(chan struct{}), release: make(chan struct{})}
+	c := client(held)
+	login := make(chan int)
+	go func() {
+		status, _, err := c.Post("/v1/passwords/authenticate",
+			map[string]any{"email": "reset-race@example.com", "password": oldPassword, "session_duration_minutes": 60})
+		if err != nil {
+			t.Error(err)
+		}
+		login <- status
+	}()
+	<-held.checking
+	c.MustPost(t, "/v1/passwords/session/reset", map[string]any{"session_token": created["session_token"], "password": newPassword})
+	close(held.release)
+	if status := <-login; status != http.StatusConflict {
+		t.Errorf("the login that read the old password: %d, want 409", status)
+	}
+	for _, try := range []struct {
+		password string
+		want     int
+	}{{newPassword, http.StatusOK}, {oldPassword, http.StatusUnauthorized}} {
+		status, out, err := c.Post("/v1/passwords/authenticate", map[string]any{"email": "reset-race@example.com", "password": try.password})
+		if err != nil || status != try.want {
+			t.Errorf("after the reset, password %q: %d %v %v, want %d", try.password, status, out["error_type"], err, try.want)
+		}
 	}
 }
