@@ -253,6 +253,41 @@ var credentialCases = []testCase{
 			})
 		}
 	}},
+	{name: "credentials/the first proof of an email ends the app and passkeys set before it", run: func(t *testing.T, c *client) {
+		// Someone who does not own the address signs up with it, enrols
+		// an authenticator app and, where the host has passkeys, one.
+		email := uniqueEmail("prehijack-app")
+		squat := c.ok(c.post("/v1/passwords", obj{"email": email, "password": strongPassword(), "session_duration_minutes": 60}))
+		userID := str(t, squat, "user_id")
+		_, secret, codes := c.enrolTOTP(userID, email)
+		c.ok(c.post("/v1/totps/authenticate", obj{"user_id": userID, "totp_code": apitest.TOTP(t, secret, c.hostNow())}))
+		var key *authenticator
+		if c.tg.WebAuthn {
+			key = newAuthenticator(t)
+			c.registerPasskey(key, userID, nil)
+		}
+		// The owner proves the address with a fresh email login.
+		link := c.ok(c.post("/v1/magic_links", obj{"user_id": userID, "delivery_method": "email"}))
+		owner := c.ok(c.post("/v1/magic_links/authenticate", obj{"token": str(t, link, "token"), "session_duration_minutes": 60}))
+		stored := c.ok(c.get("/v1/users/" + userID))
+		for _, list := range []string{"totps", "webauthn_registrations"} {
+			for name, u := range map[string]any{"the proof's answer": owner["user"], "the stored user": stored} {
+				if got, _ := u.(obj)[list].([]any); len(got) != 0 {
+					t.Errorf("after the first proof %s lists %s %v, want none", name, list, got)
+				}
+			}
+		}
+		if r := c.post("/v1/totps/recover", obj{"user_id": userID, "recovery_code": codes[0], "session_duration_minutes": 60}); r.status == http.StatusOK {
+			t.Errorf("a recovery code from before the first proof signed in")
+		}
+		if key != nil {
+			if r := c.signIn(key, "", obj{"session_duration_minutes": 60}); r.status == http.StatusOK {
+				t.Errorf("a passkey from before the first proof signed in")
+			}
+		}
+		// The owner can enrol an app of their own.
+		c.enrolTOTP(userID, email)
+	}},
 	{name: "credentials/the first proof of an email ends a password set before it", run: func(t *testing.T, c *client) {
 		// Someone who does not own the address signs up with it.
 		email, pw := uniqueEmail("prehijack"), strongPassword()

@@ -106,6 +106,15 @@ var oauthCases = []testCase{
 		p := c.requireOAuth()
 		carol := p.subject(subCarol)
 		squat := c.ok(c.post("/v1/passwords", obj{"email": carol.email, "password": strongPassword(), "session_duration_minutes": 60}))
+		// Whoever signed up with the address links an identity of their
+		// own to its user, and takes another attach token for later.
+		attach := func() string {
+			return str(t, c.ok(c.post("/v1/oauth/attach", obj{"provider": providerRS, "session_token": squat["session_token"]})), "oauth_attach_token")
+		}
+		if linked, _ := c.oauthLogin(providerRS, subSquat, url.Values{"oauth_attach_token": {attach()}}); linked["user_id"] != squat["user_id"] {
+			t.Fatalf("attached to %v, want %v", linked["user_id"], squat["user_id"])
+		}
+		later := attach()
 		got, signup := c.oauthLogin(providerRS, subCarol, nil)
 		if signup || got["user_id"] != squat["user_id"] {
 			t.Fatalf("user %v (signup %v), want %v", got["user_id"], signup, squat["user_id"])
@@ -114,6 +123,18 @@ var oauthCases = []testCase{
 			t.Error("the password set before the address was proven survived")
 		}
 		c.fails(c.post("/v1/sessions/authenticate", obj{"session_token": squat["session_token"]}), http.StatusNotFound, "session_not_found")
+		// The identity linked before the proof went with it, and the
+		// attach token taken before it is spent.
+		providers, _ := field(got, "user", "providers").([]any)
+		if len(providers) != 1 || providers[0].(obj)["provider_subject"] != carol.sub {
+			t.Errorf("providers after the proof %v, want carol's alone", providers)
+		}
+		if again, signup := c.oauthLogin(providerRS, subSquat, nil); again["user_id"] == squat["user_id"] || !signup {
+			t.Errorf("the identity linked before the proof signed in to %v (signup %v)", again["user_id"], signup)
+		}
+		if h := newBrowser(t).get(c.startURL(providerRS, url.Values{"oauth_attach_token": {later}})); h.status != http.StatusBadRequest || h.errorType() != "invalid_oauth_attach_token" {
+			t.Errorf("an attach token taken before the proof: %d %s", h.status, h.body)
+		}
 	}},
 	{name: "oauth/attach adds a provider to a signed-in user", run: func(t *testing.T, c *client) {
 		p := c.requireOAuth()

@@ -17,6 +17,17 @@ import (
 const unknownUserID = "user-test-00000000-0000-4000-8000-000000000000"
 
 var webauthnCases = []testCase{
+	{name: "webauthn/a registration begun before a password reset does not finish after it", run: func(t *testing.T, c *client) {
+		c.requireWebAuthn()
+		userID, email, pw := c.verifiedPasswordUser("passkey-reset")
+		key := newAuthenticator(t)
+		begun := c.startRegistration(userID)
+		c.ok(c.post("/v1/passwords/existing_password/reset", obj{"email": email, "existing_password": pw, "new_password": strongPassword()}))
+		c.fails(c.post("/v1/webauthn/register", obj{"user_id": userID, "public_key_credential": key.create(begun), "session_duration_minutes": 60}),
+			http.StatusBadRequest, "webauthn_challenge_not_found")
+		// One begun after it finishes.
+		c.registerPasskey(key, userID, nil)
+	}},
 	{name: "webauthn/register a passkey", run: func(t *testing.T, c *client) {
 		c.requireWebAuthn()
 		userID, _ := c.newUser("passkey")

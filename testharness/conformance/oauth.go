@@ -56,6 +56,7 @@ const (
 	subOld      = "old"      // an expired ID token
 	subIvan     = "ivan"     // ES256
 	subUnverify = "unverify" // unverified address someone else holds
+	subSquat    = "squat"    // attached by whoever signed up with carol's address first
 )
 
 // Provider names in Document.
@@ -75,7 +76,7 @@ func StartProviders(t *testing.T, now func() time.Time) *Providers {
 		now = time.Now
 	}
 	p := &Providers{subjects: map[string]subject{}}
-	for _, login := range []string{subAlice, subBob, subCarol, subDave, subErin, subFrank, subGrace, subMallory, subEve, subOld, subIvan, subUnverify} {
+	for _, login := range []string{subAlice, subBob, subCarol, subDave, subErin, subFrank, subGrace, subMallory, subEve, subOld, subIvan, subUnverify, subSquat} {
 		p.subjects[login] = subject{sub: "sub-" + login + "-" + randomHex(6), email: uniqueEmail(login), verified: login != subBob && login != subUnverify}
 	}
 	p.rs = p.startOIDC(t, now, oidc.RS256)

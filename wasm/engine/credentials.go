@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -73,11 +74,11 @@ func (e *Engine) changeCredentials(ctx context.Context, u *user, keep *session, 
 // first login makes it.
 //
 // The first proof ends what was started before it, unless the login steps
-// up a live session of the user (stepUp): a password set while the address
-// was unproven was chosen by whoever typed the address, not necessarily
-// its owner, so the password is deleted and every session ends (a new
-// credentials version, in one statement with the proof; the store's
-// triggers do the rest). A caller who holds a session of the user and
+// up a live session of the user (stepUp): a password, an authenticator
+// app, a passkey or a provider identity set while the address was unproven
+// was set by whoever typed the address, not necessarily its owner, so
+// they are deleted and every session ends (a new credentials version, in
+// one statement with the proof; the store's triggers do the rest). A caller who holds a session of the user and
 // reads the mail is the one who set the password, so a step-up keeps
 // both. See RATIONALE.md, "What happens to a password set before the
 // email was verified?".
@@ -115,5 +116,6 @@ func (e *Engine) proveEmail(ctx context.Context, u *user, stepUp *session) error
 	}
 	e.revoked()
 	u.EmailVerified, u.Status, u.CredentialsVersion, u.PasswordID = true, statusActive, got, ""
+	u.TOTPs, u.WebAuthn, u.Providers = json.RawMessage(`[]`), []webauthnView{}, []providerView{}
 	return nil
 }

@@ -63,6 +63,15 @@ func (e *Engine) linkIdentity(ctx context.Context, provider string, id *oauth.Id
 			return nil, "", false, fmt.Errorf("engine: oauth user: %w", err)
 		}
 	}
+	proves := email != "" && attachTo == "" && u.Email == email
+	if proves {
+		// The provider proved the address: the first proof ends what was
+		// started under an unproven one, identities linked to the user
+		// then among it, so it comes before this identity's link.
+		if err := e.proveEmail(ctx, u, nil); err != nil {
+			return nil, "", false, err
+		}
+	}
 	reg = e.newID("oauth-user-registration")
 	_, err = e.cfg.DB.ExecContext(ctx, `INSERT INTO oauth_registrations (registration_id, user_id, provider,
 		subject, email, profile_picture_url, locale, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -78,14 +87,10 @@ func (e *Engine) linkIdentity(ctx context.Context, provider string, id *oauth.Id
 	if err != nil {
 		return nil, "", false, fmt.Errorf("engine: oauth registration: %w", err)
 	}
-	if email != "" && attachTo == "" && u.Email == email {
-		// The provider proved the address: the first proof ends what was
-		// started under an unproven one.
-		if err := e.proveEmail(ctx, u, nil); err != nil {
+	if !proves {
+		if err := e.activate(ctx, u); err != nil {
 			return nil, "", false, err
 		}
-	} else if err := e.activate(ctx, u); err != nil {
-		return nil, "", false, err
 	}
 	return u, reg, created, nil
 }
