@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 var accountCases = []testCase{
@@ -198,5 +199,24 @@ var accountCases = []testCase{
 		c.ok(c.post("/v1/passwords/authenticate", obj{"email": email, "password": newPW}))
 		c.fails(c.post("/v1/passwords/session/reset", obj{"password": strongPassword(), "session_token": str(t, b, "session_token")}),
 			http.StatusNotFound, "session_not_found")
+	}},
+	{name: "passwords/session reset needs a recent password or email factor", run: func(t *testing.T, c *client) {
+		if c.tg.Advance == nil {
+			t.Skip("needs the host's clock moved past five minutes")
+		}
+		userID, email, pw := c.passwordUser("pwsession-old")
+		s := c.ok(c.post("/v1/passwords/authenticate", obj{"email": email, "password": pw, "session_duration_minutes": 60}))
+		token := str(t, s, "session_token")
+		c.advance(6 * time.Minute)
+		c.fails(c.post("/v1/passwords/session/reset", obj{"password": strongPassword(), "session_token": token}),
+			http.StatusBadRequest, "session_too_old_to_reset_password")
+		c.ok(c.post("/v1/passwords/authenticate", obj{"email": email, "password": pw})) // unchanged
+		// An embeddable link proves no email: still refused. The password
+		// again, on the same session, proves the user within the window.
+		c.ok(c.post("/v1/magic_links/authenticate", obj{"token": c.magicLink(userID), "session_token": token}))
+		c.fails(c.post("/v1/passwords/session/reset", obj{"password": strongPassword(), "session_token": token}),
+			http.StatusBadRequest, "session_too_old_to_reset_password")
+		c.ok(c.post("/v1/passwords/authenticate", obj{"email": email, "password": pw, "session_token": token}))
+		c.ok(c.post("/v1/passwords/session/reset", obj{"password": strongPassword(), "session_token": token}))
 	}},
 }

@@ -206,6 +206,21 @@ var credentialCases = []testCase{
 			t.Errorf("intermediate_session_token answered without require_mfa")
 		}
 	}},
+	{name: "credentials/require_mfa holds a reset by the existing password too", run: func(t *testing.T, c *client) {
+		userID, email, pw, secret, _ := c.totpUser("mfa-existing")
+		newPW := strongPassword()
+		held := c.ok(c.post("/v1/passwords/existing_password/reset", obj{"email": email, "existing_password": pw, "new_password": newPW,
+			"session_duration_minutes": 30, "require_mfa": true}))
+		im, _ := held["intermediate_session_token"].(string)
+		if im == "" || held["session"] != nil || held["session_token"] != "" || held["session_jwt"] != "" {
+			t.Fatalf("a reset by the existing password with require_mfa: %v", held)
+		}
+		done := c.ok(c.post("/v1/totps/authenticate", obj{"intermediate_session_token": im, "totp_code": apitest.TOTP(t, secret, c.hostNow())}))
+		if types := factorTypes(done["session"].(obj)); !types["password"] || !types["totp"] || done["user_id"] != userID {
+			t.Errorf("session after the second factor: %v", done["session"])
+		}
+		c.ok(c.post("/v1/passwords/authenticate", obj{"email": email, "password": newPW}))
+	}},
 	{name: "credentials/an intermediate session ends with a password change", run: func(t *testing.T, c *client) {
 		_, email, pw, _, codes := c.totpUser("mfareset")
 		first := c.ok(c.post("/v1/passwords/authenticate", obj{"email": email, "password": pw, "session_duration_minutes": 30, "require_mfa": true}))

@@ -147,6 +147,10 @@ var oauthCases = []testCase{
 		if h := b.get(c.startURL(providerES, url.Values{"oauth_attach_token": {attach}})); h.status != http.StatusBadRequest || h.errorType() != "invalid_oauth_attach_token" {
 			t.Fatalf("attach token at another provider: %d %s", h.status, h.body)
 		}
+		// Nor by a start refused for its parameters.
+		if h := b.get(c.startURL(providerRS, url.Values{"oauth_attach_token": {attach}, "provider_scope": {"x"}})); h.status != http.StatusBadRequest || h.errorType() != "bad_request" {
+			t.Fatalf("attach token with a reserved provider parameter: %d %s", h.status, h.body)
+		}
 		got, _ := c.oauthLogin(providerRS, subDave, url.Values{"oauth_attach_token": {attach}})
 		if got["user_id"] != userID || got["provider_subject"] != p.subject(subDave).sub {
 			t.Fatalf("attached to %v, want %v", got["user_id"], userID)

@@ -149,12 +149,6 @@ func (e *Engine) startOAuth(c *call) error {
 		return err
 	}
 	ctx := c.r.Context()
-	attachTo := ""
-	if s.attachToken != "" {
-		if attachTo, err = e.consumeAttachToken(ctx, s.attachToken, s.provider.Provider().Name); err != nil {
-			return err
-		}
-	}
 	var secrets stateSecrets
 	var state, browser string
 	for _, v := range []*string{&state, &browser, &secrets.Nonce, &secrets.Verifier} {
@@ -181,6 +175,14 @@ func (e *Engine) startOAuth(c *call) error {
 	}
 	if err != nil {
 		return e.oauthFailure(c, err)
+	}
+	// The attach token is spent last, once nothing else can refuse the
+	// start, so that a refused start leaves it usable.
+	attachTo := ""
+	if s.attachToken != "" {
+		if attachTo, err = e.consumeAttachToken(ctx, s.attachToken, s.provider.Provider().Name); err != nil {
+			return err
+		}
 	}
 	now := e.now()
 	stateHash := hashToken(state)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 const (
@@ -93,7 +94,7 @@ type existingPasswordReset struct {
 	Email            string `json:"email"`
 	ExistingPassword string `json:"existing_password"`
 	NewPassword      string `json:"new_password"`
-	sessionArgs
+	loginArgs
 	addr string // Email, normalized by validate
 }
 
@@ -226,11 +227,35 @@ func (e *Engine) resetExistingPassword(c *call) error {
 	if err != nil {
 		return err
 	}
-	return e.finishReset(c, &a.sessionArgs, ending{stepUp: stepUp}, u, a.NewPassword, passwordFactor(u))
+	return e.finishReset(c, &a.sessionArgs, ending{stepUp: stepUp, requireMFA: a.RequireMFA}, u, a.NewPassword, passwordFactor(u))
+}
+
+// sessionResetWindow is how recent the factor a passwords/session/reset
+// stands on must be, in seconds, as Stytch's: a password, or a link or
+// code mailed to the user, authenticated within the last five minutes.
+const sessionResetWindow = 5 * 60
+
+var errSessionTooOld = newError(http.StatusBadRequest, "session_too_old_to_reset_password",
+	"Resetting a password needs a session with a password, email magic link or email code authenticated within the last 5 minutes.")
+
+// provenSince reports whether s lists a password, email link or email
+// code factor authenticated at or after since.
+func (s *session) provenSince(since int64) bool {
+	for _, f := range s.Factors {
+		if f.Type != "password" && (f.Type != "magic_link" && f.Type != "otp" || f.DeliveryMethod != deliveryEmail) {
+			continue
+		}
+		if at, err := time.Parse(time.RFC3339, f.LastAuthenticatedAt); err == nil && at.Unix() >= since {
+			return true
+		}
+	}
+	return false
 }
 
 // POST /v1/passwords/session/reset — a new password for the user of a
-// live session, which is kept; every other session of the user ends.
+// live session, which is kept; every other session of the user ends. The
+// session must have proven the user recently (sessionResetWindow): a
+// stolen session of yesterday cannot lock its owner out.
 func (e *Engine) resetSessionPassword(c *call) error {
 	var a sessionPasswordReset
 	if err := e.read(c, &a); err != nil {
@@ -240,6 +265,9 @@ func (e *Engine) resetSessionPassword(c *call) error {
 	s, u, err := e.liveSession(ctx, a.SessionToken, a.SessionJWT)
 	if err != nil {
 		return err
+	}
+	if !s.provenSince(e.now() - sessionResetWindow) {
+		return errSessionTooOld
 	}
 	if err := strong(a.Password, u.Email); err != nil {
 		return err

@@ -29,6 +29,8 @@ var (
 	errWebAuthnCeremony  = newError(http.StatusBadRequest, "webauthn_challenge_not_found", "The credential answers no WebAuthn ceremony begun here, or the ceremony expired or was already finished.")
 	errWebAuthnAuth      = newError(http.StatusUnauthorized, "unable_to_auth_webauthn", "The WebAuthn credential did not verify.")
 	errWebAuthnDuplicate = newError(http.StatusBadRequest, "duplicate_webauthn_registration", "This credential is already registered.")
+	errWebAuthnLimit     = newError(http.StatusBadRequest, "too_many_webauthn_registrations",
+		"The user has %d passkeys or security keys, the most a user may have; delete one first.", maxWebAuthnRegistrations)
 	errAuthenticatorType = badRequest("authenticator_type must be platform or cross-platform.")
 )
 
@@ -107,6 +109,9 @@ func (e *Engine) startWebAuthnRegistration(c *call) error {
 	u, regs, err := e.userWithWebAuthn(ctx, a.UserID, rp.Config.RPID)
 	if err != nil {
 		return err
+	}
+	if len(u.WebAuthn) >= maxWebAuthnRegistrations {
+		return errWebAuthnLimit
 	}
 	wu := &webauthnUser{handle: []byte(u.ID), name: firstOf(a.OverrideName, u.Email, u.ID), displayName: firstOf(a.OverrideDisplayName, u.fullName(), u.Email, u.ID)}
 	if a.OverrideID != "" {

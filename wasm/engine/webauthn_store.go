@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/go-webauthn/webauthn/protocol"
@@ -81,6 +82,19 @@ type webauthnFactor struct {
 
 var b64url = base64.RawURLEncoding
 
+// maxWebAuthnRegistrations bounds a user's passkeys and security keys:
+// every read of the user carries them all.
+const maxWebAuthnRegistrations = 20
+
+// knownTransports are the transports a registration keeps of those its
+// client lists (WebAuthn Level 3); the client's list is its own to make
+// up, so anything else, and any repeat, is dropped rather than stored and
+// sent back with every ceremony.
+var knownTransports = map[protocol.AuthenticatorTransport]bool{
+	protocol.USB: true, protocol.NFC: true, protocol.BLE: true, protocol.SmartCard: true,
+	protocol.Hybrid: true, protocol.Internal: true,
+}
+
 // fromCredential takes what a registration keeps from the credential
 // go-webauthn verified.
 func (r *webauthnRegistration) fromCredential(c *webauthn.Credential) {
@@ -88,9 +102,11 @@ func (r *webauthnRegistration) fromCredential(c *webauthn.Credential) {
 	r.PublicKey = b64url.EncodeToString(c.PublicKey)
 	r.AttestationType = c.AttestationType
 	r.AAGUID = b64url.EncodeToString(c.Authenticator.AAGUID)
-	ts := make([]string, len(c.Transport))
-	for i, t := range c.Transport {
-		ts[i] = string(t)
+	var ts []string
+	for _, t := range c.Transport {
+		if knownTransports[t] && !slices.Contains(ts, string(t)) {
+			ts = append(ts, string(t))
+		}
 	}
 	r.Transports = strings.Join(ts, ",")
 	r.SignCount = c.Authenticator.SignCount
@@ -158,20 +174,31 @@ func (e *Engine) userWithWebAuthn(ctx context.Context, userID, domain string) (*
 	return u, regs, nil
 }
 
+// insertWebAuthnRegistration stores r while its user exists and has
+// fewer than maxWebAuthnRegistrations: a registration finished while its
+// user was being deleted is not left behind.
 func (e *Engine) insertWebAuthnRegistration(ctx context.Context, r *webauthnRegistration) error {
 	now := e.now()
-	_, err := e.cfg.DB.ExecContext(ctx, `INSERT INTO webauthn_registrations (`+webauthnColumns+`, created_at, last_used_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	res, err := e.cfg.DB.ExecContext(ctx, `INSERT INTO webauthn_registrations (`+webauthnColumns+`, created_at, last_used_at)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+		WHERE EXISTS (SELECT 1 FROM users WHERE user_id = ?)
+		AND (SELECT count(*) FROM webauthn_registrations WHERE user_id = ?) < ?`,
 		r.ID, r.UserID, r.Domain, r.CredentialID, r.PublicKey, r.UserHandle, r.AttestationType, r.AAGUID,
 		r.Transports, r.AuthenticatorType, r.Name, r.UserAgent, r.SignCount, r.UserVerified, r.BackupEligible,
-		r.BackupState, now, now)
+		r.BackupState, now, now, r.UserID, r.UserID, maxWebAuthnRegistrations)
 	if isUniqueViolation(err) {
 		return errWebAuthnDuplicate
 	}
 	if err != nil {
 		return fmt.Errorf("engine: insert webauthn registration: %w", err)
 	}
-	return nil
+	if err := oneRow(res, errWebAuthnLimit); !errors.Is(err, errWebAuthnLimit) {
+		return err
+	}
+	if _, err := e.userByID(ctx, r.UserID); err != nil {
+		return err
+	}
+	return errWebAuthnLimit
 }
 
 // recordWebAuthnUse stores the counter and backup state of an assertion,

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"slices"
 	"testing"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/webauthn"
 )
 
 func TestRelyingParty(t *testing.T) {
@@ -81,5 +84,19 @@ func TestOptionsJSONEncodings(t *testing.T) {
 		if pair[0] != pair[1] {
 			t.Errorf("standard base64 options: %s = %v, want %v", what, pair[0], pair[1])
 		}
+	}
+}
+
+// TestRegistrationKeepsKnownTransports: the transports a client lists are
+// stored only when WebAuthn knows them, each once.
+func TestRegistrationKeepsKnownTransports(t *testing.T) {
+	var r webauthnRegistration
+	listed := []protocol.AuthenticatorTransport{"usb", "hybrid", "usb", "x-made-up", "", "internal", "smart-card"}
+	for range 1000 {
+		listed = append(listed, "nfc", "padding")
+	}
+	r.fromCredential(&webauthn.Credential{Transport: listed})
+	if want := "usb,hybrid,internal,smart-card,nfc"; r.Transports != want {
+		t.Errorf("transports stored as %q, want %q", r.Transports, want)
 	}
 }

@@ -64,8 +64,20 @@ func TestNoEnumeration(t *testing.T) {
 			if k.StatusCode != u.StatusCode || kb != ub {
 				t.Errorf("known address: %d %q; unknown: %d %q; want the same answer", k.StatusCode, alert(k.body), u.StatusCode, alert(u.body))
 			}
+			if kc, uc := cookieNames(k), cookieNames(u); kc != uc {
+				t.Errorf("known address sets cookies %q; unknown %q; want the same", kc, uc)
+			}
 		})
 	}
+}
+
+// cookieNames lists the names of the cookies an answer sets, in order.
+func cookieNames(a answer) string {
+	var names []string
+	for _, c := range a.Cookies() {
+		names = append(names, c.Name)
+	}
+	return strings.Join(names, " ")
 }
 
 // TestLockoutSaid: the answer to a wrong password, the same for everyone,

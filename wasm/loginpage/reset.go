@@ -94,9 +94,6 @@ func (p *page) startReset(w http.ResponseWriter, r *http.Request, csrf, returnTo
 	err = p.call(r.Context(), http.MethodPost, "/v1/passwords/email/reset/start", map[string]any{
 		"email": email, "reset_password_redirect_url": p.resetURL + "?return_to=" + url.QueryEscape(returnTo),
 		"code_challenge": challengeOf(verifier)}, nil)
-	if err == nil {
-		http.SetCookie(w, p.cookie(verifierCookie, verifier, p.Now().Add(linkMinutes*time.Minute)))
-	}
 	var ae *apiError
 	if err != nil && !(errors.As(err, &ae) && (ae.Type == "email_not_found" || ae.Type == "too_many_requests")) {
 		msg, status, down := failure(err, msgBadEmail)
@@ -107,6 +104,9 @@ func (p *page) startReset(w http.ResponseWriter, r *http.Request, csrf, returnTo
 		p.showResetStart(w, status, csrf, returnTo, clean(email, maxEmail), view{alert: msg, invalid: "reset-email"})
 		return
 	}
+	// The verifier cookie goes with every "check your email", mailed or
+	// not, so that it does not tell which addresses have an account.
+	http.SetCookie(w, p.cookie(verifierCookie, verifier, p.Now().Add(linkMinutes*time.Minute)))
 	p.write(w, http.StatusOK, view{title: "Check your email", status: msgResetSent,
 		body: []string{link("start-over", p.loginURL(returnTo), "Back to sign in")}})
 }

@@ -68,13 +68,13 @@ func (s *surface) routes() []route {
 		{pattern: "GET /sdk/v1/users/me", session: true, fn: (*surface).userGet},
 		{pattern: "PUT /sdk/v1/users/me", session: true, fn: (*surface).userUpdate},
 
-		{pattern: "POST /sdk/v1/totps", session: true, fn: (*surface).totpCreate},
+		{pattern: "POST /sdk/v1/totps", limit: checkLimit, session: true, fn: (*surface).totpCreate},
 		{pattern: "POST /sdk/v1/totps/authenticate", limit: checkLimit, session: true, fn: (*surface).totpAuthenticate},
 		{pattern: "POST /sdk/v1/totps/recover", limit: checkLimit, session: true, fn: (*surface).totpRecover},
 		{pattern: "POST /sdk/v1/totps/recovery_codes", session: true, fn: (*surface).totpRecoveryCodes},
 
 		{pattern: "POST /sdk/v1/oauth/authenticate", limit: checkLimit, fn: (*surface).oauthAuthenticate},
-		{pattern: "POST /sdk/v1/oauth/attach", session: true, fn: (*surface).oauthAttach},
+		{pattern: "POST /sdk/v1/oauth/attach", limit: checkLimit, session: true, fn: (*surface).oauthAttach},
 
 		{pattern: "POST /sdk/v1/webauthn/register/start", limit: checkLimit, session: true, fn: (*surface).webauthnRegisterStart},
 		{pattern: "POST /sdk/v1/webauthn/register", limit: checkLimit, session: true, fn: (*surface).webauthnRegister},
@@ -179,6 +179,13 @@ func (s *surface) relay(w http.ResponseWriter, a *answer) {
 		w.WriteHeader(a.status)
 		_, _ = w.Write(a.raw)
 		return
+	}
+	// Trusted metadata is the backend's alone, whichever call relays a
+	// user (forBrowser).
+	for _, k := range []string{"user", "__user"} {
+		if u, ok := a.data[k].(map[string]any); ok {
+			u["trusted_metadata"] = map[string]any{}
+		}
 	}
 	body, err := json.Marshal(map[string]any{"data": a.data})
 	if err != nil {
@@ -449,6 +456,9 @@ func (s *surface) oauthAttach(c *call) (*answer, error) {
 	if err := c.read(&b); err != nil {
 		return nil, err
 	}
+	if a, _, err := s.freshCaller(c, "a provider"); err != nil || a != nil {
+		return a, err
+	}
 	return s.api(c.r.Context(), http.MethodPost, "/v1/oauth/attach",
 		map[string]any{"provider": b.Provider, "session_token": c.who.session})
 }
@@ -671,16 +681,11 @@ func (s *surface) totpCreate(c *call) (*answer, error) {
 	if err := c.read(&b); err != nil {
 		return nil, err
 	}
-	a, id, err := s.callerUser(c)
-	if err != nil || a.status != http.StatusOK {
-		return a, err
+	refused, id, err := s.freshCaller(c, "an authenticator app")
+	if err != nil || refused != nil {
+		return refused, err
 	}
-	t, err := s.api(c.r.Context(), http.MethodPost, "/v1/totps", map[string]any{"user_id": id, "expiration_minutes": b.ExpirationMinutes})
-	if err != nil || t.status != http.StatusOK {
-		return t, err
-	}
-	t.data["__user"] = a.data["user"]
-	return t, nil
+	return loginAnswer(s.api(c.r.Context(), http.MethodPost, "/v1/totps", map[string]any{"user_id": id, "expiration_minutes": b.ExpirationMinutes}))
 }
 
 // POST /sdk/v1/totps/authenticate: the app's code, added to the caller's

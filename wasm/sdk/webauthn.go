@@ -8,15 +8,16 @@ import (
 
 // Passkeys and security keys through the SDK (stytch.webauthn.register,
 // .authenticate, .update). A passkey outlives every other credential
-// change (a password reset ends sessions, not passkeys), so adding one
-// asks more of the caller's session than other calls do: a sign-in within
-// passkeyFreshness, and, for a user with an authenticator app, a session
-// that has passed it. Otherwise a stolen session could plant a way back
-// in that skips the app. See RATIONALE.md, "Passkeys".
+// change (a password reset ends sessions, not passkeys), and so do an
+// authenticator app and a linked provider identity; adding any of them
+// asks more of the caller's session than other calls do (freshCaller): a
+// sign-in within addFreshness, and, for a user with an authenticator app,
+// a session that has passed it. Otherwise a stolen session could plant a
+// way back in that skips the app. See RATIONALE.md, "Passkeys".
 
-// passkeyFreshness is how recent the caller's last factor must be for the
-// caller to add a passkey.
-const passkeyFreshness = 10 * time.Minute
+// addFreshness is how recent the caller's last factor must be for the
+// caller to add a passkey, an authenticator app or a provider identity.
+const addFreshness = 10 * time.Minute
 
 // webauthnStart is what the SDK sends to begin a ceremony.
 type webauthnStart struct {
@@ -43,7 +44,7 @@ func (s *surface) webauthnRegisterStart(c *call) (*answer, error) {
 	if err := c.read(&b); err != nil {
 		return nil, err
 	}
-	a, id, err := s.passkeyCaller(c)
+	a, id, err := s.freshCaller(c, "a passkey")
 	if err != nil || a != nil {
 		return a, err
 	}
@@ -62,7 +63,7 @@ func (s *surface) webauthnRegister(c *call) (*answer, error) {
 	if err := c.read(&b); err != nil {
 		return nil, err
 	}
-	a, id, err := s.passkeyCaller(c)
+	a, id, err := s.freshCaller(c, "a passkey")
 	if err != nil || a != nil {
 		return a, err
 	}
@@ -139,21 +140,22 @@ func (s *surface) webauthnUpdate(c *call) (*answer, error) {
 	return s.api(c.r.Context(), http.MethodPut, "/v1/webauthn/"+url.PathEscape(id), map[string]any{"name": b.Name})
 }
 
-// passkeyCaller returns the caller's user id when its session may add a
-// passkey (see the top of this file); otherwise the answer to relay.
-func (s *surface) passkeyCaller(c *call) (*answer, string, error) {
+// freshCaller returns the caller's user id when its session may add a
+// way in that outlives a password reset (what: "a passkey", …; see the top
+// of this file); otherwise the answer to relay.
+func (s *surface) freshCaller(c *call, what string) (*answer, string, error) {
 	a, id, err := s.callerUser(c)
 	if err != nil || a.status != http.StatusOK {
 		return a, "", err
 	}
-	if !recentFactor(a.data["session"], s.Now().Add(-passkeyFreshness)) {
+	if !recentFactor(a.data["session"], s.Now().Add(-addFreshness)) {
 		return s.refusal(http.StatusForbidden, "unauthorized_action",
-			"Adding a passkey needs a sign-in within the last 10 minutes; sign in again first."), "", nil
+			"Adding "+what+" needs a sign-in within the last 10 minutes; sign in again first."), "", nil
 	}
 	u, _ := a.data["user"].(map[string]any)
 	if totps, _ := u["totps"].([]any); len(totps) > 0 && !hasSecondFactor(a.data["session"]) {
 		return s.refusal(http.StatusForbidden, "unauthorized_action",
-			"Adding a passkey needs a session that has passed the authenticator app."), "", nil
+			"Adding "+what+" needs a session that has passed the authenticator app."), "", nil
 	}
 	return nil, id, nil
 }

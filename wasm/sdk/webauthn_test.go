@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -352,4 +353,38 @@ func TestPasskeyRefusals(t *testing.T) {
 			t.Errorf("register after the app: factors %v, want otp, totp and webauthn", types)
 		}
 	})
+}
+
+// TestAddingAWayInNeedsAFreshSession: an authenticator app and a provider
+// identity outlive a password reset as a passkey does, so the SDK adds
+// them only for a session signed in within the last 10 minutes (and
+// past the app, for a user with one). Otherwise a day-old stolen session
+// could enrol an app of its own, pass it, and then add a passkey.
+func TestAddingAWayInNeedsAFreshSession(t *testing.T) {
+	f, clk := newPasskeyFixture(t)
+	login := f.signIn("stale-app@example.com")
+	tok, uid := login["session_token"].(string), login["user_id"].(string)
+	clk.add(11 * time.Minute)
+	for _, try := range []struct{ path string }{{"/totps"}, {"/oauth/attach"}} {
+		r := f.call(app, "POST", try.path, tok, map[string]any{"expiration_minutes": 5, "provider": "google"})
+		if r.status != http.StatusForbidden || r.body["error_type"] != "unauthorized_action" {
+			t.Errorf("%s 11 minutes after the sign-in: %d %v, want 403 unauthorized_action", try.path, r.status, r.body)
+		}
+	}
+	if totps, _ := f.apiUser(uid)["totps"].([]any); len(totps) != 0 {
+		t.Errorf("a refused enrolment added %v", totps)
+	}
+	// A fresh sign-in enrols one, and the answer keeps the user's trusted
+	// metadata back from the browser, in user and in __user alike.
+	if _, _, err := f.api.Do(context.Background(), "PUT", "/v1/users/"+uid, map[string]any{"trusted_metadata": map[string]any{"role": "admin"}}); err != nil {
+		t.Fatal(err)
+	}
+	fresh := f.signIn("stale-app@example.com")["session_token"].(string)
+	enrolled := f.call(app, "POST", "/totps", fresh, map[string]any{"expiration_minutes": 5}).data(t)
+	for _, k := range []string{"user", "__user"} {
+		u, _ := enrolled[k].(map[string]any)
+		if u == nil || fmt.Sprint(u["trusted_metadata"]) != "map[]" {
+			t.Errorf("the enrolment's %s carries trusted metadata %v", k, u["trusted_metadata"])
+		}
+	}
 }
