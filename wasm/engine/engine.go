@@ -74,8 +74,8 @@ type Config struct {
 	// Later, when set, runs work once the answer to the request of ctx
 	// has gone out; it must not block. The Worker hands it to the
 	// request's waitUntil. Only writes no answer depends on go through
-	// it (a session's last_accessed_at); without Later they run before
-	// the answer.
+	// it (a session's last_accessed_at, a password login's cleared
+	// failure count); without Later they run before the answer.
 	Later func(ctx context.Context, work func(context.Context))
 
 	// OAuthProviders are the social login providers, as

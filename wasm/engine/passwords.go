@@ -145,9 +145,14 @@ func (e *Engine) checkPassword(ctx context.Context, addr, plain string, a *sessi
 			return nil, nil, err
 		}
 	}
-	if err := e.passwordSucceeded(ctx, u.ID, hash, newHash, now); err != nil {
-		return nil, nil, err
-	}
+	// No answer waits for the count to be cleared (or the rehash stored):
+	// they go after it where the host can (Config.Later). Lost, they
+	// leave the count higher, never lower, and the old hash in place.
+	e.later(ctx, func(ctx context.Context) {
+		if err := e.passwordSucceeded(ctx, u.ID, hash, newHash, now); err != nil {
+			e.cfg.Logger.Error("engine: password login", "err", err)
+		}
+	})
 	return u, stepUp, e.activate(ctx, u)
 }
 
