@@ -129,13 +129,16 @@ func (e *Engine) readFeed(ctx context.Context, cursor string) (events []revocati
 		if perr != nil {
 			return nil, "", false, false, perr
 		}
-		// A cursor past the end, or whose own event was dropped while
-		// later ones were written, may have missed events: start over.
+		// A cursor past the end, or whose next event was dropped, may
+		// have missed events: start over. The cursor's own event going
+		// is no sign of that: the triggers drop events two hours old
+		// when the next one is written, so a reader caught up before a
+		// quiet night finds its own event gone and every later one kept.
 		var kept int
-		if err := e.cfg.DB.QueryRowContext(ctx, `SELECT count(*) FROM session_revocations WHERE seq = ?`, n).Scan(&kept); err != nil {
+		if err := e.cfg.DB.QueryRowContext(ctx, `SELECT count(*) FROM session_revocations WHERE seq = ?`, n+1).Scan(&kept); err != nil {
 			return nil, "", false, false, fmt.Errorf("engine: feed: %w", err)
 		}
-		reset = n > last || (n > 0 && n < last && kept == 0)
+		reset = n > last || (n < last && kept == 0)
 		if !reset {
 			from = n
 			query, args = `SELECT seq, session_id, user_id, client_id, revoked_at FROM session_revocations WHERE seq > ? ORDER BY seq LIMIT ?`,

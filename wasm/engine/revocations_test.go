@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/latchauth/latch/wasm/engine"
 )
@@ -82,5 +83,36 @@ func TestServeFeedWait(t *testing.T) {
 				t.Error("a 401 without WWW-Authenticate")
 			}
 		})
+	}
+}
+
+// TestFeedResetsOnlyWhenEventsWereDropped: the triggers drop events two
+// hours old when the next one is written. A reader caught up before such
+// a quiet spell finds its own event gone and every later one kept: it
+// missed nothing, so it must not be told to start over (a reset makes every
+// verifier distrust every token issued before it, and refuse M2M tokens
+// for up to an hour). A reader further behind, whose next event was
+// dropped, is told to.
+func TestFeedResetsOnlyWhenEventsWereDropped(t *testing.T) {
+	h := newM2MEngine(t)
+	deactivate := func() {
+		c := h.ok(http.MethodPost, "/v1/m2m/clients", map[string]any{"scopes": []string{"read"}})["m2m_client"].(map[string]any)
+		h.ok(http.MethodPut, "/v1/m2m/clients/"+c["client_id"].(string), map[string]any{"status": "inactive"})
+	}
+	read := func(cursor string) map[string]any {
+		t.Helper()
+		return h.ok(http.MethodGet, "/v1/sessions/revocations?cursor="+cursor, nil)
+	}
+	deactivate()
+	behind := h.ok(http.MethodGet, "/v1/sessions/revocations", nil)["cursor"].(string)
+	deactivate()
+	caughtUp := read(behind)["cursor"].(string)
+	h.clk.Advance(2*time.Hour + time.Second) // a quiet night
+	deactivate()                             // drops both earlier events
+	if got := read(caughtUp); got["reset"] != false || len(got["events"].([]any)) != 1 {
+		t.Errorf("the caught-up reader after a quiet night: reset %v, events %v; want no reset and the new event", got["reset"], got["events"])
+	}
+	if got := read(behind); got["reset"] != true {
+		t.Errorf("the reader whose next event was dropped: reset %v, want true", got["reset"])
 	}
 }
