@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -392,14 +393,15 @@ func rotateFile(path string, random io.Reader, now time.Time, keep time.Duration
 	return replaceFile(path, append(out, '\n'))
 }
 
-// replaceFile writes data to path through a synced temporary file (0600)
-// renamed over it.
+// replaceFile writes data to path through a synced temporary file
+// renamed over it. The temporary file is a new one, made 0600 by
+// os.CreateTemp: never a file or a link someone left in the directory.
 func replaceFile(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("latch-devvars: %w", err)
 	}
+	tmp := f.Name()
 	_, err = f.Write(data)
 	if err == nil {
 		err = f.Sync()

@@ -422,3 +422,46 @@ func TestPrintOAuthCallback(t *testing.T) {
 		})
 	}
 }
+
+// TestRunRewritesThroughANewFile: adding a missing setting rewrites the
+// secrets file through a temporary file of its own, so a world-readable
+// file or a link someone left at the old temporary name neither leaks the
+// secrets nor gets them written through it; the result is 0600.
+func TestRunRewritesThroughANewFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, ".dev.vars")
+	content, err := generate(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var without []string
+	for _, l := range strings.SplitAfter(string(content), "\n") {
+		if !strings.HasPrefix(l, keySecretBox+"=") {
+			without = append(without, l)
+		}
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(without, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := filepath.Join(dir, "elsewhere")
+	if err := os.WriteFile(elsewhere, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, path+".tmp"); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run([]string{"-file", path}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if leaked, _ := os.ReadFile(elsewhere); len(leaked) != 0 {
+		t.Errorf("the secrets were written through the link left at %s.tmp", path)
+	}
+	fi, err := os.Lstat(path)
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s after the rewrite: %v %v, want a regular 0600 file", path, fi.Mode(), err)
+	}
+	if vars, err := read(path); err != nil || vars[keySecretBox] == "" {
+		t.Errorf("the rewritten file: %v %v", vars[keySecretBox], err)
+	}
+}
