@@ -4,9 +4,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"syscall/js"
 
@@ -128,6 +130,16 @@ func (b *bridge) serve(j job) {
 	}()
 	ctx := context.WithValue(context.Background(), laterKey{}, held)
 	r, err := newRequest(ctx, j.method, j.url, j.headers, j.body)
+	var badURL *url.Error
+	if errors.As(err, &badURL) {
+		// The runtime passes on what Go's URL parser refuses (a bad
+		// percent-escape): the client's request, refused as net/http
+		// refuses it on the Go hosts. The URL, which may hold a token
+		// in its query, stays out of the log.
+		b.logger.Info("edge: request URL refused", "err", badURL.Err)
+		engine.WriteError(rec, b.env, http.StatusBadRequest, "bad_request", "The request's URL could not be read.")
+		return
+	}
 	if err != nil {
 		b.logger.Error("edge: bad request from glue", "err", err)
 		engine.WriteError(rec, b.env, http.StatusInternalServerError, "internal_server_error", errorUnexpected)

@@ -195,3 +195,42 @@ func sessionRoundTrip(a *api, email string) error {
 	}
 	return nil
 }
+
+// TestUnreadableURL: a path with a percent-escape Go cannot read (the
+// runtime passes it on) is the client's bad request, answered 400 as the
+// Go hosts answer it, and the Worker's log line about it leaves out the
+// URL, whose query may hold a token.
+func TestUnreadableURL(t *testing.T) {
+	t.Parallel()
+	log := &syncBuffer{}
+	opts := Options{Log: log}
+	if testing.Verbose() {
+		opts.Log = io.MultiWriter(log, testLog{t})
+	}
+	w := Start(t, opts)
+	req, err := http.NewRequest(http.MethodGet, w.URL+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.URL.Opaque = "/v1/oauth/callback%zz"
+	req.URL.RawQuery = "code=s3cr3t-code&state=s3cr3t-state"
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"error_type":"bad_request"`) {
+		t.Fatalf("GET /v1/oauth/callback%%zz: %d %s, want 400 bad_request", res.StatusCode, body)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !log.hasLine("request URL refused") && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !log.hasLine("request URL refused") {
+		t.Fatal("no log line says the URL was refused")
+	}
+	if log.hasLine("request URL refused", "s3cr3t") {
+		t.Error("the log line about the refused URL holds its query")
+	}
+}
