@@ -201,13 +201,28 @@ function headersFrom(head) {
 
 // postWebhook posts a signed mail webhook body (signed by Go, mail.Sign) to
 // url through the Fetch API and resolves to the answer's status; a network
-// failure rejects. The Go side retries (mail.Webhook). Posting here rather
-// than with Go's net/http keeps Go's HTTP client out of the Worker's Wasm.
+// failure, or no answer within webhookTimeoutMs, rejects. The Go side
+// retries (mail.Webhook), as it does after the Go hosts' client timeout;
+// the timer is set here because Go's timers may not fire while a request
+// waits (edge/fetch_js.go). Posting here rather than with Go's net/http
+// keeps Go's HTTP client out of the Worker's Wasm.
 async function postWebhook(url, head, body) {
-  const res = await fetch(url, { method: "POST", headers: headersFrom(head), body, redirect: "manual" });
-  await res.body?.cancel().catch(() => {});
-  return res.status;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), webhookTimeoutMs);
+  try {
+    const res = await fetch(url, { method: "POST", headers: headersFrom(head), body, redirect: "manual", signal: controller.signal });
+    await res.body?.cancel().catch(() => {});
+    return res.status;
+  } catch (err) {
+    throw controller.signal.aborted ? new Error(`no answer within ${webhookTimeoutMs / 1000}s`) : err;
+  } finally {
+    clearTimeout(timer);
+  }
 }
+
+// webhookTimeoutMs bounds one post of a mail webhook, as the Go hosts'
+// client does (mail.Webhook).
+const webhookTimeoutMs = 10000;
 
 // fetchOutbound is the engine's outbound HTTP (oauth.Fetcher,
 // edge/fetch_js.go): it fetches url with method, head (wire.go's string

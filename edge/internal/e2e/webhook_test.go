@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchauth/latch/testharness/apitest"
 	"github.com/latchauth/latch/testharness/mailbox"
 	"github.com/latchauth/latch/wasm/mail"
 )
@@ -176,6 +177,39 @@ func TestWebhookMail(t *testing.T) {
 			t.Errorf("the held login_or_create: %v", out)
 		}
 		next(t, to)
+	})
+
+	t.Run("a receiver that never answers", func(t *testing.T) {
+		// Each post gives up after ten seconds, as on the Go hosts, and is
+		// tried three times; then the call fails as for a refused post,
+		// instead of waiting as long as the receiver does.
+		const to = "stalled@example.com"
+		never := make(chan struct{})
+		rcv.hold.Store(&never)
+		defer close(never)
+		defer rcv.hold.Store(nil)
+		drained := make(chan struct{})
+		defer close(drained)
+		go func() {
+			for {
+				select {
+				case <-rcv.held:
+				case <-drained:
+					return
+				}
+			}
+		}()
+		// Three tries of ten seconds outlast the other calls' client.
+		patient := apitest.Client{URL: w.URL, ProjectID: w.ProjectID, Secret: w.Secret,
+			HTTP: &http.Client{Timeout: 2 * time.Minute, Transport: Transport()}}
+		start := time.Now()
+		status, out, err := patient.Post("/v1/otps/email/login_or_create", map[string]any{"email": to})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status != http.StatusBadGateway || out["error_type"] != "email_delivery_failed" {
+			t.Errorf("login_or_create while the receiver never answers: %d %v after %v, want 502 email_delivery_failed", status, out, time.Since(start))
+		}
 	})
 
 	t.Run("a replayed post is refused", func(t *testing.T) {
