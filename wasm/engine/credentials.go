@@ -78,10 +78,10 @@ func (e *Engine) changeCredentials(ctx context.Context, u *user, keep *session, 
 // app, a passkey or a provider identity set while the address was unproven
 // was set by whoever typed the address, not necessarily its owner, so
 // they are deleted and every session ends (a new credentials version, in
-// one statement with the proof; the store's triggers do the rest). A caller who holds a session of the user and
-// reads the mail is the one who set the password, so a step-up keeps
-// both. See RATIONALE.md, "What happens to a password set before the
-// email was verified?".
+// one statement with the proof; the store's triggers do the rest). A
+// caller who holds a session of the user and reads the mail is the one
+// who set them, so a step-up keeps them all. See RATIONALE.md, "What
+// happens to a password set before the email was verified?".
 func (e *Engine) proveEmail(ctx context.Context, u *user, stepUp *session) error {
 	switch {
 	case u.EmailVerified:
