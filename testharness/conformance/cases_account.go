@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -49,6 +50,34 @@ var accountCases = []testCase{
 		// The refused updates changed nothing.
 		if after := c.ok(c.get("/v1/users/" + userID)); len(after["untrusted_metadata"].(obj)) != 1 {
 			t.Errorf("refused update stored: %v", after["untrusted_metadata"])
+		}
+	}},
+	{name: "users/search finds a full name as it is written", run: func(t *testing.T, c *client) {
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		first, last := "Jo"+hex.EncodeToString(b), "Smith"
+		plain := str(t, c.ok(c.post("/v1/users", obj{"email": uniqueEmail("jo"), "name": obj{"first_name": first, "last_name": last}})), "user_id")
+		accented := str(t, c.ok(c.post("/v1/users", obj{"email": uniqueEmail("emile"),
+			"name": obj{"first_name": "Émile" + first, "middle_name": "Ana", "last_name": last}})), "user_id")
+		found := func(name string) []string {
+			body := obj{"limit": 100, "query": obj{"operator": "AND", "operands": []obj{{"filter_name": "full_name_fuzzy", "filter_value": name}}}}
+			var ids []string
+			for _, u := range c.ok(c.post("/v1/users/search", body))["results"].([]any) {
+				ids = append(ids, u.(obj)["user_id"].(string))
+			}
+			return ids
+		}
+		for _, tc := range []struct {
+			query string
+			want  []string
+		}{
+			{first + " " + last, []string{plain}},                // no middle name: one space between
+			{strings.ToUpper(first) + " SMITH", []string{plain}}, // A to Z in any case
+			{"Émile" + first + " Ana Smith", []string{accented}}, // beyond A to Z as written
+		} {
+			if got := found(tc.query); !slices.Equal(got, tc.want) {
+				t.Errorf("full_name_fuzzy %q: %v, want %v", tc.query, got, tc.want)
+			}
 		}
 	}},
 	{name: "users/search filters and pages", run: func(t *testing.T, c *client) {

@@ -155,11 +155,15 @@ func filterSQL(op searchOperand) (string, []any, error) {
 		if json.Unmarshal(op.FilterValue, &s) != nil || s == "" || len(s) > 256 {
 			return "", nil, bad
 		}
-		pattern := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(s)) + "%"
+		// SQLite's LIKE ignores the case of A to Z only, so the pattern is
+		// left as written beyond them (lowered by Go's rules, "É" would
+		// never match a stored "É").
+		pattern := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(lowerASCII(s)) + "%"
 		if op.FilterName == "email_address_fuzzy" {
 			return `u.email LIKE ? ESCAPE '\'`, []any{pattern}, nil
 		}
-		return `lower(u.first_name || ' ' || u.middle_name || ' ' || u.last_name) LIKE ? ESCAPE '\'`, []any{pattern}, nil
+		// The full name is its parts that are there, one space apart.
+		return `trim(replace(u.first_name || ' ' || u.middle_name || ' ' || u.last_name, '  ', ' ')) LIKE ? ESCAPE '\'`, []any{pattern}, nil
 	case "created_at_greater_than", "created_at_less_than":
 		var s string
 		if json.Unmarshal(op.FilterValue, &s) != nil {
@@ -189,4 +193,14 @@ func filterSQL(op searchOperand) (string, []any, error) {
 		return "u.created_at > ? AND u.created_at < ?", []any{from.Unix(), to.Unix()}, nil
 	}
 	return "", nil, errInvalidSearch("filter_name %q is not one Latch searches by.", clip(op.FilterName))
+}
+
+// lowerASCII lowers A to Z and leaves every other character as it is.
+func lowerASCII(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
 }
