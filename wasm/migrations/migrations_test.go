@@ -138,3 +138,47 @@ func TestExpiredRowsGoWithTheNextInsert(t *testing.T) {
 		})
 	}
 }
+
+// TestSpentSendCountsGoWithTheNextInbox: an inbox's send count whose hour
+// and gap have both passed goes when a new inbox is counted; one still in
+// its hour, or sent to within the gap, stays.
+func TestSpentSendCountsGoWithTheNextInbox(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	if err := Apply(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	const now = 1_000_000
+	insert := `INSERT INTO mail_sends (email, window_at, sent, last_at) VALUES (?, ?, 1, ?)`
+	for _, r := range []struct {
+		email            string
+		windowAt, lastAt int64
+	}{
+		{"spent@x", now - 3600, now - 3000},
+		{"in-its-hour@x", now - 3599, now - 3000},
+		{"sent-within-the-gap@x", now - 4000, now - 19},
+	} {
+		if _, err := db.ExecContext(ctx, insert, r.email, r.windowAt, r.lastAt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, insert, "new@x", now, now); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.QueryContext(ctx, `SELECT email FROM mail_sends ORDER BY email`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var left []string
+	for rows.Next() {
+		var e string
+		if err := rows.Scan(&e); err != nil {
+			t.Fatal(err)
+		}
+		left = append(left, e)
+	}
+	if want := []string{"in-its-hour@x", "new@x", "sent-within-the-gap@x"}; !reflect.DeepEqual(left, want) {
+		t.Errorf("rows left %q, want %q", left, want)
+	}
+}
