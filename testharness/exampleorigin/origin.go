@@ -31,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -157,15 +158,21 @@ func logoutURL(loginURL, originURL string) string {
 // method is answered 401. When the edge could not be reached to decide
 // (verifier.ErrUnavailable, ErrKeysUnavailable) the answer is a 503 page
 // asking to try again, never a redirect: the login page would only send
-// the visitor back.
+// the visitor back. Nor when the origin itself is at fault (no project
+// secret, or one the edge refuses): that is a 500 and a log line for its
+// operator, not a loop through the login page.
 func ErrorHandler(loginURL, originURL string) func(http.ResponseWriter, *http.Request, error) {
 	origin := strings.TrimSuffix(originURL, "/")
 	return func(w http.ResponseWriter, r *http.Request, err error) {
 		strictHeaders(w.Header())
+		var remote *verifier.RemoteError
 		switch {
 		case errors.Is(err, verifier.ErrUnavailable) || errors.Is(err, verifier.ErrKeysUnavailable):
 			w.Header().Set("Retry-After", "5")
 			render(w, http.StatusServiceUnavailable, unavailableTemplate, requestPath(r))
+		case errors.Is(err, verifier.ErrNoSecret) || errors.As(err, &remote) && remote.ErrorType == "unauthorized_credentials":
+			slog.Error("exampleorigin: sessions cannot be checked: the origin's project credentials are missing or refused", "err", err)
+			render(w, http.StatusInternalServerError, unavailableTemplate, requestPath(r))
 		case r.Method == http.MethodGet || r.Method == http.MethodHead:
 			returnTo := origin + requestPath(r)
 			http.Redirect(w, r, loginURL+"?return_to="+url.QueryEscape(returnTo), http.StatusSeeOther)

@@ -370,6 +370,8 @@ func TestErrorHandler(t *testing.T) {
 		{name: "edge busy", method: "GET", target: "/", err: verifier.ErrBusy, wantStatus: 503},
 		{name: "edge answered 502", method: "GET", target: "/", err: &verifier.RemoteError{StatusCode: 502}, wantStatus: 503},
 		{name: "no keys", method: "POST", target: "/", err: verifier.ErrKeysUnavailable, wantStatus: 503},
+		{name: "no project secret", method: "GET", target: "/", err: verifier.ErrNoSecret, wantStatus: 500},
+		{name: "project secret refused", method: "GET", target: "/", err: &verifier.RemoteError{StatusCode: 401, ErrorType: "unauthorized_credentials"}, wantStatus: 500},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
