@@ -115,19 +115,7 @@ func TestExpiredRowsGoWithTheNextInsert(t *testing.T) {
 			if _, err := db.ExecContext(ctx, tc.insert, "new", now, now+300); err != nil {
 				t.Fatal(err)
 			}
-			rows, err := db.QueryContext(ctx, `SELECT `+tc.key+` FROM `+tc.table+` ORDER BY `+tc.key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			var left []string
-			for rows.Next() {
-				var k string
-				if err := rows.Scan(&k); err != nil {
-					t.Fatal(err)
-				}
-				left = append(left, k)
-			}
+			left := column(t, db, `SELECT `+tc.key+` FROM `+tc.table+` ORDER BY `+tc.key)
 			want := []string{"live", "new"}
 			if tc.grace > 0 {
 				want = []string{"live", "new", "within-grace"}
@@ -165,20 +153,30 @@ func TestSpentSendCountsGoWithTheNextInbox(t *testing.T) {
 	if _, err := db.ExecContext(ctx, insert, "new@x", now, now); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := db.QueryContext(ctx, `SELECT email FROM mail_sends ORDER BY email`)
+	left := column(t, db, `SELECT email FROM mail_sends ORDER BY email`)
+	if want := []string{"in-its-hour@x", "new@x", "sent-within-the-gap@x"}; !reflect.DeepEqual(left, want) {
+		t.Errorf("rows left %q, want %q", left, want)
+	}
+}
+
+// column returns the one text column of query's rows, in order.
+func column(t *testing.T, db *sql.DB, query string) []string {
+	t.Helper()
+	rows, err := db.Query(query)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	var left []string
+	var out []string
 	for rows.Next() {
-		var e string
-		if err := rows.Scan(&e); err != nil {
+		var v string
+		if err := rows.Scan(&v); err != nil {
 			t.Fatal(err)
 		}
-		left = append(left, e)
+		out = append(out, v)
 	}
-	if want := []string{"in-its-hour@x", "new@x", "sent-within-the-gap@x"}; !reflect.DeepEqual(left, want) {
-		t.Errorf("rows left %q, want %q", left, want)
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
+	return out
 }

@@ -149,21 +149,29 @@ func TestRunPrintKeys(t *testing.T) {
 
 // TestRunAddsSecretBoxKey checks that a file from before TOTP, which has
 // the mail settings, gains only the secret box key, and keeps it after.
-func TestRunAddsSecretBoxKey(t *testing.T) {
-	path := filepath.Join(t.TempDir(), ".dev.vars")
+// writeWithout writes a generated .dev.vars without key's line to path
+// and returns what it wrote.
+func writeWithout(t *testing.T, path, key string) string {
+	t.Helper()
 	content, err := generate(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var before []string
+	var kept []string
 	for _, l := range strings.SplitAfter(string(content), "\n") {
-		if !strings.HasPrefix(l, keySecretBox+"=") {
-			before = append(before, l)
+		if !strings.HasPrefix(l, key+"=") {
+			kept = append(kept, l)
 		}
 	}
-	if err := os.WriteFile(path, []byte(strings.Join(before, "")), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(strings.Join(kept, "")), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return strings.Join(kept, "")
+}
+
+func TestRunAddsSecretBoxKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ".dev.vars")
+	before := writeWithout(t, path, keySecretBox)
 	var out, errOut bytes.Buffer
 	if code := run([]string{"-file", path}, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
@@ -172,7 +180,7 @@ func TestRunAddsSecretBoxKey(t *testing.T) {
 		t.Errorf("stderr %q, want %q", errOut.String(), want)
 	}
 	got, _ := os.ReadFile(path)
-	if !strings.HasPrefix(string(got), strings.Join(before, "")) {
+	if !strings.HasPrefix(string(got), before) {
 		t.Errorf("file's existing lines changed: %q", got)
 	}
 	vars, err := read(path)
@@ -430,19 +438,7 @@ func TestPrintOAuthCallback(t *testing.T) {
 func TestRunRewritesThroughANewFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, ".dev.vars")
-	content, err := generate(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var without []string
-	for _, l := range strings.SplitAfter(string(content), "\n") {
-		if !strings.HasPrefix(l, keySecretBox+"=") {
-			without = append(without, l)
-		}
-	}
-	if err := os.WriteFile(path, []byte(strings.Join(without, "")), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeWithout(t, path, keySecretBox)
 	elsewhere := filepath.Join(dir, "elsewhere")
 	if err := os.WriteFile(elsewhere, nil, 0o644); err != nil {
 		t.Fatal(err)
