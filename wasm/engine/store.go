@@ -139,13 +139,17 @@ func (e *Engine) userAnd(ctx context.Context, id, more string, args ...any) (*us
 }
 
 // deleteUserRows revokes the user's sessions first, so that a failure later on
-// never leaves a deleted user with a live session, then removes the rest.
+// never leaves a deleted user with a live session, then removes the rest,
+// the user last; then revokes again whatever session a login that finished
+// meanwhile stored (none can be stored once the user is gone: see
+// insertSession), so that the feed tells verifiers of it too.
 func (e *Engine) deleteUserRows(ctx context.Context, id string, now int64) error {
+	revoke := `UPDATE sessions SET revoked_at = ?, version = version + 1 WHERE user_id = ? AND revoked_at IS NULL`
 	steps := []struct {
 		query string
 		args  []any
 	}{
-		{`UPDATE sessions SET revoked_at = ?, version = version + 1 WHERE user_id = ? AND revoked_at IS NULL`, []any{now, id}},
+		{revoke, []any{now, id}},
 		{`DELETE FROM magic_links WHERE user_id = ?`, []any{id}},
 		{`DELETE FROM email_otps WHERE user_id = ?`, []any{id}},
 		{`DELETE FROM password_resets WHERE user_id = ?`, []any{id}},
@@ -157,13 +161,19 @@ func (e *Engine) deleteUserRows(ctx context.Context, id string, now int64) error
 		{`DELETE FROM oauth_registrations WHERE user_id = ?`, []any{id}},
 		{`DELETE FROM webauthn_registrations WHERE user_id = ?`, []any{id}},
 		{`DELETE FROM webauthn_challenges WHERE user_id = ?`, []any{id}},
+		{`DELETE FROM intermediate_sessions WHERE user_id = ?`, []any{id}},
+		{`DELETE FROM oauth_states WHERE attach_user_id = ?`, []any{id}},
 		{`DELETE FROM users WHERE user_id = ?`, []any{id}},
+		{revoke, []any{now, id}},
 	}
 	for i, st := range steps {
-		if _, err := e.cfg.DB.ExecContext(ctx, st.query, st.args...); err != nil {
+		res, err := e.cfg.DB.ExecContext(ctx, st.query, st.args...)
+		if err != nil {
 			return fmt.Errorf("engine: delete user: %w", err)
 		}
-		if i == 0 {
+		// The feed's readers are woken by the first revoke, and by the
+		// last when it found a session.
+		if n, _ := res.RowsAffected(); i == 0 || i == len(steps)-1 && n > 0 {
 			e.revoked()
 		}
 	}
