@@ -85,15 +85,7 @@ func (e *Engine) recoveryHash(userID, code string) string {
 // normalRecoveryCode lets a code be typed in either case, with or
 // without its dashes and spaces.
 func normalRecoveryCode(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '-' || r == ' ' {
-			return -1
-		}
-		if 'A' <= r && r <= 'Z' {
-			return r + 'a' - 'A'
-		}
-		return r
-	}, s)
+	return lowerASCII(strings.NewReplacer("-", "", " ", "").Replace(s))
 }
 
 // newRecoveryCode returns a code of 12 letters and digits in three groups
