@@ -113,8 +113,8 @@ export default {
   },
 };
 
-// handle answers request through the engine; what the engine does after
-// its answer (a session's last_accessed_at) goes to ctx.waitUntil.
+// handle answers request through the engine; the writes the engine makes
+// after its answer (engine.Config.Later) go to ctx.waitUntil.
 async function handle(request, env, ctx) {
   const declared = request.headers.get("Content-Length");
   if (declared !== null && !(Number(declared) <= maxBodyBytes)) {
